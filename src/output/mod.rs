@@ -1,0 +1,3 @@
+//! Pure rendering into a writer: Docker's tables, JSON, and Go-style `--format` templates.
+
+pub mod template;

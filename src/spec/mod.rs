@@ -1,0 +1,1 @@
+//! The mount-spec grammar: `-v`, `--mount`, `--tmpfs` (being written).
