@@ -1,3 +1,199 @@
-//! Pure rendering into a writer: Docker's tables, JSON, and Go-style `--format` templates.
+//! Pure rendering into strings: Docker's tables, JSON, and Go-style `--format` templates.
+//! Nothing here touches the store, prints, or picks an exit code.
 
+pub mod tabwriter;
 pub mod template;
+pub mod volume;
+
+use std::cmp::Ordering;
+
+use thiserror::Error;
+
+use template::{Template, TemplateError, Value};
+
+/// A `--format` that failed, in the words Docker's CLI uses.
+#[derive(Debug, Error)]
+pub enum FormatError {
+    /// The template does not parse (`docker inspect` exits 64 for this).
+    #[error("template parsing error: {0}")]
+    Parse(TemplateError),
+    /// The template failed while rendering a row.
+    #[error("template parsing error: {0}")]
+    Exec(TemplateError),
+}
+
+/// Compare as docker/cli sorts volume names ("natural" order): runs of digits compare by
+/// numeric value (then by count of leading zeros), other bytes compare bytewise, and digits
+/// sort before non-digits.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (da, db) = (a[i].is_ascii_digit(), b[j].is_ascii_digit());
+        if da != db {
+            return if da {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            };
+        }
+        if !da {
+            if a[i] != b[j] {
+                return a[i].cmp(&b[j]);
+            }
+            i += 1;
+            j += 1;
+            continue;
+        }
+        let (za, zb) = (skip_zeros(a, i), skip_zeros(b, j));
+        let (ea, eb) = (digits_end(a, za), digits_end(b, zb));
+        let ord = (ea - za)
+            .cmp(&(eb - zb))
+            .then_with(|| a[za..ea].cmp(&b[zb..eb]))
+            .then_with(|| (za - i).cmp(&(zb - j)));
+        if ord != Ordering::Equal {
+            return ord;
+        }
+        i = ea;
+        j = eb;
+    }
+    (a.len() - i).cmp(&(b.len() - j))
+}
+
+fn skip_zeros(s: &[u8], mut i: usize) -> usize {
+    while i < s.len() && s[i] == b'0' {
+        i += 1;
+    }
+    i
+}
+
+fn digits_end(s: &[u8], mut i: usize) -> usize {
+    while i < s.len() && s[i].is_ascii_digit() {
+        i += 1;
+    }
+    i
+}
+
+/// JSON as Go's encoder writes it: compact; `escape_html` as `json.Marshal` (on) or the
+/// template `json` function (off); U+2028 and U+2029 always escaped.
+pub fn go_json(v: &serde_json::Value, escape_html: bool) -> String {
+    go_escape(serde_json::to_string(v).unwrap_or_default(), escape_html)
+}
+
+/// JSON indented with four spaces, as `docker inspect` prints (HTML characters escaped, as
+/// the daemon's encoder does).
+pub fn go_json_indent(v: &serde_json::Value) -> String {
+    use serde::Serialize;
+    let mut buf = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+    let _ = v.serialize(&mut ser);
+    go_escape(String::from_utf8(buf).unwrap_or_default(), true)
+}
+
+/// The characters Go escapes and serde_json does not can only occur inside JSON strings, so
+/// replacing them in the whole text is exact.
+fn go_escape(s: String, escape_html: bool) -> String {
+    let needs =
+        s.contains(['\u{2028}', '\u{2029}']) || (escape_html && s.contains(['<', '>', '&']));
+    if !needs {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            '<' if escape_html => out.push_str("\\u003c"),
+            '>' if escape_html => out.push_str("\\u003e"),
+            '&' if escape_html => out.push_str("\\u0026"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A `--format` for list commands, resolved as docker/cli's formatter resolves it.
+pub struct ListFormat {
+    table: bool,
+    template: Template,
+}
+
+impl ListFormat {
+    /// `format` is the user's `--format` after defaults were applied (`table`, `json`, `raw`
+    /// handled by the caller into templates). Docker's rules: a format starting with `table`
+    /// is a table (the rest is the row template), `json` is `{{json .}}`; surrounding spaces
+    /// are trimmed and the two-character sequences `\t` and `\n` become a tab and a newline.
+    pub fn parse(format: &str) -> Result<ListFormat, FormatError> {
+        let (table, body) = match format.strip_prefix("table") {
+            Some(rest) => (true, rest),
+            None if format == "json" => (false, "{{json .}}"),
+            None => (false, format),
+        };
+        let body = body
+            .trim_matches(' ')
+            .replace("\\t", "\t")
+            .replace("\\n", "\n");
+        let template = Template::parse(&body).map_err(FormatError::Parse)?;
+        Ok(ListFormat { table, template })
+    }
+
+    /// Render rows (each a template dot) and, for a table, the header rendered from
+    /// `header` (a dot whose fields are the column titles), aligned as Docker's tabwriter.
+    pub fn render(&self, header: &Value, rows: &[Value]) -> Result<String, FormatError> {
+        let mut body = String::new();
+        for row in rows {
+            self.template
+                .execute(row, &mut body)
+                .map_err(FormatError::Exec)?;
+            body.push('\n');
+        }
+        if !self.table {
+            return Ok(body);
+        }
+        let mut head = String::new();
+        // A header that cannot render (a function applied to a title) is left empty, as
+        // Docker's header pass ignores its errors.
+        let _ = self.template.execute(header, &mut head);
+        head.push('\n');
+        let mut tw = tabwriter::TabWriter::docker();
+        tw.write_str(&head);
+        tw.write_str(&body);
+        Ok(tw.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order() {
+        let mut v = vec![
+            "bench-10", "bench-2", "bench-1", "a", "B", "bench-02", "x1y", "x01y", "10", "9", "a1",
+            "a",
+        ];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            v,
+            [
+                "9", "10", "B", "a", "a", "a1", "bench-1", "bench-2", "bench-02", "bench-10",
+                "x1y", "x01y"
+            ]
+        );
+    }
+
+    #[test]
+    fn go_json_escapes_like_go() {
+        let v = serde_json::json!({"a": "<b>&\u{2028}", "n": null});
+        assert_eq!(go_json(&v, false), "{\"a\":\"<b>&\\u2028\",\"n\":null}");
+        assert_eq!(
+            go_json(&v, true),
+            "{\"a\":\"\\u003cb\\u003e\\u0026\\u2028\",\"n\":null}"
+        );
+        assert_eq!(
+            go_json_indent(&serde_json::json!([{"k": {}}])),
+            "[\n    {\n        \"k\": {}\n    }\n]"
+        );
+    }
+}

@@ -1,0 +1,37 @@
+//! The command line, as clap types only: no behaviour lives here. Doc comments are the help.
+
+pub mod volume;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// A Docker-compatible volume manager for Linux, with no daemon.
+///
+/// myvol keeps named and anonymous volumes under a managed root and manages them with the
+/// commands, flags, output and errors of `docker volume`. It needs no daemon: every command
+/// is one short-lived process working directly on the store.
+#[derive(Debug, Parser)]
+#[command(
+    name = "myvol",
+    version,
+    propagate_version = true,
+    disable_help_subcommand = true
+)]
+#[command(after_help = "Run 'myvol COMMAND --help' for more information on a command.")]
+pub struct Cli {
+    /// The managed root holding the volumes [default: /var/lib/myvol as root,
+    /// $XDG_DATA_HOME/myvol or ~/.local/share/myvol otherwise]
+    #[arg(long, global = true, env = "MYVOL_ROOT", value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(volume::VolumeCommand),
+}

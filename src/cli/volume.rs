@@ -1,0 +1,134 @@
+//! `myvol volume …`: Docker's `docker volume` flags.
+
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Subcommand)]
+pub enum VolumeCommand {
+    /// Create a volume
+    ///
+    /// Creates a new volume that runs can consume and store data in. If a name is not
+    /// given, a random 64-hex-digit name is generated and the volume is anonymous (it carries
+    /// the com.docker.volume.anonymous label, and `volume prune` removes it when unused).
+    /// Creating a name that already exists with the same driver prints the name and
+    /// changes nothing.
+    #[command(override_usage = "myvol volume create [OPTIONS] [VOLUME]")]
+    Create(CreateArgs),
+
+    /// List volumes
+    #[command(visible_alias = "list", override_usage = "myvol volume ls [OPTIONS]")]
+    Ls(LsArgs),
+
+    /// Display detailed information on one or more volumes
+    #[command(override_usage = "myvol volume inspect [OPTIONS] VOLUME [VOLUME...]")]
+    Inspect(InspectArgs),
+
+    /// Remove one or more volumes
+    ///
+    /// A volume in use by a running process (`myvol run`, `myvol volume mount`) cannot be
+    /// removed.
+    #[command(
+        visible_alias = "remove",
+        override_usage = "myvol volume rm [OPTIONS] VOLUME [VOLUME...]"
+    )]
+    Rm(RmArgs),
+
+    /// Remove unused local volumes
+    ///
+    /// Removes anonymous local volumes that no process uses. With --all, named ones too.
+    /// Volumes with driver options (tmpfs, bind, NFS) are never pruned.
+    #[command(override_usage = "myvol volume prune [OPTIONS]")]
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Volume name
+    #[arg(value_name = "VOLUME")]
+    pub name: Option<String>,
+
+    /// Specify volume name
+    #[arg(long = "name", hide = true, value_name = "NAME")]
+    pub name_flag: Option<String>,
+
+    /// Specify volume driver name
+    #[arg(short = 'd', long, default_value = "local", value_name = "DRIVER")]
+    pub driver: String,
+
+    /// Set metadata for a volume
+    #[arg(long = "label", value_name = "KEY[=VALUE]", value_parser = parse_label)]
+    pub labels: Vec<String>,
+
+    /// Set driver specific options (local: type, device, o)
+    #[arg(short = 'o', long = "opt", value_name = "KEY=VALUE")]
+    pub opts: Vec<String>,
+}
+
+/// Docker's label check (opts.ValidateLabel): the key, left-trimmed, must be non-empty and
+/// contain no whitespace.
+pub fn parse_label(val: &str) -> Result<String, String> {
+    let key = val.split_once('=').map_or(val, |(k, _)| k);
+    let key = key.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    if key.is_empty() {
+        return Err(format!("invalid label '{val}': empty name"));
+    }
+    if key.contains([' ', '\t', '\n', '\r', '\x0b', '\x0c']) {
+        return Err(format!("label '{key}' contains whitespaces"));
+    }
+    Ok(val.to_owned())
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Only display volume names
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Provide filter values (e.g. "dangling=true", "driver=local", "label=k=v", "name=re")
+    #[arg(short, long = "filter", value_name = "FILTER")]
+    pub filters: Vec<String>,
+
+    /// Format output using a custom template:
+    /// 'table':            Print output in table format with column headers (default)
+    /// 'table TEMPLATE':   Print output in table format using the given Go template
+    /// 'json':             Print in JSON format
+    /// 'TEMPLATE':         Print output using the given Go template
+    #[arg(long, value_name = "FORMAT", verbatim_doc_comment)]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Format output using a custom template:
+    /// 'json':             Print in JSON format
+    /// 'TEMPLATE':         Print output using the given Go template
+    #[arg(short, long, value_name = "FORMAT", verbatim_doc_comment)]
+    pub format: Option<String>,
+
+    #[arg(value_name = "VOLUME", required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Force the removal of one or more volumes (missing ones are not an error)
+    #[arg(short, long)]
+    pub force: bool,
+
+    #[arg(value_name = "VOLUME", required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Remove all unused volumes, not just anonymous ones
+    #[arg(short, long)]
+    pub all: bool,
+
+    /// Provide filter values (e.g. "label=<label>", "label!=<label>")
+    #[arg(long = "filter", value_name = "FILTER")]
+    pub filters: Vec<String>,
+
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+}

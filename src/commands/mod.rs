@@ -1,0 +1,82 @@
+//! One module per verb: arguments → library calls → output. Commands write to the writers
+//! they are handed and return a [`Failure`] for `main` to render; they never exit.
+
+pub mod volume;
+
+use std::fmt;
+use std::io::{self, BufRead, Write};
+
+use myvol::store::Store;
+
+use crate::cli::{Cli, Command};
+
+/// Exit statuses, as Docker's CLI uses them.
+pub mod status {
+    /// A command failed (daemon-side errors in Docker).
+    pub const FAILURE: u8 = 1;
+    /// An inspect template that does not parse.
+    pub const TEMPLATE: u8 = 64;
+    /// A flag that does not parse.
+    pub const USAGE: u8 = 125;
+}
+
+/// How a command failed: the exit status and one message per error, each printed by `main`
+/// as `Error: …`.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub messages: Vec<String>,
+    /// The failure is a closed stdout: end quietly.
+    pub broken_pipe: bool,
+}
+
+impl Failure {
+    pub fn new(code: u8, msg: impl fmt::Display) -> Failure {
+        Failure {
+            code,
+            messages: vec![msg.to_string()],
+            broken_pipe: false,
+        }
+    }
+
+    pub fn many(code: u8, messages: Vec<String>) -> Failure {
+        Failure {
+            code,
+            messages,
+            broken_pipe: false,
+        }
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Failure {
+        let broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
+        Failure {
+            code: status::FAILURE,
+            messages: vec![format!("write: {e}")],
+            broken_pipe,
+        }
+    }
+}
+
+impl From<myvol::store::StoreError> for Failure {
+    fn from(e: myvol::store::StoreError) -> Failure {
+        Failure::new(status::FAILURE, e)
+    }
+}
+
+/// What a command can read and write.
+pub struct Io<'a> {
+    pub out: &'a mut dyn Write,
+    pub input: &'a mut dyn BufRead,
+}
+
+pub type Result<T = ()> = std::result::Result<T, Failure>;
+
+/// Run the parsed command line.
+pub fn run(cli: Cli, io: &mut Io<'_>) -> Result {
+    let store = Store::new(cli.root.unwrap_or_else(myvol::store::default_root));
+    match cli.command {
+        Command::Volume(cmd) => volume::run(&store, cmd, io),
+    }
+}

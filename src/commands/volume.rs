@@ -1,0 +1,233 @@
+//! `myvol volume create|ls|inspect|rm|prune`.
+
+use std::collections::BTreeMap;
+
+use myvol::filter::{Filters, ListFilter, PruneFilter};
+use myvol::output::volume::{InspectContext, LsContext, LsHeader, inspect_json};
+use myvol::output::{FormatError, ListFormat, go_json, go_json_indent, natural_cmp, template};
+use myvol::store::{CreateRequest, Store};
+use myvol::units::human_size;
+
+use super::{Failure, Io, Result, status};
+use crate::cli::volume::*;
+
+pub fn run(store: &Store, cmd: VolumeCommand, io: &mut Io<'_>) -> Result {
+    match cmd {
+        VolumeCommand::Create(a) => create(store, a, io),
+        VolumeCommand::Ls(a) => ls(store, a, io),
+        VolumeCommand::Inspect(a) => inspect(store, a, io),
+        VolumeCommand::Rm(a) => rm(store, a, io),
+        VolumeCommand::Prune(a) => prune(store, a, io),
+    }
+}
+
+/// `k=v` pairs into a map; `k` alone is `k=""`. The last value of a key wins.
+fn kv_map(items: &[String]) -> BTreeMap<String, String> {
+    items
+        .iter()
+        .map(|s| match s.split_once('=') {
+            Some((k, v)) => (k.to_owned(), v.to_owned()),
+            None => (s.clone(), String::new()),
+        })
+        .collect()
+}
+
+fn create(store: &Store, a: CreateArgs, io: &mut Io<'_>) -> Result {
+    let name = match (a.name, a.name_flag) {
+        (Some(_), Some(_)) => {
+            return Err(Failure::new(
+                status::FAILURE,
+                "conflicting options: cannot specify a volume-name through both --name and as a positional arg",
+            ));
+        }
+        (n, f) => n.or(f),
+    };
+    let created = store.create(CreateRequest {
+        name,
+        driver: a.driver,
+        labels: kv_map(&a.labels),
+        options: kv_map(&a.opts),
+    })?;
+    writeln!(io.out, "{}", created.volume.name)?;
+    Ok(())
+}
+
+/// The resolved `--format` of `volume ls`, as docker/cli's NewVolumeFormat resolves it.
+fn ls_format(format: Option<&str>, quiet: bool) -> String {
+    match format.unwrap_or("table") {
+        "table" if quiet => "{{.Name}}".to_owned(),
+        "table" => "table {{.Driver}}\t{{.Name}}".to_owned(),
+        "raw" if quiet => "name: {{.Name}}".to_owned(),
+        "raw" => "name: {{.Name}}\\ndriver: {{.Driver}}\\n".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
+    let filters = Filters::parse(a.filters.iter().map(String::as_str)).map_err(|e| {
+        let bad = a
+            .filters
+            .iter()
+            .find(|f| !f.is_empty() && !f.contains('='))
+            .cloned()
+            .unwrap_or_default();
+        Failure::new(
+            status::USAGE,
+            format!("invalid argument \"{bad}\" for \"-f, --filter\" flag: {e}"),
+        )
+    })?;
+    let filter = ListFilter::new(&filters).map_err(|e| Failure::new(status::FAILURE, e))?;
+    let format = ls_format(a.format.as_deref(), a.quiet);
+    let fmt = ListFormat::parse(&format).map_err(|e| Failure::new(status::FAILURE, e))?;
+    let table = format.starts_with("table");
+
+    let (mut vols, _unreadable) = store.list()?;
+    vols.retain(|v| filter.matches(v));
+    if let Some(dangling) = filter.dangling {
+        vols.retain(|v| {
+            store
+                .users(&v.name)
+                .map(|u| u.is_empty() == dangling)
+                .unwrap_or(false)
+        });
+    }
+    vols.sort_by(|x, y| natural_cmp(&x.name, &y.name));
+
+    if format == "{{.Name}}" {
+        // The common `-q` case, without the template machinery.
+        let mut s = String::with_capacity(vols.len() * 16);
+        for v in &vols {
+            s.push_str(&v.name);
+            s.push('\n');
+        }
+        io.out.write_all(s.as_bytes())?;
+        return Ok(());
+    }
+    let rows: Vec<template::Value> = vols
+        .iter()
+        .map(|v| LsContext::value(v, None, table))
+        .collect();
+    let text = fmt
+        .render(&LsHeader::value(), &rows)
+        .map_err(|e| Failure::new(status::FAILURE, e))?;
+    io.out.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
+    enum Mode {
+        Indented,
+        Json,
+        Template(template::Template),
+    }
+    let mode = match a.format.as_deref() {
+        None | Some("") => Mode::Indented,
+        Some("json") => Mode::Json,
+        Some(f) => Mode::Template(
+            template::Template::parse(f)
+                .map_err(|e| Failure::new(status::TEMPLATE, FormatError::Parse(e)))?,
+        ),
+    };
+    let mut errors = Vec::new();
+    let mut found = Vec::new();
+    let mut text = String::new();
+    for name in &a.names {
+        match store.get(name) {
+            Ok(v) => {
+                if let Mode::Template(t) = &mode {
+                    let mut one = String::new();
+                    match t.execute(&InspectContext::value(&v), &mut one) {
+                        Ok(()) => {
+                            text.push_str(&one);
+                            text.push('\n');
+                        }
+                        Err(e) => errors.push(FormatError::Exec(e).to_string()),
+                    }
+                }
+                found.push(inspect_json(&v, None));
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    match mode {
+        Mode::Indented => {
+            text = go_json_indent(&serde_json::Value::Array(found));
+            text.push('\n');
+        }
+        Mode::Json => {
+            text = go_json(&serde_json::Value::Array(found), true);
+            text.push('\n');
+        }
+        Mode::Template(_) => {}
+    }
+    io.out.write_all(text.as_bytes())?;
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::many(status::FAILURE, errors))
+    }
+}
+
+fn rm(store: &Store, a: RmArgs, io: &mut Io<'_>) -> Result {
+    let mut errors = Vec::new();
+    for name in &a.names {
+        match store.remove(name, a.force) {
+            Ok(()) => writeln!(io.out, "{name}")?,
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::many(status::FAILURE, errors))
+    }
+}
+
+fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
+    let filters = Filters::parse(a.filters.iter().map(String::as_str)).map_err(|e| {
+        let bad = a
+            .filters
+            .iter()
+            .find(|f| !f.is_empty() && !f.contains('='))
+            .cloned()
+            .unwrap_or_default();
+        Failure::new(
+            status::USAGE,
+            format!("invalid argument \"{bad}\" for \"--filter\" flag: {e}"),
+        )
+    })?;
+    let select = PruneFilter::new(&filters, a.all).map_err(|e| Failure::new(status::FAILURE, e))?;
+    if !a.force {
+        let warning = if select.all() {
+            "WARNING! This will remove all local volumes not used by at least one container."
+        } else {
+            "WARNING! This will remove anonymous local volumes not used by at least one container."
+        };
+        write!(
+            io.out,
+            "{warning}\nAre you sure you want to continue? [y/N] "
+        )?;
+        io.out.flush()?;
+        let mut answer = String::new();
+        let _ = io.input.read_line(&mut answer);
+        if !answer.trim().eq_ignore_ascii_case("y") {
+            return Ok(());
+        }
+    }
+    let report = store.prune(|v| select.matches(v))?;
+    let mut text = String::new();
+    if !report.deleted.is_empty() {
+        text.push_str("Deleted Volumes:\n");
+        for n in &report.deleted {
+            text.push_str(n);
+            text.push('\n');
+        }
+        text.push('\n');
+    }
+    text.push_str(&format!(
+        "Total reclaimed space: {}\n",
+        human_size(report.reclaimed)
+    ));
+    io.out.write_all(text.as_bytes())?;
+    Ok(())
+}

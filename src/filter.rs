@@ -1,0 +1,298 @@
+//! `--filter` for `volume ls` and `volume prune`, with Docker's keys, combination rules and
+//! error texts (daemon/volume/service/convert.go, by.go; api/types/filters).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use regex::Regex;
+use thiserror::Error;
+
+use crate::store::{ANONYMOUS_LABEL, Volume};
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FilterError {
+    #[error("bad format of filter (expected name=value)")]
+    BadFormat,
+    #[error("invalid filter '{0}'")]
+    InvalidKey(String),
+    #[error("invalid filter '{key}={value}'")]
+    InvalidValue { key: String, value: String },
+    #[error("conflicting options: cannot specify both --all and --filter all={0}")]
+    AllConflict(String),
+}
+
+/// Filter arguments: key → set of values, as Docker's `filters.Args`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters(BTreeMap<String, BTreeSet<String>>);
+
+impl Filters {
+    /// Parse repeated `-f key=value` flags: the key is lower-cased and both sides trimmed.
+    pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Filters, FilterError> {
+        let mut f = Filters::default();
+        for arg in args {
+            if arg.is_empty() {
+                continue;
+            }
+            let (k, v) = arg.split_once('=').ok_or(FilterError::BadFormat)?;
+            f.add(&k.trim().to_lowercase(), v.trim());
+        }
+        Ok(f)
+    }
+
+    pub fn add(&mut self, key: &str, value: &str) {
+        self.0
+            .entry(key.to_owned())
+            .or_default()
+            .insert(value.to_owned());
+    }
+
+    pub fn values(&self, key: &str) -> impl Iterator<Item = &str> {
+        self.0.get(key).into_iter().flatten().map(String::as_str)
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+
+    /// Refuse keys outside `accepted` (the first, in sorted order, is named).
+    pub fn validate(&self, accepted: &[&str]) -> Result<(), FilterError> {
+        match self.0.keys().find(|k| !accepted.contains(&k.as_str())) {
+            Some(k) => Err(FilterError::InvalidKey(k.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// A boolean filter (`dangling`, `all`): `true`/`1` or `false`/`0`; both at once, or any
+    /// other value, is an error (Docker ≥ 23).
+    pub fn bool_value(&self, key: &str) -> Result<Option<bool>, FilterError> {
+        let mut result = None;
+        for v in self.values(key) {
+            let b = match v.to_lowercase().as_str() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => {
+                    return Err(FilterError::InvalidValue {
+                        key: key.to_owned(),
+                        value: format!("[{v}]"),
+                    });
+                }
+            };
+            if result.is_some_and(|r| r != b) {
+                let all: Vec<&str> = self.values(key).collect();
+                return Err(FilterError::InvalidValue {
+                    key: key.to_owned(),
+                    value: format!("[{}]", all.join(" ")),
+                });
+            }
+            result = Some(b);
+        }
+        Ok(result)
+    }
+}
+
+/// `label` filters: every value must hold (`k` present, or `k=v` exactly); a volume without
+/// labels matches only when there is no label filter.
+pub fn match_labels<'a>(
+    values: impl Iterator<Item = &'a str>,
+    labels: Option<&BTreeMap<String, String>>,
+) -> bool {
+    let mut values = values.peekable();
+    if values.peek().is_none() {
+        return true;
+    }
+    let Some(labels) = labels.filter(|l| !l.is_empty()) else {
+        return false;
+    };
+    values.all(|want| match want.split_once('=') {
+        Some((k, v)) => labels.get(k).is_some_and(|have| have == v),
+        None => labels.contains_key(want),
+    })
+}
+
+/// `label!` filters (prune): a volume is excluded only when it carries every pair.
+fn excluded_by_labels<'a>(
+    values: impl Iterator<Item = &'a str>,
+    labels: Option<&BTreeMap<String, String>>,
+) -> bool {
+    let mut values = values.peekable();
+    if values.peek().is_none() {
+        return false;
+    }
+    match_labels(values, labels)
+}
+
+/// `volume ls` filters, compiled.
+pub struct ListFilter {
+    names: Vec<(String, Option<Regex>)>,
+    drivers: Vec<String>,
+    labels: Vec<String>,
+    pub dangling: Option<bool>,
+}
+
+impl ListFilter {
+    pub fn new(f: &Filters) -> Result<ListFilter, FilterError> {
+        f.validate(&["dangling", "driver", "label", "name"])?;
+        let dangling = f.bool_value("dangling")?;
+        Ok(ListFilter {
+            // A value that is not a valid regexp still matches by equality, as Docker's.
+            names: f
+                .values("name")
+                .map(|n| (n.to_owned(), Regex::new(n).ok()))
+                .collect(),
+            drivers: f.values("driver").map(str::to_owned).collect(),
+            labels: f.values("label").map(str::to_owned).collect(),
+            dangling,
+        })
+    }
+
+    /// Everything but `dangling`, which needs the store's lease check.
+    pub fn matches(&self, v: &Volume) -> bool {
+        (self.names.is_empty()
+            || self
+                .names
+                .iter()
+                .any(|(n, re)| *n == v.name || re.as_ref().is_some_and(|re| re.is_match(&v.name))))
+            && (self.drivers.is_empty() || self.drivers.contains(&v.driver))
+            && match_labels(self.labels.iter().map(String::as_str), v.labels.as_ref())
+    }
+}
+
+/// `volume prune` selection: anonymous volumes only unless `all`; `label` and `label!`.
+pub struct PruneFilter {
+    all: bool,
+    labels: Vec<String>,
+    not_labels: Vec<String>,
+}
+
+impl PruneFilter {
+    pub fn new(f: &Filters, all_flag: bool) -> Result<PruneFilter, FilterError> {
+        f.validate(&["all", "label", "label!"])?;
+        let all_filter = f.bool_value("all")?;
+        if all_flag && f.contains("all") {
+            let v: Vec<&str> = f.values("all").collect();
+            return Err(FilterError::AllConflict(v.join(",")));
+        }
+        let all = all_flag || all_filter == Some(true);
+        let mut labels: Vec<String> = f.values("label").map(str::to_owned).collect();
+        if !all {
+            labels.push(ANONYMOUS_LABEL.to_owned());
+        }
+        Ok(PruneFilter {
+            all,
+            labels,
+            not_labels: f.values("label!").map(str::to_owned).collect(),
+        })
+    }
+
+    pub fn all(&self) -> bool {
+        self.all
+    }
+
+    pub fn matches(&self, v: &Volume) -> bool {
+        match_labels(self.labels.iter().map(String::as_str), v.labels.as_ref())
+            && !excluded_by_labels(
+                self.not_labels.iter().map(String::as_str),
+                v.labels.as_ref(),
+            )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vol(name: &str, labels: &[(&str, &str)]) -> Volume {
+        Volume {
+            name: name.into(),
+            driver: "local".into(),
+            created_at: String::new(),
+            labels: (!labels.is_empty()).then(|| {
+                labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            }),
+            options: None,
+            mountpoint: Default::default(),
+            scope: "local".into(),
+        }
+    }
+
+    fn lf(args: &[&str]) -> ListFilter {
+        ListFilter::new(&Filters::parse(args.iter().copied()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn list_filters_combine_as_docker() {
+        let a = vol("r1-f3", &[("a", "b"), ("c", "")]);
+        let cases: &[(&[&str], bool)] = &[
+            (&[], true),
+            (&["name=f3"], true),
+            (&["name=^r1-f[12]$"], false),
+            (&["name=^r1-f[34]$"], true),
+            (&["name=zz", "name=r1"], true),
+            (&["name=(unclosed"], false),
+            (&["driver=local"], true),
+            (&["driver=loc"], false),
+            (&["label=a"], true),
+            (&["label=a=b"], true),
+            (&["label=a=zz"], false),
+            (&["label=a", "label=c"], true),
+            (&["label=a", "label=x"], false),
+            (&["name=f3", "label=x"], false),
+            (&["NAME = f3 "], true),
+        ];
+        for (args, want) in cases {
+            assert_eq!(lf(args).matches(&a), *want, "{args:?}");
+        }
+        assert!(!lf(&["label=a"]).matches(&vol("nolabels", &[])));
+    }
+
+    #[test]
+    fn filter_errors() {
+        let e = |args: &[&str]| match Filters::parse(args.iter().copied()) {
+            Err(e) => e.to_string(),
+            Ok(f) => ListFilter::new(&f)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
+        };
+        assert_eq!(e(&["nokey"]), "bad format of filter (expected name=value)");
+        assert_eq!(e(&["bogus=1"]), "invalid filter 'bogus'");
+        assert_eq!(e(&["label!=a"]), "invalid filter 'label!'");
+        assert_eq!(e(&["dangling=yes"]), "invalid filter 'dangling=[yes]'");
+        assert_eq!(
+            e(&["dangling=true", "dangling=false"]),
+            "invalid filter 'dangling=[false true]'"
+        );
+        assert_eq!(e(&["dangling=1"]), "");
+    }
+
+    #[test]
+    fn prune_selection() {
+        let anon = vol("anon", &[(ANONYMOUS_LABEL, ""), ("keep", "yes")]);
+        let named = vol("named", &[("a", "b")]);
+        let f = |args: &[&str], all| {
+            PruneFilter::new(&Filters::parse(args.iter().copied()).unwrap(), all).unwrap()
+        };
+        assert!(f(&[], false).matches(&anon));
+        assert!(!f(&[], false).matches(&named));
+        assert!(f(&[], true).matches(&named));
+        assert!(f(&["all=1"], false).matches(&named));
+        assert!(!f(&["label!=keep"], false).matches(&anon));
+        assert!(f(&["label!=keep=no"], false).matches(&anon));
+        assert!(f(&["label=a"], true).matches(&named));
+        assert!(!f(&["label=a"], true).matches(&anon));
+        assert!(f(&["label!=a"], true).matches(&anon));
+        let err = PruneFilter::new(&Filters::parse(["all=1"]).unwrap(), true)
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "conflicting options: cannot specify both --all and --filter all=1"
+        );
+        let err = PruneFilter::new(&Filters::parse(["dangling=1"]).unwrap(), true)
+            .err()
+            .unwrap();
+        assert_eq!(err.to_string(), "invalid filter 'dangling'");
+    }
+}

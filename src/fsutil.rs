@@ -1,0 +1,477 @@
+//! File-descriptor-relative filesystem helpers: every path here is one component, or a
+//! relative path resolved beneath a directory fd with symlinks refused. Nothing here follows
+//! a symlink or crosses a mount point while walking a tree.
+
+use std::ffi::{CStr, OsStr};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+
+use rustix::fs::{
+    self as rfs, AtFlags, Dir, FileType, FlockOperation, Mode, OFlags, RenameFlags, ResolveFlags,
+};
+use rustix::io::Errno;
+
+/// Largest metadata file the store will read (hostile metadata must not exhaust memory).
+pub const MAX_META_BYTES: u64 = 1 << 20;
+
+/// Open `path` (relative, possibly several components) beneath `dir`, refusing symlinks,
+/// magic links and escapes anywhere on the way. Falls back to a component-by-component
+/// `O_NOFOLLOW` walk on kernels without openat2.
+pub fn open_beneath(
+    dir: BorrowedFd<'_>,
+    path: &OsStr,
+    flags: OFlags,
+    mode: Mode,
+) -> io::Result<OwnedFd> {
+    let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+    let flags = flags | OFlags::CLOEXEC;
+    for _ in 0..16 {
+        match rfs::openat2(dir, path, flags, mode, resolve) {
+            Err(Errno::AGAIN) => continue,
+            Err(Errno::NOSYS) => return open_nofollow_walk(dir, path, flags, mode),
+            other => return other.map_err(io::Error::from),
+        }
+    }
+    Err(io::Error::from(Errno::AGAIN))
+}
+
+fn open_nofollow_walk(
+    dir: BorrowedFd<'_>,
+    path: &OsStr,
+    flags: OFlags,
+    mode: Mode,
+) -> io::Result<OwnedFd> {
+    let comps: Vec<&[u8]> = path
+        .as_bytes()
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty() && *c != b".")
+        .collect();
+    if comps.iter().any(|c| *c == b"..") || path.as_bytes().starts_with(b"/") {
+        return Err(io::Error::from(Errno::XDEV));
+    }
+    let Some((last, parents)) = comps.split_last() else {
+        return Ok(rfs::openat(dir, c".", flags, mode)?);
+    };
+    let mut cur: Option<OwnedFd> = None;
+    for c in parents {
+        let base = cur.as_ref().map(|f| f.as_fd()).unwrap_or(dir);
+        let next = rfs::openat(
+            base,
+            OsStr::from_bytes(c),
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        cur = Some(next);
+    }
+    let base = cur.as_ref().map(|f| f.as_fd()).unwrap_or(dir);
+    Ok(rfs::openat(
+        base,
+        OsStr::from_bytes(last),
+        flags | OFlags::NOFOLLOW,
+        mode,
+    )?)
+}
+
+/// Open a directory beneath `dir` for `*at` calls and reading (symlinks refused).
+pub fn open_dir(dir: BorrowedFd<'_>, path: &OsStr) -> io::Result<OwnedFd> {
+    open_beneath(dir, path, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty())
+}
+
+/// Read a small regular file beneath `dir`: opened without following links and without
+/// blocking (a FIFO or device put there cannot hang the reader), checked to be a regular file
+/// no larger than [`MAX_META_BYTES`].
+pub fn read_small_file(dir: BorrowedFd<'_>, path: &OsStr) -> io::Result<Vec<u8>> {
+    let fd = open_beneath(
+        dir,
+        path,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY,
+        Mode::empty(),
+    )?;
+    let st = rfs::fstat(&fd)?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not a regular file",
+        ));
+    }
+    if st.st_size as u64 > MAX_META_BYTES {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "file too large"));
+    }
+    let mut buf = Vec::with_capacity(st.st_size as usize);
+    std::fs::File::from(fd)
+        .take(MAX_META_BYTES + 1)
+        .read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Write `data` to `name` in `dir` atomically: a temporary file in the same directory,
+/// written, fsynced, renamed over `name`, then the directory fsynced. A crash leaves either
+/// the old content or the new, never a mix; the temporary name starts with `.tmp-`.
+pub fn write_atomic(dir: BorrowedFd<'_>, name: &OsStr, data: &[u8], mode: u32) -> io::Result<()> {
+    let tmp = format!(".tmp-{}-{}", name.to_string_lossy(), random_suffix());
+    let fd = rfs::openat(
+        dir,
+        tmp.as_str(),
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(mode),
+    )?;
+    let result = (|| {
+        rfs::fchmod(&fd, Mode::from_raw_mode(mode))?;
+        let mut f = std::fs::File::from(fd);
+        f.write_all(data)?;
+        f.sync_all()?;
+        drop(f);
+        rfs::renameat(dir, tmp.as_str(), dir, name)?;
+        rfs::fsync(dir)?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = rfs::unlinkat(dir, tmp.as_str(), AtFlags::empty());
+    }
+    result
+}
+
+/// A short random suffix for temporary names.
+pub fn random_suffix() -> String {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).expect("the kernel's random number source is unavailable");
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Rename `from` to `to` within `dir`, failing with `EEXIST` rather than replacing anything.
+pub fn rename_noreplace(dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr) -> io::Result<()> {
+    Ok(rfs::renameat_with(
+        dir,
+        from,
+        dir,
+        to,
+        RenameFlags::NOREPLACE,
+    )?)
+}
+
+/// Try to take an exclusive flock on `fd` without blocking. `Ok(false)` when someone else
+/// holds a lock on it.
+pub fn try_lock_exclusive(fd: BorrowedFd<'_>) -> io::Result<bool> {
+    try_flock(fd, FlockOperation::NonBlockingLockExclusive)
+}
+
+/// Try to take a shared flock without blocking. `Ok(false)` when someone holds it exclusively.
+pub fn try_lock_shared(fd: BorrowedFd<'_>) -> io::Result<bool> {
+    try_flock(fd, FlockOperation::NonBlockingLockShared)
+}
+
+fn try_flock(fd: BorrowedFd<'_>, op: FlockOperation) -> io::Result<bool> {
+    loop {
+        match rfs::flock(fd, op) {
+            Ok(()) => return Ok(true),
+            Err(Errno::WOULDBLOCK) => return Ok(false),
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Block until an exclusive flock on `fd` is ours.
+pub fn lock_exclusive(fd: BorrowedFd<'_>) -> io::Result<()> {
+    loop {
+        match rfs::flock(fd, FlockOperation::LockExclusive) {
+            Err(Errno::INTR) => continue,
+            other => return Ok(other?),
+        }
+    }
+}
+
+/// The names in a directory, without `.` and `..`.
+pub fn list_dir(dir: BorrowedFd<'_>) -> io::Result<Vec<(Vec<u8>, FileType)>> {
+    let mut out = Vec::new();
+    let d = Dir::read_from(dir)?;
+    for entry in d {
+        let entry = entry?;
+        let name = entry.file_name().to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        out.push((name.to_vec(), entry.file_type()));
+    }
+    Ok(out)
+}
+
+/// Remove the tree `name` inside `parent`: every entry unlinked relative to its own directory
+/// fd, symlinks removed and never followed, and no mount point crossed. A directory on
+/// another filesystem (something mounted inside the tree) is left alone and reported as
+/// `EBUSY`, so a bind-mounted host directory can never be emptied by a removal.
+/// Entries that vanish while we work are fine.
+pub fn remove_tree(parent: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> {
+    let st = match rfs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => st,
+        Err(Errno::NOENT) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
+        return unlink_ok_if_gone(parent, name, AtFlags::empty());
+    }
+    let parent_dev = rfs::fstat(parent)?.st_dev;
+    if st.st_dev != parent_dev {
+        return Err(io::Error::new(
+            io::ErrorKind::ResourceBusy,
+            "a filesystem is mounted inside the tree",
+        ));
+    }
+    let dir = match rfs::openat(
+        parent,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    empty_dir(dir.as_fd(), st.st_dev, 0)?;
+    drop(dir);
+    unlink_ok_if_gone(parent, name, AtFlags::REMOVEDIR)
+}
+
+fn empty_dir(dir: BorrowedFd<'_>, dev: u64, depth: usize) -> io::Result<()> {
+    if depth > 4096 {
+        return Err(io::Error::other("directory tree too deep"));
+    }
+    // Directories we cannot enter because of their mode get fixed once: we own the store.
+    for (name, ftype) in list_dir(dir)? {
+        let name = OsStr::from_bytes(&name);
+        if ftype == FileType::Directory || ftype == FileType::Unknown {
+            let st = match rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(st) => st,
+                Err(Errno::NOENT) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
+                if st.st_dev != dev {
+                    return Err(io::Error::new(
+                        io::ErrorKind::ResourceBusy,
+                        "a filesystem is mounted inside the tree",
+                    ));
+                }
+                let sub = open_subdir_for_removal(dir, name)?;
+                if let Some(sub) = sub {
+                    empty_dir(sub.as_fd(), dev, depth + 1)?;
+                }
+                unlink_ok_if_gone(dir, name, AtFlags::REMOVEDIR)?;
+                continue;
+            }
+        }
+        unlink_ok_if_gone(dir, name, AtFlags::empty())?;
+    }
+    Ok(())
+}
+
+fn open_subdir_for_removal(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Option<OwnedFd>> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    match rfs::openat(dir, name, flags, Mode::empty()) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(Errno::NOENT) => Ok(None),
+        Err(Errno::ACCESS) => {
+            // A directory made unreadable (mode 000) inside a volume: as its owner, open it up.
+            let path_fd = rfs::openat(
+                dir,
+                name,
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?;
+            rfs::chmodat(dir, name, Mode::from_raw_mode(0o700), AtFlags::empty())?;
+            drop(path_fd);
+            Ok(Some(rfs::openat(dir, name, flags, Mode::empty())?))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn unlink_ok_if_gone(dir: BorrowedFd<'_>, name: &OsStr, flags: AtFlags) -> io::Result<()> {
+    match rfs::unlinkat(dir, name, flags) {
+        Ok(()) | Err(Errno::NOENT) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Disk usage as Docker counts it for volumes: the apparent size (st_size) of every entry
+/// that is not a directory, hard links counted once; the walk does not follow symlinks and
+/// does not cross mount points. Unreadable subdirectories are skipped.
+pub fn apparent_size(dir: BorrowedFd<'_>) -> io::Result<u64> {
+    let dev = rfs::fstat(dir)?.st_dev;
+    let mut seen = std::collections::HashSet::new();
+    let mut total = 0u64;
+    size_walk(dir, dev, &mut seen, &mut total, 0)?;
+    Ok(total)
+}
+
+fn size_walk(
+    dir: BorrowedFd<'_>,
+    dev: u64,
+    seen: &mut std::collections::HashSet<(u64, u64)>,
+    total: &mut u64,
+    depth: usize,
+) -> io::Result<()> {
+    if depth > 4096 {
+        return Ok(());
+    }
+    for (name, _) in list_dir(dir)? {
+        let name = OsStr::from_bytes(&name);
+        let st = match rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => st,
+            Err(_) => continue,
+        };
+        if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
+            if st.st_dev != dev {
+                continue;
+            }
+            if let Ok(sub) = rfs::openat(
+                dir,
+                name,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            ) {
+                size_walk(sub.as_fd(), dev, seen, total, depth + 1)?;
+            }
+            continue;
+        }
+        if st.st_nlink > 1 && !seen.insert((st.st_dev, st.st_ino)) {
+            continue;
+        }
+        *total += st.st_size as u64;
+    }
+    Ok(())
+}
+
+/// A C string for a name known to contain no NUL.
+pub fn cstr_name(name: &str) -> std::ffi::CString {
+    std::ffi::CString::new(name).unwrap_or_default()
+}
+
+/// Borrow a `CStr` as an `OsStr`.
+pub fn cstr_os(c: &CStr) -> &OsStr {
+    OsStr::from_bytes(c.to_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn open(p: &std::path::Path) -> OwnedFd {
+        rfs::open(
+            p,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn remove_tree_removes_everything_and_follows_no_link() {
+        let t = tempfile::tempdir().unwrap();
+        let outside = t.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("keep"), "x").unwrap();
+        let victim = t.path().join("victim");
+        std::fs::create_dir_all(victim.join("a/b/c")).unwrap();
+        std::fs::write(victim.join("a/b/c/f"), "data").unwrap();
+        symlink(&outside, victim.join("a/link")).unwrap();
+        symlink(outside.join("keep"), victim.join("filelink")).unwrap();
+        let parent = open(t.path());
+        remove_tree(parent.as_fd(), OsStr::new("victim")).unwrap();
+        assert!(!victim.exists());
+        assert_eq!(std::fs::read_to_string(outside.join("keep")).unwrap(), "x");
+        // Removing what is already gone is fine.
+        remove_tree(parent.as_fd(), OsStr::new("victim")).unwrap();
+    }
+
+    #[test]
+    fn apparent_size_counts_hard_links_once_and_skips_dirs() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir(t.path().join("d")).unwrap();
+        std::fs::write(t.path().join("d/a"), vec![0u8; 1000]).unwrap();
+        std::fs::hard_link(t.path().join("d/a"), t.path().join("b")).unwrap();
+        std::fs::write(t.path().join("c"), vec![0u8; 24]).unwrap();
+        symlink("d/a", t.path().join("l")).unwrap(); // 3 bytes of link target
+        let fd = open(t.path());
+        assert_eq!(apparent_size(fd.as_fd()).unwrap(), 1000 + 24 + 3);
+    }
+
+    #[test]
+    fn open_beneath_refuses_symlinks_and_escapes() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir(t.path().join("d")).unwrap();
+        std::fs::write(t.path().join("d/f"), "x").unwrap();
+        symlink("/etc", t.path().join("l")).unwrap();
+        let fd = open(t.path());
+        assert!(open_beneath(fd.as_fd(), OsStr::new("d/f"), OFlags::RDONLY, Mode::empty()).is_ok());
+        assert!(
+            open_beneath(
+                fd.as_fd(),
+                OsStr::new("l/passwd"),
+                OFlags::RDONLY,
+                Mode::empty()
+            )
+            .is_err()
+        );
+        assert!(
+            open_beneath(
+                fd.as_fd(),
+                OsStr::new("../x"),
+                OFlags::RDONLY,
+                Mode::empty()
+            )
+            .is_err()
+        );
+        assert!(
+            open_nofollow_walk(
+                fd.as_fd(),
+                OsStr::new("l/passwd"),
+                OFlags::RDONLY,
+                Mode::empty()
+            )
+            .is_err()
+        );
+        assert!(
+            open_nofollow_walk(fd.as_fd(), OsStr::new("d/f"), OFlags::RDONLY, Mode::empty())
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn read_small_file_refuses_fifos_and_big_files() {
+        let t = tempfile::tempdir().unwrap();
+        nix::unistd::mkfifo(
+            &t.path().join("fifo"),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+        std::fs::write(
+            t.path().join("big"),
+            vec![b'x'; (MAX_META_BYTES + 1) as usize],
+        )
+        .unwrap();
+        std::fs::write(t.path().join("ok"), "{}").unwrap();
+        let fd = open(t.path());
+        assert!(read_small_file(fd.as_fd(), OsStr::new("fifo")).is_err());
+        assert!(read_small_file(fd.as_fd(), OsStr::new("big")).is_err());
+        assert_eq!(
+            read_small_file(fd.as_fd(), OsStr::new("ok")).unwrap(),
+            b"{}"
+        );
+    }
+
+    #[test]
+    fn write_atomic_replaces_content() {
+        let t = tempfile::tempdir().unwrap();
+        let fd = open(t.path());
+        write_atomic(fd.as_fd(), OsStr::new("m.json"), b"one", 0o600).unwrap();
+        write_atomic(fd.as_fd(), OsStr::new("m.json"), b"two", 0o600).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(t.path().join("m.json")).unwrap(),
+            "two"
+        );
+        assert_eq!(std::fs::read_dir(t.path()).unwrap().count(), 1);
+    }
+}

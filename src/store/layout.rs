@@ -1,0 +1,62 @@
+//! The managed root's layout: the only place where names of entries under the root are
+//! spelled. Everything below is opened relative to a directory fd, one validated component
+//! at a time; the absolute paths built here are for display (`Mountpoint`) only.
+//!
+//! ```text
+//! <root>/                     0700  (0710/0711 kept if set by the admin)
+//!   store.json                0600  {"format": 1}
+//!   store.lock                0600  flock(2): held exclusively by every mutation
+//!   volumes/                  0701
+//!     <name>/                 0701  appears and disappears with one rename
+//!       volume.json           0600  metadata (driver, labels, options, creation time)
+//!       _data/                0755  the volume's content: its Mountpoint
+//!       leases/               0700  one file per user of the volume, flock-ed by its holder
+//!   tmp/                      0700  volumes being built: renamed into volumes/ when complete
+//!     <hex>/
+//!   trash/                    0700  volumes being deleted: renamed here first, then emptied
+//!     <hex>/
+//! ```
+//!
+//! Because unfinished and half-deleted volumes live outside `volumes/`, a listing never sees
+//! them; the next mutation removes what a crash left in `tmp/` and `trash/`.
+
+use std::path::{Path, PathBuf};
+
+/// Version of the on-disk format described in docs/store-format.md.
+pub const FORMAT_VERSION: u32 = 1;
+
+pub const STORE_FILE: &str = "store.json";
+pub const LOCK_FILE: &str = "store.lock";
+pub const VOLUMES_DIR: &str = "volumes";
+pub const META_FILE: &str = "volume.json";
+pub const DATA_DIR: &str = "_data";
+pub const LEASES_DIR: &str = "leases";
+/// Volumes under construction.
+pub const TMP_DIR: &str = "tmp";
+/// Volumes being deleted.
+pub const TRASH_DIR: &str = "trash";
+/// Prefix of a lease file not yet published.
+pub const LEASE_NEW_PREFIX: &str = ".new-";
+
+pub const ROOT_MODE: u32 = 0o700;
+pub const VOLUMES_MODE: u32 = 0o701;
+pub const VOLUME_DIR_MODE: u32 = 0o701;
+pub const DATA_MODE: u32 = 0o755;
+pub const META_MODE: u32 = 0o600;
+pub const LEASES_MODE: u32 = 0o700;
+pub const PRIVATE_DIR_MODE: u32 = 0o700;
+
+/// `<root>/volumes/<name>/_data`, as shown in `Mountpoint`.
+pub fn mountpoint(root: &Path, name: &str) -> PathBuf {
+    root.join(VOLUMES_DIR).join(name).join(DATA_DIR)
+}
+
+/// `<root>/volumes/<name>`.
+pub fn volume_dir(root: &Path, name: &str) -> PathBuf {
+    root.join(VOLUMES_DIR).join(name)
+}
+
+/// `<name>/<sub>` relative to the volumes directory.
+pub fn rel(name: &str, sub: &str) -> String {
+    format!("{name}/{sub}")
+}

@@ -1,0 +1,36 @@
+//! The on-disk metadata of one volume (`volumes/<name>/volume.json`) and of the store
+//! (`store.json`). These are myvol's own types; Docker's JSON wire shapes live in `output`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::layout::FORMAT_VERSION;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreMeta {
+    pub format: u32,
+}
+
+impl Default for StoreMeta {
+    fn default() -> Self {
+        StoreMeta {
+            format: FORMAT_VERSION,
+        }
+    }
+}
+
+/// What myvol records about a volume. `labels` and `options` are `None` when none were given,
+/// which `inspect` shows as `null`, as Docker does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumeMeta {
+    pub format: u32,
+    pub name: String,
+    pub driver: String,
+    /// RFC 3339, UTC, nanoseconds.
+    pub created_at: String,
+    #[serde(default)]
+    pub labels: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub options: Option<BTreeMap<String, String>>,
+}

@@ -1,0 +1,712 @@
+//! The managed root: volumes, their metadata, the store lock and in-use leases.
+//!
+//! Guarantees (see docs/store-format.md):
+//! - every mutation holds the store lock (an exclusive flock on `store.lock`);
+//! - a volume appears with one rename of a complete directory from `tmp/`, and disappears with
+//!   one rename into `trash/`; metadata is written temp → fsync → rename;
+//! - readers take no lock: they see a volume whole or not at all, and never fail because a
+//!   volume vanished under them;
+//! - whatever a crash leaves in `tmp/` or `trash/` is removed by the next mutation.
+
+pub mod layout;
+mod lease;
+pub mod meta;
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{self as rfs, Mode, OFlags};
+use rustix::io::Errno;
+use thiserror::Error;
+
+use layout::*;
+pub use lease::{Lease, LeaseInfo};
+use meta::{StoreMeta, VolumeMeta};
+
+use crate::driver::{self, local::LocalOptionError};
+use crate::failpoint;
+use crate::fsutil;
+use crate::name::{NameError, VolumeName};
+
+/// The label Docker puts on anonymous volumes.
+pub const ANONYMOUS_LABEL: &str = "com.docker.volume.anonymous";
+
+/// What went wrong in the store. Messages are the body of Docker's daemon errors where
+/// Docker has one (`create NAME: …`, `get NAME: no such volume`, `remove NAME: …`).
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("create {name}: {source}")]
+    InvalidName { name: String, source: NameError },
+    #[error("create {name}: {source}")]
+    InvalidOption {
+        name: String,
+        source: LocalOptionError,
+    },
+    #[error(
+        "create {name}: error looking up volume plugin {driver}: plugin {} not found",
+        crate::text::go_quote(driver)
+    )]
+    UnknownDriver { name: String, driver: String },
+    #[error(
+        "create {name}: driver '{existing}' already has volume '{name}': volume name must be unique"
+    )]
+    Conflict { name: String, existing: String },
+    #[error("create {name}: error while creating volume root path '{}': mkdir {}: {}", path.display(), path.display(), errno_text(source))]
+    CreateDir {
+        name: String,
+        path: PathBuf,
+        source: io::Error,
+    },
+    #[error("get {0}: no such volume")]
+    NotFound(String),
+    #[error("remove {name}: volume is in use - [{}]", ids.join(", "))]
+    InUse { name: String, ids: Vec<String> },
+    #[error("get {name}: invalid metadata in {}: {detail}", path.display())]
+    BadMeta {
+        name: String,
+        path: PathBuf,
+        detail: String,
+    },
+    #[error("{op} {}: {}", path.display(), errno_text(source))]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    #[error(
+        "the store at {} has format {found}, newer than this myvol understands ({FORMAT_VERSION}); use a newer myvol",
+        path.display()
+    )]
+    FormatTooNew { path: PathBuf, found: u32 },
+    #[error("refusing to use the store at {}: it is owned by uid {owner}, not by uid {uid} who runs myvol", path.display())]
+    ForeignRoot { path: PathBuf, owner: u32, uid: u32 },
+}
+
+/// An `io::Error` as Go prints an errno: `no such file or directory`, `file name too long`.
+pub fn errno_text(e: &io::Error) -> String {
+    let s = e.to_string();
+    let s = match s.find(" (os error ") {
+        Some(i) => &s[..i],
+        None => &s,
+    };
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A volume as the store knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    pub name: String,
+    pub driver: String,
+    /// RFC 3339 (UTC, nanoseconds) as recorded at creation.
+    pub created_at: String,
+    pub labels: Option<BTreeMap<String, String>>,
+    pub options: Option<BTreeMap<String, String>>,
+    /// `<root>/volumes/<name>/_data`.
+    pub mountpoint: PathBuf,
+    /// `local` for the local driver.
+    pub scope: String,
+}
+
+impl Volume {
+    /// Created without a name (carries Docker's anonymous label).
+    pub fn is_anonymous(&self) -> bool {
+        self.labels
+            .as_ref()
+            .is_some_and(|l| l.contains_key(ANONYMOUS_LABEL))
+    }
+
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .as_ref()
+            .and_then(|l| l.get(key))
+            .map(String::as_str)
+    }
+}
+
+/// What `volume create` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct CreateRequest {
+    /// `None` or empty: an anonymous volume with a generated name.
+    pub name: Option<String>,
+    /// Empty means `local`.
+    pub driver: String,
+    pub labels: BTreeMap<String, String>,
+    pub options: BTreeMap<String, String>,
+}
+
+/// The result of a create: the volume, and whether it is new.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub volume: Volume,
+    pub created: bool,
+}
+
+/// What `prune` removed.
+#[derive(Debug, Clone, Default)]
+pub struct PruneReport {
+    pub deleted: Vec<String>,
+    pub reclaimed: u64,
+}
+
+/// The managed root.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+/// The store opened for reading.
+struct ReadHandle {
+    volumes: OwnedFd,
+}
+
+/// The store opened for a mutation; the lock is released on drop.
+struct WriteHandle {
+    root: OwnedFd,
+    volumes: OwnedFd,
+    _lock: OwnedFd,
+}
+
+impl Store {
+    /// A store rooted at `root` (made absolute against the current directory). Nothing is
+    /// touched until a command reads or writes.
+    pub fn new(root: impl Into<PathBuf>) -> Store {
+        let root = root.into();
+        let root = std::path::absolute(&root).unwrap_or(root);
+        Store { root }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn io(&self, op: &'static str, rel: &str, e: impl Into<io::Error>) -> StoreError {
+        let path = if rel.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(rel)
+        };
+        StoreError::Io {
+            op,
+            path,
+            source: e.into(),
+        }
+    }
+
+    /// Open for reading. `None` when the store does not exist yet (it is then empty).
+    fn open_read(&self) -> Result<Option<ReadHandle>> {
+        let root = match rfs::open(
+            &self.root,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok(None),
+            Err(e) => return Err(self.io("open", "", e)),
+        };
+        self.check_format(root.as_fd(), false)?;
+        match fsutil::open_dir(root.as_fd(), OsStr::new(VOLUMES_DIR)) {
+            Ok(volumes) => Ok(Some(ReadHandle { volumes })),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
+            Err(e) => Err(self.io("open", VOLUMES_DIR, e)),
+        }
+    }
+
+    /// Open for a mutation: create the layout if needed, check ownership and modes, take the
+    /// store lock, and clean what earlier crashes left behind.
+    fn open_write(&self) -> Result<WriteHandle> {
+        if let Err(e) = std::fs::create_dir_all(&self.root) {
+            return Err(self.io("mkdir", "", e));
+        }
+        let root = rfs::open(
+            &self.root,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| self.io("open", "", e))?;
+        let st = rfs::fstat(&root).map_err(|e| self.io("stat", "", e))?;
+        let uid = rustix::process::geteuid().as_raw();
+        if st.st_uid != uid {
+            return Err(StoreError::ForeignRoot {
+                path: self.root.clone(),
+                owner: st.st_uid,
+                uid,
+            });
+        }
+        // Others must never reach into the store (setuid files and secrets live in volumes).
+        // 0710 and 0711 set by an administrator are kept, as Docker's root is 0710.
+        let mode = st.st_mode & 0o7777;
+        if mode & 0o066 != 0 || mode & 0o7000 != 0 {
+            rfs::fchmod(&root, Mode::from_raw_mode(ROOT_MODE))
+                .map_err(|e| self.io("chmod", "", e))?;
+        }
+        let lock = rfs::openat(
+            &root,
+            LOCK_FILE,
+            OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(META_MODE),
+        )
+        .map_err(|e| self.io("open", LOCK_FILE, e))?;
+        fsutil::lock_exclusive(lock.as_fd()).map_err(|e| self.io("lock", LOCK_FILE, e))?;
+        self.check_format(root.as_fd(), true)?;
+        for (dir, mode) in [
+            (VOLUMES_DIR, VOLUMES_MODE),
+            (TMP_DIR, PRIVATE_DIR_MODE),
+            (TRASH_DIR, PRIVATE_DIR_MODE),
+        ] {
+            match rfs::mkdirat(&root, dir, Mode::from_raw_mode(mode)) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(e) => return Err(self.io("mkdir", dir, e)),
+            }
+        }
+        let volumes = fsutil::open_dir(root.as_fd(), OsStr::new(VOLUMES_DIR))
+            .map_err(|e| self.io("open", VOLUMES_DIR, e))?;
+        let handle = WriteHandle {
+            root,
+            volumes,
+            _lock: lock,
+        };
+        self.clean_leftovers(&handle);
+        Ok(handle)
+    }
+
+    /// Check `store.json`; with `create`, write it when missing (the caller holds the lock).
+    fn check_format(&self, root: BorrowedFd<'_>, create: bool) -> Result<()> {
+        match fsutil::read_small_file(root, OsStr::new(STORE_FILE)) {
+            Ok(bytes) => {
+                let meta: StoreMeta =
+                    serde_json::from_slice(&bytes).map_err(|e| StoreError::BadMeta {
+                        name: String::new(),
+                        path: self.root.join(STORE_FILE),
+                        detail: e.to_string(),
+                    })?;
+                if meta.format > FORMAT_VERSION {
+                    return Err(StoreError::FormatTooNew {
+                        path: self.root.clone(),
+                        found: meta.format,
+                    });
+                }
+                Ok(())
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                if create {
+                    let data = serde_json::to_vec(&StoreMeta::default()).unwrap_or_default();
+                    fsutil::write_atomic(root, OsStr::new(STORE_FILE), &data, META_MODE)
+                        .map_err(|e| self.io("write", STORE_FILE, e))?;
+                }
+                Ok(())
+            }
+            Err(e) => Err(self.io("read", STORE_FILE, e)),
+        }
+    }
+
+    /// Remove what crashed creates and removals left in `tmp/` and `trash/`. Entries that
+    /// someone is still working on are flock-ed by their owner and skipped. Failures here are
+    /// not the current command's failure: the next mutation tries again.
+    fn clean_leftovers(&self, h: &WriteHandle) {
+        for dir in [TMP_DIR, TRASH_DIR] {
+            let Ok(fd) = fsutil::open_dir(h.root.as_fd(), OsStr::new(dir)) else {
+                continue;
+            };
+            let Ok(entries) = fsutil::list_dir(fd.as_fd()) else {
+                continue;
+            };
+            for (name, _) in entries {
+                let name = OsStr::new(std::str::from_utf8(&name).unwrap_or(""));
+                if name.is_empty() {
+                    continue;
+                }
+                if let Ok(entry) = rfs::openat(
+                    &fd,
+                    name,
+                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    Mode::empty(),
+                ) && fsutil::try_lock_exclusive(entry.as_fd()).unwrap_or(false)
+                {
+                    let _ = fsutil::remove_tree(fd.as_fd(), name);
+                }
+            }
+        }
+    }
+
+    /// Read one volume's metadata. `Ok(None)` if it does not exist (or vanished).
+    fn read_volume(&self, volumes: BorrowedFd<'_>, name: &str) -> Result<Option<Volume>> {
+        let bytes = match fsutil::read_small_file(volumes, OsStr::new(&rel(name, META_FILE))) {
+            Ok(b) => b,
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::ENOTDIR)) => {
+                return Ok(None);
+            }
+            Err(e) => {
+                return Err(StoreError::BadMeta {
+                    name: name.to_owned(),
+                    path: volume_dir(&self.root, name).join(META_FILE),
+                    detail: errno_text(&e),
+                });
+            }
+        };
+        let meta: VolumeMeta = serde_json::from_slice(&bytes).map_err(|e| StoreError::BadMeta {
+            name: name.to_owned(),
+            path: volume_dir(&self.root, name).join(META_FILE),
+            detail: e.to_string(),
+        })?;
+        Ok(Some(self.volume_from_meta(name, meta)))
+    }
+
+    fn volume_from_meta(&self, name: &str, meta: VolumeMeta) -> Volume {
+        Volume {
+            name: name.to_owned(),
+            driver: meta.driver,
+            created_at: meta.created_at,
+            labels: meta.labels,
+            options: meta.options,
+            mountpoint: mountpoint(&self.root, name),
+            scope: "local".to_owned(),
+        }
+    }
+
+    /// `volume create`.
+    pub fn create(&self, req: CreateRequest) -> Result<Created> {
+        let driver = if req.driver.is_empty() {
+            driver::LOCAL.to_owned()
+        } else {
+            req.driver.clone()
+        };
+        let (name, anonymous) = match req.name.as_deref() {
+            None | Some("") => (VolumeName::random_anonymous().to_string(), true),
+            Some(n) => (n.to_owned(), false),
+        };
+        let vname = VolumeName::parse(&name).map_err(|source| StoreError::InvalidName {
+            name: name.clone(),
+            source,
+        })?;
+        let h = self.open_write()?;
+        if let Some(existing) = self.read_volume(h.volumes.as_fd(), vname.as_str())? {
+            if req.driver.is_empty() || existing.driver == driver {
+                return Ok(Created {
+                    volume: existing,
+                    created: false,
+                });
+            }
+            return Err(StoreError::Conflict {
+                name,
+                existing: existing.driver,
+            });
+        }
+        if driver != driver::LOCAL {
+            return Err(StoreError::UnknownDriver { name, driver });
+        }
+        driver::local::validate_options(&req.options).map_err(|source| {
+            StoreError::InvalidOption {
+                name: name.clone(),
+                source,
+            }
+        })?;
+        let mut labels = req.labels;
+        if anonymous {
+            labels.insert(ANONYMOUS_LABEL.to_owned(), String::new());
+        }
+        let meta = VolumeMeta {
+            format: FORMAT_VERSION,
+            name: name.clone(),
+            driver,
+            created_at: jiff::Timestamp::now().to_string(),
+            labels: (!labels.is_empty()).then_some(labels),
+            options: (!req.options.is_empty()).then_some(req.options),
+        };
+        self.build_volume(&h, &meta, |_| Ok(()))?;
+        Ok(Created {
+            volume: self.volume_from_meta(&name, meta),
+            created: true,
+        })
+    }
+
+    /// Build a volume directory in `tmp/` (metadata, an empty `_data` that `fill` may
+    /// populate), then publish it with one rename. The caller holds the store lock.
+    fn build_volume(
+        &self,
+        h: &WriteHandle,
+        meta: &VolumeMeta,
+        fill: impl FnOnce(BorrowedFd<'_>) -> io::Result<()>,
+    ) -> Result<()> {
+        let name = meta.name.as_str();
+        let tmp_dir = fsutil::open_dir(h.root.as_fd(), OsStr::new(TMP_DIR))
+            .map_err(|e| self.io("open", TMP_DIR, e))?;
+        let tmp_name = fsutil::random_suffix();
+        let target = volume_dir(&self.root, name);
+        let create_err = |e: io::Error| StoreError::CreateDir {
+            name: name.to_owned(),
+            path: target.clone(),
+            source: e,
+        };
+        rfs::mkdirat(
+            &tmp_dir,
+            tmp_name.as_str(),
+            Mode::from_raw_mode(VOLUME_DIR_MODE),
+        )
+        .map_err(|e| create_err(e.into()))?;
+        let result = (|| -> io::Result<()> {
+            let vdir = fsutil::open_dir(tmp_dir.as_fd(), OsStr::new(&tmp_name))?;
+            // Hold the new directory's flock while building, so a concurrent cleaner skips it.
+            fsutil::try_lock_exclusive(vdir.as_fd())?;
+            rfs::fchmod(&vdir, Mode::from_raw_mode(VOLUME_DIR_MODE))?;
+            failpoint::hit("create-after-mkdir");
+            rfs::mkdirat(&vdir, DATA_DIR, Mode::from_raw_mode(DATA_MODE))?;
+            let data = fsutil::open_dir(vdir.as_fd(), OsStr::new(DATA_DIR))?;
+            rfs::fchmod(&data, Mode::from_raw_mode(DATA_MODE))?;
+            fill(data.as_fd())?;
+            let json = serde_json::to_vec_pretty(meta).map_err(io::Error::other)?;
+            fsutil::write_atomic(vdir.as_fd(), OsStr::new(META_FILE), &json, META_MODE)?;
+            failpoint::hit("create-before-publish");
+            rfs::fsync(&vdir)?;
+            rfs::renameat_with(
+                &tmp_dir,
+                tmp_name.as_str(),
+                &h.volumes,
+                name,
+                rfs::RenameFlags::NOREPLACE,
+            )?;
+            rfs::fsync(&h.volumes)?;
+            failpoint::hit("create-after-publish");
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = fsutil::remove_tree(tmp_dir.as_fd(), OsStr::new(&tmp_name));
+            return Err(create_err(e));
+        }
+        Ok(())
+    }
+
+    /// `volume inspect` of one name: `NotFound` for a missing or invalid name.
+    pub fn get(&self, name: &str) -> Result<Volume> {
+        if !crate::name::is_valid(name) {
+            return Err(StoreError::NotFound(name.to_owned()));
+        }
+        let Some(h) = self.open_read()? else {
+            return Err(StoreError::NotFound(name.to_owned()));
+        };
+        self.read_volume(h.volumes.as_fd(), name)?
+            .ok_or_else(|| StoreError::NotFound(name.to_owned()))
+    }
+
+    /// Whether a volume exists.
+    pub fn exists(&self, name: &str) -> Result<bool> {
+        match self.get(name) {
+            Ok(_) => Ok(true),
+            Err(StoreError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The names of all volumes, unsorted. Cheap: one directory read, no metadata.
+    pub fn names(&self) -> Result<Vec<String>> {
+        let Some(h) = self.open_read()? else {
+            return Ok(Vec::new());
+        };
+        let entries =
+            fsutil::list_dir(h.volumes.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|(n, _)| String::from_utf8(n).ok())
+            .filter(|n| crate::name::is_valid(n))
+            .collect())
+    }
+
+    /// All volumes with their metadata, unsorted. Volumes that vanish while listing are
+    /// skipped; one with unreadable metadata is reported in the second list, not fatal.
+    pub fn list(&self) -> Result<(Vec<Volume>, Vec<StoreError>)> {
+        let Some(h) = self.open_read()? else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let entries =
+            fsutil::list_dir(h.volumes.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
+        let mut vols = Vec::with_capacity(entries.len());
+        let mut errs = Vec::new();
+        for (n, _) in entries {
+            let Ok(n) = String::from_utf8(n) else {
+                continue;
+            };
+            if !crate::name::is_valid(&n) {
+                continue;
+            }
+            match self.read_volume(h.volumes.as_fd(), &n) {
+                Ok(Some(v)) => vols.push(v),
+                Ok(None) => {}
+                Err(e) => errs.push(e),
+            }
+        }
+        Ok((vols, errs))
+    }
+
+    /// The ids of the live leases on a volume (empty: not in use).
+    pub fn users(&self, name: &str) -> Result<Vec<String>> {
+        let Some(h) = self.open_read()? else {
+            return Ok(Vec::new());
+        };
+        let vdir = match fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name)) {
+            Ok(fd) => fd,
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(Vec::new()),
+            Err(e) => return Err(self.io("open", VOLUMES_DIR, e)),
+        };
+        lease::live(vdir.as_fd(), false).map_err(|e| self.io("read", VOLUMES_DIR, e))
+    }
+
+    /// Take an in-use lease on an existing volume, held until the returned value is dropped
+    /// or the process dies. `holder` says who holds it (`run`, `mount`).
+    pub fn lease(&self, name: &str, holder: &str) -> Result<Lease> {
+        if !crate::name::is_valid(name) {
+            return Err(StoreError::NotFound(name.to_owned()));
+        }
+        let h = self.open_write()?;
+        let vdir = match fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name)) {
+            Ok(fd) => fd,
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                return Err(StoreError::NotFound(name.to_owned()));
+            }
+            Err(e) => return Err(self.io("open", VOLUMES_DIR, e)),
+        };
+        lease::acquire(vdir.as_fd(), name, holder).map_err(|e| self.io("lease", VOLUMES_DIR, e))
+    }
+
+    /// `volume rm` of one name. With `force`, a missing volume is not an error. A volume
+    /// with a live lease is refused with Docker's "in use" message.
+    pub fn remove(&self, name: &str, force: bool) -> Result<()> {
+        let missing = || {
+            if force {
+                Ok(())
+            } else {
+                Err(StoreError::NotFound(name.to_owned()))
+            }
+        };
+        if !crate::name::is_valid(name) {
+            return missing();
+        }
+        let h = self.open_write()?;
+        let Some(_) = self.read_volume(h.volumes.as_fd(), name)? else {
+            return missing();
+        };
+        let trash = self.take_away(&h, name)?;
+        drop(h);
+        self.empty_trash(trash);
+        Ok(())
+    }
+
+    /// Check that nobody uses `name`, then rename it into `trash/` (under the store lock).
+    /// Returns the trash entry, flock-ed, for deletion after the lock is released.
+    fn take_away(&self, h: &WriteHandle, name: &str) -> Result<(OwnedFd, String, OwnedFd)> {
+        let vdir = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name))
+            .map_err(|e| self.io("open", VOLUMES_DIR, e))?;
+        let ids = lease::live(vdir.as_fd(), true).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
+        if !ids.is_empty() {
+            return Err(StoreError::InUse {
+                name: name.to_owned(),
+                ids,
+            });
+        }
+        // Our flock on the directory marks it as being deleted by a live process.
+        fsutil::try_lock_exclusive(vdir.as_fd()).map_err(|e| self.io("lock", VOLUMES_DIR, e))?;
+        let trash_dir = fsutil::open_dir(h.root.as_fd(), OsStr::new(TRASH_DIR))
+            .map_err(|e| self.io("open", TRASH_DIR, e))?;
+        let trash_name = fsutil::random_suffix();
+        rfs::renameat_with(
+            &h.volumes,
+            name,
+            &trash_dir,
+            trash_name.as_str(),
+            rfs::RenameFlags::NOREPLACE,
+        )
+        .map_err(|e| self.io("rename", VOLUMES_DIR, e))?;
+        rfs::fsync(&h.volumes).map_err(|e| self.io("sync", VOLUMES_DIR, e))?;
+        failpoint::hit("remove-after-rename");
+        Ok((trash_dir, trash_name, vdir))
+    }
+
+    /// Delete a volume that `take_away` renamed into `trash/`. Failures leave it for the
+    /// next mutation's cleanup; the volume is gone for users either way.
+    fn empty_trash(&self, (trash_dir, trash_name, _lock): (OwnedFd, String, OwnedFd)) {
+        if let Ok(fd) = fsutil::open_dir(trash_dir.as_fd(), OsStr::new(&trash_name)) {
+            let _ = fsutil::remove_tree(fd.as_fd(), OsStr::new(DATA_DIR));
+            failpoint::hit("remove-mid-delete");
+        }
+        let _ = fsutil::remove_tree(trash_dir.as_fd(), OsStr::new(&trash_name));
+    }
+
+    /// `volume prune`: remove unused local volumes without driver options that `select`
+    /// accepts; returns their names (naturally sorted) and the space reclaimed.
+    pub fn prune(&self, select: impl Fn(&Volume) -> bool) -> Result<PruneReport> {
+        let h = self.open_write()?;
+        let entries =
+            fsutil::list_dir(h.volumes.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
+        let mut names: Vec<String> = entries
+            .into_iter()
+            .filter_map(|(n, _)| String::from_utf8(n).ok())
+            .filter(|n| crate::name::is_valid(n))
+            .collect();
+        names.sort_by(|a, b| crate::output::natural_cmp(a, b));
+        let mut report = PruneReport::default();
+        let mut trashed = Vec::new();
+        for name in names {
+            let Ok(Some(v)) = self.read_volume(h.volumes.as_fd(), &name) else {
+                continue;
+            };
+            if v.driver != driver::LOCAL || v.options.is_some() || !select(&v) {
+                continue;
+            }
+            let size = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(&name, DATA_DIR)))
+                .and_then(|fd| fsutil::apparent_size(fd.as_fd()))
+                .unwrap_or(0);
+            match self.take_away(&h, &name) {
+                Ok(t) => {
+                    report.deleted.push(name);
+                    report.reclaimed += size;
+                    trashed.push(t);
+                }
+                Err(StoreError::InUse { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        drop(h);
+        for t in trashed {
+            self.empty_trash(t);
+        }
+        Ok(report)
+    }
+
+    /// The apparent size of a volume's content (non-directories, hard links once).
+    pub fn size(&self, name: &str) -> Result<u64> {
+        let Some(h) = self.open_read()? else {
+            return Err(StoreError::NotFound(name.to_owned()));
+        };
+        let fd =
+            fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(name, DATA_DIR))).map_err(|e| {
+                if e.raw_os_error() == Some(libc::ENOENT) {
+                    StoreError::NotFound(name.to_owned())
+                } else {
+                    self.io("open", VOLUMES_DIR, e)
+                }
+            })?;
+        fsutil::apparent_size(fd.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))
+    }
+}
+
+/// The default managed root: `/var/lib/myvol` for root, else `$XDG_DATA_HOME/myvol`, else
+/// `~/.local/share/myvol`.
+pub fn default_root() -> PathBuf {
+    if rustix::process::geteuid().is_root() {
+        return PathBuf::from("/var/lib/myvol");
+    }
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| Path::new(x).is_absolute()) {
+        return PathBuf::from(x).join("myvol");
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/"));
+    home.join(".local/share/myvol")
+}
