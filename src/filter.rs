@@ -39,10 +39,7 @@ impl Filters {
     }
 
     pub fn add(&mut self, key: &str, value: &str) {
-        self.0
-            .entry(key.to_owned())
-            .or_default()
-            .insert(value.to_owned());
+        self.0.entry(key.to_owned()).or_default().insert(value.to_owned());
     }
 
     pub fn values(&self, key: &str) -> impl Iterator<Item = &str> {
@@ -70,18 +67,12 @@ impl Filters {
                 "true" | "1" => true,
                 "false" | "0" => false,
                 _ => {
-                    return Err(FilterError::InvalidValue {
-                        key: key.to_owned(),
-                        value: format!("[{v}]"),
-                    });
+                    return Err(FilterError::InvalidValue { key: key.to_owned(), value: format!("[{v}]") });
                 }
             };
             if result.is_some_and(|r| r != b) {
                 let all: Vec<&str> = self.values(key).collect();
-                return Err(FilterError::InvalidValue {
-                    key: key.to_owned(),
-                    value: format!("[{}]", all.join(" ")),
-                });
+                return Err(FilterError::InvalidValue { key: key.to_owned(), value: format!("[{}]", all.join(" ")) });
             }
             result = Some(b);
         }
@@ -91,10 +82,7 @@ impl Filters {
 
 /// `label` filters: every value must hold (`k` present, or `k=v` exactly); a volume without
 /// labels matches only when there is no label filter.
-pub fn match_labels<'a>(
-    values: impl Iterator<Item = &'a str>,
-    labels: Option<&BTreeMap<String, String>>,
-) -> bool {
+pub fn match_labels<'a>(values: impl Iterator<Item = &'a str>, labels: Option<&BTreeMap<String, String>>) -> bool {
     let mut values = values.peekable();
     if values.peek().is_none() {
         return true;
@@ -109,10 +97,7 @@ pub fn match_labels<'a>(
 }
 
 /// `label!` filters (prune): a volume is excluded only when it carries every pair.
-fn excluded_by_labels<'a>(
-    values: impl Iterator<Item = &'a str>,
-    labels: Option<&BTreeMap<String, String>>,
-) -> bool {
+fn excluded_by_labels<'a>(values: impl Iterator<Item = &'a str>, labels: Option<&BTreeMap<String, String>>) -> bool {
     let mut values = values.peekable();
     if values.peek().is_none() {
         return false;
@@ -134,10 +119,7 @@ impl ListFilter {
         let dangling = f.bool_value("dangling")?;
         Ok(ListFilter {
             // A value that is not a valid regexp still matches by equality, as Docker's.
-            names: f
-                .values("name")
-                .map(|n| (n.to_owned(), Regex::new(n).ok()))
-                .collect(),
+            names: f.values("name").map(|n| (n.to_owned(), Regex::new(n).ok())).collect(),
             drivers: f.values("driver").map(str::to_owned).collect(),
             labels: f.values("label").map(str::to_owned).collect(),
             dangling,
@@ -147,10 +129,7 @@ impl ListFilter {
     /// Everything but `dangling`, which needs the store's lease check.
     pub fn matches(&self, v: &Volume) -> bool {
         (self.names.is_empty()
-            || self
-                .names
-                .iter()
-                .any(|(n, re)| *n == v.name || re.as_ref().is_some_and(|re| re.is_match(&v.name))))
+            || self.names.iter().any(|(n, re)| *n == v.name || re.as_ref().is_some_and(|re| re.is_match(&v.name))))
             && (self.drivers.is_empty() || self.drivers.contains(&v.driver))
             && match_labels(self.labels.iter().map(String::as_str), v.labels.as_ref())
     }
@@ -176,11 +155,7 @@ impl PruneFilter {
         if !all {
             labels.push(ANONYMOUS_LABEL.to_owned());
         }
-        Ok(PruneFilter {
-            all,
-            labels,
-            not_labels: f.values("label!").map(str::to_owned).collect(),
-        })
+        Ok(PruneFilter { all, labels, not_labels: f.values("label!").map(str::to_owned).collect() })
     }
 
     pub fn all(&self) -> bool {
@@ -189,10 +164,7 @@ impl PruneFilter {
 
     pub fn matches(&self, v: &Volume) -> bool {
         match_labels(self.labels.iter().map(String::as_str), v.labels.as_ref())
-            && !excluded_by_labels(
-                self.not_labels.iter().map(String::as_str),
-                v.labels.as_ref(),
-            )
+            && !excluded_by_labels(self.not_labels.iter().map(String::as_str), v.labels.as_ref())
     }
 }
 
@@ -205,12 +177,7 @@ mod tests {
             name: name.into(),
             driver: "local".into(),
             created_at: String::new(),
-            labels: (!labels.is_empty()).then(|| {
-                labels
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect()
-            }),
+            labels: (!labels.is_empty()).then(|| labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
             options: None,
             mountpoint: Default::default(),
             scope: "local".into(),
@@ -251,19 +218,13 @@ mod tests {
     fn filter_errors() {
         let e = |args: &[&str]| match Filters::parse(args.iter().copied()) {
             Err(e) => e.to_string(),
-            Ok(f) => ListFilter::new(&f)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
+            Ok(f) => ListFilter::new(&f).err().map(|e| e.to_string()).unwrap_or_default(),
         };
         assert_eq!(e(&["nokey"]), "bad format of filter (expected name=value)");
         assert_eq!(e(&["bogus=1"]), "invalid filter 'bogus'");
         assert_eq!(e(&["label!=a"]), "invalid filter 'label!'");
         assert_eq!(e(&["dangling=yes"]), "invalid filter 'dangling=[yes]'");
-        assert_eq!(
-            e(&["dangling=true", "dangling=false"]),
-            "invalid filter 'dangling=[false true]'"
-        );
+        assert_eq!(e(&["dangling=true", "dangling=false"]), "invalid filter 'dangling=[false true]'");
         assert_eq!(e(&["dangling=1"]), "");
     }
 
@@ -271,9 +232,7 @@ mod tests {
     fn prune_selection() {
         let anon = vol("anon", &[(ANONYMOUS_LABEL, ""), ("keep", "yes")]);
         let named = vol("named", &[("a", "b")]);
-        let f = |args: &[&str], all| {
-            PruneFilter::new(&Filters::parse(args.iter().copied()).unwrap(), all).unwrap()
-        };
+        let f = |args: &[&str], all| PruneFilter::new(&Filters::parse(args.iter().copied()).unwrap(), all).unwrap();
         assert!(f(&[], false).matches(&anon));
         assert!(!f(&[], false).matches(&named));
         assert!(f(&[], true).matches(&named));
@@ -283,16 +242,9 @@ mod tests {
         assert!(f(&["label=a"], true).matches(&named));
         assert!(!f(&["label=a"], true).matches(&anon));
         assert!(f(&["label!=a"], true).matches(&anon));
-        let err = PruneFilter::new(&Filters::parse(["all=1"]).unwrap(), true)
-            .err()
-            .unwrap();
-        assert_eq!(
-            err.to_string(),
-            "conflicting options: cannot specify both --all and --filter all=1"
-        );
-        let err = PruneFilter::new(&Filters::parse(["dangling=1"]).unwrap(), true)
-            .err()
-            .unwrap();
+        let err = PruneFilter::new(&Filters::parse(["all=1"]).unwrap(), true).err().unwrap();
+        assert_eq!(err.to_string(), "conflicting options: cannot specify both --all and --filter all=1");
+        let err = PruneFilter::new(&Filters::parse(["dangling=1"]).unwrap(), true).err().unwrap();
         assert_eq!(err.to_string(), "invalid filter 'dangling'");
     }
 }

@@ -7,9 +7,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
-use rustix::fs::{
-    self as rfs, AtFlags, Dir, FileType, FlockOperation, Mode, OFlags, RenameFlags, ResolveFlags,
-};
+use rustix::fs::{self as rfs, AtFlags, Dir, FileType, FlockOperation, Mode, OFlags, RenameFlags, ResolveFlags};
 use rustix::io::Errno;
 
 /// Largest metadata file the store will read (hostile metadata must not exhaust memory).
@@ -18,12 +16,7 @@ pub const MAX_META_BYTES: u64 = 1 << 20;
 /// Open `path` (relative, possibly several components) beneath `dir`, refusing symlinks,
 /// magic links and escapes anywhere on the way. Falls back to a component-by-component
 /// `O_NOFOLLOW` walk on kernels without openat2.
-pub fn open_beneath(
-    dir: BorrowedFd<'_>,
-    path: &OsStr,
-    flags: OFlags,
-    mode: Mode,
-) -> io::Result<OwnedFd> {
+pub fn open_beneath(dir: BorrowedFd<'_>, path: &OsStr, flags: OFlags, mode: Mode) -> io::Result<OwnedFd> {
     let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
     let flags = flags | OFlags::CLOEXEC;
     for _ in 0..16 {
@@ -36,17 +29,8 @@ pub fn open_beneath(
     Err(io::Error::from(Errno::AGAIN))
 }
 
-fn open_nofollow_walk(
-    dir: BorrowedFd<'_>,
-    path: &OsStr,
-    flags: OFlags,
-    mode: Mode,
-) -> io::Result<OwnedFd> {
-    let comps: Vec<&[u8]> = path
-        .as_bytes()
-        .split(|&b| b == b'/')
-        .filter(|c| !c.is_empty() && *c != b".")
-        .collect();
+fn open_nofollow_walk(dir: BorrowedFd<'_>, path: &OsStr, flags: OFlags, mode: Mode) -> io::Result<OwnedFd> {
+    let comps: Vec<&[u8]> = path.as_bytes().split(|&b| b == b'/').filter(|c| !c.is_empty() && *c != b".").collect();
     if comps.iter().any(|c| *c == b"..") || path.as_bytes().starts_with(b"/") {
         return Err(io::Error::from(Errno::XDEV));
     }
@@ -65,12 +49,7 @@ fn open_nofollow_walk(
         cur = Some(next);
     }
     let base = cur.as_ref().map(|f| f.as_fd()).unwrap_or(dir);
-    Ok(rfs::openat(
-        base,
-        OsStr::from_bytes(last),
-        flags | OFlags::NOFOLLOW,
-        mode,
-    )?)
+    Ok(rfs::openat(base, OsStr::from_bytes(last), flags | OFlags::NOFOLLOW, mode)?)
 }
 
 /// Open a directory beneath `dir` for `*at` calls and reading (symlinks refused).
@@ -82,26 +61,16 @@ pub fn open_dir(dir: BorrowedFd<'_>, path: &OsStr) -> io::Result<OwnedFd> {
 /// blocking (a FIFO or device put there cannot hang the reader), checked to be a regular file
 /// no larger than [`MAX_META_BYTES`].
 pub fn read_small_file(dir: BorrowedFd<'_>, path: &OsStr) -> io::Result<Vec<u8>> {
-    let fd = open_beneath(
-        dir,
-        path,
-        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY,
-        Mode::empty(),
-    )?;
+    let fd = open_beneath(dir, path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY, Mode::empty())?;
     let st = rfs::fstat(&fd)?;
     if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "not a regular file",
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "not a regular file"));
     }
     if st.st_size as u64 > MAX_META_BYTES {
         return Err(io::Error::new(io::ErrorKind::InvalidData, "file too large"));
     }
     let mut buf = Vec::with_capacity(st.st_size as usize);
-    std::fs::File::from(fd)
-        .take(MAX_META_BYTES + 1)
-        .read_to_end(&mut buf)?;
+    std::fs::File::from(fd).take(MAX_META_BYTES + 1).read_to_end(&mut buf)?;
     Ok(buf)
 }
 
@@ -141,13 +110,7 @@ pub fn random_suffix() -> String {
 
 /// Rename `from` to `to` within `dir`, failing with `EEXIST` rather than replacing anything.
 pub fn rename_noreplace(dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr) -> io::Result<()> {
-    Ok(rfs::renameat_with(
-        dir,
-        from,
-        dir,
-        to,
-        RenameFlags::NOREPLACE,
-    )?)
+    Ok(rfs::renameat_with(dir, from, dir, to, RenameFlags::NOREPLACE)?)
 }
 
 /// Try to take an exclusive flock on `fd` without blocking. `Ok(false)` when someone else
@@ -213,10 +176,7 @@ pub fn remove_tree(parent: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> {
     }
     let parent_dev = rfs::fstat(parent)?.st_dev;
     if st.st_dev != parent_dev {
-        return Err(io::Error::new(
-            io::ErrorKind::ResourceBusy,
-            "a filesystem is mounted inside the tree",
-        ));
+        return Err(io::Error::new(io::ErrorKind::ResourceBusy, "a filesystem is mounted inside the tree"));
     }
     let dir = match rfs::openat(
         parent,
@@ -248,10 +208,7 @@ fn empty_dir(dir: BorrowedFd<'_>, dev: u64, depth: usize) -> io::Result<()> {
             };
             if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
                 if st.st_dev != dev {
-                    return Err(io::Error::new(
-                        io::ErrorKind::ResourceBusy,
-                        "a filesystem is mounted inside the tree",
-                    ));
+                    return Err(io::Error::new(io::ErrorKind::ResourceBusy, "a filesystem is mounted inside the tree"));
                 }
                 let sub = open_subdir_for_removal(dir, name)?;
                 if let Some(sub) = sub {
@@ -359,12 +316,7 @@ mod tests {
     use std::os::unix::fs::symlink;
 
     fn open(p: &std::path::Path) -> OwnedFd {
-        rfs::open(
-            p,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .unwrap()
+        rfs::open(p, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).unwrap()
     }
 
     #[test]
@@ -406,60 +358,22 @@ mod tests {
         symlink("/etc", t.path().join("l")).unwrap();
         let fd = open(t.path());
         assert!(open_beneath(fd.as_fd(), OsStr::new("d/f"), OFlags::RDONLY, Mode::empty()).is_ok());
-        assert!(
-            open_beneath(
-                fd.as_fd(),
-                OsStr::new("l/passwd"),
-                OFlags::RDONLY,
-                Mode::empty()
-            )
-            .is_err()
-        );
-        assert!(
-            open_beneath(
-                fd.as_fd(),
-                OsStr::new("../x"),
-                OFlags::RDONLY,
-                Mode::empty()
-            )
-            .is_err()
-        );
-        assert!(
-            open_nofollow_walk(
-                fd.as_fd(),
-                OsStr::new("l/passwd"),
-                OFlags::RDONLY,
-                Mode::empty()
-            )
-            .is_err()
-        );
-        assert!(
-            open_nofollow_walk(fd.as_fd(), OsStr::new("d/f"), OFlags::RDONLY, Mode::empty())
-                .is_ok()
-        );
+        assert!(open_beneath(fd.as_fd(), OsStr::new("l/passwd"), OFlags::RDONLY, Mode::empty()).is_err());
+        assert!(open_beneath(fd.as_fd(), OsStr::new("../x"), OFlags::RDONLY, Mode::empty()).is_err());
+        assert!(open_nofollow_walk(fd.as_fd(), OsStr::new("l/passwd"), OFlags::RDONLY, Mode::empty()).is_err());
+        assert!(open_nofollow_walk(fd.as_fd(), OsStr::new("d/f"), OFlags::RDONLY, Mode::empty()).is_ok());
     }
 
     #[test]
     fn read_small_file_refuses_fifos_and_big_files() {
         let t = tempfile::tempdir().unwrap();
-        nix::unistd::mkfifo(
-            &t.path().join("fifo"),
-            nix::sys::stat::Mode::from_bits_truncate(0o600),
-        )
-        .unwrap();
-        std::fs::write(
-            t.path().join("big"),
-            vec![b'x'; (MAX_META_BYTES + 1) as usize],
-        )
-        .unwrap();
+        nix::unistd::mkfifo(&t.path().join("fifo"), nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        std::fs::write(t.path().join("big"), vec![b'x'; (MAX_META_BYTES + 1) as usize]).unwrap();
         std::fs::write(t.path().join("ok"), "{}").unwrap();
         let fd = open(t.path());
         assert!(read_small_file(fd.as_fd(), OsStr::new("fifo")).is_err());
         assert!(read_small_file(fd.as_fd(), OsStr::new("big")).is_err());
-        assert_eq!(
-            read_small_file(fd.as_fd(), OsStr::new("ok")).unwrap(),
-            b"{}"
-        );
+        assert_eq!(read_small_file(fd.as_fd(), OsStr::new("ok")).unwrap(), b"{}");
     }
 
     #[test]
@@ -468,10 +382,7 @@ mod tests {
         let fd = open(t.path());
         write_atomic(fd.as_fd(), OsStr::new("m.json"), b"one", 0o600).unwrap();
         write_atomic(fd.as_fd(), OsStr::new("m.json"), b"two", 0o600).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(t.path().join("m.json")).unwrap(),
-            "two"
-        );
+        assert_eq!(std::fs::read_to_string(t.path().join("m.json")).unwrap(), "two");
         assert_eq!(std::fs::read_dir(t.path()).unwrap().count(), 1);
     }
 }

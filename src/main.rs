@@ -21,13 +21,7 @@ fn main() -> ExitCode {
     let mut out = io::BufWriter::new(stdout.lock());
     let stdin = io::stdin();
     let mut input = stdin.lock();
-    let result = commands::run(
-        cli,
-        &mut Io {
-            out: &mut out,
-            input: &mut input,
-        },
-    );
+    let result = commands::run(cli, &mut Io { out: &mut out, input: &mut input });
     let flushed = out.flush();
     drop(out);
     match (result, flushed) {
@@ -57,9 +51,7 @@ fn render(f: Failure) -> ExitCode {
 /// errors exit 1, help and version print to stdout and exit 0.
 fn clap_exit(e: clap::Error) -> ExitCode {
     match e.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
@@ -77,19 +69,18 @@ fn clap_exit(e: clap::Error) -> ExitCode {
             let arg = ctx_str(ContextKind::InvalidArg);
             if arg.starts_with('-') {
                 let flag = arg.split('=').next().unwrap_or(&arg).to_owned();
-                let flag = if flag.starts_with("--") {
-                    flag
-                } else {
-                    format!(
-                        "shorthand flag: '{}' in {flag}",
-                        flag.trim_start_matches('-')
-                    )
-                };
-                (
-                    status::USAGE,
+                let msg = if flag.starts_with("--") {
                     format!("unknown flag: {flag}")
-                        .replace("unknown flag: shorthand flag", "unknown shorthand flag"),
-                )
+                } else {
+                    // clap names the one letter; Docker names the whole cluster it came in.
+                    let letter = flag.trim_start_matches('-').to_owned();
+                    let cluster = std::env::args()
+                        .skip(1)
+                        .find(|a| a.starts_with('-') && !a.starts_with("--") && a[1..].contains(letter.as_str()))
+                        .unwrap_or(flag.clone());
+                    format!("unknown shorthand flag: '{letter}' in {cluster}")
+                };
+                (status::USAGE, msg)
             } else {
                 {
                     let n = max_args(&command);
@@ -102,22 +93,13 @@ fn clap_exit(e: clap::Error) -> ExitCode {
                 }
             }
         }
-        ErrorKind::MissingRequiredArgument => (
-            status::FAILURE,
-            format!("'{command}' requires at least 1 argument"),
-        ),
+        ErrorKind::MissingRequiredArgument => (status::FAILURE, format!("'{command}' requires at least 1 argument")),
         ErrorKind::ValueValidation | ErrorKind::InvalidValue => {
             let arg = ctx_str(ContextKind::InvalidArg);
             let flag = arg.split_whitespace().next().unwrap_or("").to_owned();
             let value = ctx_str(ContextKind::InvalidValue);
-            let reason = e
-                .source()
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| first_line(&e));
-            (
-                status::USAGE,
-                format!("invalid argument \"{value}\" for \"{flag}\" flag: {reason}"),
-            )
+            let reason = e.source().map(|s| s.to_string()).unwrap_or_else(|| first_line(&e));
+            (status::USAGE, format!("invalid argument \"{value}\" for \"{flag}\" flag: {reason}"))
         }
         ErrorKind::NoEquals
         | ErrorKind::TooManyValues
@@ -125,20 +107,11 @@ fn clap_exit(e: clap::Error) -> ExitCode {
         | ErrorKind::ArgumentConflict => (status::USAGE, first_line(&e)),
         ErrorKind::InvalidSubcommand => {
             let sub = ctx_str(ContextKind::InvalidSubcommand);
-            (
-                status::USAGE,
-                format!("unknown command \"{sub}\" for \"{command}\""),
-            )
+            (status::USAGE, format!("unknown command \"{sub}\" for \"{command}\""))
         }
         _ => (status::USAGE, first_line(&e)),
     };
-    render(Failure::new(
-        code,
-        format!("{msg}\nSee '{command} --help'.")
-            .lines()
-            .next()
-            .unwrap_or(""),
-    ))
+    render(Failure::new(code, format!("{msg}\nSee '{command} --help'.").lines().next().unwrap_or("")))
 }
 
 use std::error::Error as _;
@@ -161,11 +134,7 @@ fn command_path(usage: &str) -> String {
                 && !w.chars().all(|c| c.is_uppercase() || c == '.' || c == '_')
         })
         .collect();
-    if words.is_empty() {
-        "myvol".to_owned()
-    } else {
-        words.join(" ")
-    }
+    if words.is_empty() { "myvol".to_owned() } else { words.join(" ") }
 }
 
 /// How many positional arguments a command takes (for Docker's "accepts at most" message).

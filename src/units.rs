@@ -23,11 +23,7 @@ pub fn ram_in_bytes(s: &str) -> Result<u64, SizeError> {
     let Some(sep) = sep else {
         return Err(SizeError::InvalidSize(s.to_owned()));
     };
-    let (num, sfx) = if s.as_bytes()[sep] == b' ' {
-        (&s[..sep], &s[sep + 1..])
-    } else {
-        (&s[..=sep], &s[sep + 1..])
-    };
+    let (num, sfx) = if s.as_bytes()[sep] == b' ' { (&s[..sep], &s[sep + 1..]) } else { (&s[..=sep], &s[sep + 1..]) };
     let size = parse_go_float(num).ok_or_else(|| SizeError::Syntax(num.to_owned()))?;
     if size < 0.0 {
         return Err(SizeError::InvalidSize(s.to_owned()));
@@ -42,11 +38,7 @@ pub fn ram_in_bytes(s: &str) -> Result<u64, SizeError> {
     let lower = sfx.to_ascii_lowercase();
     let b = lower.as_bytes();
     if b[0] == b'b' {
-        return if b.len() == 1 {
-            Ok(size as u64)
-        } else {
-            Err(bad())
-        };
+        return if b.len() == 1 { Ok(size as u64) } else { Err(bad()) };
     }
     let mul: f64 = match b[0] {
         b'k' => 1024.0,
@@ -62,20 +54,13 @@ pub fn ram_in_bytes(s: &str) -> Result<u64, SizeError> {
         _ => {}
     }
     let v = size * mul;
-    Ok(if v >= u64::MAX as f64 {
-        u64::MAX
-    } else {
-        v as u64
-    })
+    Ok(if v >= u64::MAX as f64 { u64::MAX } else { v as u64 })
 }
 
 /// Go's `strconv.ParseFloat` for the forms a size can take (decimal, optional sign and
 /// exponent). Rust's float parser accepts a superset (`inf`, `nan`) that Go rejects too.
 fn parse_go_float(s: &str) -> Option<f64> {
-    if s.is_empty()
-        || s.chars()
-            .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
-    {
+    if s.is_empty() || s.chars().any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E') {
         return None;
     }
     s.parse::<f64>().ok()

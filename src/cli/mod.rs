@@ -12,12 +12,7 @@ use clap::{Parser, Subcommand};
 /// commands, flags, output and errors of `docker volume`. It needs no daemon: every command
 /// is one short-lived process working directly on the store.
 #[derive(Debug, Parser)]
-#[command(
-    name = "myvol",
-    version,
-    propagate_version = true,
-    disable_help_subcommand = true
-)]
+#[command(name = "myvol", version, propagate_version = true, disable_help_subcommand = true)]
 #[command(after_help = "Run 'myvol COMMAND --help' for more information on a command.")]
 pub struct Cli {
     /// The managed root holding the volumes [default: /var/lib/myvol as root,

@@ -26,10 +26,7 @@ pub enum VolumeCommand {
     ///
     /// A volume in use by a running process (`myvol run`, `myvol volume mount`) cannot be
     /// removed.
-    #[command(
-        visible_alias = "remove",
-        override_usage = "myvol volume rm [OPTIONS] VOLUME [VOLUME...]"
-    )]
+    #[command(visible_alias = "remove", override_usage = "myvol volume rm [OPTIONS] VOLUME [VOLUME...]")]
     Rm(RmArgs),
 
     /// Remove unused local volumes

@@ -32,30 +32,18 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(code: u8, msg: impl fmt::Display) -> Failure {
-        Failure {
-            code,
-            messages: vec![msg.to_string()],
-            broken_pipe: false,
-        }
+        Failure { code, messages: vec![msg.to_string()], broken_pipe: false }
     }
 
     pub fn many(code: u8, messages: Vec<String>) -> Failure {
-        Failure {
-            code,
-            messages,
-            broken_pipe: false,
-        }
+        Failure { code, messages, broken_pipe: false }
     }
 }
 
 impl From<io::Error> for Failure {
     fn from(e: io::Error) -> Failure {
         let broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
-        Failure {
-            code: status::FAILURE,
-            messages: vec![format!("write: {e}")],
-            broken_pipe,
-        }
+        Failure { code: status::FAILURE, messages: vec![format!("write: {e}")], broken_pipe }
     }
 }
 

@@ -42,12 +42,8 @@ fn create(store: &Store, a: CreateArgs, io: &mut Io<'_>) -> Result {
         }
         (n, f) => n.or(f),
     };
-    let created = store.create(CreateRequest {
-        name,
-        driver: a.driver,
-        labels: kv_map(&a.labels),
-        options: kv_map(&a.opts),
-    })?;
+    let created =
+        store.create(CreateRequest { name, driver: a.driver, labels: kv_map(&a.labels), options: kv_map(&a.opts) })?;
     writeln!(io.out, "{}", created.volume.name)?;
     Ok(())
 }
@@ -65,16 +61,8 @@ fn ls_format(format: Option<&str>, quiet: bool) -> String {
 
 fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
     let filters = Filters::parse(a.filters.iter().map(String::as_str)).map_err(|e| {
-        let bad = a
-            .filters
-            .iter()
-            .find(|f| !f.is_empty() && !f.contains('='))
-            .cloned()
-            .unwrap_or_default();
-        Failure::new(
-            status::USAGE,
-            format!("invalid argument \"{bad}\" for \"-f, --filter\" flag: {e}"),
-        )
+        let bad = a.filters.iter().find(|f| !f.is_empty() && !f.contains('=')).cloned().unwrap_or_default();
+        Failure::new(status::USAGE, format!("invalid argument \"{bad}\" for \"-f, --filter\" flag: {e}"))
     })?;
     let filter = ListFilter::new(&filters).map_err(|e| Failure::new(status::FAILURE, e))?;
     let format = ls_format(a.format.as_deref(), a.quiet);
@@ -84,12 +72,7 @@ fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
     let (mut vols, _unreadable) = store.list()?;
     vols.retain(|v| filter.matches(v));
     if let Some(dangling) = filter.dangling {
-        vols.retain(|v| {
-            store
-                .users(&v.name)
-                .map(|u| u.is_empty() == dangling)
-                .unwrap_or(false)
-        });
+        vols.retain(|v| store.users(&v.name).map(|u| u.is_empty() == dangling).unwrap_or(false));
     }
     vols.sort_by(|x, y| natural_cmp(&x.name, &y.name));
 
@@ -103,13 +86,8 @@ fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
         io.out.write_all(s.as_bytes())?;
         return Ok(());
     }
-    let rows: Vec<template::Value> = vols
-        .iter()
-        .map(|v| LsContext::value(v, None, table))
-        .collect();
-    let text = fmt
-        .render(&LsHeader::value(), &rows)
-        .map_err(|e| Failure::new(status::FAILURE, e))?;
+    let rows: Vec<template::Value> = vols.iter().map(|v| LsContext::value(v, None, table)).collect();
+    let text = fmt.render(&LsHeader::value(), &rows).map_err(|e| Failure::new(status::FAILURE, e))?;
     io.out.write_all(text.as_bytes())?;
     Ok(())
 }
@@ -124,8 +102,7 @@ fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
         None | Some("") => Mode::Indented,
         Some("json") => Mode::Json,
         Some(f) => Mode::Template(
-            template::Template::parse(f)
-                .map_err(|e| Failure::new(status::TEMPLATE, FormatError::Parse(e)))?,
+            template::Template::parse(f).map_err(|e| Failure::new(status::TEMPLATE, FormatError::Parse(e)))?,
         ),
     };
     let mut errors = Vec::new();
@@ -161,11 +138,7 @@ fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
         Mode::Template(_) => {}
     }
     io.out.write_all(text.as_bytes())?;
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::many(status::FAILURE, errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(Failure::many(status::FAILURE, errors)) }
 }
 
 fn rm(store: &Store, a: RmArgs, io: &mut Io<'_>) -> Result {
@@ -176,25 +149,13 @@ fn rm(store: &Store, a: RmArgs, io: &mut Io<'_>) -> Result {
             Err(e) => errors.push(e.to_string()),
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::many(status::FAILURE, errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(Failure::many(status::FAILURE, errors)) }
 }
 
 fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
     let filters = Filters::parse(a.filters.iter().map(String::as_str)).map_err(|e| {
-        let bad = a
-            .filters
-            .iter()
-            .find(|f| !f.is_empty() && !f.contains('='))
-            .cloned()
-            .unwrap_or_default();
-        Failure::new(
-            status::USAGE,
-            format!("invalid argument \"{bad}\" for \"--filter\" flag: {e}"),
-        )
+        let bad = a.filters.iter().find(|f| !f.is_empty() && !f.contains('=')).cloned().unwrap_or_default();
+        Failure::new(status::USAGE, format!("invalid argument \"{bad}\" for \"--filter\" flag: {e}"))
     })?;
     let select = PruneFilter::new(&filters, a.all).map_err(|e| Failure::new(status::FAILURE, e))?;
     if !a.force {
@@ -203,10 +164,7 @@ fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
         } else {
             "WARNING! This will remove anonymous local volumes not used by at least one container."
         };
-        write!(
-            io.out,
-            "{warning}\nAre you sure you want to continue? [y/N] "
-        )?;
+        write!(io.out, "{warning}\nAre you sure you want to continue? [y/N] ")?;
         io.out.flush()?;
         let mut answer = String::new();
         let _ = io.input.read_line(&mut answer);
@@ -224,10 +182,7 @@ fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
         }
         text.push('\n');
     }
-    text.push_str(&format!(
-        "Total reclaimed space: {}\n",
-        human_size(report.reclaimed)
-    ));
+    text.push_str(&format!("Total reclaimed space: {}\n", human_size(report.reclaimed)));
     io.out.write_all(text.as_bytes())?;
     Ok(())
 }

@@ -49,11 +49,7 @@ pub fn validate_options(opts: &BTreeMap<String, String>) -> Result<(), LocalOpti
         // does not implement quotas, so it refuses rather than silently ignoring the limit.
         return Err(LocalOptionError::NoQuota);
     }
-    const REQUIRED: [(&str, &[&str]); 3] = [
-        ("device", &["type"]),
-        ("o", &["device", "type"]),
-        ("type", &["device"]),
-    ];
+    const REQUIRED: [(&str, &[&str]); 3] = [("device", &["type"]), ("o", &["device", "type"]), ("type", &["device"])];
     for (key, needs) in REQUIRED {
         if opts.contains_key(key) {
             for need in needs {
@@ -80,9 +76,7 @@ mod tests {
     use super::*;
 
     fn opts(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
-        kv.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
@@ -91,59 +85,23 @@ mod tests {
     fn options_table() {
         let cases: &[Case] = &[
             (&[], None),
-            (
-                &[("type", "tmpfs"), ("device", "tmpfs"), ("o", "size=10m")],
-                None,
-            ),
+            (&[("type", "tmpfs"), ("device", "tmpfs"), ("o", "size=10m")], None),
             (&[("type", "none"), ("device", "/srv"), ("o", "bind")], None),
-            (
-                &[
-                    ("type", "nfs"),
-                    ("device", ":/export"),
-                    ("o", "addr=10.0.0.1,rw"),
-                ],
-                None,
-            ),
+            (&[("type", "nfs"), ("device", ":/export"), ("o", "addr=10.0.0.1,rw")], None),
             (&[("bogus", "1")], Some(r#"invalid option: "bogus""#)),
-            (
-                &[("type", "tmpfs"), ("zz", "1"), ("aa", "1")],
-                Some(r#"invalid option: "aa""#),
-            ),
+            (&[("type", "tmpfs"), ("zz", "1"), ("aa", "1")], Some(r#"invalid option: "aa""#)),
             (&[("o", "x")], Some(r#"missing required option: "device""#)),
-            (
-                &[("o", "x"), ("device", "d")],
-                Some(r#"missing required option: "type""#),
-            ),
-            (
-                &[("type", "tmpfs")],
-                Some(r#"missing required option: "device""#),
-            ),
-            (
-                &[("device", "tmpfs")],
-                Some(r#"missing required option: "type""#),
-            ),
+            (&[("o", "x"), ("device", "d")], Some(r#"missing required option: "type""#)),
+            (&[("type", "tmpfs")], Some(r#"missing required option: "device""#)),
+            (&[("device", "tmpfs")], Some(r#"missing required option: "type""#)),
             (&[("size", "abc")], Some("invalid size: 'abc'")),
-            (
-                &[("size", "10m")],
-                Some("quota size requested but no quota support"),
-            ),
+            (&[("size", "10m")], Some("quota size requested but no quota support")),
             (&[("size", "0")], None),
             (
-                &[
-                    ("type", "cifs"),
-                    ("device", "//host:445/share"),
-                    ("o", "user=x"),
-                ],
+                &[("type", "cifs"), ("device", "//host:445/share"), ("o", "user=x")],
                 Some("port not allowed in CIFS device URL, include 'port' in 'o='"),
             ),
-            (
-                &[
-                    ("type", "cifs"),
-                    ("device", "//host/share"),
-                    ("o", "port=445"),
-                ],
-                None,
-            ),
+            (&[("type", "cifs"), ("device", "//host/share"), ("o", "port=445")], None),
         ];
         for (kv, want) in cases {
             let got = validate_options(&opts(kv)).err().map(|e| e.to_string());

@@ -31,11 +31,7 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
     while i < a.len() && j < b.len() {
         let (da, db) = (a[i].is_ascii_digit(), b[j].is_ascii_digit());
         if da != db {
-            return if da {
-                Ordering::Less
-            } else {
-                Ordering::Greater
-            };
+            return if da { Ordering::Less } else { Ordering::Greater };
         }
         if !da {
             if a[i] != b[j] {
@@ -47,10 +43,8 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
         }
         let (za, zb) = (skip_zeros(a, i), skip_zeros(b, j));
         let (ea, eb) = (digits_end(a, za), digits_end(b, zb));
-        let ord = (ea - za)
-            .cmp(&(eb - zb))
-            .then_with(|| a[za..ea].cmp(&b[zb..eb]))
-            .then_with(|| (za - i).cmp(&(zb - j)));
+        let ord =
+            (ea - za).cmp(&(eb - zb)).then_with(|| a[za..ea].cmp(&b[zb..eb])).then_with(|| (za - i).cmp(&(zb - j)));
         if ord != Ordering::Equal {
             return ord;
         }
@@ -94,8 +88,7 @@ pub fn go_json_indent(v: &serde_json::Value) -> String {
 /// The characters Go escapes and serde_json does not can only occur inside JSON strings, so
 /// replacing them in the whole text is exact.
 fn go_escape(s: String, escape_html: bool) -> String {
-    let needs =
-        s.contains(['\u{2028}', '\u{2029}']) || (escape_html && s.contains(['<', '>', '&']));
+    let needs = s.contains(['\u{2028}', '\u{2029}']) || (escape_html && s.contains(['<', '>', '&']));
     if !needs {
         return s;
     }
@@ -130,10 +123,7 @@ impl ListFormat {
             None if format == "json" => (false, "{{json .}}"),
             None => (false, format),
         };
-        let body = body
-            .trim_matches(' ')
-            .replace("\\t", "\t")
-            .replace("\\n", "\n");
+        let body = body.trim_matches(' ').replace("\\t", "\t").replace("\\n", "\n");
         let template = Template::parse(&body).map_err(FormatError::Parse)?;
         Ok(ListFormat { table, template })
     }
@@ -143,9 +133,7 @@ impl ListFormat {
     pub fn render(&self, header: &Value, rows: &[Value]) -> Result<String, FormatError> {
         let mut body = String::new();
         for row in rows {
-            self.template
-                .execute(row, &mut body)
-                .map_err(FormatError::Exec)?;
+            self.template.execute(row, &mut body).map_err(FormatError::Exec)?;
             body.push('\n');
         }
         if !self.table {
@@ -169,31 +157,16 @@ mod tests {
 
     #[test]
     fn natural_order() {
-        let mut v = vec![
-            "bench-10", "bench-2", "bench-1", "a", "B", "bench-02", "x1y", "x01y", "10", "9", "a1",
-            "a",
-        ];
+        let mut v = vec!["bench-10", "bench-2", "bench-1", "a", "B", "bench-02", "x1y", "x01y", "10", "9", "a1", "a"];
         v.sort_by(|a, b| natural_cmp(a, b));
-        assert_eq!(
-            v,
-            [
-                "9", "10", "B", "a", "a", "a1", "bench-1", "bench-2", "bench-02", "bench-10",
-                "x1y", "x01y"
-            ]
-        );
+        assert_eq!(v, ["9", "10", "B", "a", "a", "a1", "bench-1", "bench-2", "bench-02", "bench-10", "x1y", "x01y"]);
     }
 
     #[test]
     fn go_json_escapes_like_go() {
         let v = serde_json::json!({"a": "<b>&\u{2028}", "n": null});
         assert_eq!(go_json(&v, false), "{\"a\":\"<b>&\\u2028\",\"n\":null}");
-        assert_eq!(
-            go_json(&v, true),
-            "{\"a\":\"\\u003cb\\u003e\\u0026\\u2028\",\"n\":null}"
-        );
-        assert_eq!(
-            go_json_indent(&serde_json::json!([{"k": {}}])),
-            "[\n    {\n        \"k\": {}\n    }\n]"
-        );
+        assert_eq!(go_json(&v, true), "{\"a\":\"\\u003cb\\u003e\\u0026\\u2028\",\"n\":null}");
+        assert_eq!(go_json_indent(&serde_json::json!([{"k": {}}])), "[\n    {\n        \"k\": {}\n    }\n]");
     }
 }

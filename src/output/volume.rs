@@ -32,28 +32,16 @@ pub fn created_at(v: &Volume) -> String {
 fn map_json(m: &Option<BTreeMap<String, String>>) -> Json {
     match m {
         None => Json::Null,
-        Some(m) => Json::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), Json::String(v.clone())))
-                .collect(),
-        ),
+        Some(m) => Json::Object(m.iter().map(|(k, v)| (k.clone(), Json::String(v.clone()))).collect()),
     }
 }
 
 fn map_value(m: &Option<BTreeMap<String, String>>) -> Value {
-    Value::Map(m.as_ref().map(|m| {
-        m.iter()
-            .map(|(k, v)| (k.clone(), Value::Str(v.clone())))
-            .collect()
-    }))
+    Value::Map(m.as_ref().map(|m| m.iter().map(|(k, v)| (k.clone(), Value::Str(v.clone()))).collect()))
 }
 
 fn map_display(m: &Option<BTreeMap<String, String>>) -> String {
-    let items: Vec<String> = m
-        .iter()
-        .flatten()
-        .map(|(k, v)| format!("{k}:{v}"))
-        .collect();
+    let items: Vec<String> = m.iter().flatten().map(|(k, v)| format!("{k}:{v}")).collect();
     format!("map[{}]", items.join(" "))
 }
 
@@ -65,10 +53,7 @@ pub fn inspect_json(v: &Volume, status: Option<&Map<String, Json>>) -> Json {
     o.insert("CreatedAt".into(), Json::String(created_at(v)));
     o.insert("Driver".into(), Json::String(v.driver.clone()));
     o.insert("Labels".into(), map_json(&v.labels));
-    o.insert(
-        "Mountpoint".into(),
-        Json::String(v.mountpoint.display().to_string()),
-    );
+    o.insert("Mountpoint".into(), Json::String(v.mountpoint.display().to_string()));
     o.insert("Name".into(), Json::String(v.name.clone()));
     o.insert("Options".into(), map_json(&v.options));
     o.insert("Scope".into(), Json::String(v.scope.clone()));
@@ -86,10 +71,7 @@ pub struct InspectContext {
 
 impl InspectContext {
     pub fn value(v: &Volume) -> Value {
-        Value::Object(Rc::new(InspectContext {
-            v: v.clone(),
-            json: inspect_json(v, None),
-        }))
+        Value::Object(Rc::new(InspectContext { v: v.clone(), json: inspect_json(v, None) }))
     }
 }
 
@@ -161,30 +143,16 @@ pub struct LsContext {
 
 impl LsContext {
     pub fn value(v: &Volume, usage: Option<(u64, u64)>, escape: bool) -> Value {
-        Value::Object(Rc::new(LsContext {
-            v: v.clone(),
-            usage,
-            escape,
-        }))
+        Value::Object(Rc::new(LsContext { v: v.clone(), usage, escape }))
     }
 
     fn s(&self, s: &str) -> String {
-        if self.escape {
-            escape_control(s).into_owned()
-        } else {
-            s.to_owned()
-        }
+        if self.escape { escape_control(s).into_owned() } else { s.to_owned() }
     }
 
     /// `k=v,k2=v2`, sorted by key (Docker's order is Go's random map order).
     fn labels(&self) -> String {
-        let items: Vec<String> = self
-            .v
-            .labels
-            .iter()
-            .flatten()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
+        let items: Vec<String> = self.v.labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
         self.s(&items.join(","))
     }
 
@@ -196,14 +164,8 @@ impl LsContext {
             "Scope" => v.scope.clone(),
             "Mountpoint" => self.s(&v.mountpoint.display().to_string()),
             "Labels" => self.labels(),
-            "Links" => self
-                .usage
-                .map(|(l, _)| l.to_string())
-                .unwrap_or_else(|| "N/A".into()),
-            "Size" => self
-                .usage
-                .map(|(_, s)| crate::units::human_size(s))
-                .unwrap_or_else(|| "N/A".into()),
+            "Links" => self.usage.map(|(l, _)| l.to_string()).unwrap_or_else(|| "N/A".into()),
+            "Size" => self.usage.map(|(_, s)| crate::units::human_size(s)).unwrap_or_else(|| "N/A".into()),
             "Group" | "Availability" | "Status" => "N/A".into(),
             _ => return None,
         })
@@ -219,10 +181,7 @@ impl Object for LsContext {
         if name == "Label" {
             return Some(match args {
                 [Value::Str(k)] => Ok(Value::Str(self.s(self.v.label(k).unwrap_or("")))),
-                _ => Err(format!(
-                    "wrong number of args for Label: want 1 got {}",
-                    args.len()
-                )),
+                _ => Err(format!("wrong number of args for Label: want 1 got {}", args.len())),
             });
         }
         if !args.is_empty() {
@@ -240,31 +199,14 @@ impl Object for LsContext {
             "Name" => v.name.clone(),
             "Driver" => v.driver.clone(),
             "Mountpoint" => v.mountpoint.display().to_string(),
-            "Labels" => v
-                .labels
-                .iter()
-                .flatten()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(","),
+            "Labels" => v.labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
             other => self.field(other).unwrap_or_default(),
         };
-        Json::Object(
-            keys.into_iter()
-                .map(|k| (k.to_owned(), Json::String(raw(k))))
-                .collect(),
-        )
+        Json::Object(keys.into_iter().map(|k| (k.to_owned(), Json::String(raw(k)))).collect())
     }
 
     fn display(&self) -> String {
-        format!(
-            "&{{{{}} {}}}",
-            InspectContext {
-                v: self.v.clone(),
-                json: Json::Null
-            }
-            .display()
-        )
+        format!("&{{{{}} {}}}", InspectContext { v: self.v.clone(), json: Json::Null }.display())
     }
 }
 
@@ -284,10 +226,7 @@ impl Object for LsHeader {
                 _ => None,
             };
         }
-        LS_HEADERS
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, h)| Ok(Value::Str((*h).to_owned())))
+        LS_HEADERS.iter().find(|(k, _)| *k == name).map(|(_, h)| Ok(Value::Str((*h).to_owned())))
     }
 
     fn to_json(&self) -> Json {

@@ -58,11 +58,7 @@ impl Drop for Lease {
 
 /// Take a lease in `leases_dir` (created if missing inside `volume_dir`). The caller holds
 /// the store lock, so the volume cannot be removed between its existence check and this.
-pub(super) fn acquire(
-    volume_dir: BorrowedFd<'_>,
-    volume: &str,
-    holder: &str,
-) -> std::io::Result<Lease> {
+pub(super) fn acquire(volume_dir: BorrowedFd<'_>, volume: &str, holder: &str) -> std::io::Result<Lease> {
     let leases_dir = open_leases_dir(volume_dir, true)?.expect("created");
     let id = crate::name::random_hex_id();
     let tmp = format!("{LEASE_NEW_PREFIX}{id}");
@@ -82,12 +78,7 @@ pub(super) fn acquire(
     let mut f = std::fs::File::from(fd);
     f.write_all(&serde_json::to_vec(&info).unwrap_or_default())?;
     rfs::renameat(&leases_dir, tmp.as_str(), &leases_dir, id.as_str())?;
-    Ok(Lease {
-        id,
-        volume: volume.to_owned(),
-        leases_dir,
-        _file: f.into(),
-    })
+    Ok(Lease { id, volume: volume.to_owned(), leases_dir, _file: f.into() })
 }
 
 fn open_leases_dir(volume_dir: BorrowedFd<'_>, create: bool) -> std::io::Result<Option<OwnedFd>> {

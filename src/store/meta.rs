@@ -14,9 +14,7 @@ pub struct StoreMeta {
 
 impl Default for StoreMeta {
     fn default() -> Self {
-        StoreMeta {
-            format: FORMAT_VERSION,
-        }
+        StoreMeta { format: FORMAT_VERSION }
     }
 }
 

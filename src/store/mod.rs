@@ -41,41 +41,24 @@ pub enum StoreError {
     #[error("create {name}: {source}")]
     InvalidName { name: String, source: NameError },
     #[error("create {name}: {source}")]
-    InvalidOption {
-        name: String,
-        source: LocalOptionError,
-    },
+    InvalidOption { name: String, source: LocalOptionError },
     #[error(
         "create {name}: error looking up volume plugin {driver}: plugin {} not found",
         crate::text::go_quote(driver)
     )]
     UnknownDriver { name: String, driver: String },
-    #[error(
-        "create {name}: driver '{existing}' already has volume '{name}': volume name must be unique"
-    )]
+    #[error("create {name}: driver '{existing}' already has volume '{name}': volume name must be unique")]
     Conflict { name: String, existing: String },
     #[error("create {name}: error while creating volume root path '{}': mkdir {}: {}", path.display(), path.display(), errno_text(source))]
-    CreateDir {
-        name: String,
-        path: PathBuf,
-        source: io::Error,
-    },
+    CreateDir { name: String, path: PathBuf, source: io::Error },
     #[error("get {0}: no such volume")]
     NotFound(String),
     #[error("remove {name}: volume is in use - [{}]", ids.join(", "))]
     InUse { name: String, ids: Vec<String> },
     #[error("get {name}: invalid metadata in {}: {detail}", path.display())]
-    BadMeta {
-        name: String,
-        path: PathBuf,
-        detail: String,
-    },
+    BadMeta { name: String, path: PathBuf, detail: String },
     #[error("{op} {}: {}", path.display(), errno_text(source))]
-    Io {
-        op: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
+    Io { op: &'static str, path: PathBuf, source: io::Error },
     #[error(
         "the store at {} has format {found}, newer than this myvol understands ({FORMAT_VERSION}); use a newer myvol",
         path.display()
@@ -119,16 +102,11 @@ pub struct Volume {
 impl Volume {
     /// Created without a name (carries Docker's anonymous label).
     pub fn is_anonymous(&self) -> bool {
-        self.labels
-            .as_ref()
-            .is_some_and(|l| l.contains_key(ANONYMOUS_LABEL))
+        self.labels.as_ref().is_some_and(|l| l.contains_key(ANONYMOUS_LABEL))
     }
 
     pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels
-            .as_ref()
-            .and_then(|l| l.get(key))
-            .map(String::as_str)
+        self.labels.as_ref().and_then(|l| l.get(key)).map(String::as_str)
     }
 }
 
@@ -189,25 +167,13 @@ impl Store {
     }
 
     fn io(&self, op: &'static str, rel: &str, e: impl Into<io::Error>) -> StoreError {
-        let path = if rel.is_empty() {
-            self.root.clone()
-        } else {
-            self.root.join(rel)
-        };
-        StoreError::Io {
-            op,
-            path,
-            source: e.into(),
-        }
+        let path = if rel.is_empty() { self.root.clone() } else { self.root.join(rel) };
+        StoreError::Io { op, path, source: e.into() }
     }
 
     /// Open for reading. `None` when the store does not exist yet (it is then empty).
     fn open_read(&self) -> Result<Option<ReadHandle>> {
-        let root = match rfs::open(
-            &self.root,
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) {
+        let root = match rfs::open(&self.root, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) {
             Ok(fd) => fd,
             Err(Errno::NOENT) => return Ok(None),
             Err(e) => return Err(self.io("open", "", e)),
@@ -226,27 +192,18 @@ impl Store {
         if let Err(e) = std::fs::create_dir_all(&self.root) {
             return Err(self.io("mkdir", "", e));
         }
-        let root = rfs::open(
-            &self.root,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| self.io("open", "", e))?;
+        let root = rfs::open(&self.root, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| self.io("open", "", e))?;
         let st = rfs::fstat(&root).map_err(|e| self.io("stat", "", e))?;
         let uid = rustix::process::geteuid().as_raw();
         if st.st_uid != uid {
-            return Err(StoreError::ForeignRoot {
-                path: self.root.clone(),
-                owner: st.st_uid,
-                uid,
-            });
+            return Err(StoreError::ForeignRoot { path: self.root.clone(), owner: st.st_uid, uid });
         }
         // Others must never reach into the store (setuid files and secrets live in volumes).
         // 0710 and 0711 set by an administrator are kept, as Docker's root is 0710.
         let mode = st.st_mode & 0o7777;
         if mode & 0o066 != 0 || mode & 0o7000 != 0 {
-            rfs::fchmod(&root, Mode::from_raw_mode(ROOT_MODE))
-                .map_err(|e| self.io("chmod", "", e))?;
+            rfs::fchmod(&root, Mode::from_raw_mode(ROOT_MODE)).map_err(|e| self.io("chmod", "", e))?;
         }
         let lock = rfs::openat(
             &root,
@@ -257,23 +214,15 @@ impl Store {
         .map_err(|e| self.io("open", LOCK_FILE, e))?;
         fsutil::lock_exclusive(lock.as_fd()).map_err(|e| self.io("lock", LOCK_FILE, e))?;
         self.check_format(root.as_fd(), true)?;
-        for (dir, mode) in [
-            (VOLUMES_DIR, VOLUMES_MODE),
-            (TMP_DIR, PRIVATE_DIR_MODE),
-            (TRASH_DIR, PRIVATE_DIR_MODE),
-        ] {
+        for (dir, mode) in [(VOLUMES_DIR, VOLUMES_MODE), (TMP_DIR, PRIVATE_DIR_MODE), (TRASH_DIR, PRIVATE_DIR_MODE)] {
             match rfs::mkdirat(&root, dir, Mode::from_raw_mode(mode)) {
                 Ok(()) | Err(Errno::EXIST) => {}
                 Err(e) => return Err(self.io("mkdir", dir, e)),
             }
         }
-        let volumes = fsutil::open_dir(root.as_fd(), OsStr::new(VOLUMES_DIR))
-            .map_err(|e| self.io("open", VOLUMES_DIR, e))?;
-        let handle = WriteHandle {
-            root,
-            volumes,
-            _lock: lock,
-        };
+        let volumes =
+            fsutil::open_dir(root.as_fd(), OsStr::new(VOLUMES_DIR)).map_err(|e| self.io("open", VOLUMES_DIR, e))?;
+        let handle = WriteHandle { root, volumes, _lock: lock };
         self.clean_leftovers(&handle);
         Ok(handle)
     }
@@ -282,17 +231,13 @@ impl Store {
     fn check_format(&self, root: BorrowedFd<'_>, create: bool) -> Result<()> {
         match fsutil::read_small_file(root, OsStr::new(STORE_FILE)) {
             Ok(bytes) => {
-                let meta: StoreMeta =
-                    serde_json::from_slice(&bytes).map_err(|e| StoreError::BadMeta {
-                        name: String::new(),
-                        path: self.root.join(STORE_FILE),
-                        detail: e.to_string(),
-                    })?;
+                let meta: StoreMeta = serde_json::from_slice(&bytes).map_err(|e| StoreError::BadMeta {
+                    name: String::new(),
+                    path: self.root.join(STORE_FILE),
+                    detail: e.to_string(),
+                })?;
                 if meta.format > FORMAT_VERSION {
-                    return Err(StoreError::FormatTooNew {
-                        path: self.root.clone(),
-                        found: meta.format,
-                    });
+                    return Err(StoreError::FormatTooNew { path: self.root.clone(), found: meta.format });
                 }
                 Ok(())
             }
@@ -341,7 +286,7 @@ impl Store {
     fn read_volume(&self, volumes: BorrowedFd<'_>, name: &str) -> Result<Option<Volume>> {
         let bytes = match fsutil::read_small_file(volumes, OsStr::new(&rel(name, META_FILE))) {
             Ok(b) => b,
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::ENOTDIR)) => {
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG)) => {
                 return Ok(None);
             }
             Err(e) => {
@@ -374,41 +319,25 @@ impl Store {
 
     /// `volume create`.
     pub fn create(&self, req: CreateRequest) -> Result<Created> {
-        let driver = if req.driver.is_empty() {
-            driver::LOCAL.to_owned()
-        } else {
-            req.driver.clone()
-        };
+        let driver = if req.driver.is_empty() { driver::LOCAL.to_owned() } else { req.driver.clone() };
         let (name, anonymous) = match req.name.as_deref() {
             None | Some("") => (VolumeName::random_anonymous().to_string(), true),
             Some(n) => (n.to_owned(), false),
         };
-        let vname = VolumeName::parse(&name).map_err(|source| StoreError::InvalidName {
-            name: name.clone(),
-            source,
-        })?;
+        let vname =
+            VolumeName::parse(&name).map_err(|source| StoreError::InvalidName { name: name.clone(), source })?;
         let h = self.open_write()?;
         if let Some(existing) = self.read_volume(h.volumes.as_fd(), vname.as_str())? {
             if req.driver.is_empty() || existing.driver == driver {
-                return Ok(Created {
-                    volume: existing,
-                    created: false,
-                });
+                return Ok(Created { volume: existing, created: false });
             }
-            return Err(StoreError::Conflict {
-                name,
-                existing: existing.driver,
-            });
+            return Err(StoreError::Conflict { name, existing: existing.driver });
         }
         if driver != driver::LOCAL {
             return Err(StoreError::UnknownDriver { name, driver });
         }
-        driver::local::validate_options(&req.options).map_err(|source| {
-            StoreError::InvalidOption {
-                name: name.clone(),
-                source,
-            }
-        })?;
+        driver::local::validate_options(&req.options)
+            .map_err(|source| StoreError::InvalidOption { name: name.clone(), source })?;
         let mut labels = req.labels;
         if anonymous {
             labels.insert(ANONYMOUS_LABEL.to_owned(), String::new());
@@ -422,10 +351,7 @@ impl Store {
             options: (!req.options.is_empty()).then_some(req.options),
         };
         self.build_volume(&h, &meta, |_| Ok(()))?;
-        Ok(Created {
-            volume: self.volume_from_meta(&name, meta),
-            created: true,
-        })
+        Ok(Created { volume: self.volume_from_meta(&name, meta), created: true })
     }
 
     /// Build a volume directory in `tmp/` (metadata, an empty `_data` that `fill` may
@@ -437,21 +363,13 @@ impl Store {
         fill: impl FnOnce(BorrowedFd<'_>) -> io::Result<()>,
     ) -> Result<()> {
         let name = meta.name.as_str();
-        let tmp_dir = fsutil::open_dir(h.root.as_fd(), OsStr::new(TMP_DIR))
-            .map_err(|e| self.io("open", TMP_DIR, e))?;
+        let tmp_dir = fsutil::open_dir(h.root.as_fd(), OsStr::new(TMP_DIR)).map_err(|e| self.io("open", TMP_DIR, e))?;
         let tmp_name = fsutil::random_suffix();
         let target = volume_dir(&self.root, name);
-        let create_err = |e: io::Error| StoreError::CreateDir {
-            name: name.to_owned(),
-            path: target.clone(),
-            source: e,
-        };
-        rfs::mkdirat(
-            &tmp_dir,
-            tmp_name.as_str(),
-            Mode::from_raw_mode(VOLUME_DIR_MODE),
-        )
-        .map_err(|e| create_err(e.into()))?;
+        let create_err =
+            |e: io::Error| StoreError::CreateDir { name: name.to_owned(), path: target.clone(), source: e };
+        rfs::mkdirat(&tmp_dir, tmp_name.as_str(), Mode::from_raw_mode(VOLUME_DIR_MODE))
+            .map_err(|e| create_err(e.into()))?;
         let result = (|| -> io::Result<()> {
             let vdir = fsutil::open_dir(tmp_dir.as_fd(), OsStr::new(&tmp_name))?;
             // Hold the new directory's flock while building, so a concurrent cleaner skips it.
@@ -466,13 +384,7 @@ impl Store {
             fsutil::write_atomic(vdir.as_fd(), OsStr::new(META_FILE), &json, META_MODE)?;
             failpoint::hit("create-before-publish");
             rfs::fsync(&vdir)?;
-            rfs::renameat_with(
-                &tmp_dir,
-                tmp_name.as_str(),
-                &h.volumes,
-                name,
-                rfs::RenameFlags::NOREPLACE,
-            )?;
+            rfs::renameat_with(&tmp_dir, tmp_name.as_str(), &h.volumes, name, rfs::RenameFlags::NOREPLACE)?;
             rfs::fsync(&h.volumes)?;
             failpoint::hit("create-after-publish");
             Ok(())
@@ -492,8 +404,7 @@ impl Store {
         let Some(h) = self.open_read()? else {
             return Err(StoreError::NotFound(name.to_owned()));
         };
-        self.read_volume(h.volumes.as_fd(), name)?
-            .ok_or_else(|| StoreError::NotFound(name.to_owned()))
+        self.read_volume(h.volumes.as_fd(), name)?.ok_or_else(|| StoreError::NotFound(name.to_owned()))
     }
 
     /// Whether a volume exists.
@@ -510,8 +421,7 @@ impl Store {
         let Some(h) = self.open_read()? else {
             return Ok(Vec::new());
         };
-        let entries =
-            fsutil::list_dir(h.volumes.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
+        let entries = fsutil::list_dir(h.volumes.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
         Ok(entries
             .into_iter()
             .filter_map(|(n, _)| String::from_utf8(n).ok())
@@ -525,8 +435,7 @@ impl Store {
         let Some(h) = self.open_read()? else {
             return Ok((Vec::new(), Vec::new()));
         };
-        let entries =
-            fsutil::list_dir(h.volumes.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
+        let entries = fsutil::list_dir(h.volumes.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
         let mut vols = Vec::with_capacity(entries.len());
         let mut errs = Vec::new();
         for (n, _) in entries {
@@ -579,11 +488,7 @@ impl Store {
     /// with a live lease is refused with Docker's "in use" message.
     pub fn remove(&self, name: &str, force: bool) -> Result<()> {
         let missing = || {
-            if force {
-                Ok(())
-            } else {
-                Err(StoreError::NotFound(name.to_owned()))
-            }
+            if force { Ok(()) } else { Err(StoreError::NotFound(name.to_owned())) }
         };
         if !crate::name::is_valid(name) {
             return missing();
@@ -601,28 +506,19 @@ impl Store {
     /// Check that nobody uses `name`, then rename it into `trash/` (under the store lock).
     /// Returns the trash entry, flock-ed, for deletion after the lock is released.
     fn take_away(&self, h: &WriteHandle, name: &str) -> Result<(OwnedFd, String, OwnedFd)> {
-        let vdir = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name))
-            .map_err(|e| self.io("open", VOLUMES_DIR, e))?;
+        let vdir =
+            fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name)).map_err(|e| self.io("open", VOLUMES_DIR, e))?;
         let ids = lease::live(vdir.as_fd(), true).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
         if !ids.is_empty() {
-            return Err(StoreError::InUse {
-                name: name.to_owned(),
-                ids,
-            });
+            return Err(StoreError::InUse { name: name.to_owned(), ids });
         }
         // Our flock on the directory marks it as being deleted by a live process.
         fsutil::try_lock_exclusive(vdir.as_fd()).map_err(|e| self.io("lock", VOLUMES_DIR, e))?;
-        let trash_dir = fsutil::open_dir(h.root.as_fd(), OsStr::new(TRASH_DIR))
-            .map_err(|e| self.io("open", TRASH_DIR, e))?;
+        let trash_dir =
+            fsutil::open_dir(h.root.as_fd(), OsStr::new(TRASH_DIR)).map_err(|e| self.io("open", TRASH_DIR, e))?;
         let trash_name = fsutil::random_suffix();
-        rfs::renameat_with(
-            &h.volumes,
-            name,
-            &trash_dir,
-            trash_name.as_str(),
-            rfs::RenameFlags::NOREPLACE,
-        )
-        .map_err(|e| self.io("rename", VOLUMES_DIR, e))?;
+        rfs::renameat_with(&h.volumes, name, &trash_dir, trash_name.as_str(), rfs::RenameFlags::NOREPLACE)
+            .map_err(|e| self.io("rename", VOLUMES_DIR, e))?;
         rfs::fsync(&h.volumes).map_err(|e| self.io("sync", VOLUMES_DIR, e))?;
         failpoint::hit("remove-after-rename");
         Ok((trash_dir, trash_name, vdir))
@@ -642,8 +538,7 @@ impl Store {
     /// accepts; returns their names (naturally sorted) and the space reclaimed.
     pub fn prune(&self, select: impl Fn(&Volume) -> bool) -> Result<PruneReport> {
         let h = self.open_write()?;
-        let entries =
-            fsutil::list_dir(h.volumes.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
+        let entries = fsutil::list_dir(h.volumes.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
         let mut names: Vec<String> = entries
             .into_iter()
             .filter_map(|(n, _)| String::from_utf8(n).ok())
@@ -684,14 +579,13 @@ impl Store {
         let Some(h) = self.open_read()? else {
             return Err(StoreError::NotFound(name.to_owned()));
         };
-        let fd =
-            fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(name, DATA_DIR))).map_err(|e| {
-                if e.raw_os_error() == Some(libc::ENOENT) {
-                    StoreError::NotFound(name.to_owned())
-                } else {
-                    self.io("open", VOLUMES_DIR, e)
-                }
-            })?;
+        let fd = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(name, DATA_DIR))).map_err(|e| {
+            if e.raw_os_error() == Some(libc::ENOENT) {
+                StoreError::NotFound(name.to_owned())
+            } else {
+                self.io("open", VOLUMES_DIR, e)
+            }
+        })?;
         fsutil::apparent_size(fd.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))
     }
 }
@@ -705,8 +599,6 @@ pub fn default_root() -> PathBuf {
     if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| Path::new(x).is_absolute()) {
         return PathBuf::from(x).join("myvol");
     }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/"));
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"));
     home.join(".local/share/myvol")
 }

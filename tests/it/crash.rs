@@ -1,0 +1,77 @@
+//! Crash safety: a process killed (SIGKILL, through a test-only failpoint) in the middle of
+//! create or rm leaves a store that lists cleanly, and the next mutation cleans up after it.
+
+use std::os::unix::process::ExitStatusExt;
+
+use crate::env::TestEnv;
+
+/// Run myvol with a failpoint and check that it really died there.
+fn crash(t: &TestEnv, point: &str, args: &[&str]) {
+    let mut c = t.cmd();
+    c.env("MYVOL_FAILPOINT", point).args(args);
+    let o = c.output().unwrap();
+    assert_eq!(o.status.signal(), Some(9), "{point}: myvol did not die at the failpoint: {o:?}");
+}
+
+fn assert_clean_listing(t: &TestEnv, expected: &str) {
+    t.expect(&["volume", "ls", "-q"], 0, expected, "");
+    let o = t.run(&["volume", "ls"]);
+    assert_eq!((o.code, o.stderr.as_str()), (0, ""));
+}
+
+#[test]
+fn create_killed_before_publishing_leaves_nothing_visible() {
+    for point in ["create-after-mkdir", "create-before-publish"] {
+        let t = TestEnv::new();
+        t.ok(&["volume", "create", "other"]);
+        crash(&t, point, &["volume", "create", "victim"]);
+        assert_clean_listing(&t, "other\n");
+        t.expect(&["volume", "inspect", "victim"], 1, "[]\n", "Error: get victim: no such volume\n");
+        assert_eq!(t.entries("tmp").len(), 1, "{point}: the crash should have left its build directory");
+        // The next mutation removes the leftover; the name is free again.
+        t.expect(&["volume", "create", "victim"], 0, "victim\n", "");
+        assert!(t.entries("tmp").is_empty(), "{point}: leftover not cleaned: {:?}", t.entries("tmp"));
+        assert_clean_listing(&t, "other\nvictim\n");
+    }
+}
+
+#[test]
+fn create_killed_after_publishing_has_a_complete_volume() {
+    let t = TestEnv::new();
+    crash(&t, "create-after-publish", &["volume", "create", "done"]);
+    assert_clean_listing(&t, "done\n");
+    let o = t.run(&["volume", "inspect", "-f", "{{.Name}} {{.Driver}}", "done"]);
+    assert_eq!(o.ok(), "done local\n");
+}
+
+#[test]
+fn rm_killed_midway_never_shows_a_half_deleted_volume() {
+    for point in ["remove-after-rename", "remove-mid-delete"] {
+        let t = TestEnv::new();
+        t.ok(&["volume", "create", "victim"]);
+        t.ok(&["volume", "create", "other"]);
+        for i in 0..20 {
+            std::fs::write(t.data("victim").join(format!("f{i}")), "x").unwrap();
+        }
+        crash(&t, point, &["volume", "rm", "victim"]);
+        // Renamed aside before anything was deleted: gone for everyone, at once.
+        assert_clean_listing(&t, "other\n");
+        assert_eq!(t.entries("trash").len(), 1, "{point}: the crash should have left its trash entry");
+        t.ok(&["volume", "create", "another"]);
+        assert!(t.entries("trash").is_empty(), "{point}: trash not cleaned: {:?}", t.entries("trash"));
+        assert_clean_listing(&t, "another\nother\n");
+    }
+}
+
+#[test]
+fn prune_killed_midway_leaves_a_clean_store() {
+    let t = TestEnv::new();
+    let a = t.ok(&["volume", "create"]).trim().to_owned();
+    t.ok(&["volume", "create", "named"]);
+    crash(&t, "remove-after-rename", &["volume", "prune", "-f"]);
+    assert_clean_listing(&t, "named\n");
+    assert_eq!(t.entries("trash").len(), 1);
+    t.expect(&["volume", "prune", "-f"], 0, "Total reclaimed space: 0B\n", "");
+    assert!(t.entries("trash").is_empty());
+    let _ = a;
+}

@@ -1,0 +1,130 @@
+//! `TestEnv`: a private temporary store and helpers to run `myvol` against it, asserting exit
+//! code, stdout and stderr together.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use assert_cmd::cargo::CommandCargoExt;
+
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    pub root: PathBuf,
+}
+
+/// What a run printed and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    /// Assert success and return stdout.
+    #[track_caller]
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "expected success, got {self:#?}");
+        &self.stdout
+    }
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        let dir = tempfile::Builder::new().prefix("myvol-test-").tempdir().expect("tempdir");
+        let root = dir.path().join("root");
+        TestEnv { dir, root }
+    }
+
+    /// A `myvol` command with this env's store (through `MYVOL_ROOT`, so the arguments are
+    /// exactly a user's).
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("myvol").expect("myvol binary");
+        c.env("MYVOL_ROOT", &self.root).env_remove("MYVOL_FAILPOINT").env("TZ", "UTC").current_dir(self.dir.path());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Out {
+        self.run_with(args, None)
+    }
+
+    pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Out {
+        self.run_with(args, Some(stdin))
+    }
+
+    fn run_with(&self, args: &[&str], stdin: Option<&str>) -> Out {
+        let mut c = self.cmd();
+        c.args(args);
+        self.exec(c, stdin)
+    }
+
+    pub fn exec(&self, mut c: Command, stdin: Option<&str>) -> Out {
+        use std::io::Write;
+        c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("spawn myvol");
+        if let Some(s) = stdin {
+            child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+        }
+        let o = child.wait_with_output().expect("wait myvol");
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: self.filter(&String::from_utf8_lossy(&o.stdout)),
+            stderr: self.filter(&String::from_utf8_lossy(&o.stderr)),
+        }
+    }
+
+    /// Replace this env's root path by `<ROOT>`, as the Docker fixtures do.
+    pub fn filter(&self, s: &str) -> String {
+        s.replace(self.root.to_str().unwrap(), "<ROOT>")
+    }
+
+    /// Run and assert the exit code, stdout and stderr together.
+    #[track_caller]
+    pub fn expect(&self, args: &[&str], code: i32, stdout: &str, stderr: &str) {
+        let o = self.run(args);
+        assert_eq!((o.code, o.stdout.as_str(), o.stderr.as_str()), (code, stdout, stderr), "myvol {}", args.join(" "));
+    }
+
+    #[track_caller]
+    pub fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert_eq!(o.code, 0, "myvol {}: {o:#?}", args.join(" "));
+        o.stdout
+    }
+
+    pub fn volumes(&self) -> PathBuf {
+        self.root.join("volumes")
+    }
+
+    pub fn data(&self, name: &str) -> PathBuf {
+        self.root.join("volumes").join(name).join("_data")
+    }
+
+    /// The names of the entries of a directory under the root, sorted (empty if missing).
+    pub fn entries(&self, rel: &str) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.root.join(rel))
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+}
+
+/// Replace every 64-hex-digit id by `<ID>`.
+pub fn mask_ids(s: &str) -> String {
+    let re = regex::Regex::new(r"\b[0-9a-f]{64}\b").unwrap();
+    re.replace_all(s, "<ID>").into_owned()
+}
+
+/// Replace RFC 3339 timestamps by `<TIME>`.
+pub fn mask_times(s: &str) -> String {
+    let re = regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)").unwrap();
+    re.replace_all(s, "<TIME>").into_owned()
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}

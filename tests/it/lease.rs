@@ -1,0 +1,91 @@
+//! The in-use lease: `rm` and `prune` refuse a volume that a live process holds, and a holder
+//! that dies (even by SIGKILL) releases it.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use myvol::store::Store;
+
+use crate::env::{TestEnv, mask_ids};
+
+#[test]
+fn rm_and_prune_refuse_a_volume_held_by_this_process() {
+    let t = TestEnv::new();
+    t.ok(&["volume", "create", "busy"]);
+    let anon = t.ok(&["volume", "create"]).trim().to_owned();
+    let store = Store::new(&t.root);
+    let lease = store.lease("busy", "test").unwrap();
+    let anon_lease = store.lease(&anon, "test").unwrap();
+    let o = t.run(&["volume", "rm", "busy"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stderr, format!("Error: remove busy: volume is in use - [{}]\n", lease.id()));
+    // -f does not override "in use", as in Docker.
+    t.expect(
+        &["volume", "rm", "-f", "busy"],
+        1,
+        "",
+        &format!("Error: remove busy: volume is in use - [{}]\n", lease.id()),
+    );
+    t.expect(&["volume", "prune", "-a", "-f"], 0, "Total reclaimed space: 0B\n", "");
+    t.expect(&["volume", "ls", "-q", "-f", "dangling=false"], 0, &format!("{anon}\nbusy\n"), "");
+    t.expect(&["volume", "ls", "-q", "-f", "dangling=true"], 0, "", "");
+    drop(lease);
+    drop(anon_lease);
+    t.expect(&["volume", "ls", "-q", "-f", "dangling=true"], 0, &format!("{anon}\nbusy\n"), "");
+    t.expect(&["volume", "rm", "busy"], 0, "busy\n", "");
+    t.expect(&["volume", "prune", "-f"], 0, &format!("Deleted Volumes:\n{anon}\n\nTotal reclaimed space: 0B\n"), "");
+}
+
+#[test]
+fn two_leases_are_both_named() {
+    let t = TestEnv::new();
+    t.ok(&["volume", "create", "busy"]);
+    let store = Store::new(&t.root);
+    let (a, b) = (store.lease("busy", "x").unwrap(), store.lease("busy", "y").unwrap());
+    let mut ids = [a.id().to_owned(), b.id().to_owned()];
+    ids.sort();
+    t.expect(
+        &["volume", "rm", "busy"],
+        1,
+        "",
+        &format!("Error: remove busy: volume is in use - [{}, {}]\n", ids[0], ids[1]),
+    );
+    assert!(store.lease("missing", "x").is_err());
+}
+
+/// A lease held by another process (here flock(1), holding the lock the way a `myvol run`
+/// does) is respected, and released when that process is killed with SIGKILL.
+#[test]
+fn a_killed_holder_releases_its_lease() {
+    if Command::new("flock").arg("--version").stdout(Stdio::null()).status().is_err() {
+        eprintln!("skipped: flock(1) from util-linux is not installed");
+        return;
+    }
+    let t = TestEnv::new();
+    t.ok(&["volume", "create", "held"]);
+    // Publish a lease file the way the store does: create, lock, then it is visible.
+    let leases = t.root.join("volumes/held/leases");
+    std::fs::create_dir_all(&leases).unwrap();
+    let id = "a".repeat(64);
+    let file = leases.join(&id);
+    std::fs::write(&file, "{}").unwrap();
+    // -o: the lock is held by flock itself, not by the command it runs; its own process group
+    // lets the test SIGKILL both at once.
+    use std::os::unix::process::CommandExt;
+    let mut holder =
+        Command::new("flock").args(["-x", "-o"]).arg(&file).args(["sleep", "600"]).process_group(0).spawn().unwrap();
+    // Wait until the holder has the lock: then a non-blocking shared lock fails.
+    let locked = || !Command::new("flock").args(["-s", "-n"]).arg(&file).arg("true").status().unwrap().success();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !locked() {
+        assert!(Instant::now() < deadline, "flock holder never took the lock");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = t.run(&["volume", "rm", "held"]);
+    assert_eq!((o.code, mask_ids(&o.stderr).as_str()), (1, "Error: remove held: volume is in use - [<ID>]\n"));
+    let pgid = nix::unistd::Pid::from_raw(holder.id() as i32);
+    nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL).unwrap();
+    holder.wait().unwrap();
+    assert!(!locked(), "the lock outlived its holder");
+    t.expect(&["volume", "rm", "held"], 0, "held\n", "");
+}

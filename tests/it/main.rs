@@ -1,0 +1,10 @@
+//! Integration tests through the real `myvol` binary: one test binary, one harness.
+
+mod env;
+
+mod compat;
+mod concurrency;
+#[cfg(feature = "failpoints")]
+mod crash;
+mod lease;
+mod volume;
