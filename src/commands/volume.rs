@@ -135,6 +135,8 @@ fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
             text = go_json(&serde_json::Value::Array(found), true);
             text.push('\n');
         }
+        // Docker's template inspector prints a newline when nothing rendered.
+        Mode::Template(_) if text.is_empty() => text.push('\n'),
         Mode::Template(_) => {}
     }
     io.out.write_all(text.as_bytes())?;
