@@ -365,6 +365,7 @@ ok! {
     m_nonrecursive_alone: m("type=bind,src=/a,dst=/b,bind-nonrecursive") => "bind /a /b nonrec";
     m_nonrecursive_false: m("type=bind,src=/a,dst=/b,bind-nonrecursive=false") => "bind /a /b";
     m_create_src: m("type=bind,src=/a,dst=/b,bind-create-src") => "bind /a /b create";
+    m_backslash_target: m("type=bind,src=\\a,dst=\\x") => "bind /\\a /\\x"; // passes moby's check as `/x`, lands at `/\x`
     m_create_src_value: m("type=bind,src=/a,dst=/b,bind-create-src=1") => "bind /a /b create";
 }
 mflag! {

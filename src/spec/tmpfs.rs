@@ -2,8 +2,7 @@
 //! (moby `mount.MergeTmpfsOptions` and the `mount.ParseOptions` flag table).
 
 use super::error::SpecError;
-use super::path::clean_path;
-use super::validate::validate_dest;
+use super::validate::{rooted, validate_dest};
 use super::{MountSpec, MountType, SpecOrigin};
 
 /// Linux mount(2) flag values (stable ABI, `<linux/mount.h>`); kept here so this module needs
@@ -193,7 +192,7 @@ pub fn parse_tmpfs(spec: &str) -> Result<MountSpec, SpecError> {
         opts.split(',').map(str::to_owned).collect()
     };
     let parsed = parse_tmpfs_options(&options)?;
-    let mut m = MountSpec::new(SpecOrigin::Tmpfs, MountType::Tmpfs, clean_path(dest), spec);
+    let mut m = MountSpec::new(SpecOrigin::Tmpfs, MountType::Tmpfs, rooted(dest), spec);
     m.read_only = parsed.read_only;
     m.tmpfs.options = options;
     Ok(m)

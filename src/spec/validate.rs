@@ -162,13 +162,13 @@ impl RawMount {
             // validate() rejects every other type.
             _ => return Err(self.err(ConfigDetail::UnknownType)),
         };
-        let mut spec = MountSpec::new(origin, kind, clean_path(&self.target), raw);
+        let mut spec = MountSpec::new(origin, kind, rooted(&self.target), raw);
         spec.read_only = self.read_only;
         spec.mode = mode.to_owned();
         spec.consistency = (!self.consistency.is_empty()).then(|| self.consistency.clone());
         match kind {
             MountType::Bind => {
-                spec.source = Some(clean_path(&self.source));
+                spec.source = Some(rooted(&self.source));
                 let bind = self.bind.clone().unwrap_or_default();
                 spec.propagation = bind.propagation.parse().ok();
                 spec.bind = BindOptions {
@@ -198,6 +198,17 @@ impl RawMount {
             }
         }
         Ok(spec)
+    }
+}
+
+/// `path.Clean` of a path that passed the absolute check. moby checks with backslashes read
+/// as slashes but keeps the path as given, so `\x` passes and ends up at `/\x` below the
+/// root it is resolved against; this makes that explicit, so the result is always absolute.
+pub(crate) fn rooted(p: &str) -> String {
+    if is_abs(p) {
+        clean_path(p)
+    } else {
+        clean_path(&format!("/{p}"))
     }
 }
 
