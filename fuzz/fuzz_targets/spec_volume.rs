@@ -1,0 +1,14 @@
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use myvol::spec::{MountType, clean_path, parse_volume};
+
+fuzz_target!(|data: &str| {
+    if let Ok(spec) = parse_volume(data, "/fuzz/cwd") {
+        assert!(spec.target.starts_with('/') && spec.target != "/");
+        assert_eq!(clean_path(&spec.target), spec.target);
+        if spec.kind == MountType::Bind {
+            assert!(spec.source.as_deref().is_some_and(|s| s.starts_with('/')));
+        }
+    }
+});
