@@ -3,67 +3,79 @@
 
 use thiserror::Error;
 
+/// Why a size string is not a go-units size, in go-units' words.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SizeError {
+    /// No digit at all, a negative number, or (myvol) more than `i64::MAX` bytes.
     #[error("invalid size: '{0}'")]
     InvalidSize(String),
+    /// A unit other than `b`, `k`, `m`, `g`, `t`, `p` with an optional `b` or `ib`.
     #[error("invalid suffix: '{0}'")]
     InvalidSuffix(String),
+    /// The number part is not a Go float.
     #[error("strconv.ParseFloat: parsing {}: invalid syntax", crate::text::go_quote(.0))]
-    Syntax(String),
+    InvalidNumber(String),
 }
 
-/// Parse a size the way go-units' `RAMInBytes` does: a decimal number, an optional space,
-/// and an optional case-insensitive binary suffix `k|m|g|t|p`, optionally followed by `b` or
-/// `ib` (`1m` = `1MB` = `1MiB` = 1048576); a lone `b` means bytes. Negative sizes and
-/// unknown suffixes are errors.
+/// go-units `RAMInBytes`: a byte count with binary suffixes, case-insensitive, `b` optional
+/// (`"1m"` = `"1MB"` = `"1MiB"` = 1048576, `"1.5g"`, `"64 k"`). The number may be fractional;
+/// the product is truncated towards zero. Negative sizes are rejected.
+///
+/// Differences from Go: hexadecimal floats (`0x1p4`) are not accepted, and a size of
+/// 2^63 bytes or more is an error where Go's conversion would wrap.
 pub fn ram_in_bytes(s: &str) -> Result<u64, SizeError> {
-    // The number ends at the last digit, dot or space.
-    let sep = s.rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ');
-    let Some(sep) = sep else {
+    let bytes = s.as_bytes();
+    let Some(sep) = bytes.iter().rposition(|b| b.is_ascii_digit() || *b == b'.' || *b == b' ') else {
         return Err(SizeError::InvalidSize(s.to_owned()));
     };
-    let (num, sfx) = if s.as_bytes()[sep] == b' ' { (&s[..sep], &s[sep + 1..]) } else { (&s[..=sep], &s[sep + 1..]) };
-    let size = parse_go_float(num).ok_or_else(|| SizeError::Syntax(num.to_owned()))?;
+    // Every byte of the set is ASCII, so `sep` is a character boundary.
+    let (num, sfx) = if bytes[sep] == b' ' { (&s[..sep], &s[sep + 1..]) } else { (&s[..sep + 1], &s[sep + 1..]) };
+    let mut size = go_parse_float(num)?;
     if size < 0.0 {
         return Err(SizeError::InvalidSize(s.to_owned()));
     }
-    if sfx.is_empty() {
-        return Ok(size as u64);
+    if !sfx.is_empty() {
+        if sfx.len() > 3 {
+            return Err(SizeError::InvalidSuffix(sfx.to_owned()));
+        }
+        let lower = sfx.to_lowercase();
+        let lb = lower.as_bytes();
+        let bad = || SizeError::InvalidSuffix(lower.clone());
+        if lb.first() == Some(&b'b') {
+            if lb.len() > 1 {
+                return Err(bad());
+            }
+        } else {
+            let shift = match lb.first() {
+                Some(b'k') => 10,
+                Some(b'm') => 20,
+                Some(b'g') => 30,
+                Some(b't') => 40,
+                Some(b'p') => 50,
+                _ => return Err(bad()),
+            };
+            size *= (1u64 << shift) as f64;
+            let ok = match lb.len() {
+                2 => lb[1] == b'b',
+                3 => &lb[1..] == b"ib",
+                _ => true,
+            };
+            if !ok {
+                return Err(bad());
+            }
+        }
     }
-    let bad = || SizeError::InvalidSuffix(sfx.to_lowercase());
-    if sfx.len() > 3 {
-        return Err(SizeError::InvalidSuffix(sfx.to_owned()));
+    // 2^63 as f64 is exact; anything at or above it would not fit Go's int64.
+    if !size.is_finite() || size >= 9_223_372_036_854_775_808.0 {
+        return Err(SizeError::InvalidSize(s.to_owned()));
     }
-    let lower = sfx.to_ascii_lowercase();
-    let b = lower.as_bytes();
-    if b[0] == b'b' {
-        return if b.len() == 1 { Ok(size as u64) } else { Err(bad()) };
-    }
-    let mul: f64 = match b[0] {
-        b'k' => 1024.0,
-        b'm' => 1024.0 * 1024.0,
-        b'g' => 1024.0 * 1024.0 * 1024.0,
-        b't' => 1024f64.powi(4),
-        b'p' => 1024f64.powi(5),
-        _ => return Err(bad()),
-    };
-    match b.len() {
-        2 if b[1] != b'b' => return Err(bad()),
-        3 if &b[1..] != b"ib" => return Err(bad()),
-        _ => {}
-    }
-    let v = size * mul;
-    Ok(if v >= u64::MAX as f64 { u64::MAX } else { v as u64 })
+    Ok(size.trunc() as u64)
 }
 
-/// Go's `strconv.ParseFloat` for the forms a size can take (decimal, optional sign and
-/// exponent). Rust's float parser accepts a superset (`inf`, `nan`) that Go rejects too.
-fn parse_go_float(s: &str) -> Option<f64> {
-    if s.is_empty() || s.chars().any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E') {
-        return None;
-    }
-    s.parse::<f64>().ok()
+/// Go `strconv.ParseFloat(s, 64)` for decimal input.
+fn go_parse_float(s: &str) -> Result<f64, SizeError> {
+    // Rust accepts "inf"/"nan" spellings Go accepts too; neither accepts `_` without a prefix.
+    s.parse::<f64>().map_err(|_| SizeError::InvalidNumber(s.to_owned()))
 }
 
 /// go-units `HumanSize`: decimal units, four significant digits (`%.4g`), as Docker prints

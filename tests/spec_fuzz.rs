@@ -2,10 +2,7 @@
 //! invariants callers rely on (absolute, cleaned targets; absolute bind sources). Runs in CI
 //! in a few seconds; the cargo-fuzz targets in `fuzz/` go further on demand.
 
-use myvol::spec::{
-    MountType, clean_path, parse_mount, parse_tmpfs, parse_tmpfs_options, parse_volume,
-    ram_in_bytes,
-};
+use myvol::spec::{MountType, clean_path, parse_mount, parse_tmpfs, parse_tmpfs_options, parse_volume, ram_in_bytes};
 use proptest::prelude::*;
 
 /// Strings over the grammar's own alphabet, so the parsers get past their first checks.
@@ -44,17 +41,9 @@ fn grammar() -> impl Strategy<Value = String> {
 }
 
 fn check(input: &str) {
-    let parsed = [
-        parse_volume(input, "/cwd"),
-        parse_mount(input, "/cwd"),
-        parse_tmpfs(input),
-    ];
+    let parsed = [parse_volume(input, "/cwd"), parse_mount(input, "/cwd"), parse_tmpfs(input)];
     for spec in parsed.into_iter().flatten() {
-        assert!(
-            spec.target.starts_with('/'),
-            "{input:?} gave target {:?}",
-            spec.target
-        );
+        assert!(spec.target.starts_with('/'), "{input:?} gave target {:?}", spec.target);
         assert_eq!(clean_path(&spec.target), spec.target, "{input:?}");
         assert_ne!(spec.target, "/", "{input:?}");
         if spec.kind == MountType::Bind {

@@ -25,11 +25,7 @@ impl<'a> Lines<'a> {
         if self.rest.is_empty() {
             return None;
         }
-        let end = self
-            .rest
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(self.rest.len(), |i| i + 1);
+        let end = self.rest.iter().position(|&b| b == b'\n').map_or(self.rest.len(), |i| i + 1);
         let (line, rest) = self.rest.split_at(end);
         self.rest = rest;
         let mut line = line.to_vec();
@@ -53,9 +49,7 @@ fn length_nl(b: &[u8]) -> usize {
 /// Read the first record of `input`. An input with no record (empty, or only empty lines)
 /// gives Go's `EOF`.
 pub(crate) fn read_record(input: &str) -> Result<Vec<String>, String> {
-    let mut lines = Lines {
-        rest: input.as_bytes(),
-    };
+    let mut lines = Lines { rest: input.as_bytes() };
     let mut num_line = 0usize;
     let mut line = loop {
         match lines.next_line() {

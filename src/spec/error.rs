@@ -40,10 +40,7 @@ pub enum SpecError {
     InvalidMode { mode: String },
     /// The CLI rejected a `--mount` value (CLI).
     #[error("invalid argument {} for \"--mount\" flag: {reason}", go_quote(.spec))]
-    MountFlag {
-        spec: String,
-        reason: MountFlagError,
-    },
+    MountFlag { spec: String, reason: MountFlagError },
     /// The daemon's common validation rejected a `--mount` (daemon).
     #[error(transparent)]
     MountConfig(#[from] MountConfigError),
@@ -72,9 +69,7 @@ impl SpecError {
     /// Which half of Docker gives this error.
     pub fn side(&self) -> Side {
         match self {
-            SpecError::EmptyVolumeSpec
-            | SpecError::CliVolumeSpec { .. }
-            | SpecError::MountFlag { .. } => Side::Cli,
+            SpecError::EmptyVolumeSpec | SpecError::CliVolumeSpec { .. } | SpecError::MountFlag { .. } => Side::Cli,
             _ => Side::Daemon,
         }
     }
@@ -137,9 +132,7 @@ pub enum MountFlagError {
     UnexpectedKey { key: String, field: String },
     #[error("invalid value for {key}: {value}")]
     InvalidValue { key: String, value: String },
-    #[error(
-        "invalid value for bind-recursive: {0} (must be \"enabled\", \"disabled\", \"writable\", or \"readonly\")"
-    )]
+    #[error("invalid value for bind-recursive: {0} (must be \"enabled\", \"disabled\", \"writable\", or \"readonly\")")]
     InvalidBindRecursive(String),
     #[error("type is required")]
     TypeRequired,
@@ -152,9 +145,7 @@ pub enum MountFlagError {
     WritableNeedsReadonly,
     #[error("option 'bind-recursive=readonly' requires 'readonly' to be specified in conjunction")]
     ReadonlyNeedsReadonly,
-    #[error(
-        "option 'bind-recursive=readonly' requires 'bind-propagation=rprivate' to be specified in conjunction"
-    )]
+    #[error("option 'bind-recursive=readonly' requires 'bind-propagation=rprivate' to be specified in conjunction")]
     ReadonlyNeedsRprivate,
 }
 

@@ -26,10 +26,10 @@ mod volume;
 #[cfg(test)]
 mod tests;
 
+pub use crate::units::{SizeError, ram_in_bytes};
 pub use error::{CliSpecReason, ConfigDetail, MountConfigError, MountFlagError, Side, SpecError};
 pub use mount::parse_mount;
 pub use path::clean_path;
-pub use size::{SizeError, ram_in_bytes};
 pub use tmpfs::{TmpfsMountOptions, ms, parse_tmpfs, parse_tmpfs_options};
 pub use volume::parse_volume;
 
@@ -301,9 +301,7 @@ pub fn check_all(specs: &[MountSpec]) -> Result<(), SpecError> {
     let mut seen = std::collections::HashSet::new();
     for spec in specs {
         if !seen.insert(spec.target.as_str()) {
-            return Err(SpecError::DuplicateMountPoint {
-                target: spec.target.clone(),
-            });
+            return Err(SpecError::DuplicateMountPoint { target: spec.target.clone() });
         }
     }
     Ok(())

@@ -3,9 +3,10 @@
 use super::csv::read_record;
 use super::error::{MountFlagError, SpecError};
 use super::path::{abs_against, is_abs};
-use super::size::{go_parse_bool, go_parse_octal_u32, ram_in_bytes};
+use super::size::{go_parse_bool, go_parse_octal_u32};
 use super::validate::{RawBind, RawMount, RawTmpfs, RawVolume};
 use super::{BindRecursive, MountSpec, SpecOrigin};
+use crate::units::ram_in_bytes;
 
 /// Parse one `--mount` value. `cwd` is the absolute directory a relative `source` starting
 /// with `.` is resolved against (lexically, as the CLI does).
@@ -21,10 +22,7 @@ use super::{BindRecursive, MountSpec, SpecOrigin};
 /// deprecated `bind-nonrecursive` is accepted as in CLI 28 (callers may warn).
 /// `type=image` parses as in Docker but is then refused: myvol has no images.
 pub fn parse_mount(csv: &str, cwd: &str) -> Result<MountSpec, SpecError> {
-    let flag_err = |reason| SpecError::MountFlag {
-        spec: csv.to_owned(),
-        reason,
-    };
+    let flag_err = |reason| SpecError::MountFlag { spec: csv.to_owned(), reason };
     let mount = parse_fields(csv, cwd).map_err(flag_err)?;
     Ok(mount.into_spec(SpecOrigin::Mount, csv, "")?)
 }
@@ -32,10 +30,7 @@ pub fn parse_mount(csv: &str, cwd: &str) -> Result<MountSpec, SpecError> {
 /// The CLI half: fields into a `mount.Mount`, then the CLI's own checks.
 fn parse_fields(csv: &str, cwd: &str) -> Result<RawMount, MountFlagError> {
     let fields = read_record(csv).map_err(MountFlagError::Csv)?;
-    let mut m = RawMount {
-        kind: "volume".to_owned(),
-        ..RawMount::default()
-    };
+    let mut m = RawMount { kind: "volume".to_owned(), ..RawMount::default() };
     for field in &fields {
         let (key, value) = match field.split_once('=') {
             Some((k, v)) => (k.to_lowercase(), Some(v)),
@@ -44,10 +39,8 @@ fn parse_fields(csv: &str, cwd: &str) -> Result<RawMount, MountFlagError> {
         let bool_value = |key: &str| -> Result<bool, MountFlagError> {
             match value {
                 None => Ok(true),
-                Some(v) => go_parse_bool(v).ok_or_else(|| MountFlagError::InvalidValue {
-                    key: key.to_owned(),
-                    value: v.to_owned(),
-                }),
+                Some(v) => go_parse_bool(v)
+                    .ok_or_else(|| MountFlagError::InvalidValue { key: key.to_owned(), value: v.to_owned() }),
             }
         };
         let Some(val) = value else {
@@ -60,18 +53,11 @@ fn parse_fields(csv: &str, cwd: &str) -> Result<RawMount, MountFlagError> {
             }
             continue;
         };
-        let invalid = || MountFlagError::InvalidValue {
-            key: key.clone(),
-            value: val.to_owned(),
-        };
+        let invalid = || MountFlagError::InvalidValue { key: key.clone(), value: val.to_owned() };
         match key.as_str() {
             "type" => m.kind = val.to_lowercase(),
             "source" | "src" => {
-                m.source = if !is_abs(val) && val.starts_with('.') {
-                    abs_against(cwd, val)
-                } else {
-                    val.to_owned()
-                };
+                m.source = if !is_abs(val) && val.starts_with('.') { abs_against(cwd, val) } else { val.to_owned() };
             }
             "target" | "dst" | "destination" => m.target = val.to_owned(),
             "readonly" | "ro" => m.read_only = bool_value(&key)?,
@@ -122,10 +108,7 @@ fn parse_fields(csv: &str, cwd: &str) -> Result<RawMount, MountFlagError> {
                 tmpfs(&mut m).mode = mode;
             }
             _ => {
-                return Err(MountFlagError::UnexpectedKey {
-                    key,
-                    field: field.clone(),
-                });
+                return Err(MountFlagError::UnexpectedKey { key, field: field.clone() });
             }
         }
     }
@@ -136,10 +119,7 @@ fn parse_fields(csv: &str, cwd: &str) -> Result<RawMount, MountFlagError> {
     if m.target.is_empty() {
         return Err(MountFlagError::TargetRequired);
     }
-    let mix = |group| MountFlagError::CannotMix {
-        group,
-        kind: m.kind.clone(),
-    };
+    let mix = |group| MountFlagError::CannotMix { group, kind: m.kind.clone() };
     if m.volume.is_some() && m.kind != "volume" {
         return Err(mix("volume"));
     }

@@ -47,9 +47,5 @@ pub(crate) fn is_local(p: &str) -> bool {
 
 /// Go's `filepath.Abs(p)` with `cwd` standing in for the process's working directory.
 pub(crate) fn abs_against(cwd: &str, p: &str) -> String {
-    if is_abs(p) {
-        clean_path(p)
-    } else {
-        clean_path(&format!("{cwd}/{p}"))
-    }
+    if is_abs(p) { clean_path(p) } else { clean_path(&format!("{cwd}/{p}")) }
 }

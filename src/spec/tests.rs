@@ -22,12 +22,7 @@ fn t(s: &str) -> Result<MountSpec, SpecError> {
 
 /// One line describing a parsed spec: `KIND SOURCE|- TARGET` then the non-default fields.
 fn summary(s: &MountSpec) -> String {
-    let mut out = format!(
-        "{} {} {}",
-        s.kind,
-        s.source.as_deref().unwrap_or("-"),
-        s.target
-    );
+    let mut out = format!("{} {} {}", s.kind, s.source.as_deref().unwrap_or("-"), s.target);
     let mut add = |cond: bool, text: String| {
         if cond {
             out.push(' ');
@@ -36,47 +31,23 @@ fn summary(s: &MountSpec) -> String {
     };
     add(s.read_only, "ro".into());
     add(!s.mode.is_empty(), format!("mode={}", s.mode));
-    add(
-        s.propagation.is_some(),
-        format!("prop={}", s.propagation.map_or("", |p| p.as_str())),
-    );
-    add(
-        s.consistency.is_some(),
-        format!("cons={}", s.consistency.clone().unwrap_or_default()),
-    );
+    add(s.propagation.is_some(), format!("prop={}", s.propagation.map_or("", |p| p.as_str())));
+    add(s.consistency.is_some(), format!("cons={}", s.consistency.clone().unwrap_or_default()));
     add(s.bind.nonrecursive, "nonrec".into());
-    add(
-        s.bind.recursive.is_some(),
-        format!("rec={}", s.bind.recursive.map_or("", |r| r.as_str())),
-    );
+    add(s.bind.recursive.is_some(), format!("rec={}", s.bind.recursive.map_or("", |r| r.as_str())));
     add(s.bind.create_src, "create".into());
     add(s.volume.nocopy, "nocopy".into());
-    add(
-        s.volume.subpath.is_some(),
-        format!("subpath={}", s.volume.subpath.clone().unwrap_or_default()),
-    );
-    add(
-        s.volume.driver.is_some(),
-        format!("driver={}", s.volume.driver.clone().unwrap_or_default()),
-    );
+    add(s.volume.subpath.is_some(), format!("subpath={}", s.volume.subpath.clone().unwrap_or_default()));
+    add(s.volume.driver.is_some(), format!("driver={}", s.volume.driver.clone().unwrap_or_default()));
     for (k, val) in &s.volume.labels {
         add(true, format!("label:{k}={val}"));
     }
     for (k, val) in &s.volume.opts {
         add(true, format!("opt:{k}={val}"));
     }
-    add(
-        s.tmpfs.size.is_some(),
-        format!("size={}", s.tmpfs.size.unwrap_or_default()),
-    );
-    add(
-        s.tmpfs.mode.is_some(),
-        format!("tmode={:o}", s.tmpfs.mode.unwrap_or_default()),
-    );
-    add(
-        !s.tmpfs.options.is_empty(),
-        format!("opts={}", s.tmpfs.options.join(",")),
-    );
+    add(s.tmpfs.size.is_some(), format!("size={}", s.tmpfs.size.unwrap_or_default()));
+    add(s.tmpfs.mode.is_some(), format!("tmode={:o}", s.tmpfs.mode.unwrap_or_default()));
+    add(!s.tmpfs.options.is_empty(), format!("opts={}", s.tmpfs.options.join(",")));
     out
 }
 
@@ -451,23 +422,10 @@ fn tmpfs_options_defaults() {
 
 #[test]
 fn tmpfs_options_merge() {
-    let opts: Vec<String> = ["size=1m", "exec", "ro", "size=2m", "rshared", "mode=1777"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let opts: Vec<String> =
+        ["size=1m", "exec", "ro", "size=2m", "rshared", "mode=1777"].iter().map(|s| s.to_string()).collect();
     let o = parse_tmpfs_options(&opts).unwrap();
-    assert_eq!(
-        o.options,
-        [
-            "nosuid",
-            "nodev",
-            "exec",
-            "ro",
-            "size=2m",
-            "rshared",
-            "mode=1777"
-        ]
-    );
+    assert_eq!(o.options, ["nosuid", "nodev", "exec", "ro", "size=2m", "rshared", "mode=1777"]);
     assert_eq!(o.flags, ms::NOSUID | ms::NODEV | ms::RDONLY);
     assert_eq!(o.propagation, ms::SHARED | ms::REC);
     assert_eq!(o.data, "size=2m,mode=1777");
@@ -484,10 +442,7 @@ fn tmpfs_options_from_mount() {
     let c = m("type=tmpfs,dst=/x,tmpfs-size=1536").unwrap();
     assert_eq!(c.tmpfs_options(), ["size=1536"]);
     let d = m("type=tmpfs,dst=/x,tmpfs-size=2g").unwrap();
-    assert_eq!(
-        parse_tmpfs_options(&d.tmpfs_options()).unwrap().data,
-        "size=2g"
-    );
+    assert_eq!(parse_tmpfs_options(&d.tmpfs_options()).unwrap().data, "size=2g");
     let e = t("/run:size=1m,ro").unwrap();
     assert_eq!(e.tmpfs_options(), ["size=1m", "ro"]);
     assert!(v("vol:/x").unwrap().tmpfs_options().is_empty());
@@ -548,16 +503,8 @@ fn check_all_duplicates() {
     let c = t("/run").unwrap();
     let d = t("/data").unwrap();
     assert!(check_all(&[a.clone(), c.clone()]).is_ok());
-    assert_eq!(
-        check_all(&[a.clone(), c.clone(), b])
-            .unwrap_err()
-            .to_string(),
-        "Duplicate mount point: /data"
-    );
-    assert_eq!(
-        check_all(&[d, a]).unwrap_err().to_string(),
-        "Duplicate mount point: /data"
-    );
+    assert_eq!(check_all(&[a.clone(), c.clone(), b]).unwrap_err().to_string(), "Duplicate mount point: /data");
+    assert_eq!(check_all(&[d, a]).unwrap_err().to_string(), "Duplicate mount point: /data");
     assert!(check_all(&[]).is_ok());
 }
 
@@ -583,22 +530,14 @@ fn error_constructors_and_sides() {
 
 // ---- the daemon's validation on API-shaped mounts: moby validate_test.go TestValidateMount ----
 fn raw(kind: &str, source: &str, target: &str) -> RawMount {
-    RawMount {
-        kind: kind.into(),
-        source: source.into(),
-        target: target.into(),
-        ..RawMount::default()
-    }
+    RawMount { kind: kind.into(), source: source.into(), target: target.into(), ..RawMount::default() }
 }
 fn with_bind(mut r: RawMount) -> RawMount {
     r.bind = Some(RawBind::default());
     r
 }
 fn with_volume(mut r: RawMount, subpath: &str) -> RawMount {
-    r.volume = Some(RawVolume {
-        subpath: subpath.into(),
-        ..RawVolume::default()
-    });
+    r.volume = Some(RawVolume { subpath: subpath.into(), ..RawVolume::default() });
     r
 }
 fn with_tmpfs(mut r: RawMount) -> RawMount {

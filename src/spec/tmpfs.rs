@@ -32,15 +32,7 @@ pub mod ms {
 const DEFAULTS: [&str; 4] = ["noexec", "nosuid", "nodev", "rprivate"];
 
 /// Data options tmpfs accepts (`key=value`).
-const DATA_KEYS: [&str; 7] = [
-    "size",
-    "mode",
-    "uid",
-    "gid",
-    "nr_inodes",
-    "nr_blocks",
-    "mpol",
-];
+const DATA_KEYS: [&str; 7] = ["size", "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol"];
 
 /// moby's flag table: name → (clears the flag?, flag).
 fn flag(name: &str) -> Option<(bool, u64)> {
@@ -121,11 +113,7 @@ pub struct TmpfsMountOptions {
 /// moby's table nor `size|mode|uid|gid|nr_inodes|nr_blocks|mpol=VALUE` gives
 /// `invalid tmpfs option ["bogus"]`; the options are checked last to first, as in moby.
 pub fn parse_tmpfs_options(opts: &[String]) -> Result<TmpfsMountOptions, SpecError> {
-    let all: Vec<&str> = DEFAULTS
-        .iter()
-        .copied()
-        .chain(opts.iter().map(String::as_str))
-        .collect();
+    let all: Vec<&str> = DEFAULTS.iter().copied().chain(opts.iter().map(String::as_str)).collect();
     // MergeTmpfsOptions: walk backwards, keep the last of each flag (one propagation in all)
     // and of each data key.
     let mut seen_flags: Vec<u64> = Vec::new();
@@ -145,9 +133,7 @@ pub fn parse_tmpfs_options(opts: &[String]) -> Result<TmpfsMountOptions, SpecErr
         }
         let parts: Vec<&str> = opt.splitn(2, '=').collect();
         if parts.len() != 2 || !DATA_KEYS.contains(&parts[0]) {
-            return Err(SpecError::InvalidTmpfsOption(
-                parts.iter().map(|s| (*s).to_owned()).collect(),
-            ));
+            return Err(SpecError::InvalidTmpfsOption(parts.iter().map(|s| (*s).to_owned()).collect()));
         }
         if !seen_keys.contains(&parts[0]) {
             seen_keys.push(parts[0]);
@@ -186,11 +172,7 @@ pub fn parse_tmpfs_options(opts: &[String]) -> Result<TmpfsMountOptions, SpecErr
 pub fn parse_tmpfs(spec: &str) -> Result<MountSpec, SpecError> {
     let (dest, opts) = spec.split_once(':').unwrap_or((spec, ""));
     validate_dest(dest).map_err(SpecError::TmpfsTarget)?;
-    let options: Vec<String> = if opts.is_empty() {
-        Vec::new()
-    } else {
-        opts.split(',').map(str::to_owned).collect()
-    };
+    let options: Vec<String> = if opts.is_empty() { Vec::new() } else { opts.split(',').map(str::to_owned).collect() };
     let parsed = parse_tmpfs_options(&options)?;
     let mut m = MountSpec::new(SpecOrigin::Tmpfs, MountType::Tmpfs, rooted(dest), spec);
     m.read_only = parsed.read_only;

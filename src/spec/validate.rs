@@ -6,10 +6,7 @@ use std::collections::BTreeMap;
 
 use super::error::{ConfigDetail, MountConfigError};
 use super::path::{clean_path, is_abs, is_local};
-use super::{
-    BindOptions, BindRecursive, MountSpec, MountType, Propagation, SpecOrigin, TmpfsOptions,
-    VolumeOptions,
-};
+use super::{BindOptions, BindRecursive, MountSpec, MountType, Propagation, SpecOrigin, TmpfsOptions, VolumeOptions};
 
 /// `mount.BindOptions`.
 #[derive(Debug, Default, Clone)]
@@ -58,10 +55,7 @@ pub(crate) struct RawMount {
 
 impl RawMount {
     fn err(&self, detail: ConfigDetail) -> MountConfigError {
-        MountConfigError {
-            kind: self.kind.clone(),
-            detail,
-        }
+        MountConfigError { kind: self.kind.clone(), detail }
     }
 
     fn extra(&self, checks: &[(bool, &'static str)]) -> Result<(), MountConfigError> {
@@ -74,12 +68,8 @@ impl RawMount {
     /// The daemon's validation, without the bind-source-exists check.
     pub fn validate(&self) -> Result<(), MountConfigError> {
         validate_target(&self.target).map_err(|d| self.err(d))?;
-        let (b, v, i, t) = (
-            self.bind.is_some(),
-            self.volume.is_some(),
-            self.image_subpath.is_some(),
-            self.tmpfs.is_some(),
-        );
+        let (b, v, i, t) =
+            (self.bind.is_some(), self.volume.is_some(), self.image_subpath.is_some(), self.tmpfs.is_some());
         match self.kind.as_str() {
             "bind" => {
                 if self.source.is_empty() {
@@ -91,11 +81,7 @@ impl RawMount {
                         return Err(self.err(ConfigDetail::InvalidPropagation(p.clone())));
                     }
                 }
-                self.extra(&[
-                    (v, "VolumeOptions"),
-                    (i, "ImageOptions"),
-                    (t, "TmpfsOptions"),
-                ])?;
+                self.extra(&[(v, "VolumeOptions"), (i, "ImageOptions"), (t, "TmpfsOptions")])?;
                 let src = self.source.replace('\\', "/");
                 if !is_abs(&src) {
                     return Err(self.err(ConfigDetail::NotAbsolute(src)));
@@ -115,21 +101,13 @@ impl RawMount {
                 }
             }
             "tmpfs" => {
-                self.extra(&[
-                    (b, "BindOptions"),
-                    (v, "VolumeOptions"),
-                    (i, "ImageOptions"),
-                ])?;
+                self.extra(&[(b, "BindOptions"), (v, "VolumeOptions"), (i, "ImageOptions")])?;
                 if !self.source.is_empty() {
                     return Err(self.err(ConfigDetail::ExtraField("Source")));
                 }
             }
             "image" => {
-                self.extra(&[
-                    (b, "BindOptions"),
-                    (v, "VolumeOptions"),
-                    (t, "TmpfsOptions"),
-                ])?;
+                self.extra(&[(b, "BindOptions"), (v, "VolumeOptions"), (t, "TmpfsOptions")])?;
                 if self.source.is_empty() {
                     return Err(self.err(ConfigDetail::MissingField("Source")));
                 }
@@ -148,12 +126,7 @@ impl RawMount {
 
     /// Validate, then build the typed spec (`Destination` and bind `Source` cleaned, as the
     /// daemon's `parseMountSpec` does).
-    pub fn into_spec(
-        self,
-        origin: SpecOrigin,
-        raw: &str,
-        mode: &str,
-    ) -> Result<MountSpec, MountConfigError> {
+    pub fn into_spec(self, origin: SpecOrigin, raw: &str, mode: &str) -> Result<MountSpec, MountConfigError> {
         self.validate()?;
         let kind = match self.kind.as_str() {
             "bind" => MountType::Bind,
@@ -205,11 +178,7 @@ impl RawMount {
 /// as slashes but keeps the path as given, so `\x` passes and ends up at `/\x` below the
 /// root it is resolved against; this makes that explicit, so the result is always absolute.
 pub(crate) fn rooted(p: &str) -> String {
-    if is_abs(p) {
-        clean_path(p)
-    } else {
-        clean_path(&format!("/{p}"))
-    }
+    if is_abs(p) { clean_path(p) } else { clean_path(&format!("/{p}")) }
 }
 
 /// `validateMountTarget` (and `ValidateTmpfsMountDestination`): present, not `/` after

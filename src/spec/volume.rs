@@ -52,17 +52,11 @@ fn cli_split(spec: &str) -> Result<CliVolume, SpecError> {
     match spec.len() {
         0 => return Err(SpecError::EmptyVolumeSpec),
         1 | 2 => {
-            return Ok(CliVolume {
-                source: None,
-                target: spec.to_owned(),
-            });
+            return Ok(CliVolume { source: None, target: spec.to_owned() });
         }
         _ => {}
     }
-    let fail = |reason| SpecError::CliVolumeSpec {
-        spec: spec.to_owned(),
-        reason,
-    };
+    let fail = |reason| SpecError::CliVolumeSpec { spec: spec.to_owned(), reason };
     let mut source: Option<String> = None;
     let mut target: Option<String> = None;
     let mut buffer = String::new();
@@ -91,10 +85,7 @@ fn cli_split(spec: &str) -> Result<CliVolume, SpecError> {
             buffer_chars += 1;
         }
     }
-    Ok(CliVolume {
-        source,
-        target: target.unwrap_or_default(),
-    })
+    Ok(CliVolume { source, target: target.unwrap_or_default() })
 }
 
 /// The CLI's `isFilePath`: whether it takes a source for a host path.
@@ -117,16 +108,9 @@ fn cli_is_file_path(source: &str) -> bool {
 
 /// A one-field spec: an anonymous volume, under the daemon's target rule.
 fn anonymous(spec: &str, target: &str) -> Result<MountSpec, SpecError> {
-    let raw = RawMount {
-        kind: "volume".to_owned(),
-        target: target.to_owned(),
-        ..RawMount::default()
-    };
+    let raw = RawMount { kind: "volume".to_owned(), target: target.to_owned(), ..RawMount::default() };
     raw.into_spec(SpecOrigin::Volume, spec, "")
-        .map_err(|source| SpecError::InvalidVolumeConfig {
-            spec: spec.to_owned(),
-            source,
-        })
+        .map_err(|source| SpecError::InvalidVolumeConfig { spec: spec.to_owned(), source })
 }
 
 /// The mode tokens, one class each.
@@ -176,9 +160,7 @@ fn parse_mode(mode: &str) -> Option<Mode<'_>> {
 
 /// The daemon's `ParseMountRaw` (without a volume driver: callers attach `--volume-driver`).
 fn parse_mount_raw(raw: &str) -> Result<MountSpec, SpecError> {
-    let invalid = || SpecError::InvalidVolumeSpec {
-        spec: raw.to_owned(),
-    };
+    let invalid = || SpecError::InvalidVolumeSpec { spec: raw.to_owned() };
     let parts: Vec<&str> = raw.splitn(4, ':').collect();
     if parts.first().is_none_or(|p| p.is_empty()) {
         return Err(invalid());
@@ -196,9 +178,7 @@ fn parse_mount_raw(raw: &str) -> Result<MountSpec, SpecError> {
         _ => return Err(invalid()),
     };
     let Some(m) = parse_mode(mode) else {
-        return Err(SpecError::InvalidMode {
-            mode: mode.to_owned(),
-        });
+        return Err(SpecError::InvalidMode { mode: mode.to_owned() });
     };
     let bind_kind = is_abs(source);
     let mut mount = RawMount {
@@ -210,21 +190,12 @@ fn parse_mount_raw(raw: &str) -> Result<MountSpec, SpecError> {
         ..RawMount::default()
     };
     if m.nocopy {
-        mount.volume = Some(RawVolume {
-            nocopy: true,
-            ..RawVolume::default()
-        });
+        mount.volume = Some(RawVolume { nocopy: true, ..RawVolume::default() });
     }
     if let Some(p) = m.propagation {
-        mount.bind = Some(RawBind {
-            propagation: p.as_str().to_owned(),
-            ..RawBind::default()
-        });
+        mount.bind = Some(RawBind { propagation: p.as_str().to_owned(), ..RawBind::default() });
     }
     mount
         .into_spec(SpecOrigin::Volume, raw, mode)
-        .map_err(|source| SpecError::InvalidVolumeConfig {
-            spec: raw.to_owned(),
-            source,
-        })
+        .map_err(|source| SpecError::InvalidVolumeConfig { spec: raw.to_owned(), source })
 }

@@ -37,6 +37,15 @@ impl TestEnv {
         TestEnv { dir, root }
     }
 
+    /// A store whose root path is as long as Docker's `/var/lib/docker`, so that tables
+    /// with a MOUNTPOINT column line up exactly as in the recorded fixtures.
+    pub fn with_docker_root_len() -> TestEnv {
+        let dir = tempfile::Builder::new().prefix("mv").rand_bytes(6).tempdir_in("/tmp").expect("tempdir");
+        let root = dir.path().join("r");
+        assert_eq!(root.as_os_str().len(), "/var/lib/docker".len());
+        TestEnv { dir, root }
+    }
+
     /// A `myvol` command with this env's store (through `MYVOL_ROOT`, so the arguments are
     /// exactly a user's).
     pub fn cmd(&self) -> Command {

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Times `volume create`, `volume inspect` and `volume ls -q` with 1,000 and 10,000 volumes in
+# the store, for myvol and, when installed and running, `docker volume` and `podman volume`,
+# side by side in one run (hyperfine). Also times myvol's `ls -q` with 100 volumes, to check
+# that listing scales linearly.
+#
+#   bash bench/volume-verbs.sh                 # sizes 1000 and 10000
+#   SIZES="1000" bash bench/volume-verbs.sh    # fewer
+#   PEERS="docker" bash bench/volume-verbs.sh  # only some peers (default: docker podman)
+#
+# The peers get their volumes named bench-vv-N (created in parallel, removed at the end).
+# Results: a markdown table on stdout and raw hyperfine JSON in bench/results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZES=${SIZES:-"1000 10000"}
+PEERS=${PEERS:-"docker podman"}
+RUNS=${RUNS:-30}
+command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
+cargo build --release --quiet
+MYVOL=$PWD/target/release/myvol
+OUT=bench/results
+mkdir -p "$OUT"
+WORK=$(mktemp -d /tmp/myvol-bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+peers=()
+for p in $PEERS; do
+  case $p in
+    docker) docker info >/dev/null 2>&1 && peers+=(docker) || echo "# docker: no daemon, skipped" >&2 ;;
+    podman) command -v podman >/dev/null && peers+=(podman) || echo "# podman: not installed, skipped" >&2 ;;
+  esac
+done
+
+# fill TOOL N: make sure TOOL has volumes bench-vv-1..N
+fill() {
+  local tool=$1 n=$2 have
+  if [ "$tool" = myvol ]; then
+    export MYVOL_ROOT=$WORK/store-$n
+    seq 1 "$n" | sed 's/^/bench-vv-/' | xargs -P 4 -n 200 sh -c 'for v; do "$0" volume create "$v" >/dev/null; done' "$MYVOL"
+    return
+  fi
+  have=$($tool volume ls -q -f name=bench-vv- | wc -l)
+  if [ "$have" -lt "$n" ]; then
+    seq 1 "$n" | sed 's/^/bench-vv-/' | xargs -P 8 -n 50 sh -c 'for v; do "$0" volume create "$v" >/dev/null; done' "$tool"
+  fi
+}
+
+cleanup_peers() {
+  for tool in "${peers[@]}"; do
+    $tool volume ls -q -f name=bench-vv- | xargs -r -n 500 $tool volume rm -f >/dev/null 2>&1 || true
+    $tool volume rm -f bench-vv-new >/dev/null 2>&1 || true
+  done
+}
+trap 'cleanup_peers; rm -rf "$WORK"' EXIT
+
+row() { # NAME JSONFILE -> "name mean_ms"
+  python3 - "$2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for r in d["results"]:
+    print(f'{r["command"]}\t{r["mean"]*1000:.2f}\t{r["stddev"]*1000:.2f}')
+PY
+}
+
+echo "| volumes | operation | tool | mean (ms) | ± (ms) |"
+echo "|---:|---|---|---:|---:|"
+for n in $SIZES; do
+  fill myvol "$n"
+  for tool in "${peers[@]}"; do fill "$tool" "$n"; done
+  export MYVOL_ROOT=$WORK/store-$n
+  for op in create inspect ls; do
+    cmds=()
+    names=()
+    for tool in myvol "${peers[@]}"; do
+      bin=$tool; [ "$tool" = myvol ] && bin=$MYVOL
+      case $op in
+        create)  cmds+=(--prepare "$bin volume rm -f bench-vv-new" "$bin volume create bench-vv-new") ;;
+        inspect) cmds+=("$bin volume inspect bench-vv-$((n / 2))") ;;
+        ls)      cmds+=("$bin volume ls -q") ;;
+      esac
+      names+=(-n "$tool")
+    done
+    hyperfine -N --warmup 3 --runs "$RUNS" "${names[@]}" "${cmds[@]}" --export-json "$OUT/$op-$n.json" >/dev/null 2>&1 \
+      || hyperfine --warmup 3 --runs "$RUNS" "${names[@]}" "${cmds[@]}" --export-json "$OUT/$op-$n.json" >/dev/null
+    row "$op" "$OUT/$op-$n.json" | while IFS=$'\t' read -r tool mean sd; do
+      echo "| $n | $op | $tool | $mean | $sd |"
+    done
+  done
+  # the peers keep their volumes for the next size; the largest size is filled last
+done
+
+# Linear scaling of listing: ls -q with 100 volumes against the largest size.
+export MYVOL_ROOT=$WORK/store-100
+fill myvol 100
+hyperfine -N --warmup 5 --runs "$RUNS" -n "ls -q (100)" "$MYVOL volume ls -q" --export-json "$OUT/ls-100.json" >/dev/null 2>&1
+row ls "$OUT/ls-100.json" | while IFS=$'\t' read -r tool mean sd; do echo "| 100 | ls | myvol | $mean | $sd |"; done
