@@ -1,7 +1,7 @@
 //! myvol: a Docker-compatible volume manager for Linux, with no daemon.
 //!
 //! The library holds everything but the command line: volume names, the managed store, the
-//! local driver's options, the mount-spec grammar, and rendering (tables, JSON, Go
+//! local driver's options, the mount-spec grammar, the run plan, and rendering (tables, JSON, Go
 //! templates). It never prints and never exits; the `myvol` binary parses argv, calls in
 //! here, and renders errors once.
 
@@ -11,6 +11,7 @@ pub mod filter;
 pub mod fsutil;
 pub mod name;
 pub mod output;
+pub mod plan;
 pub mod spec;
 pub mod store;
 pub mod text;

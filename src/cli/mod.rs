@@ -1,5 +1,6 @@
 //! The command line, as clap types only: no behaviour lives here. Doc comments are the help.
 
+pub mod run;
 pub mod volume;
 
 use std::path::PathBuf;
@@ -29,4 +30,12 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
+
+    /// Run a command in a root filesystem with volumes mounted
+    ///
+    /// Parses -v, --mount and --tmpfs as `docker run` does and resolves them against the
+    /// store. For now only --dry-run is implemented: it prints the mount plan as JSON, in the
+    /// shape of `docker inspect --format '{{json .Mounts}}'`, and changes nothing.
+    #[command(override_usage = "myvol run [OPTIONS] ROOTFS [COMMAND] [ARG...]")]
+    Run(run::RunArgs),
 }

@@ -1,6 +1,7 @@
 //! One module per verb: arguments → library calls → output. Commands write to the writers
 //! they are handed and return a [`Failure`] for `main` to render; they never exit.
 
+pub mod run;
 pub mod volume;
 
 use std::fmt;
@@ -18,6 +19,10 @@ pub mod status {
     pub const TEMPLATE: u8 = 64;
     /// A flag that does not parse.
     pub const USAGE: u8 = 125;
+    /// `docker run`: an error that mentions `permission denied`.
+    pub const CANNOT_INVOKE: u8 = 126;
+    /// `docker run`: an error that mentions `no such file or directory`.
+    pub const NOT_FOUND: u8 = 127;
 }
 
 /// How a command failed: the exit status and one message per error, each printed by `main`
@@ -66,5 +71,6 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result {
     let store = Store::new(cli.root.unwrap_or_else(myvol::store::default_root));
     match cli.command {
         Command::Volume(cmd) => volume::run(&store, cmd, io),
+        Command::Run(args) => run::run(&store, args, io),
     }
 }

@@ -7,4 +7,5 @@ mod concurrency;
 #[cfg(feature = "failpoints")]
 mod crash;
 mod lease;
+mod run_dry;
 mod volume;

@@ -1,0 +1,190 @@
+//! The mounts of a [`RunPlan`] in the shape of `docker inspect --format '{{json .Mounts}}'`
+//! (api/types `MountPoint`): `Type`, `Name` and `Driver` (volumes only), `Source`,
+//! `Destination`, `Mode`, `RW`, `Propagation`, in Docker's key order. myvol's own keys come
+//! after Docker's, so a consumer of Docker's shape still reads it:
+//! - volumes: `Create` (the volume does not exist yet and will be created), then `Subpath`
+//!   and `NoCopy: true` when given;
+//! - binds: `Create` (the source does not exist and will be created as a directory), then
+//!   `BindRecursive` when given;
+//! - tmpfs: `TmpfsOptions`, the options as Docker records them (`size=1m`,
+//!   `mode=1770,size=1m`).
+//!
+//! Unlike Docker's `.Mounts`, `--tmpfs` mounts are listed too (Docker keeps them in
+//! `HostConfig.Tmpfs` only), as `Type: "tmpfs"` entries.
+
+use serde_json::{Map, Value as Json};
+
+use super::go_json;
+use crate::driver;
+use crate::plan::{PlannedMount, PlannedSource, RunPlan, SourceKind};
+use crate::spec::SpecOrigin;
+
+/// `Mode` as Docker shows it: the raw `-v` mode, except that a local-driver volume given no
+/// mode shows `"z"` (Docker's `setBindModeIfNull`), which `-v` anonymous volumes (Docker's
+/// `Config.Volumes`) never get. `--mount` and `--tmpfs` have no mode string.
+pub fn docker_mode(m: &PlannedMount) -> String {
+    if let PlannedSource::Volume(v) = &m.source
+        && m.mode.is_empty()
+        && v.driver == driver::LOCAL
+        && !(m.origin == SpecOrigin::Volume && v.anonymous)
+    {
+        return "z".to_owned();
+    }
+    m.mode.clone()
+}
+
+/// One mount as a `.Mounts` entry, with myvol's keys after Docker's.
+pub fn mount_json(m: &PlannedMount) -> Json {
+    let mut o = Map::new();
+    o.insert("Type".into(), Json::from(m.kind().as_str()));
+    if let PlannedSource::Volume(v) = &m.source {
+        o.insert("Name".into(), Json::from(v.name.as_str()));
+    }
+    let source = match &m.source {
+        PlannedSource::Volume(v) => v.mountpoint.display().to_string(),
+        PlannedSource::Bind(b) => b.source.display().to_string(),
+        PlannedSource::Tmpfs(_) => String::new(),
+    };
+    o.insert("Source".into(), Json::from(source));
+    o.insert("Destination".into(), Json::from(m.target.as_str()));
+    if let PlannedSource::Volume(v) = &m.source {
+        o.insert("Driver".into(), Json::from(v.driver.as_str()));
+    }
+    o.insert("Mode".into(), Json::from(docker_mode(m)));
+    o.insert("RW".into(), Json::from(!m.read_only));
+    let propagation = match &m.source {
+        PlannedSource::Bind(b) => b.propagation.as_str(),
+        _ => "",
+    };
+    o.insert("Propagation".into(), Json::from(propagation));
+    match &m.source {
+        PlannedSource::Volume(v) => {
+            o.insert("Create".into(), Json::from(v.create));
+            if let Some(sub) = &v.subpath {
+                o.insert("Subpath".into(), Json::from(sub.as_str()));
+            }
+            if !v.copy_data {
+                o.insert("NoCopy".into(), Json::from(true));
+            }
+        }
+        PlannedSource::Bind(b) => {
+            o.insert("Create".into(), Json::from(b.source_kind == SourceKind::Missing));
+            if let Some(r) = b.bind_recursive {
+                o.insert("BindRecursive".into(), Json::from(r.as_str()));
+            }
+        }
+        PlannedSource::Tmpfs(t) => {
+            o.insert("TmpfsOptions".into(), Json::from(t.options.join(",")));
+        }
+    }
+    Json::Object(o)
+}
+
+/// The plan's mounts as a JSON array, in mount order.
+pub fn mounts_json(plan: &RunPlan) -> Json {
+    Json::Array(plan.mounts.iter().map(mount_json).collect())
+}
+
+/// One line, as `{{json .Mounts}}` prints it (compact, HTML characters not escaped), without
+/// the newline.
+pub fn render(plan: &RunPlan) -> String {
+    go_json(&mounts_json(plan), false)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::name::VolumeName;
+    use crate::plan::{PlannedBind, PlannedTmpfs, PlannedVolume, RecursiveReadOnly};
+    use crate::spec::{Propagation, parse_tmpfs_options};
+
+    fn plan(mounts: Vec<PlannedMount>) -> RunPlan {
+        RunPlan { rootfs: PathBuf::from("/r"), mounts, read_only: false, remove: false, command: Vec::new() }
+    }
+
+    fn volume(origin: SpecOrigin, mode: &str, anonymous: bool, create: bool) -> PlannedMount {
+        PlannedMount {
+            origin,
+            target: "/data".into(),
+            read_only: mode.contains("ro"),
+            mode: mode.into(),
+            source: PlannedSource::Volume(PlannedVolume {
+                name: VolumeName::parse("vol").unwrap(),
+                anonymous,
+                driver: "local".into(),
+                create,
+                labels: BTreeMap::new(),
+                options: BTreeMap::new(),
+                mountpoint: PathBuf::from("/root/volumes/vol/_data"),
+                subpath: None,
+                copy_data: !mode.contains("nocopy"),
+            }),
+            raw: String::new(),
+        }
+    }
+
+    #[test]
+    fn docker_keys_in_dockers_order_then_myvols() {
+        let bind = PlannedMount {
+            origin: SpecOrigin::Volume,
+            target: "/host".into(),
+            read_only: true,
+            mode: "ro,rshared".into(),
+            source: PlannedSource::Bind(PlannedBind {
+                source: PathBuf::from("/tmp"),
+                source_kind: SourceKind::Directory,
+                propagation: Propagation::Rshared,
+                recursive: true,
+                recursive_read_only: RecursiveReadOnly::IfPossible,
+                bind_recursive: None,
+            }),
+            raw: String::new(),
+        };
+        let opts = vec!["size=1m".to_owned()];
+        let tmpfs = PlannedMount {
+            origin: SpecOrigin::Tmpfs,
+            target: "/t".into(),
+            read_only: false,
+            mode: String::new(),
+            source: PlannedSource::Tmpfs(PlannedTmpfs { mount: parse_tmpfs_options(&opts).unwrap(), options: opts }),
+            raw: String::new(),
+        };
+        let p = plan(vec![volume(SpecOrigin::Volume, "", false, true), bind, tmpfs]);
+        assert_eq!(
+            render(&p),
+            concat!(
+                r#"[{"Type":"volume","Name":"vol","Source":"/root/volumes/vol/_data","Destination":"/data","Driver":"local","Mode":"z","RW":true,"Propagation":"","Create":true},"#,
+                r#"{"Type":"bind","Source":"/tmp","Destination":"/host","Mode":"ro,rshared","RW":false,"Propagation":"rshared","Create":false},"#,
+                r#"{"Type":"tmpfs","Source":"","Destination":"/t","Mode":"","RW":true,"Propagation":"","TmpfsOptions":"size=1m"}]"#
+            )
+        );
+        assert_eq!(render(&plan(Vec::new())), "[]");
+    }
+
+    #[test]
+    fn mode_as_docker_shows_it() {
+        // (origin, raw mode, anonymous, shown)
+        let cases = [
+            (SpecOrigin::Volume, "", false, "z"),
+            (SpecOrigin::Volume, "", true, ""),
+            (SpecOrigin::Volume, "ro,nocopy", false, "ro,nocopy"),
+            (SpecOrigin::Volume, "z", false, "z"),
+            (SpecOrigin::Mount, "", false, "z"),
+            (SpecOrigin::Mount, "", true, "z"),
+        ];
+        for (origin, mode, anonymous, shown) in cases {
+            assert_eq!(docker_mode(&volume(origin, mode, anonymous, false)), shown, "{origin:?} {mode:?} {anonymous}");
+        }
+        let mut nocopy = volume(SpecOrigin::Volume, "ro,nocopy", false, false);
+        if let PlannedSource::Volume(v) = &mut nocopy.source {
+            v.subpath = Some("a/b".into());
+        }
+        let j = mount_json(&nocopy);
+        assert_eq!(j["Subpath"], "a/b");
+        assert_eq!(j["NoCopy"], true);
+        assert_eq!(j["RW"], false);
+    }
+}

@@ -1,0 +1,317 @@
+//! `plan::resolve`, table-tested: each case is the mount flags of one run and either a
+//! one-line summary per planned mount (in mount order) or Docker's error text.
+
+use std::path::Path;
+
+use super::*;
+use crate::spec::ms;
+use crate::store::CreateRequest;
+
+/// A store holding `vol` (local, no options), in a private temporary directory `<T>` that
+/// also holds a directory `<T>/dir` and a file `<T>/file`.
+struct Fixture {
+    dir: tempfile::TempDir,
+    store: Store,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("dir")).unwrap();
+        std::fs::write(dir.path().join("file"), b"x").unwrap();
+        let store = Store::new(dir.path().join("root"));
+        store.create(CreateRequest { name: Some("vol".into()), ..CreateRequest::default() }).unwrap();
+        Fixture { dir, store }
+    }
+
+    fn t(&self) -> String {
+        self.dir.path().to_str().unwrap().to_owned()
+    }
+
+    /// Plan `-v`, `--mount`, `--tmpfs` values (`<T>` replaced by the temp dir), with cwd `<T>`.
+    fn plan(&self, v: &[&str], m: &[&str], t: &[&str], driver: Option<&str>) -> Result<RunPlan, String> {
+        let sub = |xs: &[&str]| xs.iter().map(|x| x.replace("<T>", &self.t())).collect::<Vec<_>>();
+        let specs = parse_specs(&sub(v), &sub(m), &sub(t), &self.t()).map_err(|e| e.to_string())?;
+        let run = RunSpec {
+            rootfs: "rootfs".into(),
+            mounts: specs,
+            volume_driver: driver.map(str::to_owned),
+            ..RunSpec::default()
+        };
+        resolve(&run, &self.store, self.dir.path()).map_err(|e| e.to_string().replace(&self.t(), "<T>"))
+    }
+
+    fn summary(&self, plan: &RunPlan) -> Vec<String> {
+        plan.mounts.iter().map(|m| summarize(m).replace(&self.t(), "<T>")).collect()
+    }
+}
+
+/// `TYPE DEST rw|ro …` with what the executor needs.
+fn summarize(m: &PlannedMount) -> String {
+    let rw = if m.read_only { "ro" } else { "rw" };
+    match &m.source {
+        PlannedSource::Volume(v) => {
+            let name = if v.anonymous {
+                assert!(v.name.looks_anonymous());
+                assert!(v.labels.contains_key(ANONYMOUS_LABEL));
+                "<anon>".to_owned()
+            } else {
+                v.name.to_string()
+            };
+            let mut s =
+                format!("volume {} {rw} {name} {} {}", m.target, v.driver, if v.create { "create" } else { "exists" });
+            if let Some(sub) = &v.subpath {
+                s += &format!(" subpath={sub}");
+            }
+            if !v.copy_data {
+                s += " nocopy";
+            }
+            if !v.options.is_empty() {
+                s += &format!(" opts={:?}", v.options);
+            }
+            s
+        }
+        PlannedSource::Bind(b) => {
+            let kind = match b.source_kind {
+                SourceKind::Directory => "dir",
+                SourceKind::File => "file",
+                SourceKind::Missing => "create",
+            };
+            let rec = if b.recursive { "rbind" } else { "bind" };
+            let rro = match b.recursive_read_only {
+                RecursiveReadOnly::No => "",
+                RecursiveReadOnly::IfPossible => " rro?",
+                RecursiveReadOnly::Required => " rro!",
+            };
+            format!("bind {} {rw} {} {kind} {} {rec}{rro}", m.target, b.source.display(), b.propagation)
+        }
+        PlannedSource::Tmpfs(t) => {
+            format!(
+                "tmpfs {} {rw} [{}] flags={:#x} data={}",
+                m.target,
+                t.options.join(","),
+                t.mount.flags,
+                t.mount.data
+            )
+        }
+    }
+}
+
+type Case<'a> = (&'a [&'a str], &'a [&'a str], &'a [&'a str], Result<&'a [&'a str], &'a str>);
+
+#[test]
+fn resolve_table() {
+    let f = Fixture::new();
+    // Docker's tmpfs defaults noexec,nosuid,nodev, as shown in `flags=` below.
+    assert_eq!(ms::NOEXEC | ms::NOSUID | ms::NODEV, 0xe);
+    let ok = |s: &'static [&'static str]| Ok(s);
+    let cases: Vec<Case> = vec![
+        // Named volumes: existing, new, with options.
+        (&["vol:/data"], &[], &[], ok(&["volume /data rw vol local exists"])),
+        (&["new:/data:ro,nocopy"], &[], &[], ok(&["volume /data ro new local create nocopy"])),
+        (
+            &[],
+            &["type=volume,src=vol,dst=/data,volume-subpath=a/b"],
+            &[],
+            ok(&["volume /data rw vol local exists subpath=a/b"]),
+        ),
+        (
+            &[],
+            &["type=volume,src=mv,dst=/d,volume-opt=type=tmpfs,volume-opt=device=tmpfs"],
+            &[],
+            ok(&[r#"volume /d rw mv local create opts={"device": "tmpfs", "type": "tmpfs"}"#]),
+        ),
+        // The same new volume twice: created once.
+        (&["new:/a", "new:/b"], &[], &[], ok(&["volume /a rw new local create", "volume /b rw new local exists"])),
+        // Anonymous volumes.
+        (&["/data"], &[], &[], ok(&["volume /data rw <anon> local create"])),
+        (&[], &["type=volume,dst=/anon,readonly"], &[], ok(&["volume /anon ro <anon> local create"])),
+        // Binds: existing dir/file, missing (-v creates; --mount refuses unless bind-create-src).
+        (&["<T>/dir:/host"], &[], &[], ok(&["bind /host rw <T>/dir dir rprivate rbind"])),
+        (&["./file:/f:ro"], &[], &[], ok(&["bind /f ro <T>/file file rprivate rbind rro?"])),
+        (&["/nonexistent-fx:/b"], &[], &[], ok(&["bind /b rw /nonexistent-fx create rprivate rbind"])),
+        (
+            &[],
+            &["type=bind,src=/nonexistent-fx,dst=/b"],
+            &[],
+            Err("invalid mount config for type \"bind\": bind source path does not exist: /nonexistent-fx"),
+        ),
+        (
+            &[],
+            &["type=bind,src=/nonexistent-fx,dst=/b,bind-create-src"],
+            &[],
+            ok(&["bind /b rw /nonexistent-fx create rprivate rbind"]),
+        ),
+        // Propagation and recursion.
+        (&["<T>/dir:/h:ro,rshared"], &[], &[], ok(&["bind /h ro <T>/dir dir rshared rbind rro?"])),
+        (
+            &[],
+            &["type=bind,src=<T>/dir,dst=/h,bind-propagation=slave"],
+            &[],
+            ok(&["bind /h rw <T>/dir dir slave rbind"]),
+        ),
+        (
+            &[],
+            &["type=bind,src=<T>/dir,dst=/h,bind-recursive=disabled,ro"],
+            &[],
+            ok(&["bind /h ro <T>/dir dir rprivate bind"]),
+        ),
+        (
+            &[],
+            &["type=bind,src=<T>/dir,dst=/h,bind-recursive=writable,ro"],
+            &[],
+            ok(&["bind /h ro <T>/dir dir rprivate rbind"]),
+        ),
+        (
+            &[],
+            &["type=bind,src=<T>/dir,dst=/h,bind-recursive=readonly,ro,bind-propagation=rprivate"],
+            &[],
+            ok(&["bind /h ro <T>/dir dir rprivate rbind rro!"]),
+        ),
+        // Docker's data-root rule: a source in or above the managed root gets rslave ...
+        (&["<T>:/h"], &[], &[], ok(&["bind /h rw <T> dir rslave rbind"])),
+        (&["/:/h"], &[], &[], ok(&["bind /h rw / dir rslave rbind"])),
+        (&["<T>/root/volumes:/h:rshared"], &[], &[], ok(&["bind /h rw <T>/root/volumes dir rshared rbind"])),
+        // ... and refuses another propagation there; a sibling with a common prefix is not inside.
+        (
+            &["<T>/root:/h:private"],
+            &[],
+            &[],
+            Err(
+                "invalid mount config: must use either propagation mode \"rslave\" or \"rshared\" when mount source is within the daemon root, daemon root: \"<T>/root\", bind mount source: \"<T>/root\", propagation: \"private\"",
+            ),
+        ),
+        (&["<T>/rootx:/h"], &[], &[], ok(&["bind /h rw <T>/rootx create rprivate rbind"])),
+        // tmpfs: Docker's defaults merged, options as Docker records them.
+        (&[], &[], &["/t:size=1m"], ok(&["tmpfs /t rw [size=1m] flags=0xe data=size=1m"])),
+        (&[], &[], &["/t:ro,exec"], ok(&["tmpfs /t ro [ro,exec] flags=0x7 data="])),
+        (
+            &[],
+            &["type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=1770"],
+            &[],
+            ok(&["tmpfs /t rw [mode=1770,size=1m] flags=0xe data=mode=1770,size=1m"]),
+        ),
+        // Sorted by destination depth, flag order among equals.
+        (
+            &["vol:/a/b/c", "<T>/dir:/z"],
+            &["type=tmpfs,dst=/a/b"],
+            &["/a"],
+            ok(&[
+                "bind /z rw <T>/dir dir rprivate rbind",
+                "tmpfs /a rw [] flags=0xe data=",
+                "tmpfs /a/b rw [] flags=0xe data=",
+                "volume /a/b/c rw vol local exists",
+            ]),
+        ),
+        // Errors: names, drivers, options, duplicates, grammar.
+        (
+            &["a b:/data"],
+            &[],
+            &[],
+            Err(
+                "create a b: \"a b\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path",
+            ),
+        ),
+        (
+            &["x:/data:ro"],
+            &[],
+            &[],
+            Err("create x: volume name is too short, names should be at least two alphanumeric characters"),
+        ),
+        (&[], &["type=volume,src=nv,dst=/d,volume-opt=bogus=1"], &[], Err("create nv: invalid option: \"bogus\"")),
+        (
+            &[],
+            &["type=volume,src=nv,dst=/d,volume-driver=foo"],
+            &[],
+            Err("create nv: error looking up volume plugin foo: plugin \"foo\" not found"),
+        ),
+        (
+            &[],
+            &["type=volume,src=vol,dst=/d,volume-driver=foo"],
+            &[],
+            Err("create vol: driver 'local' already has volume 'vol': volume name must be unique"),
+        ),
+        (&["vol:/data", "<T>/dir:/data"], &[], &[], Err("Duplicate mount point: /data")),
+        (&["vol:/t"], &[], &["/t"], Err("Duplicate mount point: /t")),
+        (&["vol:/data:bogus"], &[], &[], Err("invalid mode: bogus")),
+        (&[], &[], &["/t:bogus"], Err("invalid tmpfs option [\"bogus\"]")),
+        // A bind source that cannot be examined: --mount reports the stat error, -v could
+        // not create it.
+        (
+            &[],
+            &["type=bind,src=<T>/file/x,dst=/b"],
+            &[],
+            Err("invalid mount config for type \"bind\": stat <T>/file/x: not a directory"),
+        ),
+        (
+            &["<T>/file/x:/b"],
+            &[],
+            &[],
+            Err("error while creating mount source path '<T>/file/x': stat <T>/file/x: not a directory"),
+        ),
+    ];
+    for (v, m, t, want) in cases {
+        let got = f.plan(v, m, t, None).map(|p| f.summary(&p));
+        let want = want.map(|w| w.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).map_err(str::to_owned);
+        assert_eq!(got, want, "-v {v:?} --mount {m:?} --tmpfs {t:?}");
+    }
+}
+
+#[test]
+fn volume_driver_applies_to_v_volumes_only() {
+    let f = Fixture::new();
+    let e = f.plan(&["nv:/d"], &[], &[], Some("foo")).unwrap_err();
+    assert_eq!(e, "create nv: error looking up volume plugin foo: plugin \"foo\" not found");
+    // Anonymous -v volumes use it too, as Docker's Config.Volumes do.
+    let e = f.plan(&["/d"], &[], &[], Some("foo")).unwrap_err();
+    assert!(e.ends_with(": error looking up volume plugin foo: plugin \"foo\" not found"), "{e}");
+    let p = f.plan(&["vol:/d"], &[], &[], Some("local")).unwrap();
+    assert_eq!(f.summary(&p), ["volume /d rw vol local exists"]);
+    // Not to --mount volumes, nor binds.
+    let p = f.plan(&["<T>/dir:/b"], &["type=volume,src=nv,dst=/d"], &[], Some("foo")).unwrap();
+    assert_eq!(f.summary(&p), ["bind /b rw <T>/dir dir rprivate rbind", "volume /d rw nv local create"]);
+}
+
+#[test]
+fn resolve_changes_nothing_and_fills_the_rest_of_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let store = Store::new(&root);
+    let run = RunSpec {
+        rootfs: "../rootfs/./x".into(),
+        mounts: parse_specs(&["/anon".into(), "new:/n".into()], &[], &[], "/").unwrap(),
+        volume_driver: None,
+        read_only: true,
+        remove: true,
+        command: vec!["sh".into(), "-c".into(), "true".into()],
+    };
+    let plan = resolve(&run, &store, Path::new("/work/dir")).unwrap();
+    assert!(!root.exists(), "resolve created the store root");
+    assert_eq!(plan.rootfs, Path::new("/work/rootfs/x"));
+    assert!(plan.read_only && plan.remove);
+    assert_eq!(plan.command, ["sh", "-c", "true"]);
+    let PlannedSource::Volume(v) = &plan.mounts[1].source else { panic!("{plan:?}") };
+    assert_eq!(v.mountpoint, root.join("volumes/new/_data"));
+    // Absolute rootfs, cleaned; an empty one is refused.
+    let abs = RunSpec { rootfs: "/r//x/".into(), ..RunSpec::default() };
+    assert_eq!(resolve(&abs, &store, Path::new("/")).unwrap().rootfs, Path::new("/r/x"));
+    let empty = RunSpec::default();
+    assert_eq!(resolve(&empty, &store, Path::new("/")).unwrap_err().to_string(), "invalid rootfs: the path is empty");
+}
+
+#[test]
+fn unreadable_bind_sources_report_the_stat_error() {
+    if rustix::process::geteuid().is_root() {
+        eprintln!("skipped: root can stat anything");
+        return;
+    }
+    let f = Fixture::new();
+    let locked = f.dir.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    let m = f.plan(&[], &["type=bind,src=<T>/locked/x,dst=/b"], &[], None).unwrap_err();
+    let v = f.plan(&["<T>/locked/x:/b"], &[], &[], None).unwrap_err();
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    assert_eq!(m, "invalid mount config for type \"bind\": stat <T>/locked/x: permission denied");
+    assert_eq!(v, "error while creating mount source path '<T>/locked/x': stat <T>/locked/x: permission denied");
+}
