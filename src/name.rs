@@ -51,7 +51,11 @@ impl VolumeName {
 
     /// Whether this name has the shape of an anonymous volume's generated name.
     pub fn looks_anonymous(&self) -> bool {
-        self.0.len() == 64 && self.0.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        self.0.len() == 64
+            && self
+                .0
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     }
 }
 
@@ -61,7 +65,9 @@ pub fn is_valid(name: &str) -> bool {
     let b = name.as_bytes();
     b.len() >= 2
         && b[0].is_ascii_alphanumeric()
-        && b[1..].iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        && b[1..]
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
 }
 
 /// 64 lowercase hex digits from the kernel's random source, whose first 12 are not all digits.
@@ -135,7 +141,10 @@ mod tests {
             "\"a/b\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path"
         );
         // A single multi-byte character is not "too short": Docker counts bytes.
-        assert!(matches!(VolumeName::parse("\u{e9}"), Err(NameError::InvalidCharacters(_))));
+        assert!(matches!(
+            VolumeName::parse("\u{e9}"),
+            Err(NameError::InvalidCharacters(_))
+        ));
     }
 
     #[test]

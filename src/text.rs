@@ -99,7 +99,10 @@ mod tests {
 
     #[test]
     fn escape_control_leaves_plain_text_alone() {
-        assert!(matches!(escape_control("plain-name_1.0"), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(
+            escape_control("plain-name_1.0"),
+            std::borrow::Cow::Borrowed(_)
+        ));
         assert_eq!(escape_control("a\x1b[31mb\n"), "a\\x1b[31mb\\n");
         assert_eq!(escape_control("x\u{202e}y"), "x\\u{202e}y");
         assert_eq!(escape_bytes(b"a\xffb\n"), "a\\xffb\\n");

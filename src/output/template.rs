@@ -1,1 +1,0 @@
-//! Go text/template for `--format` (being written).
