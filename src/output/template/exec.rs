@@ -423,6 +423,12 @@ impl<'t> State<'t, '_> {
                     Some(Ok(v)) => Ok(Some(v)),
                     Some(Err(e)) => {
                         self.at(At::Arg(node));
+                        if e.starts_with("wrong number of args for ")
+                            || e.starts_with("wrong type for value; ")
+                        {
+                            // Go's own call checks, reported without "error calling".
+                            return Err(self.errorf(e));
+                        }
                         Err(self.errorf(format_args!("error calling {name}: {e}")))
                     }
                 }

@@ -31,6 +31,7 @@ mod json;
 mod lex;
 mod parse;
 #[cfg(test)]
+#[rustfmt::skip] // one table row per line
 mod tests;
 
 use std::collections::BTreeMap;
@@ -65,6 +66,11 @@ pub trait Object {
     /// Field or method `name` called with `args` (empty for a plain field). `None`: no such
     /// field or method (the engine then produces Go's "can't evaluate field X in type T" error).
     /// `Some(Err(msg))`: the method failed (Go: "error calling X: msg").
+    ///
+    /// Go checks a method's arity and argument types itself; to reproduce those messages, return
+    /// `Err` with text starting `wrong number of args for X: want N got M` or
+    /// `wrong type for value; expected T; got U`: such messages are reported without the
+    /// "error calling X: " prefix.
     fn get(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>>;
     /// What `{{json .}}` prints for this object (object keys are printed in the given order,
     /// as Go prints struct fields).
