@@ -1,0 +1,546 @@
+//! Go's builtin template functions (`funcs.go`) and Docker's additions (`templates.go`).
+
+use std::cmp::Ordering;
+
+use super::Value;
+use super::exec::Val;
+use super::fmt::{is_string_map, sprint, sprintf, sprintln, to_v, type_name};
+
+/// The Go type of a function parameter, which decides how arguments are checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Param {
+    /// `string`
+    Str,
+    /// `int`
+    Int,
+    /// `[]string`
+    StrList,
+    /// `interface{}` (`any`)
+    Any,
+    /// `reflect.Value`
+    Reflect,
+}
+
+impl Param {
+    /// Go's name for the type, as it appears in error messages.
+    pub fn go_name(self) -> &'static str {
+        match self {
+            Param::Str => "string",
+            Param::Int => "int",
+            Param::StrList => "[]string",
+            Param::Any => "interface {}",
+            Param::Reflect => "reflect.Value",
+        }
+    }
+}
+
+/// A function callable from a template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Func {
+    And,
+    Or,
+    Not,
+    Len,
+    Index,
+    Slice,
+    Call,
+    Print,
+    Printf,
+    Println,
+    Html,
+    Js,
+    Urlquery,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Json,
+    Split,
+    Join,
+    Title,
+    Lower,
+    Upper,
+    Pad,
+    Truncate,
+}
+
+impl Func {
+    /// The function named `name`, if templates know it.
+    pub fn lookup(name: &str) -> Option<Func> {
+        use Func::*;
+        Some(match name {
+            "and" => And,
+            "or" => Or,
+            "not" => Not,
+            "len" => Len,
+            "index" => Index,
+            "slice" => Slice,
+            "call" => Call,
+            "print" => Print,
+            "printf" => Printf,
+            "println" => Println,
+            "html" => Html,
+            "js" => Js,
+            "urlquery" => Urlquery,
+            "eq" => Eq,
+            "ne" => Ne,
+            "lt" => Lt,
+            "le" => Le,
+            "gt" => Gt,
+            "ge" => Ge,
+            "json" => Json,
+            "split" => Split,
+            "join" => Join,
+            "title" => Title,
+            "lower" => Lower,
+            "upper" => Upper,
+            "pad" => Pad,
+            "truncate" => Truncate,
+            _ => return None,
+        })
+    }
+
+    /// Fixed parameters and the type of the variadic tail, if any (Go's signature).
+    pub fn signature(self) -> (&'static [Param], Option<Param>) {
+        use Func::*;
+        use Param::*;
+        match self {
+            And | Or | Index | Slice | Call | Eq => (&[Reflect], Some(Reflect)),
+            Not | Len => (&[Reflect], None),
+            Print | Println | Html | Js | Urlquery => (&[], Some(Any)),
+            Printf => (&[Str], Some(Any)),
+            Ne | Lt | Le | Gt | Ge => (&[Reflect, Reflect], None),
+            Json => (&[Any], None),
+            Split => (&[Str, Str], None),
+            Join => (&[StrList, Str], None),
+            Title | Lower | Upper => (&[Str], None),
+            Pad => (&[Str, Int, Int], None),
+            Truncate => (&[Str, Int], None),
+        }
+    }
+
+    /// Run the function on checked arguments. `Err` is the message after "error calling X: ".
+    /// `and`, `or` and `call` are handled by the executor.
+    pub fn call(self, a: &[Val]) -> Result<Val, String> {
+        use Func::*;
+        let s = |i: usize| match a.get(i) {
+            Some(Some(Value::Str(s))) => s.as_str(),
+            _ => "",
+        };
+        let int = |i: usize| match a.get(i) {
+            Some(Some(Value::Int(n))) => *n,
+            _ => 0,
+        };
+        let any = |v: &[Val]| -> Vec<Value> { v.iter().map(|x| x.clone().unwrap_or(Value::Nil)).collect() };
+        let first = a.first().cloned().flatten();
+        Ok(Some(match self {
+            And | Or | Call => return Ok(None),
+            Not => Value::Bool(!truth(&first)),
+            Len => Value::Int(length(&first)?),
+            Index => return index(first, &a[1..]),
+            Slice => return slice(first, &a[1..]),
+            Print => Value::Str(sprint(&any(a))),
+            Println => Value::Str(sprintln(&any(a))),
+            Printf => Value::Str(sprintf(s(0), &any(&a[1..]))),
+            Html => Value::Str(html_escape(&eval_args(a))),
+            Js => Value::Str(js_escape(&eval_args(a))),
+            Urlquery => Value::Str(query_escape(&eval_args(a))),
+            Eq => Value::Bool(eq(&first, &a[1..])?),
+            Ne => Value::Bool(!eq(&first, &a[1..2])?),
+            Lt => Value::Bool(lt(&first, &a[1])?),
+            Le => Value::Bool(lt(&first, &a[1])? || eq(&first, &a[1..2])?),
+            Gt => Value::Bool(!(lt(&first, &a[1])? || eq(&first, &a[1..2])?)),
+            Ge => Value::Bool(!lt(&first, &a[1])?),
+            Json => Value::Str(super::json::encode(first.as_ref().unwrap_or(&Value::Nil))),
+            Split => Value::List(split(s(0), s(1))),
+            Join => {
+                let items: Vec<&str> = match &first {
+                    Some(Value::List(l)) => l
+                        .iter()
+                        .map(|v| match v {
+                            Value::Str(s) => s.as_str(),
+                            _ => "",
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                Value::Str(items.join(s(1)))
+            }
+            Title => Value::Str(title(s(0))),
+            Lower => Value::Str(map_chars(s(0), |c| c.to_lowercase())),
+            Upper => Value::Str(map_chars(s(0), |c| c.to_uppercase())),
+            Pad => {
+                let (src, before, after) = (s(0), int(1), int(2));
+                if src.is_empty() {
+                    Value::Str(String::new())
+                } else if before < 0 || after < 0 {
+                    return Err("strings: negative Repeat count".into());
+                } else if before.saturating_add(after) > (1 << 24) {
+                    return Err("strings: Repeat output length overflow".into());
+                } else {
+                    let mut out = " ".repeat(before as usize);
+                    out.push_str(src);
+                    out.push_str(&" ".repeat(after as usize));
+                    Value::Str(out)
+                }
+            }
+            Truncate => {
+                let (src, n) = (s(0), int(1));
+                if (src.len() as i64) < n {
+                    Value::Str(src.to_string())
+                } else if n < 0 {
+                    return Err(format!("runtime error: slice bounds out of range [:{n}]"));
+                } else {
+                    Value::Str(byte_slice(src, 0, n as usize))
+                }
+            }
+        }))
+    }
+}
+
+/// Go's truth: false for nil, false, 0, and empty strings, slices and maps.
+pub(super) fn truth(v: &Val) -> bool {
+    match v {
+        None | Some(Value::Nil) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Int(i)) => *i != 0,
+        Some(Value::Float(f)) => *f != 0.0,
+        Some(Value::Str(s)) => !s.is_empty(),
+        Some(Value::List(l)) => !l.is_empty(),
+        Some(Value::Map(m)) => m.as_ref().is_some_and(|m| !m.is_empty()),
+        Some(Value::Object(_)) => true,
+    }
+}
+
+/// `s[a:b]` by bytes; a cut inside a UTF-8 sequence leaves U+FFFD (Go would keep the raw bytes).
+fn byte_slice(s: &str, a: usize, b: usize) -> String {
+    match s.get(a..b) {
+        Some(t) => t.to_string(),
+        None => String::from_utf8_lossy(&s.as_bytes()[a..b]).into_owned(),
+    }
+}
+
+/// Apply a per-rune case mapping as Go's `strings.ToUpper`/`ToLower` do (one rune to one rune).
+fn map_chars<I: Iterator<Item = char>>(s: &str, f: impl Fn(char) -> I) -> String {
+    s.chars()
+        .map(|c| {
+            let mut it = f(c);
+            match (it.next(), it.next()) {
+                (Some(m), None) => m,
+                _ => c,
+            }
+        })
+        .collect()
+}
+
+/// Go's deprecated `strings.Title`: upper-case the first letter of each word.
+fn title(s: &str) -> String {
+    let is_separator = |r: char| {
+        if r.is_ascii() {
+            return !(r.is_ascii_alphanumeric() || r == '_');
+        }
+        if r.is_alphabetic() || r.is_numeric() {
+            return false;
+        }
+        r.is_whitespace()
+    };
+    let mut prev = ' ';
+    s.chars()
+        .map(|c| {
+            let out = if is_separator(prev) {
+                map_chars(&c.to_string(), |c| c.to_uppercase()).chars().next().unwrap_or(c)
+            } else {
+                c
+            };
+            prev = c;
+            out
+        })
+        .collect()
+}
+
+/// Go's `strings.Split`.
+fn split(s: &str, sep: &str) -> Vec<Value> {
+    if sep.is_empty() {
+        return s.chars().map(|c| Value::Str(c.to_string())).collect();
+    }
+    s.split(sep).map(|p| Value::Str(p.to_string())).collect()
+}
+
+/// The textual form of `html`/`js`/`urlquery` arguments (Go's `evalArgs`).
+fn eval_args(a: &[Val]) -> String {
+    if let [Some(Value::Str(s))] = a {
+        return s.clone();
+    }
+    let args: Vec<Value> = a
+        .iter()
+        .map(|v| match v {
+            None | Some(Value::Nil) => Value::Str("<no value>".into()),
+            Some(v) => v.clone(),
+        })
+        .collect();
+    sprint(&args)
+}
+
+/// Go's `template.HTMLEscapeString`.
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\0' => out.push('\u{FFFD}'),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Go's `template.JSEscapeString`.
+fn js_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '<' => out.push_str("\\u003C"),
+            '>' => out.push_str("\\u003E"),
+            '&' => out.push_str("\\u0026"),
+            '=' => out.push_str("\\u003D"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u00{:02X}", c as u32)),
+            c if c.is_ascii() => out.push(c),
+            c if c.is_control() || crate::text::is_unprintable(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Go's `url.QueryEscape`.
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b' ' => out.push('+'),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Go's `len`.
+fn length(v: &Val) -> Result<i64, String> {
+    match v {
+        None | Some(Value::Nil) => Err("reflect: call of reflect.Value.Type on zero Value".into()),
+        Some(Value::Str(s)) => Ok(s.len() as i64),
+        Some(Value::List(l)) => Ok(l.len() as i64),
+        Some(Value::Map(m)) => Ok(m.as_ref().map_or(0, |m| m.len()) as i64),
+        Some(v) => Err(format!("len of type {}", type_name(v))),
+    }
+}
+
+/// A value taken out of a container: a nil interface there is "no value".
+fn from_container(v: &Value) -> Val {
+    match v {
+        Value::Nil => None,
+        v => Some(v.clone()),
+    }
+}
+
+/// Go's `indexArg`.
+fn index_arg(idx: &Val, cap: usize) -> Result<usize, String> {
+    match idx {
+        Some(Value::Int(x)) => {
+            if *x < 0 || *x as u64 > cap as u64 {
+                Err(format!("index out of range: {x}"))
+            } else {
+                Ok(*x as usize)
+            }
+        }
+        None | Some(Value::Nil) => Err("cannot index slice/array with nil".into()),
+        Some(v) => Err(format!("cannot index slice/array with type {}", type_name(v))),
+    }
+}
+
+/// Go's `index`.
+fn index(item: Val, indexes: &[Val]) -> Result<Val, String> {
+    let Some(mut item) = item.filter(|v| !matches!(v, Value::Nil)) else {
+        return Err("index of untyped nil".into());
+    };
+    for idx in indexes {
+        let next = match &item {
+            Value::List(l) => {
+                let x = index_arg(idx, l.len())?;
+                match l.get(x) {
+                    Some(v) => from_container(v),
+                    None => return Err("reflect: slice index out of range".into()),
+                }
+            }
+            Value::Str(s) => {
+                let x = index_arg(idx, s.len())?;
+                match s.as_bytes().get(x) {
+                    Some(b) => Some(Value::Int(*b as i64)),
+                    None => return Err("reflect: string index out of range".into()),
+                }
+            }
+            Value::Map(m) => {
+                let key = match idx {
+                    Some(Value::Str(k)) => k,
+                    None | Some(Value::Nil) => {
+                        return Err("value is nil; should be of type string".into());
+                    }
+                    Some(v) => {
+                        return Err(format!("value has type {}; should be string", type_name(v)));
+                    }
+                };
+                match m.as_ref().and_then(|m| m.get(key)) {
+                    Some(v) => from_container(v),
+                    None if is_string_map(m) => Some(Value::Str(String::new())),
+                    None => None,
+                }
+            }
+            Value::Nil => return Err("index of nil pointer".into()),
+            v => return Err(format!("can't index item of type {}", type_name(v))),
+        };
+        match next {
+            Some(v) => item = v,
+            None => item = Value::Nil,
+        }
+    }
+    Ok(from_container(&item))
+}
+
+/// Go's `slice`.
+fn slice(item: Val, indexes: &[Val]) -> Result<Val, String> {
+    let Some(item) = item.filter(|v| !matches!(v, Value::Nil)) else {
+        return Err("slice of untyped nil".into());
+    };
+    if indexes.len() > 3 {
+        return Err(format!("too many slice indexes: {}", indexes.len()));
+    }
+    let len = match &item {
+        Value::Str(s) => {
+            if indexes.len() == 3 {
+                return Err("cannot 3-index slice a string".into());
+            }
+            s.len()
+        }
+        Value::List(l) => l.len(),
+        v => return Err(format!("can't slice item of type {}", type_name(v))),
+    };
+    let mut idx = [0, len, 0];
+    for (i, x) in indexes.iter().enumerate() {
+        idx[i] = index_arg(x, len)?;
+    }
+    if idx[0] > idx[1] {
+        return Err(format!("invalid slice index: {} > {}", idx[0], idx[1]));
+    }
+    if indexes.len() == 3 && idx[1] > idx[2] {
+        return Err(format!("invalid slice index: {} > {}", idx[1], idx[2]));
+    }
+    Ok(Some(match item {
+        Value::Str(s) => Value::Str(byte_slice(&s, idx[0], idx[1])),
+        Value::List(l) => Value::List(l[idx[0]..idx[1]].to_vec()),
+        _ => return Ok(None),
+    }))
+}
+
+/// Go's `basicKind` classes (0: not a basic kind).
+fn basic_kind(v: &Val) -> u8 {
+    match v {
+        Some(Value::Bool(_)) => 1,
+        Some(Value::Int(_)) => 2,
+        Some(Value::Float(_)) => 3,
+        Some(Value::Str(_)) => 4,
+        _ => 0,
+    }
+}
+
+fn is_nil(v: &Val) -> bool {
+    matches!(v, None | Some(Value::Nil) | Some(Value::Map(None)))
+}
+
+/// Go's reflect kind class, for `canCompare`.
+fn reflect_kind(v: &Val) -> u8 {
+    match v {
+        None | Some(Value::Nil) => 0,
+        Some(Value::List(_)) => 1,
+        Some(Value::Map(_)) => 2,
+        Some(Value::Object(_)) => 3,
+        _ => 4,
+    }
+}
+
+fn go_type(v: &Val) -> String {
+    match v {
+        None => "<nil>".into(),
+        Some(v) => type_name(v).into_owned(),
+    }
+}
+
+fn eq_one(a: &Val, b: &Val) -> Result<bool, String> {
+    let (k1, k2) = (basic_kind(a), basic_kind(b));
+    if k1 != k2 {
+        if a.is_some() && b.is_some() {
+            return Err(format!("incompatible types for comparison: {} and {}", go_type(a), go_type(b)));
+        }
+        return Ok(false);
+    }
+    Ok(match (a, b) {
+        (Some(Value::Bool(x)), Some(Value::Bool(y))) => x == y,
+        (Some(Value::Int(x)), Some(Value::Int(y))) => x == y,
+        (Some(Value::Float(x)), Some(Value::Float(y))) => x == y,
+        (Some(Value::Str(x)), Some(Value::Str(y))) => x == y,
+        _ => {
+            let (r1, r2) = (reflect_kind(a), reflect_kind(b));
+            if r1 != r2 && r1 != 0 && r2 != 0 {
+                let sv = |v: &Val| v.as_ref().map_or("<nil>".to_string(), to_v);
+                return Err(format!("non-comparable types {}: {}, {}: {}", sv(a), go_type(a), go_type(b), sv(b)));
+            }
+            if is_nil(a) || is_nil(b) {
+                is_nil(a) == is_nil(b)
+            } else if let (Some(Value::Object(x)), Some(Value::Object(y))) = (a, b) {
+                std::ptr::addr_eq(std::rc::Rc::as_ptr(x), std::rc::Rc::as_ptr(y))
+            } else {
+                let bv = b.as_ref().map_or(String::new(), to_v);
+                return Err(format!("non-comparable type {bv}: {}", go_type(b)));
+            }
+        }
+    })
+}
+
+/// Go's `eq arg1 arg2...`: true if arg1 equals any of the others.
+fn eq(a: &Val, others: &[Val]) -> Result<bool, String> {
+    if others.is_empty() {
+        return Err("missing argument for comparison".into());
+    }
+    for b in others {
+        if eq_one(a, b)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Go's `lt`.
+fn lt(a: &Val, b: &Val) -> Result<bool, String> {
+    let (k1, k2) = (basic_kind(a), basic_kind(b));
+    if k1 == 0 || k2 == 0 {
+        return Err("invalid type for comparison".into());
+    }
+    if k1 != k2 {
+        return Err(format!("incompatible types for comparison: {} and {}", go_type(a), go_type(b)));
+    }
+    Ok(match (a, b) {
+        (Some(Value::Int(x)), Some(Value::Int(y))) => x < y,
+        (Some(Value::Float(x)), Some(Value::Float(y))) => x.partial_cmp(y) == Some(Ordering::Less),
+        (Some(Value::Str(x)), Some(Value::Str(y))) => x < y,
+        _ => return Err("invalid type for comparison".into()),
+    })
+}
