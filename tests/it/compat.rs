@@ -123,9 +123,9 @@ impl Replay {
         if argv.len() == 2 && argv[1] == "create" && o.code == 0 {
             self.anon.push(o.stdout.trim().to_owned());
         }
-        let mut want = (f.exit, normalize(&f.stdout), docker_stderr(&f.stderr));
+        let mut want = (f.exit, normalize(&f.stdout), mask_ids(&docker_stderr(&f.stderr)));
         edit_expected(&mut want);
-        let got = (o.code, normalize(&o.stdout), o.stderr.clone());
+        let got = (o.code, normalize(&o.stdout), mask_ids(&o.stderr));
         if got != want {
             self.failures.push(format!("case {case}: myvol {}\n  want: {:?}\n  got:  {:?}", argv.join(" "), want, got));
         }
@@ -335,7 +335,7 @@ fn labels_with_control_characters_as_docker() {
         "ls-weird-labels-table",
         |_| {},
         |w| {
-            w.1 = "VOLUME NAME   LABELS            DRIVER\nfx-weird      n=c\\nd,t=a\\tb   local\nfx-weirdz                       local\n"
+            w.1 = "VOLUME NAME   LABELS          DRIVER\nfx-weird      n=c\\nd,t=a\\tb   local\nfx-weirdz                     local\n"
                 .into()
         },
     );

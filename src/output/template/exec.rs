@@ -360,7 +360,11 @@ impl<'t> State<'t, '_> {
                     }
                 }
                 match o.get(name, &argv) {
-                    None => Err(self.errorf(format_args!("can't evaluate field {name} in type {}", o.type_name()))),
+                    None => {
+                        // Evaluating the arguments moved the error position; Go reports the field.
+                        self.at(At::Arg(node));
+                        Err(self.errorf(format_args!("can't evaluate field {name} in type {}", o.type_name())))
+                    }
                     Some(Ok(v)) => Ok(Some(v)),
                     Some(Err(e)) => {
                         self.at(At::Arg(node));
