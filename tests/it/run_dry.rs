@@ -9,9 +9,17 @@ use crate::env::{TestEnv, mask_ids};
 
 /// A store outside `/tmp`, so that binding `/tmp` (as the fixtures do) is not a bind of a
 /// parent of the managed root, which would get `rslave` (Docker's data-root rule).
+/// The checkout (and so the target directory) may itself be under `/tmp`, so the store goes
+/// to the first candidate that is not.
 fn env() -> TestEnv {
-    let dir = tempfile::Builder::new().prefix("run-dry-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let base = [env!("CARGO_TARGET_TMPDIR"), "/var/tmp", "/dev/shm"]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| !p.starts_with("/tmp") && p.is_dir())
+        .expect("a temporary directory outside /tmp");
+    let dir = tempfile::Builder::new().prefix("run-dry-").tempdir_in(base).expect("tempdir");
     let root = dir.path().join("root");
+    assert!(!root.starts_with("/tmp"));
     TestEnv { dir, root }
 }
 
