@@ -5,6 +5,7 @@
 //! templates). It never prints and never exits; the `myvol` binary parses argv, calls in
 //! here, and renders errors once.
 
+pub mod copy;
 pub mod driver;
 pub mod failpoint;
 pub mod filter;
@@ -14,5 +15,6 @@ pub mod output;
 pub mod plan;
 pub mod spec;
 pub mod store;
+pub mod sys;
 pub mod text;
 pub mod units;

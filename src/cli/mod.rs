@@ -1,6 +1,7 @@
 //! The command line, as clap types only: no behaviour lives here. Doc comments are the help.
 
 pub mod run;
+pub mod system;
 pub mod volume;
 
 use std::path::PathBuf;
@@ -38,4 +39,18 @@ pub enum Command {
     /// shape of `docker inspect --format '{{json .Mounts}}'`, and changes nothing.
     #[command(override_usage = "myvol run [OPTIONS] ROOTFS [COMMAND] [ARG...]")]
     Run(run::RunArgs),
+    /// Manage the managed root
+    #[command(subcommand)]
+    System(system::SystemCommand),
+
+    /// Print a shell completion script
+    ///
+    /// For bash: `myvol completion bash > /etc/bash_completion.d/myvol`; zsh: into a
+    /// directory of $fpath as `_myvol`; fish: `~/.config/fish/completions/myvol.fish`.
+    #[command(override_usage = "myvol completion bash|zsh|fish")]
+    Completion(system::CompletionArgs),
+
+    /// Print the manual page (roff) generated from this help: `myvol man | man -l -`
+    #[command(hide = true)]
+    Man,
 }

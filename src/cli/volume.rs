@@ -35,6 +35,59 @@ pub enum VolumeCommand {
     /// Volumes with driver options (tmpfs, bind, NFS) are never pruned.
     #[command(override_usage = "myvol volume prune [OPTIONS]")]
     Prune(PruneArgs),
+
+    /// Rename a volume
+    ///
+    /// Atomic: the volume has its old name or its new one, never both or neither, even if
+    /// myvol is killed midway. A volume in use cannot be renamed. An anonymous volume becomes
+    /// a named one (its com.docker.volume.anonymous label is dropped). Prints the new name.
+    #[command(override_usage = "myvol volume rename VOLUME NEW_NAME")]
+    Rename(RenameArgs),
+
+    /// Create a volume holding a copy of another
+    ///
+    /// The new volume gets the source's driver, options and labels (or the labels given with
+    /// --label; never the anonymous label) and a faithful copy of its content: owners, modes,
+    /// times, extended attributes, symlinks, hard links, sparse files and special files.
+    /// Content is shared by reflink where the filesystem can (btrfs, XFS). The source is
+    /// marked in use during the copy; the new volume appears only once it is complete.
+    /// Prints the new name.
+    #[command(override_usage = "myvol volume clone [OPTIONS] SOURCE_VOLUME NEW_VOLUME")]
+    Clone(CloneArgs),
+
+    /// Check if a volume exists
+    ///
+    /// Exits 0 if the volume exists, 1 if it does not; prints nothing (as podman).
+    #[command(override_usage = "myvol volume exists VOLUME")]
+    Exists(ExistsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    #[arg(value_name = "VOLUME")]
+    pub old: String,
+
+    #[arg(value_name = "NEW_NAME")]
+    pub new: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CloneArgs {
+    #[arg(value_name = "SOURCE_VOLUME")]
+    pub source: String,
+
+    #[arg(value_name = "NEW_VOLUME")]
+    pub target: String,
+
+    /// Set metadata for the new volume instead of copying the source's labels
+    #[arg(long = "label", value_name = "KEY[=VALUE]", value_parser = parse_label)]
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExistsArgs {
+    #[arg(value_name = "VOLUME")]
+    pub name: String,
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +144,10 @@ pub struct LsArgs {
     /// 'TEMPLATE':         Print output using the given Go template
     #[arg(long, value_name = "FORMAT", verbatim_doc_comment)]
     pub format: Option<String>,
+
+    /// Display the disk usage of each volume (a SIZE column; .Size and .Links in --format)
+    #[arg(long)]
+    pub size: bool,
 }
 
 #[derive(Debug, Args)]

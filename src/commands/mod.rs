@@ -2,6 +2,7 @@
 //! they are handed and return a [`Failure`] for `main` to render; they never exit.
 
 pub mod run;
+pub mod system;
 pub mod volume;
 
 use std::fmt;
@@ -72,5 +73,8 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result {
     match cli.command {
         Command::Volume(cmd) => volume::run(&store, cmd, io),
         Command::Run(args) => run::run(&store, args, io),
+        Command::System(cmd) => system::run(&store, cmd, io),
+        Command::Completion(a) => system::completion(a, io),
+        Command::Man => system::man(io),
     }
 }

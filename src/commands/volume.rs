@@ -1,4 +1,4 @@
-//! `myvol volume create|ls|inspect|rm|prune`.
+//! `myvol volume create|ls|inspect|rm|prune|rename|clone|exists`.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +18,9 @@ pub fn run(store: &Store, cmd: VolumeCommand, io: &mut Io<'_>) -> Result {
         VolumeCommand::Inspect(a) => inspect(store, a, io),
         VolumeCommand::Rm(a) => rm(store, a, io),
         VolumeCommand::Prune(a) => prune(store, a, io),
+        VolumeCommand::Rename(a) => rename(store, a, io),
+        VolumeCommand::Clone(a) => clone(store, a, io),
+        VolumeCommand::Exists(a) => exists(store, a),
     }
 }
 
@@ -49,9 +52,10 @@ fn create(store: &Store, a: CreateArgs, io: &mut Io<'_>) -> Result {
 }
 
 /// The resolved `--format` of `volume ls`, as docker/cli's NewVolumeFormat resolves it.
-fn ls_format(format: Option<&str>, quiet: bool) -> String {
+fn ls_format(format: Option<&str>, quiet: bool, size: bool) -> String {
     match format.unwrap_or("table") {
         "table" if quiet => "{{.Name}}".to_owned(),
+        "table" if size => "table {{.Driver}}\t{{.Name}}\t{{.Size}}".to_owned(),
         "table" => "table {{.Driver}}\t{{.Name}}".to_owned(),
         "raw" if quiet => "name: {{.Name}}".to_owned(),
         "raw" => "name: {{.Name}}\\ndriver: {{.Driver}}\\n".to_owned(),
@@ -65,7 +69,7 @@ fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
         Failure::new(status::USAGE, format!("invalid argument \"{bad}\" for \"-f, --filter\" flag: {e}"))
     })?;
     let filter = ListFilter::new(&filters).map_err(|e| Failure::new(status::FAILURE, e))?;
-    let format = ls_format(a.format.as_deref(), a.quiet);
+    let format = ls_format(a.format.as_deref(), a.quiet, a.size);
     let fmt = ListFormat::parse(&format).map_err(|e| Failure::new(status::FAILURE, e))?;
     let table = format.starts_with("table");
 
@@ -86,7 +90,15 @@ fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
         io.out.write_all(s.as_bytes())?;
         return Ok(());
     }
-    let rows: Vec<template::Value> = vols.iter().map(|v| LsContext::value(v, None, table)).collect();
+    // With --size, every volume's tree is walked (in parallel); `.Size`/`.Links` are N/A
+    // without it, as in Docker's `volume ls`.
+    let usage: Vec<Option<(u64, u64)>> = if a.size {
+        let names: Vec<String> = vols.iter().map(|v| v.name.clone()).collect();
+        store.usage(&names).into_iter().map(|u| u.ok().map(|u| (u.links, u.size))).collect()
+    } else {
+        vec![None; vols.len()]
+    };
+    let rows: Vec<template::Value> = vols.iter().zip(usage).map(|(v, u)| LsContext::value(v, u, table)).collect();
     let text = fmt.render(&LsHeader::value(), &rows).map_err(|e| Failure::new(status::FAILURE, e))?;
     io.out.write_all(text.as_bytes())?;
     Ok(())
@@ -187,4 +199,27 @@ fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
     text.push_str(&format!("Total reclaimed space: {}\n", human_size(report.reclaimed)));
     io.out.write_all(text.as_bytes())?;
     Ok(())
+}
+
+fn rename(store: &Store, a: RenameArgs, io: &mut Io<'_>) -> Result {
+    let v = store.rename(&a.old, &a.new)?;
+    writeln!(io.out, "{}", v.name)?;
+    Ok(())
+}
+
+fn clone(store: &Store, a: CloneArgs, io: &mut Io<'_>) -> Result {
+    let labels = (!a.labels.is_empty()).then(|| kv_map(&a.labels));
+    let (v, _stats) = store.clone_volume(&a.source, &a.target, labels)?;
+    writeln!(io.out, "{}", v.name)?;
+    Ok(())
+}
+
+/// podman's `volume exists`: 0 if it exists, 1 if not, 125 (with a message) if the store
+/// cannot be read.
+fn exists(store: &Store, a: ExistsArgs) -> Result {
+    match store.exists(&a.name) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Failure::many(status::FAILURE, Vec::new())),
+        Err(e) => Err(Failure::new(status::USAGE, e)),
+    }
 }

@@ -2,6 +2,7 @@
 //! Nothing here touches the store, prints, or picks an exit code.
 
 pub mod mounts;
+pub mod system;
 pub mod tabwriter;
 pub mod template;
 pub mod volume;

@@ -6,9 +6,11 @@
 //! <root>/                     0700  (0710/0711 kept if set by the admin)
 //!   store.json                0600  {"format": 1}
 //!   store.lock                0600  flock(2): held exclusively by every mutation
+//!   rename.json               0600  only during a rename: {"from": OLD, "to": NEW}
 //!   volumes/                  0701
 //!     <name>/                 0701  appears and disappears with one rename
 //!       volume.json           0600  metadata (driver, labels, options, creation time)
+//!       volume.next.json      0600  only during a rename: the metadata under the new name
 //!       _data/                0755  the volume's content: its Mountpoint
 //!       leases/               0700  one file per user of the volume, flock-ed by its holder
 //!   tmp/                      0700  volumes being built: renamed into volumes/ when complete
@@ -29,6 +31,11 @@ pub const STORE_FILE: &str = "store.json";
 pub const LOCK_FILE: &str = "store.lock";
 pub const VOLUMES_DIR: &str = "volumes";
 pub const META_FILE: &str = "volume.json";
+/// A rename's metadata under the new name, written before the directory rename. It is the
+/// volume's metadata exactly when its `name` is the directory's name (the rename committed).
+pub const META_NEXT_FILE: &str = "volume.next.json";
+/// The rename in progress, for the next mutation to finish (see docs/store-format.md).
+pub const RENAME_JOURNAL: &str = "rename.json";
 pub const DATA_DIR: &str = "_data";
 pub const LEASES_DIR: &str = "leases";
 /// Volumes under construction.

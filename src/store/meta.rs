@@ -32,3 +32,10 @@ pub struct VolumeMeta {
     #[serde(default)]
     pub options: Option<BTreeMap<String, String>>,
 }
+
+/// `rename.json`: the rename in progress (see docs/store-format.md, "Renaming").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenameJournal {
+    pub from: String,
+    pub to: String,
+}

@@ -75,3 +75,56 @@ fn prune_killed_midway_leaves_a_clean_store() {
     assert!(t.entries("trash").is_empty());
     let _ = a;
 }
+
+#[test]
+fn rename_killed_at_any_point_leaves_a_consistent_store() {
+    // Before the commit point the volume keeps its old name, after it the new one; either
+    // way inspect shows metadata that agrees with the directory, and the next mutation
+    // removes every trace of the protocol.
+    for (point, committed) in [
+        ("rename-after-journal", false),
+        ("rename-before-commit", false),
+        ("rename-after-commit", true),
+        ("rename-after-meta", true),
+    ] {
+        let t = TestEnv::new();
+        let anon = t.ok(&["volume", "create", "--label", "k=v"]).trim().to_owned();
+        crash(&t, point, &["volume", "rename", &anon, "named"]);
+        let (name, gone) = if committed { ("named", anon.as_str()) } else { (anon.as_str(), "named") };
+        assert_clean_listing(&t, &format!("{name}\n"));
+        let v: serde_json::Value = serde_json::from_str(t.run(&["volume", "inspect", name]).ok()).unwrap();
+        assert_eq!(v[0]["Name"], name, "{point}");
+        let labels = &v[0]["Labels"];
+        assert_eq!(labels.get("com.docker.volume.anonymous").is_some(), !committed, "{point}: {labels}");
+        assert_eq!(labels["k"], "v", "{point}");
+        t.expect(&["volume", "inspect", gone], 1, "[]\n", &format!("Error: get {gone}: no such volume\n"));
+        // The next mutation finishes or undoes it.
+        t.ok(&["volume", "create", "other"]);
+        assert!(!t.root.join("rename.json").exists(), "{point}: journal left");
+        assert_eq!(t.entries(&format!("volumes/{name}")), ["_data", "volume.json"], "{point}");
+        let v: serde_json::Value = serde_json::from_str(t.run(&["volume", "inspect", name]).ok()).unwrap();
+        assert_eq!(v[0]["Labels"].get("com.docker.volume.anonymous").is_some(), !committed, "{point}");
+        // And the volume can be renamed again.
+        t.expect(&["volume", "rename", name, "again"], 0, "again\n", "");
+    }
+}
+
+#[test]
+fn clone_killed_midway_leaves_no_destination() {
+    for point in ["clone-mid-copy", "clone-after-copy", "create-before-publish"] {
+        let t = TestEnv::new();
+        t.ok(&["volume", "create", "src"]);
+        for i in 0..10 {
+            std::fs::write(t.data("src").join(format!("f{i}")), "data").unwrap();
+        }
+        crash(&t, point, &["volume", "clone", "src", "dst"]);
+        assert_clean_listing(&t, "src\n");
+        t.expect(&["volume", "inspect", "dst"], 1, "[]\n", "Error: get dst: no such volume\n");
+        assert_eq!(t.entries("tmp").len(), 1, "{point}: the build directory should be left");
+        // The clone's lease died with it: the source is free, and the next mutation cleans up.
+        t.expect(&["volume", "clone", "src", "dst"], 0, "dst\n", "");
+        assert!(t.entries("tmp").is_empty(), "{point}: {:?}", t.entries("tmp"));
+        t.expect(&["volume", "rm", "src"], 0, "src\n", "");
+        assert_clean_listing(&t, "dst\n");
+    }
+}

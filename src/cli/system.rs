@@ -1,0 +1,43 @@
+//! `myvol system …` and `myvol completion`.
+
+use clap::{Args, Subcommand, ValueEnum};
+
+#[derive(Debug, Subcommand)]
+pub enum SystemCommand {
+    /// Show disk usage
+    ///
+    /// Docker's `system df` for local volumes: the apparent size of each volume's content
+    /// (hard links counted once). The Images, Containers and Build Cache rows are always zero:
+    /// myvol manages volumes only. Volumes with driver options (tmpfs, bind, NFS) are not
+    /// counted, as in Docker.
+    #[command(override_usage = "myvol system df [OPTIONS]")]
+    Df(DfArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DfArgs {
+    /// Format output using a custom template:
+    /// 'table':            Print output in table format with column headers (default)
+    /// 'table TEMPLATE':   Print output in table format using the given Go template
+    /// 'json':             Print in JSON format
+    /// 'TEMPLATE':         Print output using the given Go template
+    #[arg(long, value_name = "FORMAT", verbatim_doc_comment)]
+    pub format: Option<String>,
+
+    /// Show detailed information on space usage
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    #[arg(value_name = "SHELL")]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}

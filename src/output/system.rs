@@ -1,0 +1,251 @@
+//! `system df`: docker/cli's disk-usage formatter (cli/command/formatter/disk_usage.go), for
+//! the one kind of object myvol has, local volumes. The Images, Containers and Build Cache
+//! rows are printed as Docker prints them for an engine that has none, so scripts written
+//! against `docker system df` (a row by its TYPE, a column by position) keep working.
+
+use std::rc::Rc;
+
+use serde_json::{Map, Value as Json};
+
+use super::template::{Object, Template, Value};
+use super::volume::LsContext;
+use super::{FormatError, ListFormat, go_json, tabwriter};
+use crate::store::{Usage, Volume};
+use crate::units::human_size;
+
+/// The default `system df` table.
+pub const DEFAULT_FORMAT: &str = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}";
+
+/// One row of the summary: docker/cli's `diskUsage*Context` for a type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DfRow {
+    pub kind: &'static str,
+    pub total: usize,
+    pub active: usize,
+    pub size: u64,
+    pub reclaimable: u64,
+}
+
+impl DfRow {
+    /// The four rows, from the local volumes and their usage (volumes with driver options
+    /// are not counted, as Docker's `LocalVolumesSize` leaves them out).
+    pub fn summary(volumes: &[(Volume, Usage)]) -> Vec<DfRow> {
+        let empty = |kind| DfRow { kind, total: 0, active: 0, size: 0, reclaimable: 0 };
+        let vols = DfRow {
+            kind: "Local Volumes",
+            total: volumes.len(),
+            active: volumes.iter().filter(|(_, u)| u.links > 0).count(),
+            size: volumes.iter().map(|(_, u)| u.size).sum(),
+            reclaimable: volumes.iter().filter(|(_, u)| u.links == 0).map(|(_, u)| u.size).sum(),
+        };
+        vec![empty("Images"), empty("Containers"), vols, empty("Build Cache")]
+    }
+
+    fn field(&self, name: &str) -> Option<String> {
+        Some(match name {
+            "Type" => self.kind.to_owned(),
+            "TotalCount" => self.total.to_string(),
+            "Active" => self.active.to_string(),
+            "Size" => human_size(self.size),
+            "Reclaimable" => self.reclaimable(),
+            _ => return None,
+        })
+    }
+
+    /// `1kB (100%)`; without a percentage when the total is zero (Containers and Build
+    /// Cache print no percentage at all in Docker, and have none here).
+    fn reclaimable(&self) -> String {
+        let r = human_size(self.reclaimable);
+        match self.kind {
+            "Images" | "Local Volumes" if self.size > 0 => {
+                format!("{r} ({}%)", (u128::from(self.reclaimable) * 100 / u128::from(self.size)))
+            }
+            _ => r,
+        }
+    }
+
+    pub fn value(&self) -> Value {
+        Value::Object(Rc::new(self.clone()))
+    }
+
+    pub fn json(&self) -> Json {
+        let keys = ["Active", "Reclaimable", "Size", "TotalCount", "Type"];
+        Json::Object(keys.iter().map(|k| ((*k).to_owned(), Json::String(self.field(k).unwrap_or_default()))).collect())
+    }
+}
+
+impl Object for DfRow {
+    fn type_name(&self) -> &str {
+        "*formatter.diskUsageVolumesContext"
+    }
+
+    fn get(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        if !args.is_empty() {
+            return None;
+        }
+        self.field(name).map(|s| Ok(Value::Str(s)))
+    }
+
+    fn to_json(&self) -> Json {
+        self.json()
+    }
+
+    fn display(&self) -> String {
+        format!("&{{{} {} {} {} {}}}", self.kind, self.total, self.active, self.size, self.reclaimable)
+    }
+}
+
+/// Header dot of the summary table.
+struct DfHeader;
+
+impl Object for DfHeader {
+    fn type_name(&self) -> &str {
+        "formatter.SubHeaderContext"
+    }
+
+    fn get(&self, name: &str, _args: &[Value]) -> Option<Result<Value, String>> {
+        let h = match name {
+            "Type" => "TYPE",
+            "TotalCount" => "TOTAL",
+            "Active" => "ACTIVE",
+            "Size" => "SIZE",
+            "Reclaimable" => "RECLAIMABLE",
+            _ => return None,
+        };
+        Some(Ok(Value::Str(h.to_owned())))
+    }
+
+    fn to_json(&self) -> Json {
+        Json::Object(Map::new())
+    }
+
+    fn display(&self) -> String {
+        String::new()
+    }
+}
+
+/// `system df [--format F]`. `json` is one compact object per row.
+pub fn render_summary(rows: &[DfRow], format: Option<&str>) -> Result<String, FormatError> {
+    let format = match format {
+        None | Some("") | Some("table") => DEFAULT_FORMAT,
+        Some("json") => {
+            let mut s = String::new();
+            for r in rows {
+                s.push_str(&go_json(&r.json(), false));
+                s.push('\n');
+            }
+            return Ok(s);
+        }
+        Some(f) => f,
+    };
+    let fmt = ListFormat::parse(format)?;
+    let values: Vec<Value> = rows.iter().map(DfRow::value).collect();
+    fmt.render(&Value::Object(Rc::new(DfHeader)), &values)
+}
+
+/// `system df -v` with no format: Docker's four sections, each its own aligned table.
+pub fn render_verbose(volumes: &[(Volume, Usage)]) -> String {
+    let table = |lines: &[String]| {
+        let mut tw = tabwriter::TabWriter::docker();
+        for l in lines {
+            tw.write_str(l);
+            tw.write_str("\n");
+        }
+        tw.finish()
+    };
+    let mut out = String::new();
+    out.push_str("Images space usage:\n\n");
+    out.push_str(&table(&["REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS".into()]));
+    out.push_str("\nContainers space usage:\n\n");
+    out.push_str(&table(&["CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES".into()]));
+    out.push_str("\nLocal Volumes space usage:\n\n");
+    let mut lines = vec!["VOLUME NAME\tLINKS\tSIZE".to_owned()];
+    for (v, u) in volumes {
+        lines.push(format!("{}\t{}\t{}", crate::text::escape_control(&v.name), u.links, human_size(u.size)));
+    }
+    out.push_str(&table(&lines));
+    out.push_str("\nBuild cache usage: 0B\n\n");
+    out.push_str(&table(&["CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED".into()]));
+    out
+}
+
+/// The dot of `system df -v --format TEMPLATE`: docker/cli's `diskUsageContext`, whose
+/// fields are lists (only `Volumes` has entries here).
+struct DfVerbose {
+    volumes: Vec<Value>,
+}
+
+impl Object for DfVerbose {
+    fn type_name(&self) -> &str {
+        "*formatter.diskUsageContext"
+    }
+
+    fn get(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        if !args.is_empty() {
+            return None;
+        }
+        Some(Ok(match name {
+            "Volumes" => Value::List(self.volumes.clone()),
+            "Images" | "Containers" | "BuildCache" => Value::List(Vec::new()),
+            _ => return None,
+        }))
+    }
+
+    fn to_json(&self) -> Json {
+        let vols = self
+            .volumes
+            .iter()
+            .map(|v| match v {
+                Value::Object(o) => o.to_json(),
+                _ => Json::Null,
+            })
+            .collect();
+        let mut m = Map::new();
+        m.insert("Images".into(), Json::Array(Vec::new()));
+        m.insert("Containers".into(), Json::Array(Vec::new()));
+        m.insert("Volumes".into(), Json::Array(vols));
+        m.insert("BuildCache".into(), Json::Array(Vec::new()));
+        Json::Object(m)
+    }
+
+    fn display(&self) -> String {
+        String::new()
+    }
+}
+
+/// `system df -v --format F`: `json` is one compact object (no newline after it, as
+/// Docker); a template is executed once over the whole usage, with no newline added.
+pub fn render_verbose_format(volumes: &[(Volume, Usage)], format: &str) -> Result<String, FormatError> {
+    let dot = DfVerbose {
+        volumes: volumes.iter().map(|(v, u)| LsContext::value(v, Some((u.links, u.size)), false)).collect(),
+    };
+    if format == "json" {
+        return Ok(go_json(&dot.to_json(), false));
+    }
+    let t = Template::parse(format).map_err(FormatError::Parse)?;
+    let mut out = String::new();
+    t.execute(&Value::Object(Rc::new(dot)), &mut out).map_err(FormatError::Exec)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(size: u64, reclaimable: u64) -> DfRow {
+        DfRow { kind: "Local Volumes", total: 2, active: 1, size, reclaimable }
+    }
+
+    #[test]
+    fn reclaimable_as_docker() {
+        assert_eq!(row(1000, 1000).reclaimable(), "1kB (100%)");
+        assert_eq!(row(1000, 0).reclaimable(), "0B (0%)");
+        assert_eq!(row(0, 0).reclaimable(), "0B");
+        assert_eq!(row(3000, 1000).reclaimable(), "1kB (33%)");
+        let c = DfRow { kind: "Containers", total: 0, active: 0, size: 0, reclaimable: 0 };
+        assert_eq!(
+            go_json(&c.json(), false),
+            r#"{"Active":"0","Reclaimable":"0B","Size":"0B","TotalCount":"0","Type":"Containers"}"#
+        );
+    }
+}
