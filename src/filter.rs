@@ -126,6 +126,17 @@ impl ListFilter {
         })
     }
 
+    /// Whether matching needs more than the name (driver or labels from the metadata).
+    pub fn needs_metadata(&self) -> bool {
+        !self.drivers.is_empty() || !self.labels.is_empty()
+    }
+
+    /// The name filters alone.
+    pub fn matches_name(&self, name: &str) -> bool {
+        self.names.is_empty()
+            || self.names.iter().any(|(n, re)| n == name || re.as_ref().is_some_and(|re| re.is_match(name)))
+    }
+
     /// Everything but `dangling`, which needs the store's lease check.
     pub fn matches(&self, v: &Volume) -> bool {
         (self.names.is_empty()

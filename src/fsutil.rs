@@ -101,6 +101,21 @@ pub fn write_atomic(dir: BorrowedFd<'_>, name: &OsStr, data: &[u8], mode: u32) -
     result
 }
 
+/// Create `name` in `dir` (it must not exist), write `data` and fsync it. For files in a
+/// directory nobody else sees yet; everywhere else use [`write_atomic`].
+pub fn write_new(dir: BorrowedFd<'_>, name: &OsStr, data: &[u8], mode: u32) -> io::Result<()> {
+    let fd = rfs::openat(
+        dir,
+        name,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(mode),
+    )?;
+    rfs::fchmod(&fd, Mode::from_raw_mode(mode))?;
+    let mut f = std::fs::File::from(fd);
+    f.write_all(data)?;
+    f.sync_all()
+}
+
 /// A short random suffix for temporary names.
 pub fn random_suffix() -> String {
     let mut b = [0u8; 8];

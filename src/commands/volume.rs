@@ -73,23 +73,34 @@ fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
     let fmt = ListFormat::parse(&format).map_err(|e| Failure::new(status::FAILURE, e))?;
     let table = format.starts_with("table");
 
-    let (mut vols, _unreadable) = store.list()?;
-    vols.retain(|v| filter.matches(v));
-    if let Some(dangling) = filter.dangling {
-        vols.retain(|v| store.users(&v.name).map(|u| u.is_empty() == dangling).unwrap_or(false));
-    }
-    vols.sort_by(|x, y| natural_cmp(&x.name, &y.name));
-
+    let dangling = |name: &str, want: bool| store.users(name).map(|u| u.is_empty() == want).unwrap_or(false);
     if format == "{{.Name}}" {
-        // The common `-q` case, without the template machinery.
-        let mut s = String::with_capacity(vols.len() * 16);
-        for v in &vols {
-            s.push_str(&v.name);
+        // `ls -q`, the scripts' favourite: without the template machinery, and without opening
+        // any metadata unless a driver or label filter needs it.
+        let mut names: Vec<String> = if filter.needs_metadata() {
+            store.list()?.0.into_iter().filter(|v| filter.matches(v)).map(|v| v.name).collect()
+        } else {
+            store.names()?.into_iter().filter(|n| filter.matches_name(n)).collect()
+        };
+        if let Some(want) = filter.dangling {
+            names.retain(|n| dangling(n, want));
+        }
+        names.sort_by(|x, y| natural_cmp(x, y));
+        let mut s = String::with_capacity(names.len() * 16);
+        for n in &names {
+            s.push_str(n);
             s.push('\n');
         }
         io.out.write_all(s.as_bytes())?;
         return Ok(());
     }
+    let (mut vols, _unreadable) = store.list()?;
+    vols.retain(|v| filter.matches(v));
+    if let Some(want) = filter.dangling {
+        vols.retain(|v| dangling(&v.name, want));
+    }
+    vols.sort_by(|x, y| natural_cmp(&x.name, &y.name));
+
     // With --size, every volume's tree is walked (in parallel); `.Size`/`.Links` are N/A
     // without it, as in Docker's `volume ls`.
     let usage: Vec<Option<(u64, u64)>> = if a.size {

@@ -17,7 +17,7 @@ pub fn created_at(v: &Volume) -> String {
     let Ok(ts) = v.created_at.parse::<jiff::Timestamp>() else {
         return v.created_at.clone();
     };
-    let zoned = ts.to_zoned_datetime(jiff::tz::TimeZone::system());
+    let zoned = ts.to_zoned_datetime(local_time_zone().clone());
     let offset = zoned.offset().seconds();
     let base = zoned.strftime("%Y-%m-%dT%H:%M:%S").to_string();
     if offset == 0 {
@@ -27,6 +27,37 @@ pub fn created_at(v: &Volume) -> String {
         let o = offset.unsigned_abs();
         format!("{base}{sign}{:02}:{:02}", o / 3600, (o % 3600) / 60)
     }
+}
+
+/// The local time zone, as the C library finds it: `$TZ` (a path, a name under
+/// /usr/share/zoneinfo, or a POSIX rule), else /etc/localtime, else UTC. Only that one file is
+/// read: the general lookup scans the whole zoneinfo database, which costs more than the rest
+/// of an `inspect`.
+fn local_time_zone() -> &'static jiff::tz::TimeZone {
+    use jiff::tz::TimeZone;
+    static TZ: std::sync::OnceLock<TimeZone> = std::sync::OnceLock::new();
+    TZ.get_or_init(|| {
+        let from_file = |name: &str, path: &std::path::Path| {
+            std::fs::read(path).ok().and_then(|data| TimeZone::tzif(name, &data).ok())
+        };
+        match std::env::var("TZ") {
+            Ok(tz) => {
+                let tz = tz.strip_prefix(':').unwrap_or(&tz);
+                if tz.is_empty() || tz == "UTC" || tz == "Etc/UTC" {
+                    TimeZone::UTC
+                } else if tz.starts_with('/') {
+                    from_file(tz, std::path::Path::new(tz)).unwrap_or(TimeZone::UTC)
+                } else if !tz.contains("..")
+                    && let Some(z) = from_file(tz, &std::path::Path::new("/usr/share/zoneinfo").join(tz))
+                {
+                    z
+                } else {
+                    TimeZone::posix(tz).unwrap_or(TimeZone::UTC)
+                }
+            }
+            Err(_) => from_file("localtime", std::path::Path::new("/etc/localtime")).unwrap_or(TimeZone::UTC),
+        }
+    })
 }
 
 fn map_json(m: &Option<BTreeMap<String, String>>) -> Json {

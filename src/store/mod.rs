@@ -429,7 +429,9 @@ impl Store {
     fn finish_build(&self, h: &WriteHandle, b: Build, meta: &VolumeMeta) -> Result<()> {
         let result = (|| -> io::Result<()> {
             let json = serde_json::to_vec_pretty(meta).map_err(io::Error::other)?;
-            fsutil::write_atomic(b.vdir.as_fd(), OsStr::new(META_FILE), &json, META_MODE)?;
+            // The directory is not published yet, so the file needs no temporary name: a crash
+            // before the rename below discards the whole build.
+            fsutil::write_new(b.vdir.as_fd(), OsStr::new(META_FILE), &json, META_MODE)?;
             failpoint::hit("create-before-publish");
             rfs::fsync(&b.vdir)?;
             rfs::renameat_with(

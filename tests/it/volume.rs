@@ -458,3 +458,22 @@ fn help_is_available() {
     assert!(o.ok().contains("--label"), "{o:?}");
     assert!(mask_ids(&o.stdout).contains("Create a volume"));
 }
+
+#[test]
+fn created_at_is_shown_in_the_local_time_zone() {
+    let t = TestEnv::new();
+    t.ok(&["volume", "create", "v1"]);
+    let at = |tz: &str| {
+        let mut c = t.cmd();
+        c.env("TZ", tz).args(["volume", "inspect", "-f", "{{.CreatedAt}}", "v1"]);
+        t.exec(c, None).stdout
+    };
+    let utc = at("UTC");
+    assert!(utc.ends_with("Z\n"), "{utc:?}");
+    assert!(at("Asia/Tokyo").ends_with("+09:00\n"));
+    assert!(at(":/usr/share/zoneinfo/Asia/Tokyo").ends_with("+09:00\n"));
+    assert!(at("EST5").ends_with("-05:00\n"), "a POSIX rule");
+    // The same instant, whatever the zone.
+    let parse = |s: String| jiff::Timestamp::strptime("%Y-%m-%dT%H:%M:%S%:z", s.trim().replace('Z', "+00:00")).unwrap();
+    assert_eq!(parse(utc), parse(at("Asia/Tokyo")));
+}
