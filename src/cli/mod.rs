@@ -29,4 +29,12 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
+
+    /// Run a command from a resolved exec spec (JSON), as `runc run` takes config.json:
+    /// plumbing for testing and debugging the run executor
+    #[command(name = "exec-spec", hide = true)]
+    ExecSpec {
+        /// The spec file (JSON), or `-` for stdin
+        file: PathBuf,
+    },
 }

@@ -1,6 +1,7 @@
 //! One module per verb: arguments → library calls → output. Commands write to the writers
 //! they are handed and return a [`Failure`] for `main` to render; they never exit.
 
+pub mod exec_spec;
 pub mod volume;
 
 use std::fmt;
@@ -66,5 +67,6 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result {
     let store = Store::new(cli.root.unwrap_or_else(myvol::store::default_root));
     match cli.command {
         Command::Volume(cmd) => volume::run(&store, cmd, io),
+        Command::ExecSpec { file } => exec_spec::run(&store, &file, io),
     }
 }
