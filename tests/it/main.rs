@@ -6,5 +6,6 @@ mod compat;
 mod concurrency;
 #[cfg(feature = "failpoints")]
 mod crash;
+mod exec;
 mod lease;
 mod volume;
