@@ -2,11 +2,12 @@
 //! exit status is the command's (128+N when signal N killed it), 125 when myvol failed, 126
 //! or 127 when the command could not be executed or found.
 
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
 
-use myvol::run::{self, ExecSpec};
-use myvol::store::Store;
+use myvol::run::{self, ExecSpec, MountOp};
+use myvol::store::{Lease, Store, layout};
 
 use super::{Failure, Io, Result};
 
@@ -25,10 +26,29 @@ pub fn run(store: &Store, file: &Path, io: &mut Io<'_>) -> Result {
     })?;
     let spec: ExecSpec = serde_json::from_slice(&text)
         .map_err(|e| Failure::new(SETUP, format!("invalid exec spec {}: {e}", file.display())))?;
+    let leases = leases_for(store, &spec)?;
     io.out.flush()?;
-    match run::execute(store, &spec, Vec::new()) {
+    match run::execute(store, &spec, leases) {
         Ok(0) => Ok(()),
         Ok(code) => Err(Failure::many(code.clamp(0, 255) as u8, Vec::new())),
         Err(e) => Err(Failure::new(e.exit_code().clamp(0, 255) as u8, e)),
     }
+}
+
+/// Volumes of this store bound by the spec (`<root>/volumes/<name>/_data[/…]`) are leased for
+/// the run's whole life, as `myvol run` does, so `volume rm` sees them in use.
+fn leases_for(store: &Store, spec: &ExecSpec) -> Result<Vec<Lease>> {
+    let volumes = store.root().join(layout::VOLUMES_DIR);
+    let mut names = BTreeSet::new();
+    for m in &spec.mounts {
+        let MountOp::Bind { source, .. } = m else { continue };
+        let Ok(rest) = source.strip_prefix(&volumes) else { continue };
+        let mut c = rest.components();
+        if let (Some(name), Some(data)) = (c.next(), c.next())
+            && data.as_os_str() == layout::DATA_DIR
+        {
+            names.insert(name.as_os_str().to_string_lossy().into_owned());
+        }
+    }
+    names.iter().map(|n| store.lease(n, "run").map_err(|e| Failure::new(SETUP, e))).collect()
 }

@@ -156,6 +156,12 @@ fn setup(sys: &dyn Syscall, spec: &ExecSpec, run: &RunDir) -> Result<Prepared, S
         .map_err(|e| step(format!("chdir to cwd ({workdir:?}) set in the spec failed"))(errno(e)))?;
     // A cwd outside the root reads as "(unreachable)": getcwd fails (runc 8e1cd2f56).
     rustix::process::getcwd(Vec::new()).map_err(|e| step("check the working directory")(errno(e)))?;
+    if !spec.interactive {
+        // As `docker run` without -i: the command reads EOF. Our own /dev/null, after pivot.
+        let null = rfs::open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| step("open /dev/null")(errno(e)))?;
+        nix::unistd::dup2_stdin(&null).map_err(|e| step("redirect stdin")(e.into()))?;
+    }
     drop_privileges(spec.user).map_err(step("drop privileges"))?;
     Ok(prepared)
 }

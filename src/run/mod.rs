@@ -59,7 +59,8 @@ pub struct ExecSpec {
     /// Not implemented yet: refused.
     #[serde(default)]
     pub tty: bool,
-    /// Keep stdin attached (it always is: the command inherits myvol's stdin).
+    /// Keep stdin attached (`-i`): the command inherits myvol's stdin. Otherwise it reads
+    /// `/dev/null`, as with `docker run` without `-i`.
     #[serde(default)]
     pub interactive: bool,
     /// In order: the planner sorts them by target depth.

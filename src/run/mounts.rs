@@ -115,8 +115,16 @@ pub fn tmpfs(sys: &dyn Syscall, target: BorrowedFd<'_>, flags: u64, data: &str) 
 /// node shipped in the image cannot be opened.
 pub fn overlay(sys: &dyn Syscall, lower: &str, upper: &str, work: &str, target: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     let fs = sys.fsopen("overlay")?;
-    // `lowerdir+` (Linux 6.8) takes one layer per call and needs no escaping of `:` or `,`.
-    sys.fsconfig_string(fs.as_fd(), "lowerdir+", lower)?;
+    // `lowerdir+` (Linux 6.8) takes one layer per call and needs no escaping; older kernels
+    // get `lowerdir` with overlayfs's escapes for backslash, `:` and `,`.
+    if let Err(e) = sys.fsconfig_string(fs.as_fd(), "lowerdir+", lower) {
+        if e.raw_os_error() != Some(libc::EINVAL) {
+            return Err(e);
+        }
+        let escaped: String =
+            lower.chars().flat_map(|c| if matches!(c, '\\' | ':' | ',') { vec!['\\', c] } else { vec![c] }).collect();
+        sys.fsconfig_string(fs.as_fd(), "lowerdir", &escaped)?;
+    }
     sys.fsconfig_string(fs.as_fd(), "upperdir", upper)?;
     sys.fsconfig_string(fs.as_fd(), "workdir", work)?;
     sys.fsconfig_create(fs.as_fd())?;
@@ -295,5 +303,13 @@ mod tests {
             Call::FsconfigString { fs: "fs-1".into(), key: "workdir".into(), value: "/r/work".into() }
         );
         assert_eq!(calls[5], Call::Fsmount { fs: "fs-1".into(), attrs: attr::NODEV });
+        // A kernel without `lowerdir+` (before 6.8) gets the escaped `lowerdir`.
+        let mut rec = Recorder::new();
+        rec.fail_at = Some(1);
+        overlay(&rec, "/a:b,c\\d", "/u", "/w", fd.as_fd()).unwrap();
+        assert_eq!(
+            rec.take()[2],
+            Call::FsconfigString { fs: "fs-1".into(), key: "lowerdir".into(), value: "/a\\:b\\,c\\\\d".into() }
+        );
     }
 }

@@ -410,3 +410,71 @@ fn exec_mounts_never_reach_the_hosts_mount_table() {
     assert!(!mountinfo.contains(&dir), "a mount leaked to the host:\n{mountinfo}");
     assert!(r.runs_left().is_empty());
 }
+
+#[test]
+fn exec_stdin_only_with_interactive() {
+    let Some(r) = rig() else { return };
+    let mut spec = r.spec("cat; echo end");
+    let f = r.write_spec(&spec);
+    let o = r.t.run_stdin(&["exec-spec", f.to_str().unwrap()], "typed\n");
+    assert_eq!((o.code, o.stdout.as_str()), (0, "end\n"), "{o:#?}");
+    spec["interactive"] = json!(true);
+    let f = r.write_spec(&spec);
+    let o = r.t.run_stdin(&["exec-spec", f.to_str().unwrap()], "typed\n");
+    assert_eq!((o.code, o.stdout.as_str()), (0, "typed\nend\n"), "{o:#?}");
+}
+
+#[test]
+fn exec_volumes_are_leased_while_the_command_runs() {
+    let Some(r) = rig() else { return };
+    let data = r.volume("busy");
+    let mut spec = r.spec("trap 'exit 0' TERM; echo ready; sleep 100 & wait $!");
+    spec["mounts"] = json!([bind(&data, "/data")]);
+    let f = r.write_spec(&spec);
+    let mut c = r.t.cmd();
+    c.arg("exec-spec").arg(&f).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    let o = r.t.run(&["volume", "rm", "busy"]);
+    assert_eq!(o.code, 1, "{o:#?}");
+    assert!(o.stderr.starts_with("Error: remove busy: volume is in use - ["), "{o:#?}");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    r.t.ok(&["volume", "rm", "busy"]);
+    assert!(r.runs_left().is_empty());
+}
+
+#[test]
+fn exec_a_killed_supervisor_takes_the_command_along_and_its_run_dir_is_cleaned() {
+    let Some(r) = rig() else { return };
+    let f = r.write_spec(&r.spec("echo ready; sleep 100 & wait $!"));
+    let mut c = r.t.cmd();
+    c.arg("exec-spec").arg(&f).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    let pid = child.id();
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
+    let cpid: u32 = children.split_whitespace().next().unwrap().parse().unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(r.runs_left().len(), 1, "the crash leaves its run directory");
+    // The command dies with its supervisor (parent-death signal): gone, or a zombie waiting
+    // for whoever inherited it.
+    let gone = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        match std::fs::read_to_string(format!("/proc/{cpid}/stat")) {
+            Err(_) => true,
+            Ok(stat) => stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        }
+    });
+    assert!(gone, "the command outlived its supervisor");
+    // The next mutation removes the unlocked leftover.
+    r.t.ok(&["volume", "create", "after-crash"]);
+    assert!(r.runs_left().is_empty(), "{:?}", r.runs_left());
+}
