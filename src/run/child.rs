@@ -112,6 +112,9 @@ fn setup(sys: &dyn Syscall, spec: &ExecSpec, run: &RunDir) -> Result<Prepared, S
     // Die with the supervisor: a SIGKILLed myvol must not leave the command running.
     rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
         .map_err(|e| step("set the parent-death signal")(errno(e)))?;
+    // A session of its own, without a controlling terminal (as in Docker without -t): a
+    // Ctrl-C from the invoker's terminal reaches the supervisor only, which forwards it once.
+    rustix::process::setsid().map_err(|e| step("setsid")(errno(e)))?;
     rustix::process::umask(Mode::empty());
     sys.make_root_rprivate().map_err(step("make / private in the new mount namespace"))?;
 
