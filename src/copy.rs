@@ -28,7 +28,8 @@ use rustix::fs::{
 use rustix::io::Errno;
 use thiserror::Error;
 
-use crate::{failpoint, fsutil, sys};
+use crate::sys::copy as sys;
+use crate::{failpoint, fsutil};
 
 /// Nesting deeper than this is refused (each level holds two directory fds).
 const MAX_DEPTH: usize = 4096;

@@ -13,6 +13,7 @@ pub mod fsutil;
 pub mod name;
 pub mod output;
 pub mod plan;
+pub mod run;
 pub mod spec;
 pub mod store;
 pub mod sys;

@@ -53,4 +53,11 @@ pub enum Command {
     /// Print the manual page (roff) generated from this help: `myvol man | man -l -`
     #[command(hide = true)]
     Man,
+    /// Run a command from a resolved exec spec (JSON), as `runc run` takes config.json:
+    /// plumbing for testing and debugging the run executor
+    #[command(name = "exec-spec", hide = true)]
+    ExecSpec {
+        /// The spec file (JSON), or `-` for stdin
+        file: PathBuf,
+    },
 }

@@ -1,6 +1,7 @@
 //! One module per verb: arguments → library calls → output. Commands write to the writers
 //! they are handed and return a [`Failure`] for `main` to render; they never exit.
 
+pub mod exec_spec;
 pub mod run;
 pub mod system;
 pub mod volume;
@@ -76,5 +77,6 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result {
         Command::System(cmd) => system::run(&store, cmd, io),
         Command::Completion(a) => system::completion(a, io),
         Command::Man => system::man(io),
+        Command::ExecSpec { file } => exec_spec::run(&store, &file, io),
     }
 }

@@ -17,10 +17,16 @@
 //!     <hex>/
 //!   trash/                    0700  volumes being deleted: renamed here first, then emptied
 //!     <hex>/
+//!   runs/                     0700  one directory per live run, flock-ed by its supervisor
+//!     <id>/                   0700  64 hex
+//!       upper/                0755  the overlay's writable layer over the rootfs
+//!       work/                 0700  overlayfs's work directory
+//!       merged/               0755  where the overlay is mounted, in the run's own mount namespace
 //! ```
 //!
 //! Because unfinished and half-deleted volumes live outside `volumes/`, a listing never sees
-//! them; the next mutation removes what a crash left in `tmp/` and `trash/`.
+//! them; the next mutation removes what a crash left in `tmp/`, `trash/` and `runs/` (a run
+//! directory whose flock nobody holds).
 
 use std::path::{Path, PathBuf};
 
@@ -42,6 +48,11 @@ pub const LEASES_DIR: &str = "leases";
 pub const TMP_DIR: &str = "tmp";
 /// Volumes being deleted.
 pub const TRASH_DIR: &str = "trash";
+/// Per-run writable layers.
+pub const RUNS_DIR: &str = "runs";
+pub const RUN_UPPER: &str = "upper";
+pub const RUN_WORK: &str = "work";
+pub const RUN_MERGED: &str = "merged";
 /// Prefix of a lease file not yet published.
 pub const LEASE_NEW_PREFIX: &str = ".new-";
 
@@ -61,6 +72,11 @@ pub fn mountpoint(root: &Path, name: &str) -> PathBuf {
 /// `<root>/volumes/<name>`.
 pub fn volume_dir(root: &Path, name: &str) -> PathBuf {
     root.join(VOLUMES_DIR).join(name)
+}
+
+/// `<root>/runs/<id>`.
+pub fn run_dir(root: &Path, id: &str) -> PathBuf {
+    root.join(RUNS_DIR).join(id)
 }
 
 /// `<name>/<sub>` relative to the volumes directory.

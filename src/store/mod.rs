@@ -225,7 +225,12 @@ impl Store {
         .map_err(|e| self.io("open", LOCK_FILE, e))?;
         fsutil::lock_exclusive(lock.as_fd()).map_err(|e| self.io("lock", LOCK_FILE, e))?;
         self.check_format(root.as_fd(), true)?;
-        for (dir, mode) in [(VOLUMES_DIR, VOLUMES_MODE), (TMP_DIR, PRIVATE_DIR_MODE), (TRASH_DIR, PRIVATE_DIR_MODE)] {
+        for (dir, mode) in [
+            (VOLUMES_DIR, VOLUMES_MODE),
+            (TMP_DIR, PRIVATE_DIR_MODE),
+            (TRASH_DIR, PRIVATE_DIR_MODE),
+            (RUNS_DIR, PRIVATE_DIR_MODE),
+        ] {
             match rfs::mkdirat(&root, dir, Mode::from_raw_mode(mode)) {
                 Ok(()) | Err(Errno::EXIST) => {}
                 Err(e) => return Err(self.io("mkdir", dir, e)),
@@ -265,11 +270,12 @@ impl Store {
         }
     }
 
-    /// Remove what crashed creates and removals left in `tmp/` and `trash/`. Entries that
-    /// someone is still working on are flock-ed by their owner and skipped. Failures here are
+    /// Remove what crashed creates, removals and runs left in `tmp/`, `trash/` and `runs/`.
+    /// Entries that someone is still working on (a live run) are flock-ed by their owner and
+    /// skipped. Failures here are
     /// not the current command's failure: the next mutation tries again.
     fn clean_leftovers(&self, h: &WriteHandle) {
-        for dir in [TMP_DIR, TRASH_DIR] {
+        for dir in [TMP_DIR, TRASH_DIR, RUNS_DIR] {
             let Ok(fd) = fsutil::open_dir(h.root.as_fd(), OsStr::new(dir)) else {
                 continue;
             };
@@ -537,6 +543,28 @@ impl Store {
             Err(e) => return Err(self.io("open", VOLUMES_DIR, e)),
         };
         lease::acquire(vdir.as_fd(), name, holder).map_err(|e| self.io("lease", VOLUMES_DIR, e))
+    }
+
+    /// Make a private directory for one run, `runs/<id>/{upper,work,merged}`, flock-ed
+    /// until the returned guard is dropped (the store's cleanup skips it while the lock is
+    /// held, and removes it once the holder is gone, even after a crash).
+    pub fn create_run(&self) -> Result<RunDir> {
+        let h = self.open_write()?;
+        let runs = fsutil::open_dir(h.root.as_fd(), OsStr::new(RUNS_DIR)).map_err(|e| self.io("open", RUNS_DIR, e))?;
+        let id = crate::name::random_hex_id();
+        let rel_id = format!("{RUNS_DIR}/{id}");
+        rfs::mkdirat(&runs, id.as_str(), Mode::from_raw_mode(PRIVATE_DIR_MODE))
+            .map_err(|e| self.io("mkdir", &rel_id, e))?;
+        let dir = fsutil::open_dir(runs.as_fd(), OsStr::new(&id)).map_err(|e| self.io("open", &rel_id, e))?;
+        let guard = RunDir { id: id.clone(), path: run_dir(&self.root, &id), runs, dir };
+        // Locked before the store lock is released, so no cleaner ever sees it unlocked.
+        fsutil::try_lock_exclusive(guard.dir.as_fd()).map_err(|e| self.io("lock", &rel_id, e))?;
+        for (sub, mode) in [(RUN_UPPER, 0o755), (RUN_WORK, PRIVATE_DIR_MODE), (RUN_MERGED, 0o755)] {
+            rfs::mkdirat(&guard.dir, sub, Mode::from_raw_mode(mode))
+                .map_err(|e| self.io("mkdir", &format!("{rel_id}/{sub}"), e))?;
+        }
+        drop(h);
+        Ok(guard)
     }
 
     /// `volume rm` of one name. With `force`, a missing volume is not an error. A volume
@@ -928,6 +956,56 @@ fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     let mut all: Vec<(usize, R)> = parts.iter_mut().flat_map(std::mem::take).collect();
     all.sort_unstable_by_key(|(i, _)| *i);
     all.into_iter().map(|(_, r)| r).collect()
+}
+
+/// A run's private directory, `<root>/runs/<id>/`, flock-ed while this guard lives.
+/// [`RunDir::remove`] (or drop) deletes it; what cannot be deleted then (still busy) is left
+/// to the next mutation's cleanup.
+#[derive(Debug)]
+pub struct RunDir {
+    id: String,
+    path: PathBuf,
+    runs: OwnedFd,
+    dir: OwnedFd,
+}
+
+impl RunDir {
+    /// 64 hex characters.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// `<root>/runs/<id>`.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The overlay's upper (writable) directory.
+    pub fn upper(&self) -> PathBuf {
+        self.path.join(RUN_UPPER)
+    }
+
+    /// The overlay's work directory.
+    pub fn work(&self) -> PathBuf {
+        self.path.join(RUN_WORK)
+    }
+
+    /// Where the overlay is mounted (in the run's mount namespace only).
+    pub fn merged(&self) -> PathBuf {
+        self.path.join(RUN_MERGED)
+    }
+
+    /// Delete the directory and everything in it (by fd, crossing no mount point).
+    pub fn remove(self) {
+        drop(self)
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        // Still holding our lock, so no cleaner works on it at the same time.
+        let _ = fsutil::remove_tree(self.runs.as_fd(), OsStr::new(&self.id));
+    }
 }
 
 /// The default managed root: `/var/lib/myvol` for root, else `$XDG_DATA_HOME/myvol`, else

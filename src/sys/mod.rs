@@ -1,82 +1,284 @@
-//! The data-moving syscalls of a tree copy, in one place: reflink (`ioctl(FICLONE)`),
-//! `copy_file_range`, `SEEK_DATA`/`SEEK_HOLE` and positioned read/write. Everything goes
-//! through rustix's safe wrappers, so there is no `unsafe` here; if a raw call is ever needed
-//! it belongs in this module, with a `// SAFETY:` comment on each block.
+//! The only place for `unsafe` and raw system calls.
+//!
+//! Mount-related calls go through the [`Syscall`] trait, so the executor in `src/run/` can be
+//! unit-tested with a recording implementation that asserts the exact arguments (mount
+//! sources, filesystem types, attributes, fsconfig keys and values) without mounting anything.
+//! [`Linux`] is the real implementation; it uses rustix's new mount API (`open_tree`,
+//! `move_mount`, `fsopen`, `fsconfig`, `fsmount`) and a small libc wrapper for
+//! `mount_setattr`, which rustix lacks.
+//!
+//! Process-level calls that cannot be recorded meaningfully (cloning into namespaces,
+//! `_exit`, `close_range`, bringing `lo` up, resetting signal dispositions) are plain
+//! functions here.
 
+pub mod copy;
+#[cfg(test)]
+pub mod record;
+
+use std::ffi::CStr;
 use std::io;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
-use rustix::fs::{self as rfs, SeekFrom};
-use rustix::io::Errno;
+use rustix::mount::{self as rmount, FsMountFlags, FsOpenFlags, MountAttrFlags, MoveMountFlags, OpenTreeFlags};
 
-/// Share all of `src`'s extents with `dst` (`ioctl(dst, FICLONE, src)`): a copy that costs
-/// no data I/O on btrfs, XFS (reflink=1), bcachefs and overlayfs over those. `Ok(false)` when
-/// the filesystem cannot do it (different filesystems, no reflink support).
-pub fn reflink(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> io::Result<bool> {
-    match rfs::ioctl_ficlone(dst, src) {
-        Ok(()) => Ok(true),
-        Err(Errno::OPNOTSUPP | Errno::XDEV | Errno::INVAL | Errno::NOTTY | Errno::NOSYS | Errno::PERM) => Ok(false),
-        Err(e) => Err(e.into()),
+/// `MOUNT_ATTR_*` values (`<linux/mount.h>`), as used by `fsmount` and `mount_setattr`.
+pub mod attr {
+    pub const RDONLY: u64 = libc::MOUNT_ATTR_RDONLY;
+    pub const NOSUID: u64 = libc::MOUNT_ATTR_NOSUID;
+    pub const NODEV: u64 = libc::MOUNT_ATTR_NODEV;
+    pub const NOEXEC: u64 = libc::MOUNT_ATTR_NOEXEC;
+    pub const NOATIME: u64 = libc::MOUNT_ATTR_NOATIME;
+    pub const STRICTATIME: u64 = libc::MOUNT_ATTR_STRICTATIME;
+    pub const NODIRATIME: u64 = libc::MOUNT_ATTR_NODIRATIME;
+}
+
+/// Propagation types for [`MountAttr::propagation`] (`MS_*` values, as `mount_setattr` takes).
+pub mod propagation {
+    pub const PRIVATE: u64 = crate::spec::ms::PRIVATE;
+    pub const SLAVE: u64 = crate::spec::ms::SLAVE;
+    pub const SHARED: u64 = crate::spec::ms::SHARED;
+}
+
+/// What `mount_setattr(2)` is asked to change: attributes to set and to clear
+/// (`MOUNT_ATTR_*`), and a propagation type (0: unchanged).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MountAttr {
+    pub set: u64,
+    pub clear: u64,
+    pub propagation: u64,
+}
+
+/// The mount system calls the run executor makes. Every method works on file descriptors:
+/// no path is resolved here except the fixed `"/"` of [`Syscall::make_root_rprivate`].
+pub trait Syscall {
+    /// `open_tree(dir, path, flags)`: with `OPEN_TREE_CLONE`, a detached copy of the mount
+    /// (tree, with `AT_RECURSIVE`) at `dir`/`path`.
+    fn open_tree(&self, dir: BorrowedFd<'_>, path: &str, flags: OpenTreeFlags) -> io::Result<OwnedFd>;
+    /// `mount_setattr(mnt, "", AT_EMPTY_PATH [| AT_RECURSIVE], attr)`.
+    fn mount_setattr(&self, mnt: BorrowedFd<'_>, recursive: bool, attr: MountAttr) -> io::Result<()>;
+    /// `move_mount(mnt, "", target, "", F_EMPTY_PATH | T_EMPTY_PATH)`: attach a detached
+    /// mount onto the object `target` refers to.
+    fn move_mount(&self, mnt: BorrowedFd<'_>, target: BorrowedFd<'_>) -> io::Result<()>;
+    /// `fsopen(fstype, FSOPEN_CLOEXEC)`.
+    fn fsopen(&self, fstype: &str) -> io::Result<OwnedFd>;
+    /// `fsconfig(fs, FSCONFIG_SET_STRING, key, value)`.
+    fn fsconfig_string(&self, fs: BorrowedFd<'_>, key: &str, value: &str) -> io::Result<()>;
+    /// `fsconfig(fs, FSCONFIG_SET_FLAG, key)`.
+    fn fsconfig_flag(&self, fs: BorrowedFd<'_>, key: &str) -> io::Result<()>;
+    /// `fsconfig(fs, FSCONFIG_CMD_CREATE)`.
+    fn fsconfig_create(&self, fs: BorrowedFd<'_>) -> io::Result<()>;
+    /// `fsmount(fs, FSMOUNT_CLOEXEC, attrs)`: a detached mount of the new superblock.
+    fn fsmount(&self, fs: BorrowedFd<'_>, attrs: u64) -> io::Result<OwnedFd>;
+    /// `mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)`: the first call after entering a
+    /// new mount namespace, so nothing we mount propagates to the host.
+    fn make_root_rprivate(&self) -> io::Result<()>;
+    /// `fchdir(new_root); pivot_root(".", "."); umount2(".", MNT_DETACH); chdir("/")`.
+    fn pivot_root(&self, new_root: BorrowedFd<'_>) -> io::Result<()>;
+    /// `sethostname(name)`.
+    fn sethostname(&self, name: &str) -> io::Result<()>;
+}
+
+/// The real system calls.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Linux;
+
+fn attr_flags(attrs: u64) -> MountAttrFlags {
+    MountAttrFlags::from_bits_retain(attrs as u32)
+}
+
+impl Syscall for Linux {
+    fn open_tree(&self, dir: BorrowedFd<'_>, path: &str, flags: OpenTreeFlags) -> io::Result<OwnedFd> {
+        Ok(rmount::open_tree(dir, path, flags)?)
+    }
+
+    fn mount_setattr(&self, mnt: BorrowedFd<'_>, recursive: bool, attr: MountAttr) -> io::Result<()> {
+        let mut flags = libc::AT_EMPTY_PATH as u32;
+        if recursive {
+            flags |= libc::AT_RECURSIVE as u32;
+        }
+        mount_setattr(mnt, c"", flags, attr)
+    }
+
+    fn move_mount(&self, mnt: BorrowedFd<'_>, target: BorrowedFd<'_>) -> io::Result<()> {
+        Ok(rmount::move_mount(
+            mnt,
+            "",
+            target,
+            "",
+            MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH,
+        )?)
+    }
+
+    fn fsopen(&self, fstype: &str) -> io::Result<OwnedFd> {
+        Ok(rmount::fsopen(fstype, FsOpenFlags::FSOPEN_CLOEXEC)?)
+    }
+
+    fn fsconfig_string(&self, fs: BorrowedFd<'_>, key: &str, value: &str) -> io::Result<()> {
+        Ok(rmount::fsconfig_set_string(fs, key, value)?)
+    }
+
+    fn fsconfig_flag(&self, fs: BorrowedFd<'_>, key: &str) -> io::Result<()> {
+        Ok(rmount::fsconfig_set_flag(fs, key)?)
+    }
+
+    fn fsconfig_create(&self, fs: BorrowedFd<'_>) -> io::Result<()> {
+        Ok(rmount::fsconfig_create(fs)?)
+    }
+
+    fn fsmount(&self, fs: BorrowedFd<'_>, attrs: u64) -> io::Result<OwnedFd> {
+        Ok(rmount::fsmount(fs, FsMountFlags::FSMOUNT_CLOEXEC, attr_flags(attrs))?)
+    }
+
+    fn make_root_rprivate(&self) -> io::Result<()> {
+        Ok(rmount::mount_change("/", rmount::MountPropagationFlags::PRIVATE | rmount::MountPropagationFlags::REC)?)
+    }
+
+    fn pivot_root(&self, new_root: BorrowedFd<'_>) -> io::Result<()> {
+        rustix::process::fchdir(new_root)?;
+        rustix::process::pivot_root(".", ".")?;
+        rmount::unmount(".", rmount::UnmountFlags::DETACH)?;
+        rustix::process::chdir("/")?;
+        Ok(())
+    }
+
+    fn sethostname(&self, name: &str) -> io::Result<()> {
+        Ok(nix::unistd::sethostname(name)?)
     }
 }
 
-/// The next data region at or after `off`: `Some((start, end))`, `None` past the last data.
-/// A filesystem without `SEEK_DATA` reports the whole rest of the file as data.
-pub fn next_data(src: BorrowedFd<'_>, off: u64, size: u64) -> io::Result<Option<(u64, u64)>> {
-    let start = match rfs::seek(src, SeekFrom::Data(off)) {
-        Ok(s) => s,
-        Err(Errno::NXIO) => return Ok(None),
-        Err(Errno::INVAL | Errno::OPNOTSUPP) => return Ok((off < size).then_some((off, size))),
-        Err(e) => return Err(e.into()),
+/// `mount_setattr(2)` (Linux 5.12), which neither rustix nor nix wrap.
+pub fn mount_setattr(dir: BorrowedFd<'_>, path: &CStr, flags: u32, attr: MountAttr) -> io::Result<()> {
+    let mut a =
+        libc::mount_attr { attr_set: attr.set, attr_clr: attr.clear, propagation: attr.propagation, userns_fd: 0 };
+    // SAFETY: `dir` is a live fd for the duration of the call, `path` is a NUL-terminated string
+    // that outlives it, and `a` is a properly initialised `struct mount_attr` whose size we pass;
+    // the kernel only reads it.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            dir.as_raw_fd(),
+            path.as_ptr(),
+            flags,
+            &mut a as *mut libc::mount_attr,
+            std::mem::size_of::<libc::mount_attr>(),
+        )
     };
-    let end = match rfs::seek(src, SeekFrom::Hole(start)) {
-        Ok(e) => e,
-        Err(Errno::NXIO) => size,
-        Err(e) => return Err(e.into()),
-    };
-    Ok(Some((start, end.min(size))))
+    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
 }
 
-/// Copy `[start, end)` of `src` to the same offsets of `dst`: `copy_file_range` (which may
-/// itself share extents or copy in the kernel), falling back to read/write where the kernel
-/// refuses (across filesystems on old kernels, special filesystems).
-pub fn copy_range(src: BorrowedFd<'_>, dst: BorrowedFd<'_>, start: u64, end: u64) -> io::Result<()> {
-    let (mut off_in, mut off_out) = (start, start);
-    while off_in < end {
-        let len = usize::try_from(end - off_in).unwrap_or(usize::MAX).min(1 << 30);
-        match rfs::copy_file_range(src, Some(&mut off_in), dst, Some(&mut off_out), len) {
-            Ok(0) => break, // the file shrank under us: copy what there was
-            Ok(_) => {}
-            Err(Errno::INTR) => {}
-            Err(Errno::XDEV | Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP | Errno::PERM) => {
-                return read_write(src, dst, off_in, end);
-            }
-            Err(e) => return Err(e.into()),
+/// Mark every fd from `first` up `O_CLOEXEC` (`close_range(first, ~0, CLOSE_RANGE_CLOEXEC)`),
+/// so nothing myvol holds survives `execve`, while a pipe used to report an exec failure
+/// stays usable until then.
+pub fn cloexec_from(first: u32) -> io::Result<()> {
+    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC closes nothing; it only sets a flag on fds,
+    // so no Rust object's fd is invalidated.
+    let r = unsafe { libc::close_range(first, u32::MAX, libc::CLOSE_RANGE_CLOEXEC as libc::c_int) };
+    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+}
+
+/// Which side of [`clone_into_namespaces`] we are on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forked {
+    /// The new process, inside the new namespaces (PID 1 of its PID namespace).
+    Child,
+    /// The caller, with the child's pid.
+    Parent(i32),
+}
+
+/// `clone(flags | SIGCHLD)` with fork semantics (no new stack, no shared memory): the child
+/// is created directly inside the namespaces named by `flags` (`CLONE_NEW*`), so with
+/// `CLONE_NEWPID` it is PID 1 of the new PID namespace while the caller stays outside.
+///
+/// The caller must be single-threaded ([`is_single_threaded`]): like `fork`, only the calling
+/// thread is copied, and locks held by other threads would stay locked forever in the child.
+pub fn clone_into_namespaces(flags: i32) -> io::Result<Forked> {
+    if !is_single_threaded() {
+        return Err(io::Error::other("cannot clone a multi-threaded process"));
+    }
+    let flags = (flags | libc::SIGCHLD) as libc::c_ulong;
+    // SAFETY: without CLONE_VM and with a null stack this is fork(): the child gets a
+    // copy-on-write copy of our memory and continues on (its copy of) the current stack. The
+    // process is single-threaded (checked above), so no lock is held by a thread that would not
+    // exist in the child. The null pointers are the optional tid/tls arguments, unused without
+    // the CLONE_*TID/CLONE_SETTLS flags.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            flags,
+            std::ptr::null_mut::<libc::c_void>(),
+            std::ptr::null_mut::<libc::c_int>(),
+            std::ptr::null_mut::<libc::c_int>(),
+            0 as libc::c_ulong,
+        )
+    };
+    match r {
+        r if r < 0 => Err(io::Error::last_os_error()),
+        0 => Ok(Forked::Child),
+        pid => Ok(Forked::Parent(pid as i32)),
+    }
+}
+
+/// Whether this process has exactly one thread (`/proc/self/task` has one entry).
+pub fn is_single_threaded() -> bool {
+    match std::fs::read_dir("/proc/self/task") {
+        Ok(d) => d.count() == 1,
+        Err(_) => false,
+    }
+}
+
+/// End the process now with `code`, running no destructor and no atexit handler: the child
+/// side of a clone must never drop what it shares with its parent (lease guards, the run
+/// directory guard), which would unlink the parent's files.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit is always safe to call; it never returns and touches no Rust state.
+    unsafe { libc::_exit(code) }
+}
+
+/// Reset every signal disposition that survives `execve` (ignored signals: Rust's runtime
+/// ignores SIGPIPE) to the default, for the command about to be executed.
+pub fn reset_signal_dispositions() {
+    for sig in 1..libc::SIGRTMIN() {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: installing SIG_DFL runs no handler code and has no memory-safety
+        // requirements; failures (invalid signal numbers) are harmless and ignored.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
         }
     }
-    Ok(())
 }
 
-fn read_write(src: BorrowedFd<'_>, dst: BorrowedFd<'_>, mut off: u64, end: u64) -> io::Result<()> {
-    let mut buf = vec![0u8; 1 << 17];
-    while off < end {
-        let want = usize::try_from(end - off).unwrap_or(usize::MAX).min(buf.len());
-        let n = match rustix::io::pread(src, &mut buf[..want], off) {
-            Ok(0) => return Ok(()),
-            Ok(n) => n,
-            Err(Errno::INTR) => continue,
-            Err(e) => return Err(e.into()),
-        };
-        let mut done = 0;
-        while done < n {
-            match rustix::io::pwrite(dst, &buf[done..n], off + done as u64) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(w) => done += w,
-                Err(Errno::INTR) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        off += n as u64;
+/// Bring the loopback interface up in the current network namespace (`SIOCSIFFLAGS` with
+/// `IFF_UP`), as Docker does for `--network none`.
+pub fn loopback_up() -> io::Result<()> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: socket(2) takes no pointers; a non-negative result is a new fd that we own.
+    let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if raw < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `raw` was just returned by socket(2) and is owned by nothing else.
+    let sock = unsafe { OwnedFd::from_raw_fd(raw) };
+    // SAFETY: ifreq is a plain C struct for which all-zero bytes is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in req.ifr_name.iter_mut().zip(b"lo\0") {
+        *d = *s as libc::c_char;
+    }
+    // SAFETY: `sock` is a live socket and `req` a valid, initialised ifreq naming "lo"; the
+    // kernel writes the flags into the union field we then read.
+    let r = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req as *mut libc::ifreq) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: SIOCGIFFLAGS filled `ifru_flags`, the union member we read and update.
+    unsafe {
+        req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+    }
+    // SAFETY: as above; SIOCSIFFLAGS only reads `req`.
+    let r = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &mut req as *mut libc::ifreq) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ mod compat;
 mod concurrency;
 #[cfg(feature = "failpoints")]
 mod crash;
+mod exec;
 mod extras;
 mod lease;
 mod run_dry;

@@ -1,0 +1,486 @@
+//! The child side of a run: PID 1 of the new PID namespace, already inside new mount, UTS,
+//! IPC (and maybe network) namespaces. It builds the root, drops privileges and execs the
+//! command. Any failure is written to the report pipe and ends the child with `_exit`: it
+//! never returns into the supervisor's code and never runs a destructor of something it shares
+//! with the supervisor (leases, the run directory guard).
+
+use std::convert::Infallible;
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::Path;
+
+use rustix::fs::{self as rfs, FileType, Mode, OFlags, ResolveFlags};
+use rustix::io::Errno;
+use rustix::thread::{CapabilitySet, CapabilitySets};
+use thiserror::Error;
+
+use super::mounts::{self, BindOptions};
+use super::resolve::{self, ensure_dir_in_root, ensure_file_in_root, ensure_top_dir, open_in_root};
+use super::{ChildReport, ExecSpec, MountOp, copyup, status};
+use crate::store::{RunDir, errno_text};
+use crate::sys::{self, Syscall, attr};
+
+/// Docker's default PATH, used when the spec's environment has none.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Docker's default capability set (moby `caps/defaults.go`).
+pub fn default_caps() -> CapabilitySet {
+    CapabilitySet::CHOWN
+        | CapabilitySet::DAC_OVERRIDE
+        | CapabilitySet::FSETID
+        | CapabilitySet::FOWNER
+        | CapabilitySet::MKNOD
+        | CapabilitySet::NET_RAW
+        | CapabilitySet::SETGID
+        | CapabilitySet::SETUID
+        | CapabilitySet::SETFCAP
+        | CapabilitySet::SETPCAP
+        | CapabilitySet::NET_BIND_SERVICE
+        | CapabilitySet::SYS_CHROOT
+        | CapabilitySet::KILL
+        | CapabilitySet::AUDIT_WRITE
+}
+
+/// A failure before the command runs. Messages follow runc's where it has one.
+#[derive(Debug, Error)]
+pub enum SetupError {
+    #[error("{step}: {}", errno_text(source))]
+    Step { step: String, source: io::Error },
+    #[error("error mounting {from:?} to rootfs at {target:?}: {}", errno_text(err))]
+    Mount { from: String, target: String, err: io::Error },
+    #[error("error mounting {from:?} to rootfs at {target:?}: the target resolves to the root of the rootfs")]
+    TargetIsRoot { from: String, target: String },
+    #[error("invalid volume subpath {subpath:?} of {volume:?}: subpath escapes the volume")]
+    SubpathEscapes { volume: String, subpath: String },
+    #[error("exec: {0:?}: executable file not found in $PATH")]
+    NotFound(String),
+    #[error("exec: {0:?}: stat {0}: no such file or directory")]
+    NoSuchFile(String),
+    #[error("exec: {path:?}: {}", errno_text(err))]
+    Exec { path: String, err: io::Error },
+}
+
+impl SetupError {
+    fn code(&self) -> i32 {
+        match self {
+            SetupError::NotFound(_) | SetupError::NoSuchFile(_) => status::NOT_FOUND,
+            SetupError::Exec { .. } => status::NOT_EXECUTABLE,
+            _ => status::SETUP,
+        }
+    }
+}
+
+fn step(step: impl Into<String>) -> impl FnOnce(io::Error) -> SetupError {
+    let step = step.into();
+    move |source| SetupError::Step { step, source }
+}
+
+fn errno(e: Errno) -> io::Error {
+    e.into()
+}
+
+/// The child's entry point: set up, exec, or report and `_exit`.
+pub(super) fn main(sys: &dyn Syscall, spec: &ExecSpec, run: &RunDir, report: OwnedFd) -> ! {
+    let err = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let Err(e) = setup(sys, spec, run).and_then(|p| exec(&p));
+        e
+    })) {
+        Ok(e) => e,
+        Err(_) => SetupError::Step { step: "set up the run".into(), source: io::Error::other("internal error") },
+    };
+    let rep = ChildReport { code: err.code(), message: err.to_string() };
+    let bytes = serde_json::to_vec(&rep).unwrap_or_default();
+    let _ = rustix::io::write(&report, &bytes);
+    sys::exit_now(rep.code)
+}
+
+/// What is left to do after the root is built: everything `execve` needs, computed before
+/// `pivot_root` so no lookup happens in the rootfs with privileges.
+struct Prepared {
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+    name: String,
+    path: String,
+}
+
+fn path_str<'a>(p: &'a Path, what: &str) -> Result<&'a str, SetupError> {
+    p.to_str().ok_or_else(|| SetupError::Step { step: format!("{what} {p:?}"), source: io::Error::other("not UTF-8") })
+}
+
+fn setup(sys: &dyn Syscall, spec: &ExecSpec, run: &RunDir) -> Result<Prepared, SetupError> {
+    // Die with the supervisor: a SIGKILLed myvol must not leave the command running.
+    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
+        .map_err(|e| step("set the parent-death signal")(errno(e)))?;
+    // A session of its own, without a controlling terminal (as in Docker without -t): a
+    // Ctrl-C from the invoker's terminal reaches the supervisor only, which forwards it once.
+    rustix::process::setsid().map_err(|e| step("setsid")(errno(e)))?;
+    rustix::process::umask(Mode::empty());
+    sys.make_root_rprivate().map_err(step("make / private in the new mount namespace"))?;
+
+    let merged =
+        rfs::open(run.merged(), OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| step(format!("open {}", run.merged().display()))(errno(e)))?;
+    let rootfs = path_str(&spec.rootfs, "rootfs")?;
+    let root = mounts::overlay(
+        sys,
+        rootfs,
+        path_str(&run.upper(), "upper dir")?,
+        path_str(&run.work(), "work dir")?,
+        merged.as_fd(),
+    )
+    .map_err(|err| SetupError::Mount { from: rootfs.to_owned(), target: "/".into(), err })?;
+    let root = root.as_fd();
+
+    let hostname = spec.hostname.clone().unwrap_or_else(|| run.id().chars().take(12).collect());
+    sys.sethostname(&hostname).map_err(step("sethostname"))?;
+    if spec.network_none {
+        sys::loopback_up().map_err(step("bring up the loopback interface"))?;
+    }
+
+    mount_proc(sys, root)?;
+    let dev = mount_dev(sys, root)?;
+    mount_sys(sys, root, spec.network_none)?;
+    for m in &spec.mounts {
+        mount_op(sys, root, m)?;
+    }
+    mask_paths(sys, root, dev.as_fd())?;
+
+    let workdir = spec.workdir.clone().unwrap_or_else(|| "/".to_owned());
+    ensure_dir_in_root(root, &workdir).map_err(step(format!("create the working directory {workdir:?}")))?;
+    if spec.read_only {
+        sys.mount_setattr(root, false, sys::MountAttr { set: attr::RDONLY, clear: 0, propagation: 0 })
+            .map_err(step("make the root read-only"))?;
+    }
+    let prepared = prepare_exec(spec, &hostname)?;
+
+    sys.pivot_root(root).map_err(step("pivot_root"))?;
+    rustix::process::chdir(workdir.as_str())
+        .map_err(|e| step(format!("chdir to cwd ({workdir:?}) set in the spec failed"))(errno(e)))?;
+    // A cwd outside the root reads as "(unreachable)": getcwd fails (runc 8e1cd2f56).
+    rustix::process::getcwd(Vec::new()).map_err(|e| step("check the working directory")(errno(e)))?;
+    if !spec.interactive {
+        // As `docker run` without -i: the command reads EOF. Our own /dev/null, after pivot.
+        let null = rfs::open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| step("open /dev/null")(errno(e)))?;
+        nix::unistd::dup2_stdin(&null).map_err(|e| step("redirect stdin")(e.into()))?;
+    }
+    drop_privileges(spec.user).map_err(step("drop privileges"))?;
+    Ok(prepared)
+}
+
+fn mount_proc(sys: &dyn Syscall, root: BorrowedFd<'_>) -> Result<(), SetupError> {
+    let err = |err| SetupError::Mount { from: "proc".into(), target: "/proc".into(), err };
+    let target = ensure_top_dir(root, "proc").map_err(err)?;
+    let m = mounts::new_fs(sys, "proc", "", &[], attr::NOSUID | attr::NODEV | attr::NOEXEC).map_err(err)?;
+    sys.move_mount(m.as_fd(), target.as_fd()).map_err(err)
+}
+
+/// A fresh tmpfs on `/dev` (nosuid, noexec, mode 0755) with the nodes Docker allows, a new
+/// devpts instance, `shm`, `mqueue` and the usual links. Everything is created relative to
+/// the tmpfs's fd: the image's `/dev` is hidden, never touched.
+fn mount_dev(sys: &dyn Syscall, root: BorrowedFd<'_>) -> Result<OwnedFd, SetupError> {
+    let err = |source: &str, target: &str| {
+        let (source, target) = (source.to_owned(), target.to_owned());
+        move |err| SetupError::Mount { from: source, target, err }
+    };
+    let target = ensure_top_dir(root, "dev").map_err(err("tmpfs", "/dev"))?;
+    let dev = mounts::new_fs(sys, "tmpfs", "mode=755,size=65536k", &[], attr::NOSUID | attr::NOEXEC)
+        .map_err(err("tmpfs", "/dev"))?;
+    sys.move_mount(dev.as_fd(), target.as_fd()).map_err(err("tmpfs", "/dev"))?;
+    for (name, major, minor) in
+        [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)]
+    {
+        rfs::mknodat(&dev, name, FileType::CharacterDevice, Mode::from_raw_mode(0o666), rfs::makedev(major, minor))
+            .map_err(|e| step(format!("mknod /dev/{name}"))(errno(e)))?;
+    }
+    for (name, fstype, data, mode, attrs) in [
+        ("pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5", 0o755, attr::NOSUID | attr::NOEXEC),
+        ("shm", "tmpfs", "mode=1777,size=65536k", 0o1777, attr::NOSUID | attr::NODEV | attr::NOEXEC),
+        ("mqueue", "mqueue", "", 0o755, attr::NOSUID | attr::NODEV | attr::NOEXEC),
+    ] {
+        let path = format!("/dev/{name}");
+        rfs::mkdirat(&dev, name, Mode::from_raw_mode(mode)).map_err(|e| err(fstype, &path)(errno(e)))?;
+        let t = rfs::openat(
+            &dev,
+            name,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| err(fstype, &path)(errno(e)))?;
+        let m = mounts::new_fs(sys, fstype, data, &[], attrs).map_err(err(fstype, &path))?;
+        sys.move_mount(m.as_fd(), t.as_fd()).map_err(err(fstype, &path))?;
+    }
+    for (name, to) in [
+        ("ptmx", "pts/ptmx"),
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("core", "/proc/kcore"),
+    ] {
+        rfs::symlinkat(to, &dev, name).map_err(|e| step(format!("symlink /dev/{name}"))(errno(e)))?;
+    }
+    Ok(dev)
+}
+
+/// `/sys` read-only: a new sysfs instance when the run has its own network namespace (it
+/// then shows only the run's interfaces), else a read-only recursive bind of the host's.
+fn mount_sys(sys: &dyn Syscall, root: BorrowedFd<'_>, own_netns: bool) -> Result<(), SetupError> {
+    let ro = attr::RDONLY | attr::NOSUID | attr::NODEV | attr::NOEXEC;
+    let source = if own_netns { "sysfs" } else { "/sys" };
+    let err = |err| SetupError::Mount { from: source.into(), target: "/sys".into(), err };
+    let target = ensure_top_dir(root, "sys").map_err(err)?;
+    if own_netns {
+        let m = mounts::new_fs(sys, "sysfs", "", &[], ro).map_err(err)?;
+        sys.move_mount(m.as_fd(), target.as_fd()).map_err(err)
+    } else {
+        let host =
+            rfs::open("/sys", OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
+                .map_err(|e| err(errno(e)))?;
+        let o = BindOptions {
+            recursive: true,
+            read_only: true,
+            extra: attr::NOSUID | attr::NOEXEC,
+            propagation: sys::propagation::PRIVATE,
+        };
+        mounts::bind(sys, host.as_fd(), target.as_fd(), o).map(drop).map_err(err)
+    }
+}
+
+/// Refuse a target that resolved to the root itself (e.g. through `/data -> /`).
+fn check_not_root(root: BorrowedFd<'_>, target: BorrowedFd<'_>, source: &str, path: &str) -> Result<(), SetupError> {
+    let mount_err = |err| SetupError::Mount { from: source.to_owned(), target: path.to_owned(), err };
+    if resolve::same_inode(root, target).map_err(mount_err)? {
+        return Err(SetupError::TargetIsRoot { from: source.to_owned(), target: path.to_owned() });
+    }
+    Ok(())
+}
+
+fn mount_op(sys: &dyn Syscall, root: BorrowedFd<'_>, op: &MountOp) -> Result<(), SetupError> {
+    match op {
+        MountOp::Tmpfs { target, flags, data } => {
+            let err = |err| SetupError::Mount { from: "tmpfs".into(), target: target.clone(), err };
+            let t = ensure_dir_in_root(root, target).map_err(err)?;
+            check_not_root(root, t.as_fd(), "tmpfs", target)?;
+            mounts::tmpfs(sys, t.as_fd(), *flags, data).map(drop).map_err(err)
+        }
+        MountOp::Bind { source, subpath, target, read_only, recursive, propagation, copy_up } => {
+            let src_name = source.display().to_string();
+            let err = |err| SetupError::Mount { from: src_name.clone(), target: target.clone(), err };
+            // The source is opened once; the mount is made from this very fd.
+            let src = rfs::open(source, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
+                .map_err(|e| err(errno(e)))?;
+            let src = match subpath {
+                None => src,
+                Some(sp) => open_subpath(src.as_fd(), sp).map_err(|e| match e.raw_os_error() {
+                    Some(libc::EXDEV) => SetupError::SubpathEscapes { volume: src_name.clone(), subpath: sp.clone() },
+                    _ => err(e),
+                })?,
+            };
+            let ftype = resolve::file_type(src.as_fd()).map_err(err)?;
+            if ftype == FileType::Symlink {
+                return Err(err(io::Error::other("the source is a symbolic link")));
+            }
+            let t = if ftype == FileType::Directory {
+                if *copy_up {
+                    copy_up_if_empty(root, src.as_fd(), target)
+                        .map_err(|e| step(format!("copy {target} into the volume"))(e))?;
+                }
+                ensure_dir_in_root(root, target)
+            } else {
+                ensure_file_in_root(root, target)
+            }
+            .map_err(err)?;
+            check_not_root(root, t.as_fd(), &src_name, target)?;
+            let propagation = mounts::parse_propagation(propagation)
+                .ok_or_else(|| err(io::Error::other(format!("invalid propagation mode: {propagation}"))))?;
+            let o = BindOptions { recursive: *recursive, read_only: *read_only, extra: 0, propagation };
+            mounts::bind(sys, src.as_fd(), t.as_fd(), o).map(drop).map_err(err)
+        }
+    }
+}
+
+/// A volume subpath, resolved beneath the volume: relative links inside work, anything that
+/// leaves the volume (absolute links, `..` above it) fails with `EXDEV`.
+fn open_subpath(vol: BorrowedFd<'_>, subpath: &str) -> io::Result<OwnedFd> {
+    for _ in 0..64 {
+        match rfs::openat2(
+            vol,
+            subpath,
+            OFlags::PATH | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+        ) {
+            Err(Errno::AGAIN) => continue,
+            other => return other.map_err(io::Error::from),
+        }
+    }
+    Err(Errno::AGAIN.into())
+}
+
+/// Docker's copy-up: when the image has a directory at `target` and the volume is empty,
+/// copy the image's content into it.
+fn copy_up_if_empty(root: BorrowedFd<'_>, vol: BorrowedFd<'_>, target: &str) -> io::Result<()> {
+    let image = match open_in_root(root, target, OFlags::RDONLY | OFlags::DIRECTORY) {
+        Ok(fd) => fd,
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let vol = rfs::openat(vol, c".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    if !copyup::is_empty_dir(vol.as_fd())? {
+        return Ok(());
+    }
+    copyup::copy_up(image.as_fd(), vol.as_fd())
+}
+
+/// Docker's masked and read-only paths, resolved by fd inside the root. Masks are clones of
+/// our own `/dev/null` (checked to be the character device 1:3) or empty read-only tmpfs.
+fn mask_paths(sys: &dyn Syscall, root: BorrowedFd<'_>, dev: BorrowedFd<'_>) -> Result<(), SetupError> {
+    let null = rfs::openat(dev, "null", OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| step("open /dev/null")(errno(e)))?;
+    let st = rfs::fstat(&null).map_err(|e| step("stat /dev/null")(errno(e)))?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::CharacterDevice || st.st_rdev != rfs::makedev(1, 3) {
+        return Err(step("check /dev/null")(io::Error::other("not the character device 1:3")));
+    }
+    let mut masked: Vec<String> = super::MASKED_PATHS.iter().map(|s| (*s).to_owned()).collect();
+    if let Ok(cpus) = open_in_root(root, "/sys/devices/system/cpu", OFlags::RDONLY | OFlags::DIRECTORY) {
+        for (name, _) in crate::fsutil::list_dir(cpus.as_fd()).unwrap_or_default() {
+            let name = String::from_utf8_lossy(&name);
+            if name.starts_with("cpu") && name[3..].bytes().all(|b| b.is_ascii_digit()) && name.len() > 3 {
+                masked.push(format!("/sys/devices/system/cpu/{name}/thermal_throttle"));
+            }
+        }
+    }
+    for path in &masked {
+        let err = |err| SetupError::Mount { from: "mask".into(), target: path.clone(), err };
+        let t = match open_in_root(root, path, OFlags::PATH | OFlags::NOFOLLOW) {
+            Ok(t) => t,
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
+            Err(e) => return Err(err(e)),
+        };
+        if resolve::file_type(t.as_fd()).map_err(err)? == FileType::Directory {
+            let m = mounts::new_fs(sys, "tmpfs", "", &[], attr::RDONLY | attr::NOSUID | attr::NODEV | attr::NOEXEC)
+                .map_err(err)?;
+            sys.move_mount(m.as_fd(), t.as_fd()).map_err(err)?;
+        } else {
+            let flags = rustix::mount::OpenTreeFlags::OPEN_TREE_CLONE
+                | rustix::mount::OpenTreeFlags::OPEN_TREE_CLOEXEC
+                | rustix::mount::OpenTreeFlags::AT_EMPTY_PATH;
+            let m = sys.open_tree(null.as_fd(), "", flags).map_err(err)?;
+            sys.move_mount(m.as_fd(), t.as_fd()).map_err(err)?;
+        }
+    }
+    for path in super::READONLY_PATHS {
+        let err = |err| SetupError::Mount { from: (*path).into(), target: (*path).into(), err };
+        let t = match open_in_root(root, path, OFlags::PATH | OFlags::NOFOLLOW) {
+            Ok(t) => t,
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
+            Err(e) => return Err(err(e)),
+        };
+        let o = BindOptions {
+            recursive: true,
+            read_only: true,
+            extra: attr::NOSUID | attr::NOEXEC,
+            propagation: sys::propagation::PRIVATE,
+        };
+        mounts::bind(sys, t.as_fd(), t.as_fd(), o).map_err(err)?;
+    }
+    Ok(())
+}
+
+fn cstring(s: &str) -> CString {
+    // validate() refused NUL bytes in every string of the spec.
+    CString::new(s).unwrap_or_default()
+}
+
+fn prepare_exec(spec: &ExecSpec, hostname: &str) -> Result<Prepared, SetupError> {
+    let mut env: Vec<String> = Vec::new();
+    let has = |env: &[String], k: &str| env.iter().any(|e| e.split_once('=').is_some_and(|(key, _)| key == k));
+    if !has(&spec.env, "PATH") {
+        env.push(format!("PATH={DEFAULT_PATH}"));
+    }
+    env.push(format!("HOSTNAME={hostname}"));
+    env.extend(spec.env.iter().filter(|e| !e.starts_with("HOSTNAME=")).cloned());
+    if !has(&env, "HOME") {
+        let uid = spec.user.map(|u| u.0).unwrap_or(0);
+        env.push(if uid == 0 { "HOME=/root".to_owned() } else { "HOME=/".to_owned() });
+    }
+    let path = env.iter().rev().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH).to_owned();
+    Ok(Prepared {
+        argv: spec.command.iter().map(|a| cstring(a)).collect(),
+        envp: env.iter().map(|e| cstring(e)).collect(),
+        name: spec.command[0].clone(),
+        path,
+    })
+}
+
+/// Drop the bounding set to Docker's defaults, clear the ambient set, switch to the run's
+/// uid/gid (no supplementary groups) and leave Docker's set effective only for uid 0.
+fn drop_privileges(user: Option<(u32, u32)>) -> io::Result<()> {
+    let keep = default_caps();
+    for n in 0..64u32 {
+        let cap = CapabilitySet::from_bits_retain(1 << n);
+        if keep.contains(cap) {
+            continue;
+        }
+        match rustix::thread::remove_capability_from_bounding_set(cap) {
+            Ok(()) => {}
+            Err(Errno::INVAL) => break, // past the kernel's last capability
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match rustix::thread::clear_ambient_capability_set() {
+        Ok(()) | Err(Errno::INVAL) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let (uid, gid) = user.unwrap_or((0, 0));
+    nix::unistd::setgroups(&[])?;
+    let g = nix::unistd::Gid::from_raw(gid);
+    nix::unistd::setresgid(g, g, g)?;
+    let u = nix::unistd::Uid::from_raw(uid);
+    nix::unistd::setresuid(u, u, u)?;
+    let caps = if uid == 0 { keep } else { CapabilitySet::empty() };
+    rustix::thread::set_capabilities(
+        None,
+        CapabilitySets { effective: caps, permitted: caps, inheritable: CapabilitySet::empty() },
+    )?;
+    Ok(())
+}
+
+/// The last steps: restore what the command should inherit (umask 022, default signal
+/// dispositions, an empty signal mask), mark every fd but 0–2 close-on-exec, and exec,
+/// searching `PATH` when the name has no `/`.
+fn exec(p: &Prepared) -> Result<Infallible, SetupError> {
+    rustix::process::umask(Mode::from_raw_mode(0o022));
+    sys::reset_signal_dispositions();
+    let _ = nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&nix::sys::signal::SigSet::empty()),
+        None,
+    );
+    sys::cloexec_from(3).map_err(step("mark file descriptors close-on-exec"))?;
+    if p.name.contains('/') {
+        let e = nix::unistd::execve(&cstring(&p.name), &p.argv, &p.envp).unwrap_err();
+        return Err(match e {
+            nix::errno::Errno::ENOENT => SetupError::NoSuchFile(p.name.clone()),
+            e => SetupError::Exec { path: p.name.clone(), err: e.into() },
+        });
+    }
+    let mut denied = None;
+    for dir in p.path.split(':') {
+        let dir = if dir.is_empty() { "." } else { dir };
+        let full = format!("{}/{}", dir.trim_end_matches('/'), p.name);
+        match nix::unistd::execve(&cstring(&full), &p.argv, &p.envp).unwrap_err() {
+            nix::errno::Errno::ENOENT | nix::errno::Errno::ENOTDIR => continue,
+            nix::errno::Errno::EACCES => {
+                denied.get_or_insert(full);
+            }
+            e => return Err(SetupError::Exec { path: full, err: e.into() }),
+        }
+    }
+    Err(match denied {
+        Some(path) => SetupError::Exec { path, err: io::Error::from_raw_os_error(libc::EACCES) },
+        None => SetupError::NotFound(p.name.clone()),
+    })
+}

@@ -1,0 +1,315 @@
+//! The mount executor's building blocks, each a short sequence of new-mount-API calls through
+//! the [`Syscall`] trait: sources and targets are file descriptors, and attributes (`ro`,
+//! `nodev`, …) are set on the detached mount before it becomes visible.
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use rustix::mount::OpenTreeFlags;
+
+use crate::spec::ms;
+use crate::sys::{MountAttr, Syscall, attr, propagation};
+
+/// A mount(2) flag word (`MS_*`, as [`crate::spec::parse_tmpfs_options`] gives) as
+/// `MOUNT_ATTR_*` attributes; superblock flags (`sync`, `dirsync`) are returned apart, as
+/// fsconfig flag names.
+pub fn ms_to_attrs(flags: u64) -> (u64, Vec<&'static str>) {
+    let mut a = 0;
+    for (m, at) in [
+        (ms::RDONLY, attr::RDONLY),
+        (ms::NOSUID, attr::NOSUID),
+        (ms::NODEV, attr::NODEV),
+        (ms::NOEXEC, attr::NOEXEC),
+        (ms::NOATIME, attr::NOATIME),
+        (ms::STRICTATIME, attr::STRICTATIME),
+        (ms::NODIRATIME, attr::NODIRATIME),
+    ] {
+        if flags & m != 0 {
+            a |= at;
+        }
+    }
+    let mut sb = Vec::new();
+    if flags & ms::SYNCHRONOUS != 0 {
+        sb.push("sync");
+    }
+    if flags & ms::DIRSYNC != 0 {
+        sb.push("dirsync");
+    }
+    (a, sb)
+}
+
+/// A bind propagation mode (`rprivate`, `slave`, …; empty means Docker's default
+/// `rprivate`) as a `MS_*` propagation type.
+pub fn parse_propagation(p: &str) -> Option<u64> {
+    Some(match p {
+        "" | "private" | "rprivate" => propagation::PRIVATE,
+        "slave" | "rslave" => propagation::SLAVE,
+        "shared" | "rshared" => propagation::SHARED,
+        _ => return None,
+    })
+}
+
+/// What a bind mount should look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BindOptions {
+    pub recursive: bool,
+    pub read_only: bool,
+    /// Extra `MOUNT_ATTR_*` to set (`nodev` is always set).
+    pub extra: u64,
+    /// `MS_PRIVATE`, `MS_SLAVE` or `MS_SHARED`.
+    pub propagation: u64,
+}
+
+/// Bind `src` (an fd of the object to bind, e.g. `O_PATH`) onto `target`: clone it with
+/// `open_tree` (the whole tree with `recursive`), set `nodev` and, for `read_only`,
+/// `MOUNT_ATTR_RDONLY` on the detached copy (recursively with `recursive`: submounts are
+/// read-only too), attach it with `move_mount`, then set its propagation.
+pub fn bind(sys: &dyn Syscall, src: BorrowedFd<'_>, target: BorrowedFd<'_>, o: BindOptions) -> io::Result<OwnedFd> {
+    let mut flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | OpenTreeFlags::AT_EMPTY_PATH;
+    if o.recursive {
+        flags |= OpenTreeFlags::AT_RECURSIVE;
+    }
+    let mnt = sys.open_tree(src, "", flags)?;
+    let mut set = attr::NODEV | o.extra;
+    if o.read_only {
+        set |= attr::RDONLY;
+    }
+    sys.mount_setattr(mnt.as_fd(), o.recursive, MountAttr { set, clear: 0, propagation: 0 })?;
+    sys.move_mount(mnt.as_fd(), target)?;
+    sys.mount_setattr(mnt.as_fd(), o.recursive, MountAttr { set: 0, clear: 0, propagation: o.propagation })?;
+    Ok(mnt)
+}
+
+/// Create a new filesystem of `fstype` with `data` (`key=value` and bare flags, comma
+/// separated, as mount(2)'s data string) and extra fsconfig flags, and return it as a
+/// detached mount with `attrs`.
+pub fn new_fs(sys: &dyn Syscall, fstype: &str, data: &str, sb_flags: &[&str], attrs: u64) -> io::Result<OwnedFd> {
+    let fs = sys.fsopen(fstype)?;
+    let ctx = |what: &str, e: io::Error| io::Error::new(e.kind(), format!("{fstype} option {what:?}: {e}"));
+    for item in data.split(',').filter(|s| !s.is_empty()) {
+        match item.split_once('=') {
+            Some((k, v)) => sys.fsconfig_string(fs.as_fd(), k, v),
+            None => sys.fsconfig_flag(fs.as_fd(), item),
+        }
+        .map_err(|e| ctx(item, e))?;
+    }
+    for f in sb_flags {
+        sys.fsconfig_flag(fs.as_fd(), f).map_err(|e| ctx(f, e))?;
+    }
+    sys.fsconfig_create(fs.as_fd())?;
+    sys.fsmount(fs.as_fd(), attrs)
+}
+
+/// A tmpfs onto `target`: `flags` are mount(2) flags (Docker's `noexec,nosuid,nodev`
+/// defaults merged with the user's), `data` the tmpfs options (`size=…,mode=…`). `nodev` is
+/// always set.
+pub fn tmpfs(sys: &dyn Syscall, target: BorrowedFd<'_>, flags: u64, data: &str) -> io::Result<OwnedFd> {
+    let (attrs, sb) = ms_to_attrs(flags);
+    let mnt = new_fs(sys, "tmpfs", data, &sb, attrs | attr::NODEV)?;
+    sys.move_mount(mnt.as_fd(), target)?;
+    Ok(mnt)
+}
+
+/// The overlay that keeps the rootfs untouched: `lower` read-only, writes to `upper`
+/// (`work` is overlayfs's scratch directory on the same filesystem). `nodev`, so a device
+/// node shipped in the image cannot be opened.
+pub fn overlay(sys: &dyn Syscall, lower: &str, upper: &str, work: &str, target: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    let fs = sys.fsopen("overlay")?;
+    // `lowerdir+` (Linux 6.8) takes one layer per call and needs no escaping; older kernels
+    // get `lowerdir` with overlayfs's escapes for backslash, `:` and `,`.
+    if let Err(e) = sys.fsconfig_string(fs.as_fd(), "lowerdir+", lower) {
+        if e.raw_os_error() != Some(libc::EINVAL) {
+            return Err(e);
+        }
+        let escaped: String =
+            lower.chars().flat_map(|c| if matches!(c, '\\' | ':' | ',') { vec!['\\', c] } else { vec![c] }).collect();
+        sys.fsconfig_string(fs.as_fd(), "lowerdir", &escaped)?;
+    }
+    sys.fsconfig_string(fs.as_fd(), "upperdir", upper)?;
+    sys.fsconfig_string(fs.as_fd(), "workdir", work)?;
+    sys.fsconfig_create(fs.as_fd())?;
+    let mnt = sys.fsmount(fs.as_fd(), attr::NODEV)?;
+    sys.move_mount(mnt.as_fd(), target)?;
+    Ok(mnt)
+}
+
+/// Docker's masked paths (daemon/pkg/oci/defaults.go), hidden with `/dev/null` (files) or an
+/// empty read-only tmpfs (directories).
+pub const MASKED_PATHS: &[&str] = &[
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+/// Docker's read-only paths: bound onto themselves read-only.
+pub const READONLY_PATHS: &[&str] = &["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::record::{Call, Recorder};
+    use rustix::fs::{Mode, OFlags};
+
+    fn dir_fd(p: &std::path::Path) -> OwnedFd {
+        rustix::fs::open(p, OFlags::PATH | OFlags::CLOEXEC, Mode::empty()).unwrap()
+    }
+
+    #[test]
+    fn tmpfs_with_docker_defaults_and_a_size() {
+        let t = tempfile::tempdir().unwrap();
+        let target = dir_fd(t.path());
+        let opts = crate::spec::parse_tmpfs_options(&["size=1m".to_owned(), "mode=1777".to_owned()]).unwrap();
+        let rec = Recorder::new();
+        tmpfs(&rec, target.as_fd(), opts.flags, &opts.data).unwrap();
+        let tp = t.path().to_string_lossy().into_owned();
+        assert_eq!(
+            rec.take(),
+            vec![
+                Call::Fsopen("tmpfs".into()),
+                Call::FsconfigString { fs: "fs-1".into(), key: "size".into(), value: "1m".into() },
+                Call::FsconfigString { fs: "fs-1".into(), key: "mode".into(), value: "1777".into() },
+                Call::FsconfigCreate { fs: "fs-1".into() },
+                Call::Fsmount { fs: "fs-1".into(), attrs: attr::NOEXEC | attr::NOSUID | attr::NODEV },
+                Call::MoveMount { mnt: "mnt-2".into(), target: tp },
+            ]
+        );
+    }
+
+    #[test]
+    fn tmpfs_read_only_sync_exec_still_gets_nodev() {
+        let t = tempfile::tempdir().unwrap();
+        let target = dir_fd(t.path());
+        let opts = crate::spec::parse_tmpfs_options(&[
+            "ro".to_owned(),
+            "exec".to_owned(),
+            "sync".to_owned(),
+            "dev".to_owned(),
+        ])
+        .unwrap();
+        let rec = Recorder::new();
+        tmpfs(&rec, target.as_fd(), opts.flags, &opts.data).unwrap();
+        let calls = rec.take();
+        assert_eq!(calls[1], Call::FsconfigFlag { fs: "fs-1".into(), key: "sync".into() });
+        assert_eq!(calls[3], Call::Fsmount { fs: "fs-1".into(), attrs: attr::RDONLY | attr::NOSUID | attr::NODEV });
+    }
+
+    #[test]
+    fn read_only_recursive_bind_sets_attributes_before_attaching() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir(t.path().join("src")).unwrap();
+        std::fs::create_dir(t.path().join("dst")).unwrap();
+        let (src, dst) = (dir_fd(&t.path().join("src")), dir_fd(&t.path().join("dst")));
+        let rec = Recorder::new();
+        let o = BindOptions { recursive: true, read_only: true, extra: 0, propagation: propagation::PRIVATE };
+        bind(&rec, src.as_fd(), dst.as_fd(), o).unwrap();
+        let p = |s: &str| t.path().join(s).to_string_lossy().into_owned();
+        assert_eq!(
+            rec.take(),
+            vec![
+                Call::OpenTree {
+                    dir: p("src"),
+                    path: String::new(),
+                    flags: OpenTreeFlags::OPEN_TREE_CLONE
+                        | OpenTreeFlags::OPEN_TREE_CLOEXEC
+                        | OpenTreeFlags::AT_EMPTY_PATH
+                        | OpenTreeFlags::AT_RECURSIVE,
+                },
+                Call::MountSetattr {
+                    mnt: "tree-1".into(),
+                    recursive: true,
+                    attr: MountAttr { set: attr::RDONLY | attr::NODEV, clear: 0, propagation: 0 },
+                },
+                Call::MoveMount { mnt: "tree-1".into(), target: p("dst") },
+                Call::MountSetattr {
+                    mnt: "tree-1".into(),
+                    recursive: true,
+                    attr: MountAttr { set: 0, clear: 0, propagation: propagation::PRIVATE },
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn non_recursive_writable_bind() {
+        let t = tempfile::tempdir().unwrap();
+        let fd = dir_fd(t.path());
+        let rec = Recorder::new();
+        let o = BindOptions { recursive: false, read_only: false, extra: 0, propagation: propagation::SLAVE };
+        bind(&rec, fd.as_fd(), fd.as_fd(), o).unwrap();
+        let calls = rec.take();
+        assert_eq!(
+            calls[0],
+            Call::OpenTree {
+                dir: t.path().to_string_lossy().into_owned(),
+                path: String::new(),
+                flags: OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | OpenTreeFlags::AT_EMPTY_PATH,
+            }
+        );
+        assert_eq!(
+            calls[1],
+            Call::MountSetattr {
+                mnt: "tree-1".into(),
+                recursive: false,
+                attr: MountAttr { set: attr::NODEV, clear: 0, propagation: 0 }
+            }
+        );
+        assert_eq!(
+            calls[3],
+            Call::MountSetattr {
+                mnt: "tree-1".into(),
+                recursive: false,
+                attr: MountAttr { set: 0, clear: 0, propagation: propagation::SLAVE }
+            }
+        );
+    }
+
+    #[test]
+    fn a_failing_call_stops_the_sequence() {
+        let t = tempfile::tempdir().unwrap();
+        let fd = dir_fd(t.path());
+        let mut rec = Recorder::new();
+        rec.fail_at = Some(1);
+        let e = tmpfs(&rec, fd.as_fd(), 0, "size=bogus").unwrap_err();
+        assert!(e.to_string().contains("size=bogus"), "{e}");
+        assert_eq!(rec.take().len(), 2);
+    }
+
+    #[test]
+    fn overlay_arguments() {
+        let t = tempfile::tempdir().unwrap();
+        let fd = dir_fd(t.path());
+        let rec = Recorder::new();
+        overlay(&rec, "/rootfs", "/r/upper", "/r/work", fd.as_fd()).unwrap();
+        let calls = rec.take();
+        assert_eq!(
+            calls[1],
+            Call::FsconfigString { fs: "fs-1".into(), key: "lowerdir+".into(), value: "/rootfs".into() }
+        );
+        assert_eq!(
+            calls[2],
+            Call::FsconfigString { fs: "fs-1".into(), key: "upperdir".into(), value: "/r/upper".into() }
+        );
+        assert_eq!(
+            calls[3],
+            Call::FsconfigString { fs: "fs-1".into(), key: "workdir".into(), value: "/r/work".into() }
+        );
+        assert_eq!(calls[5], Call::Fsmount { fs: "fs-1".into(), attrs: attr::NODEV });
+        // A kernel without `lowerdir+` (before 6.8) gets the escaped `lowerdir`.
+        let mut rec = Recorder::new();
+        rec.fail_at = Some(1);
+        overlay(&rec, "/a:b,c\\d", "/u", "/w", fd.as_fd()).unwrap();
+        assert_eq!(
+            rec.take()[2],
+            Call::FsconfigString { fs: "fs-1".into(), key: "lowerdir".into(), value: "/a\\:b\\,c\\\\d".into() }
+        );
+    }
+}
