@@ -7,6 +7,8 @@
 #   bash bench/volume-verbs.sh                 # sizes 1000 and 10000
 #   SIZES="1000" bash bench/volume-verbs.sh    # fewer
 #   PEERS="docker" bash bench/volume-verbs.sh  # only some peers (default: docker podman)
+#   KEEP=1 bash bench/volume-verbs.sh          # keep the peers' volumes for the next run
+#   FILL_ONLY=1 KEEP=1 bash bench/volume-verbs.sh   # only create the peers' volumes
 #
 # The peers get their volumes named bench-vv-N (created in parallel, removed at the end).
 # Results: a markdown table on stdout and raw hyperfine JSON in bench/results/.
@@ -49,6 +51,8 @@ podman_locks() {
   mkdir -p /etc/containers/containers.conf.d
   if ! grep -qs "num_locks = $want" /etc/containers/containers.conf.d/myvol-bench.conf; then
     printf '[engine]\nnum_locks = %s\n' "$want" > /etc/containers/containers.conf.d/myvol-bench.conf
+    # The lock table lives in shared memory, sized when it is first made: remake it.
+    rm -f /dev/shm/libpod_lock
     podman system renumber >/dev/null
   fi
 }
@@ -59,7 +63,14 @@ cleanup_peers() {
     $tool volume rm -f bench-vv-new >/dev/null 2>&1 || true
   done
 }
-trap 'cleanup_peers; rm -rf "$WORK"' EXIT
+if [ -n "${KEEP:-}" ]; then trap 'rm -rf "$WORK"' EXIT; else trap 'cleanup_peers; rm -rf "$WORK"' EXIT; fi
+if [ -n "${FILL_ONLY:-}" ]; then
+  for n in $SIZES; do for tool in "${peers[@]}"; do
+    [ "$tool" = podman ] && podman_locks "$n"
+    fill "$tool" "$n"
+  done; done
+  exit 0
+fi
 
 row() { # NAME JSONFILE -> "name mean_ms"
   python3 - "$2" <<'PY'
