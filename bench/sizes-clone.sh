@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks for issue 7 (docs/benchmarks-extras.md):
+# Benchmarks for sizes and clone (figures in docs/benchmarks.md):
 #  1. `myvol volume ls --size` over 100 volumes holding 50,000 files in total, against
 #     `du -s` over the same directories (hyperfine, warm cache);
 #  2. `myvol volume clone` of a 500 MB volume on a reflink-capable filesystem (a loop-mounted
