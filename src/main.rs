@@ -67,7 +67,14 @@ fn clap_exit(e: clap::Error) -> ExitCode {
     let (code, msg) = match e.kind() {
         ErrorKind::UnknownArgument => {
             let arg = ctx_str(ContextKind::InvalidArg);
-            if arg.starts_with('-') {
+            if arg.starts_with('-') && command == "myvol run" {
+                // Docker names the whole cluster a shorthand came in.
+                let cluster = std::env::args()
+                    .skip(1)
+                    .find(|a| a.starts_with('-') && a.contains(arg.trim_start_matches('-')))
+                    .unwrap_or(arg.clone());
+                (status::USAGE, cli::run::flag_error(if arg.starts_with("--") { &arg } else { &cluster }))
+            } else if arg.starts_with('-') {
                 let flag = arg.split('=').next().unwrap_or(&arg).to_owned();
                 let msg = if flag.starts_with("--") {
                     format!("unknown flag: {flag}")

@@ -34,10 +34,14 @@ pub enum Command {
 
     /// Run a command in a root filesystem with volumes mounted
     ///
-    /// Parses -v, --mount and --tmpfs as `docker run` does and resolves them against the
-    /// store. For now only --dry-run is implemented: it prints the mount plan as JSON, in the
-    /// shape of `docker inspect --format '{{json .Mounts}}'`, and changes nothing.
-    #[command(override_usage = "myvol run [OPTIONS] ROOTFS [COMMAND] [ARG...]")]
+    /// Runs COMMAND (default /bin/sh) in ROOTFS (a directory holding a root filesystem, or /
+    /// for the host's own tree) as `docker run` runs a container: in new mount, PID, UTS and
+    /// IPC namespaces (and a network namespace with --network none), on a throwaway writable
+    /// layer over the rootfs, with the volumes, binds and tmpfs of -v, --mount and --tmpfs.
+    /// Named volumes are created on first use; --rm removes the run's anonymous volumes
+    /// afterwards. The exit status is the command's (128+N when signal N killed it), 125 when
+    /// myvol failed, 126 when the command could not be run, 127 when it was not found.
+    #[command(override_usage = "myvol run [OPTIONS] ROOTFS [COMMAND] [ARG...]", disable_help_flag = true)]
     Run(run::RunArgs),
     /// Manage the managed root
     #[command(subcommand)]

@@ -17,7 +17,7 @@ use thiserror::Error;
 
 use super::mounts::{self, BindOptions};
 use super::resolve::{self, ensure_dir_in_root, ensure_file_in_root, ensure_top_dir, open_in_root};
-use super::{ChildReport, ExecSpec, MountOp, copyup, status};
+use super::{ChildChannels, ChildReport, ExecSpec, MountOp, copyup, status, tty};
 use crate::store::{RunDir, errno_text};
 use crate::sys::{self, Syscall, attr};
 
@@ -81,9 +81,11 @@ fn errno(e: Errno) -> io::Error {
 }
 
 /// The child's entry point: set up, exec, or report and `_exit`.
-pub(super) fn main(sys: &dyn Syscall, spec: &ExecSpec, run: &RunDir, report: OwnedFd) -> ! {
+pub(super) fn main(sys: &dyn Syscall, spec: &ExecSpec, run: &RunDir, ch: ChildChannels) -> ! {
+    let report = ch.report;
+    let (sync, console, rootless) = (ch.sync, ch.console, ch.rootless);
     let err = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let Err(e) = setup(sys, spec, run).and_then(|p| exec(&p));
+        let Err(e) = wait_for_maps(sync).and_then(|()| setup(sys, spec, run, console, rootless)).and_then(|p| exec(&p));
         e
     })) {
         Ok(e) => e,
@@ -108,7 +110,27 @@ fn path_str<'a>(p: &'a Path, what: &str) -> Result<&'a str, SetupError> {
     p.to_str().ok_or_else(|| SetupError::Step { step: format!("{what} {p:?}"), source: io::Error::other("not UTF-8") })
 }
 
-fn setup(sys: &dyn Syscall, spec: &ExecSpec, run: &RunDir) -> Result<Prepared, SetupError> {
+/// Rootless: block until the supervisor has written our id maps (one byte; EOF means it
+/// failed, and it reports that itself).
+fn wait_for_maps(sync: Option<OwnedFd>) -> Result<(), SetupError> {
+    let Some(fd) = sync else { return Ok(()) };
+    let mut b = [0u8; 1];
+    loop {
+        match rustix::io::read(&fd, &mut b) {
+            Ok(1) => return Ok(()),
+            Err(Errno::INTR) => continue,
+            _ => sys::exit_now(status::SETUP),
+        }
+    }
+}
+
+fn setup(
+    sys: &dyn Syscall,
+    spec: &ExecSpec,
+    run: &RunDir,
+    console: Option<OwnedFd>,
+    rootless: bool,
+) -> Result<Prepared, SetupError> {
     // Die with the supervisor: a SIGKILLed myvol must not leave the command running.
     rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
         .map_err(|e| step("set the parent-death signal")(errno(e)))?;
@@ -139,7 +161,7 @@ fn setup(sys: &dyn Syscall, spec: &ExecSpec, run: &RunDir) -> Result<Prepared, S
     }
 
     mount_proc(sys, root)?;
-    let dev = mount_dev(sys, root)?;
+    let dev = mount_dev(sys, root, rootless)?;
     mount_sys(sys, root, spec.network_none)?;
     for m in &spec.mounts {
         mount_op(sys, root, m)?;
@@ -159,13 +181,16 @@ fn setup(sys: &dyn Syscall, spec: &ExecSpec, run: &RunDir) -> Result<Prepared, S
         .map_err(|e| step(format!("chdir to cwd ({workdir:?}) set in the spec failed"))(errno(e)))?;
     // A cwd outside the root reads as "(unreachable)": getcwd fails (runc 8e1cd2f56).
     rustix::process::getcwd(Vec::new()).map_err(|e| step("check the working directory")(errno(e)))?;
-    if !spec.interactive {
+    if let Some(sock) = console {
+        // Our own pty, on the run's devpts: stdin, stdout, stderr and the controlling terminal.
+        tty::child_setup(sock.as_fd(), spec.user).map_err(step("set up the terminal"))?;
+    } else if !spec.interactive {
         // As `docker run` without -i: the command reads EOF. Our own /dev/null, after pivot.
         let null = rfs::open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| step("open /dev/null")(errno(e)))?;
         nix::unistd::dup2_stdin(&null).map_err(|e| step("redirect stdin")(e.into()))?;
     }
-    drop_privileges(spec.user).map_err(step("drop privileges"))?;
+    drop_privileges(spec.user, &spec.groups, rootless).map_err(step("drop privileges"))?;
     Ok(prepared)
 }
 
@@ -179,7 +204,10 @@ fn mount_proc(sys: &dyn Syscall, root: BorrowedFd<'_>) -> Result<(), SetupError>
 /// A fresh tmpfs on `/dev` (nosuid, noexec, mode 0755) with the nodes Docker allows, a new
 /// devpts instance, `shm`, `mqueue` and the usual links. Everything is created relative to
 /// the tmpfs's fd: the image's `/dev` is hidden, never touched.
-fn mount_dev(sys: &dyn Syscall, root: BorrowedFd<'_>) -> Result<OwnedFd, SetupError> {
+///
+/// Rootless (in a user namespace) no device node can be made: the host's nodes are bound onto
+/// empty files instead, and the devpts gets no `gid=5` (not mapped).
+fn mount_dev(sys: &dyn Syscall, root: BorrowedFd<'_>, rootless: bool) -> Result<OwnedFd, SetupError> {
     let err = |source: &str, target: &str| {
         let (source, target) = (source.to_owned(), target.to_owned());
         move |err| SetupError::Mount { from: source, target, err }
@@ -191,11 +219,17 @@ fn mount_dev(sys: &dyn Syscall, root: BorrowedFd<'_>) -> Result<OwnedFd, SetupEr
     for (name, major, minor) in
         [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)]
     {
+        if rootless {
+            bind_host_node(sys, dev.as_fd(), name).map_err(err(&format!("/dev/{name}"), &format!("/dev/{name}")))?;
+            continue;
+        }
         rfs::mknodat(&dev, name, FileType::CharacterDevice, Mode::from_raw_mode(0o666), rfs::makedev(major, minor))
             .map_err(|e| step(format!("mknod /dev/{name}"))(errno(e)))?;
     }
+    let pts_data =
+        if rootless { "newinstance,ptmxmode=0666,mode=0620" } else { "newinstance,ptmxmode=0666,mode=0620,gid=5" };
     for (name, fstype, data, mode, attrs) in [
-        ("pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5", 0o755, attr::NOSUID | attr::NOEXEC),
+        ("pts", "devpts", pts_data, 0o755, attr::NOSUID | attr::NOEXEC),
         ("shm", "tmpfs", "mode=1777,size=65536k", 0o1777, attr::NOSUID | attr::NODEV | attr::NOEXEC),
         ("mqueue", "mqueue", "", 0o755, attr::NOSUID | attr::NODEV | attr::NOEXEC),
     ] {
@@ -222,6 +256,25 @@ fn mount_dev(sys: &dyn Syscall, root: BorrowedFd<'_>) -> Result<OwnedFd, SetupEr
         rfs::symlinkat(to, &dev, name).map_err(|e| step(format!("symlink /dev/{name}"))(errno(e)))?;
     }
     Ok(dev)
+}
+
+/// Bind the host's `/dev/NAME` onto a new empty file `NAME` in `dev` (rootless runs).
+fn bind_host_node(sys: &dyn Syscall, dev: BorrowedFd<'_>, name: &str) -> io::Result<()> {
+    let host = rfs::open(format!("/dev/{name}"), OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?;
+    if resolve::file_type(host.as_fd())? != FileType::CharacterDevice {
+        return Err(io::Error::other("not a character device"));
+    }
+    let t = rfs::openat(
+        dev,
+        name,
+        OFlags::CREATE | OFlags::EXCL | OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o666),
+    )?;
+    let flags = rustix::mount::OpenTreeFlags::OPEN_TREE_CLONE
+        | rustix::mount::OpenTreeFlags::OPEN_TREE_CLOEXEC
+        | rustix::mount::OpenTreeFlags::AT_EMPTY_PATH;
+    let m = sys.open_tree(host.as_fd(), "", flags)?;
+    sys.move_mount(m.as_fd(), t.as_fd())
 }
 
 /// `/sys` read-only: a new sysfs instance when the run has its own network namespace (it
@@ -417,7 +470,7 @@ fn prepare_exec(spec: &ExecSpec, hostname: &str) -> Result<Prepared, SetupError>
 
 /// Drop the bounding set to Docker's defaults, clear the ambient set, switch to the run's
 /// uid/gid (no supplementary groups) and leave Docker's set effective only for uid 0.
-fn drop_privileges(user: Option<(u32, u32)>) -> io::Result<()> {
+fn drop_privileges(user: Option<(u32, u32)>, groups: &[u32], rootless: bool) -> io::Result<()> {
     let keep = default_caps();
     for n in 0..64u32 {
         let cap = CapabilitySet::from_bits_retain(1 << n);
@@ -435,7 +488,13 @@ fn drop_privileges(user: Option<(u32, u32)>) -> io::Result<()> {
         Err(e) => return Err(e.into()),
     }
     let (uid, gid) = user.unwrap_or((0, 0));
-    nix::unistd::setgroups(&[])?;
+    let groups: Vec<nix::unistd::Gid> = groups.iter().map(|g| nix::unistd::Gid::from_raw(*g)).collect();
+    match nix::unistd::setgroups(&groups) {
+        // A user namespace with `setgroups` denied (the single rootless mapping): the
+        // process has no supplementary groups to drop anyway.
+        Err(nix::errno::Errno::EPERM) if rootless && groups.is_empty() => {}
+        r => r?,
+    }
     let g = nix::unistd::Gid::from_raw(gid);
     nix::unistd::setresgid(g, g, g)?;
     let u = nix::unistd::Uid::from_raw(uid);

@@ -28,9 +28,26 @@ pub fn copy_up(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> io::Result<()> {
     let mut links = HashMap::new();
     copy_dir(src, dst, dev, &mut links, 0)?;
     let st = rfs::fstat(src)?;
-    rfs::fchown(dst, Some(rfs::Uid::from_raw(st.st_uid)), Some(rfs::Gid::from_raw(st.st_gid)))?;
+    owner_ok(rfs::fchown(dst, Some(rfs::Uid::from_raw(st.st_uid)), Some(rfs::Gid::from_raw(st.st_gid))))?;
     rfs::fchmod(dst, Mode::from_raw_mode(st.st_mode & 0o7777))?;
     Ok(())
+}
+
+/// A chown that may fail in a user namespace: an owner that is not mapped there (shown as
+/// the overflow id) cannot be given (`EINVAL`, `EPERM`). The copy then keeps the ids the
+/// kernel gave it (the run's root), as moby does in a user namespace.
+fn owner_ok(r: rustix::io::Result<()>) -> io::Result<()> {
+    match r {
+        Err(Errno::INVAL | Errno::PERM) if !rustix::process::geteuid().is_root() || in_user_namespace() => Ok(()),
+        r => Ok(r?),
+    }
+}
+
+/// Whether this process is in a user namespace other than the initial one.
+fn in_user_namespace() -> bool {
+    std::fs::read_to_string("/proc/self/uid_map")
+        .map(|m| m.split_whitespace().collect::<Vec<_>>() != ["0", "0", "4294967295"])
+        .unwrap_or(false)
 }
 
 fn open_dir_nofollow(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<OwnedFd> {
@@ -77,7 +94,7 @@ fn copy_dir(
                 let d = open_dir_nofollow(dst, name)?;
                 copy_dir(s.as_fd(), d.as_fd(), dev, links, depth + 1)?;
                 copy_xattrs(s.as_fd(), d.as_fd());
-                rfs::fchown(&d, owner.0, owner.1)?;
+                owner_ok(rfs::fchown(&d, owner.0, owner.1))?;
                 rfs::fchmod(&d, perm)?;
                 rfs::futimens(&d, &times)?;
             }
@@ -102,7 +119,7 @@ fn copy_dir(
                 let mut df = std::fs::File::from(d);
                 io::copy(&mut sf, &mut df)?;
                 copy_xattrs(sf.as_fd(), df.as_fd());
-                rfs::fchown(&df, owner.0, owner.1)?;
+                owner_ok(rfs::fchown(&df, owner.0, owner.1))?;
                 rfs::fchmod(&df, perm)?;
                 rfs::futimens(&df, &times)?;
                 if st.st_nlink > 1 {
@@ -114,12 +131,12 @@ fn copy_dir(
             FileType::Symlink => {
                 let target = rfs::readlinkat(src, name, Vec::new())?;
                 rfs::symlinkat(target.as_c_str(), dst, name)?;
-                rfs::chownat(dst, name, owner.0, owner.1, AtFlags::SYMLINK_NOFOLLOW)?;
+                owner_ok(rfs::chownat(dst, name, owner.0, owner.1, AtFlags::SYMLINK_NOFOLLOW))?;
                 rfs::utimensat(dst, name, &times, AtFlags::SYMLINK_NOFOLLOW)?;
             }
             FileType::Fifo | FileType::CharacterDevice | FileType::BlockDevice => {
                 rfs::mknodat(dst, name, ftype, perm, st.st_rdev)?;
-                rfs::chownat(dst, name, owner.0, owner.1, AtFlags::SYMLINK_NOFOLLOW)?;
+                owner_ok(rfs::chownat(dst, name, owner.0, owner.1, AtFlags::SYMLINK_NOFOLLOW))?;
                 rfs::chmodat(dst, name, perm, AtFlags::empty())?;
                 rfs::utimensat(dst, name, &times, AtFlags::SYMLINK_NOFOLLOW)?;
             }

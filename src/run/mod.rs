@@ -10,11 +10,15 @@
 
 mod child;
 mod copyup;
+pub mod env;
 mod mounts;
 mod resolve;
+mod tty;
+pub mod user;
+mod userns;
 
 use std::io::{self, Read};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
@@ -50,13 +54,17 @@ pub struct ExecSpec {
     /// Numeric uid and gid (names are resolved by the planner, never after entering the rootfs).
     #[serde(default)]
     pub user: Option<(u32, u32)>,
+    /// Supplementary group ids (none by default).
+    #[serde(default)]
+    pub groups: Vec<u32>,
     /// Default: the first 12 characters of the run id, as Docker does.
     #[serde(default)]
     pub hostname: Option<String>,
     /// A network namespace with only `lo`.
     #[serde(default)]
     pub network_none: bool,
-    /// Not implemented yet: refused.
+    /// A pseudo-terminal (`-t`): the command's stdin, stdout and stderr and its controlling
+    /// terminal, proxied by the supervisor to myvol's own stdio.
     #[serde(default)]
     pub tty: bool,
     /// Keep stdin attached (`-i`): the command inherits myvol's stdin. Otherwise it reads
@@ -174,9 +182,6 @@ pub fn validate(spec: &ExecSpec) -> Result<(), RunError> {
     if spec.command.is_empty() || spec.command[0].is_empty() {
         return bad("no command specified".to_owned());
     }
-    if spec.tty {
-        return bad("a pseudo-TTY (-t) is not supported yet".to_owned());
-    }
     let no_nul = |what: &str, s: &str| {
         if s.contains('\0') { Err(RunError::InvalidSpec(format!("{what} {s:?} contains a NUL byte"))) } else { Ok(()) }
     };
@@ -265,12 +270,27 @@ fn supervise(spec: &ExecSpec, run: &RunDir) -> Result<i32, RunError> {
     result
 }
 
-fn namespace_flags(spec: &ExecSpec) -> i32 {
+fn namespace_flags(spec: &ExecSpec, rootless: bool) -> i32 {
     let mut f = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
     if spec.network_none {
         f |= libc::CLONE_NEWNET;
     }
+    if rootless {
+        f |= libc::CLONE_NEWUSER;
+    }
     f
+}
+
+/// What the child gets besides the spec: its ends of the channels to the supervisor.
+pub(crate) struct ChildChannels {
+    /// Close-on-exec: a failure report, or EOF at exec.
+    pub report: OwnedFd,
+    /// Rootless: the child waits for one byte here until its id maps are written.
+    pub sync: Option<OwnedFd>,
+    /// `-t`: the socket the pty master is sent over.
+    pub console: Option<OwnedFd>,
+    /// In a user namespace of its own (myvol is not root).
+    pub rootless: bool,
 }
 
 fn clone_and_wait(
@@ -280,14 +300,54 @@ fn clone_and_wait(
     report_w: OwnedFd,
     set: &SigSet,
 ) -> Result<i32, RunError> {
-    match sys::clone_into_namespaces(namespace_flags(spec)).map_err(sup("create the namespaces"))? {
+    let rootless = !rustix::process::geteuid().is_root();
+    let sync = if rootless {
+        Some(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(|e| sup("create a pipe")(e.into()))?)
+    } else {
+        None
+    };
+    let console = if spec.tty {
+        Some(
+            rustix::net::socketpair(
+                rustix::net::AddressFamily::UNIX,
+                rustix::net::SocketType::STREAM,
+                rustix::net::SocketFlags::CLOEXEC,
+                None,
+            )
+            .map_err(|e| sup("create the console socket")(e.into()))?,
+        )
+    } else {
+        None
+    };
+    let (sync_r, sync_w) = match sync {
+        Some((r, w)) => (Some(r), Some(w)),
+        None => (None, None),
+    };
+    let (console_parent, console_child) = match console {
+        Some((a, b)) => (Some(a), Some(b)),
+        None => (None, None),
+    };
+    match sys::clone_into_namespaces(namespace_flags(spec, rootless)).map_err(sup("create the namespaces"))? {
         sys::Forked::Child => {
             drop(report_r);
-            child::main(&sys::Linux, spec, run, report_w)
+            drop(sync_w);
+            drop(console_parent);
+            let ch = ChildChannels { report: report_w, sync: sync_r, console: console_child, rootless };
+            child::main(&sys::Linux, spec, run, ch)
         }
         sys::Forked::Parent(pid) => {
             drop(report_w);
+            drop(sync_r);
+            drop(console_child);
             let pid = Pid::from_raw(pid);
+            if let Some(w) = sync_w {
+                if let Err(e) = userns::write_maps(pid.as_raw()) {
+                    let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+                    let _ = waitpid(pid, None);
+                    return Err(RunError::Supervisor { what: "map the user namespace's ids", source: e });
+                }
+                let _ = rustix::io::write(&w, b"1");
+            }
             let mut buf = Vec::new();
             let read = std::fs::File::from(report_r).take(1 << 20).read_to_end(&mut buf);
             if !buf.is_empty() || read.is_err() {
@@ -299,20 +359,41 @@ fn clone_and_wait(
                 return Err(RunError::Child { code: report.code, message: report.message });
             }
             // EOF and nothing written: the command is running.
+            if let Some(sock) = console_parent {
+                let master = match tty::receive_master(sock.as_fd()) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+                        let _ = wait_exit(pid, set);
+                        return Err(RunError::Supervisor { what: "receive the terminal", source: e });
+                    }
+                };
+                let _raw = tty::RawMode::enter();
+                return tty::proxy(pid, master, spec.interactive, set).map_err(sup("proxy the terminal"));
+            }
             wait_exit(pid, set).map_err(sup("wait for the command"))
         }
+    }
+}
+
+/// The child's status if it has ended: its exit status, or 128+N if signal N killed it.
+fn try_reap(pid: Pid) -> io::Result<Option<i32>> {
+    loop {
+        return match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(_, code)) => Ok(Some(code)),
+            Ok(WaitStatus::Signaled(_, sig, _)) => Ok(Some(128 + sig as i32)),
+            Ok(_) => Ok(None),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => Err(e.into()),
+        };
     }
 }
 
 /// Forward signals to `pid` until it ends; its exit status, or 128+N if signal N killed it.
 fn wait_exit(pid: Pid, set: &SigSet) -> io::Result<i32> {
     loop {
-        match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(_, code)) => return Ok(code),
-            Ok(WaitStatus::Signaled(_, sig, _)) => return Ok(128 + sig as i32),
-            Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(e.into()),
+        if let Some(code) = try_reap(pid)? {
+            return Ok(code);
         }
         let sig = set.wait().map_err(io::Error::from)?;
         if sig != Signal::SIGCHLD {
@@ -333,6 +414,7 @@ mod tests {
             env: vec![],
             workdir: None,
             user: None,
+            groups: vec![],
             hostname: None,
             network_none: false,
             tty: false,
@@ -365,7 +447,6 @@ mod tests {
             ),
             (Box::new(|s: &mut ExecSpec| s.rootfs = "/nonexistent-myvol".into()), "no such file or directory"),
             (Box::new(|s: &mut ExecSpec| s.command.clear()), "no command specified"),
-            (Box::new(|s: &mut ExecSpec| s.tty = true), "not supported yet"),
             (Box::new(|s: &mut ExecSpec| s.env = vec!["NOEQUALS".into()]), "is not KEY=VALUE"),
             (Box::new(|s: &mut ExecSpec| s.workdir = Some("rel".into())), "needs to be an absolute path"),
             (Box::new(move |s: &mut ExecSpec| s.mounts = vec![bind("/")]), "destination can't be '/'"),

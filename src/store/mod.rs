@@ -349,6 +349,34 @@ impl Store {
 
     /// `volume create`.
     pub fn create(&self, req: CreateRequest) -> Result<Created> {
+        // An invalid name fails before the store is touched (or made).
+        if let Some(n) = req.name.as_deref().filter(|n| !n.is_empty()) {
+            VolumeName::parse(n).map_err(|source| StoreError::InvalidName { name: n.to_owned(), source })?;
+        }
+        let h = self.open_write()?;
+        self.create_locked(&h, req)
+    }
+
+    /// Create the volume (or find the existing one, as [`Store::create`] does) and take an
+    /// in-use lease on it, under one store lock: a concurrent `volume rm` or `prune` cannot
+    /// slip in between. What `myvol run` does for every volume it mounts.
+    pub fn create_leased(&self, req: CreateRequest, holder: &str) -> Result<(Created, Lease)> {
+        if let Some(n) = req.name.as_deref().filter(|n| !n.is_empty()) {
+            VolumeName::parse(n).map_err(|source| StoreError::InvalidName { name: n.to_owned(), source })?;
+        }
+        let h = self.open_write()?;
+        let created = self.create_locked(&h, req)?;
+        let name = created.volume.name.clone();
+        let vdir = match fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&name)) {
+            Ok(fd) => fd,
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Err(StoreError::NotFound(name)),
+            Err(e) => return Err(self.io("open", VOLUMES_DIR, e)),
+        };
+        let lease = lease::acquire(vdir.as_fd(), &name, holder).map_err(|e| self.io("lease", VOLUMES_DIR, e))?;
+        Ok((created, lease))
+    }
+
+    fn create_locked(&self, h: &WriteHandle, req: CreateRequest) -> Result<Created> {
         let driver = if req.driver.is_empty() { driver::LOCAL.to_owned() } else { req.driver.clone() };
         let (name, anonymous) = match req.name.as_deref() {
             None | Some("") => (VolumeName::random_anonymous().to_string(), true),
@@ -356,7 +384,6 @@ impl Store {
         };
         let vname =
             VolumeName::parse(&name).map_err(|source| StoreError::InvalidName { name: name.clone(), source })?;
-        let h = self.open_write()?;
         if let Some(existing) = self.read_volume(h.volumes.as_fd(), vname.as_str())? {
             if req.driver.is_empty() || existing.driver == driver {
                 return Ok(Created { volume: existing, created: false });
@@ -380,7 +407,7 @@ impl Store {
             labels: (!labels.is_empty()).then_some(labels),
             options: (!req.options.is_empty()).then_some(req.options),
         };
-        self.build_volume(&h, &meta, |_| Ok(()))?;
+        self.build_volume(h, &meta, |_| Ok(()))?;
         Ok(Created { volume: self.volume_from_meta(&name, meta), created: true })
     }
 

@@ -16,14 +16,14 @@ use crate::env::{Out, TestEnv};
 /// mount(2) flags of Docker's tmpfs defaults: nosuid | nodev | noexec.
 const TMPFS_DEFAULT_FLAGS: u64 = 2 | 4 | 8;
 
-struct Rig {
-    t: TestEnv,
-    rootfs: PathBuf,
+pub(crate) struct Rig {
+    pub(crate) t: TestEnv,
+    pub(crate) rootfs: PathBuf,
     n: std::cell::Cell<u32>,
 }
 
 /// A test env with a busybox rootfs, or `None` (after saying why) when the test cannot mount.
-fn rig() -> Option<Rig> {
+pub(crate) fn rig() -> Option<Rig> {
     if !nix::unistd::geteuid().is_root() {
         eprintln!("skipping: run tests need root (mount, PID and UTS namespaces)");
         return None;
@@ -87,7 +87,7 @@ fn bind(source: &Path, target: &str) -> Value {
 
 /// A listing of a tree, with content hashes, owners, modes and times, to compare before and
 /// after a run.
-fn snapshot(root: &Path) -> BTreeMap<String, String> {
+pub(crate) fn snapshot(root: &Path) -> BTreeMap<String, String> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
         let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
         entries.sort();

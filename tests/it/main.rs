@@ -9,5 +9,6 @@ mod crash;
 mod exec;
 mod extras;
 mod lease;
+mod run;
 mod run_dry;
 mod volume;

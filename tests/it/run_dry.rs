@@ -186,9 +186,9 @@ fn each_error_class() {
 }
 
 #[test]
-fn without_dry_run_run_is_not_implemented() {
+fn without_dry_run_a_missing_rootfs_fails_before_the_store_is_touched() {
     let t = env();
-    let msg = "Error: myvol run is not implemented yet; use --dry-run to see the plan\n";
+    let msg = "Error: invalid rootfs /rootfs: no such file or directory\n";
     t.expect(&["run", "/rootfs", "true"], 125, "", msg);
     t.expect(&["run", "-v", "vol:/data", "/rootfs"], 125, "", msg);
     // After ROOTFS everything is the command's, --dry-run included.

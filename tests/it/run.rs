@@ -1,0 +1,475 @@
+//! `myvol run` for real, through the binary: a busybox rootfs built by the test (the rig of
+//! `exec.rs`), volumes in the test's private store, real mounts in the run's private
+//! namespaces. Tests that need a mount on the host side run myvol inside `unshare -m`, a
+//! mount namespace the test owns and that disappears with it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::env::{Out, path_str};
+use crate::exec::{Rig, rig, snapshot};
+
+impl Rig {
+    fn root_str(&self) -> &str {
+        path_str(&self.t.root)
+    }
+
+    fn rootfs_str(&self) -> &str {
+        path_str(&self.rootfs)
+    }
+
+    /// `myvol run ARGS… ROOTFS COMMAND…`.
+    fn myvol_run(&self, args: &[&str], command: &[&str]) -> Out {
+        self.myvol_run_stdin(args, command, None)
+    }
+
+    fn myvol_run_stdin(&self, args: &[&str], command: &[&str], stdin: Option<&str>) -> Out {
+        let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        all.push(self.rootfs_str());
+        all.extend_from_slice(command);
+        let mut c = self.t.cmd();
+        c.args(&all);
+        self.t.exec(c, stdin)
+    }
+
+    /// `myvol run ARGS… ROOTFS sh -c SCRIPT`.
+    fn sh(&self, args: &[&str], script: &str) -> Out {
+        self.myvol_run(args, &["sh", "-c", script])
+    }
+
+    fn volumes(&self) -> Vec<String> {
+        self.t.ok(&["volume", "ls", "-q"]).lines().map(str::to_owned).collect()
+    }
+
+    fn host_dir(&self, name: &str) -> std::path::PathBuf {
+        let d = self.t.dir.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+}
+
+fn is_anonymous_name(n: &str) -> bool {
+    n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[test]
+fn run_named_volume_is_created_on_first_use_and_persists() {
+    let Some(r) = rig() else { return };
+    let o = r.sh(&["-v", "data:/data"], "echo hello > /data/f && cat /data/f");
+    assert_eq!((o.code, o.stdout.as_str(), o.stderr.as_str()), (0, "hello\n", ""));
+    assert_eq!(r.volumes(), ["data"]);
+    assert_eq!(std::fs::read_to_string(r.t.data("data").join("f")).unwrap(), "hello\n");
+    let o = r.sh(&["--mount", "type=volume,src=data,dst=/again"], "cat /again/f");
+    assert_eq!((o.code, o.stdout.as_str()), (0, "hello\n"), "{o:#?}");
+    assert!(r.t.entries("runs").is_empty());
+    // Nothing holds it any more.
+    r.t.ok(&["volume", "rm", "data"]);
+}
+
+#[test]
+fn run_anonymous_volumes_rm_removes_them_and_keeps_named_ones() {
+    let Some(r) = rig() else { return };
+    let o = r.sh(&["--rm", "-v", "keep:/k", "-v", "/anon", "--mount", "type=volume,dst=/anon2"], "touch /k/x /anon/y");
+    assert_eq!(o.code, 0, "{o:#?}");
+    assert_eq!(r.volumes(), ["keep"]);
+    // Without --rm the anonymous volume stays, dangling, as in Docker.
+    let o = r.sh(&["-v", "/anon"], "echo kept > /anon/y");
+    assert_eq!(o.code, 0, "{o:#?}");
+    let dangling = r.t.ok(&["volume", "ls", "-q", "-f", "dangling=true"]);
+    let anon: Vec<&str> = dangling.lines().filter(|n| is_anonymous_name(n)).collect();
+    assert_eq!(anon.len(), 1, "{dangling}");
+    assert_eq!(std::fs::read_to_string(r.t.data(anon[0]).join("y")).unwrap(), "kept\n");
+    // --rm also cleans up after a failed command.
+    let o = r.myvol_run(&["--rm", "-v", "/anon3"], &["no-such-command"]);
+    assert_eq!(o.code, 127, "{o:#?}");
+    assert_eq!(r.volumes().len(), 2);
+}
+
+#[test]
+fn run_read_only_mounts_give_erofs_also_on_submounts() {
+    let Some(r) = rig() else { return };
+    if which("unshare").is_none() {
+        eprintln!("skipping: unshare(1) is missing");
+        return;
+    }
+    let host = r.host_dir("h");
+    std::fs::create_dir(host.join("sub")).unwrap();
+    let myvol = assert_cmd::cargo::cargo_bin("myvol");
+    // In a mount namespace of the test's own: a tmpfs submount under the bind source.
+    let script = format!(
+        "mount -t tmpfs t {h}/sub && {myvol} --root {root} run -v {h}:/h:ro -v ro:/v:ro {rootfs} sh -c \
+         'touch /h/a; echo $?; touch /h/sub/b; echo $?; touch /v/c; echo $?; touch /ok && echo rootfs-writable' 2>&1",
+        h = host.display(),
+        myvol = myvol.display(),
+        root = r.root_str(),
+        rootfs = r.rootfs_str()
+    );
+    let o = Command::new("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]).output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("Read-only file system"), "{out}");
+    assert_eq!(out.lines().filter(|l| *l == "1").count(), 3, "{out}");
+    assert!(out.contains("rootfs-writable"), "{out}");
+    assert_eq!(std::fs::read_dir(host.join("sub")).unwrap().count(), 0);
+    // --read-only: the root too.
+    let o = r.sh(&["--read-only", "--tmpfs", "/tmp"], "touch /x 2>&1; touch /tmp/y && echo tmp-ok");
+    assert!(o.stdout.contains("Read-only file system") && o.stdout.contains("tmp-ok"), "{o:#?}");
+}
+
+#[test]
+fn run_rootfs_is_byte_for_byte_unchanged() {
+    let Some(r) = rig() else { return };
+    let before = snapshot(&r.rootfs);
+    let o = r.sh(
+        &["-v", "wr:/etc"],
+        "echo x > /new; echo y >> /etc/hostname; rm /etc/notexec; mkdir -p /a/b /mnt/new; chmod 700 /bin; \
+         touch /bin/busybox; rm /bin/ls; chown 5:5 /bin; echo ok",
+    );
+    assert_eq!((o.code, o.stdout.as_str()), (0, "ok\n"), "{o:#?}");
+    assert_eq!(snapshot(&r.rootfs), before);
+    // The writes to /etc went to the volume (filled from the image first).
+    assert_eq!(std::fs::read_to_string(r.t.data("wr").join("hostname")).unwrap(), "image\ny\n");
+}
+
+#[test]
+fn run_tmpfs_size_subpath_copy_up_and_nocopy() {
+    let Some(r) = rig() else { return };
+    let o = r.sh(
+        &["--tmpfs", "/t:size=1m"],
+        "dd if=/dev/zero of=/t/big bs=1k count=2048 2>/dev/null; echo $?; grep ' /t ' /proc/mounts",
+    );
+    assert_eq!(o.code, 0, "{o:#?}");
+    assert!(o.stdout.starts_with("1\n") && o.stdout.contains("size=1024k"), "{o:#?}");
+    // Subpath: only the subdirectory is mounted.
+    r.t.ok(&["volume", "create", "sp"]);
+    std::fs::create_dir(r.t.data("sp").join("dir")).unwrap();
+    std::fs::write(r.t.data("sp").join("dir/in"), "in\n").unwrap();
+    std::fs::write(r.t.data("sp").join("out"), "out\n").unwrap();
+    let o = r.sh(&["--mount", "type=volume,src=sp,dst=/s,volume-subpath=dir"], "ls /s; echo w > /s/new");
+    assert_eq!((o.code, o.stdout.as_str()), (0, "in\n"), "{o:#?}");
+    assert!(r.t.data("sp").join("dir/new").exists());
+    // Copy-up fills a new volume from the image; nocopy leaves it empty.
+    let o = r.sh(&["-v", "cu:/etc"], "cat /etc/hostname");
+    assert_eq!((o.code, o.stdout.as_str()), (0, "image\n"), "{o:#?}");
+    let o = r.sh(&["-v", "nc:/etc:nocopy"], "ls /etc | wc -l");
+    assert_eq!((o.code, o.stdout.as_str()), (0, "0\n"), "{o:#?}");
+    assert!(r.t.data("cu").join("notexec").exists());
+    assert_eq!(std::fs::read_dir(r.t.data("nc")).unwrap().count(), 0);
+    // An existing non-empty volume is not touched by copy-up.
+    let o = r.sh(&["--mount", "type=volume,src=sp,dst=/etc"], "ls /etc");
+    assert_eq!((o.code, o.stdout.as_str()), (0, "dir\nout\n"), "{o:#?}");
+}
+
+#[test]
+fn run_propagation_rshared_shows_shared_and_the_default_does_not() {
+    let Some(r) = rig() else { return };
+    let host = r.host_dir("prop");
+    let h = host.to_str().unwrap();
+    let line = "grep ' /p ' /proc/self/mountinfo";
+    // The source must be a shared mount for rshared to mean anything: in the test's own mount
+    // namespace, bind it onto itself and make it shared.
+    if which("unshare").is_none() {
+        eprintln!("skipping: unshare(1) is missing");
+        return;
+    }
+    let myvol = assert_cmd::cargo::cargo_bin("myvol");
+    let run = |mode: &str| {
+        let script = format!(
+            "mount --bind {h} {h} && mount --make-shared {h} && {myvol} --root {root} run -v {h}:/p{mode} {rootfs} sh -c \"{line}\"",
+            myvol = myvol.display(),
+            root = r.root_str(),
+            rootfs = r.rootfs_str()
+        );
+        let o = Command::new("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let shared = run(":rshared");
+    assert!(shared.contains(" shared:"), "{shared}");
+    let private = run("");
+    assert!(private.contains(" /p ") && !private.contains("shared:"), "{private}");
+}
+
+#[test]
+fn run_volume_rm_is_refused_while_a_run_is_alive() {
+    let Some(r) = rig() else { return };
+    let mut c = r.t.cmd();
+    c.args(["run", "-v", "busy:/b", r.rootfs_str(), "sh", "-c"])
+        .arg("echo up; i=0; while [ ! -e /b/stop ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "up\n");
+    let o = r.t.run(&["volume", "rm", "busy"]);
+    assert_eq!(o.code, 1, "{o:#?}");
+    assert!(o.stderr.contains("volume is in use"), "{o:#?}");
+    std::fs::write(r.t.data("busy").join("stop"), "").unwrap();
+    assert!(child.wait().unwrap().success());
+    r.t.ok(&["volume", "rm", "busy"]);
+}
+
+#[test]
+fn run_exit_statuses() {
+    let Some(r) = rig() else { return };
+    assert_eq!(r.myvol_run(&[], &["true"]).code, 0);
+    assert_eq!(r.myvol_run(&[], &["false"]).code, 1);
+    let o = r.myvol_run(&["-v", "/x:/y:bogus"], &["true"]);
+    assert_eq!((o.code, o.stderr.as_str()), (125, "Error: invalid mode: bogus\n"));
+    let o = r.myvol_run(&[], &["/etc/notexec"]);
+    assert_eq!((o.code, o.stderr.as_str()), (126, "Error: exec: \"/etc/notexec\": permission denied\n"));
+    let o = r.myvol_run(&[], &["nope"]);
+    assert_eq!((o.code, o.stderr.as_str()), (127, "Error: exec: \"nope\": executable file not found in $PATH\n"));
+    // The shell's own 128+N, and myvol's for a command killed by a signal (SIGKILL is the one
+    // that kills a PID 1 from outside).
+    let (code, out) = signal_run(&r, nix::sys::signal::Signal::SIGINT, false);
+    assert_eq!((code, out.as_str()), (130, "got INT\n"));
+    let (code, out) = signal_run(&r, nix::sys::signal::Signal::SIGTERM, false);
+    assert_eq!((code, out.as_str()), (143, "got TERM\n"));
+    let (code, _) = signal_run(&r, nix::sys::signal::Signal::SIGKILL, true);
+    assert_eq!(code, 137);
+    // No command: /bin/sh (reading nothing without -i).
+    let o = r.myvol_run(&[], &[]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, ""), "{o:#?}");
+}
+
+/// A run whose shell traps INT and TERM; once it is ready, send `sig` to myvol (signal
+/// forwarding) or, with `to_command`, to the command from outside its PID namespace.
+fn signal_run(r: &Rig, sig: nix::sys::signal::Signal, to_command: bool) -> (i32, String) {
+    let mut c = r.t.cmd();
+    c.args(["run", r.rootfs_str(), "sh", "-c"])
+        .arg(
+            "trap 'echo got INT; exit 130' INT; trap 'echo got TERM; exit 143' TERM; echo ready; i=0; \
+             while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done",
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let target = if to_command {
+        let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
+        nix::unistd::Pid::from_raw(children.split_whitespace().next().unwrap().parse().unwrap())
+    } else {
+        pid
+    };
+    nix::sys::signal::kill(target, sig).unwrap();
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    (status.code().unwrap_or(-1), rest)
+}
+
+#[test]
+fn run_env_user_workdir_entrypoint_hostname_network() {
+    let Some(r) = rig() else { return };
+    std::fs::write(
+        r.rootfs.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1001::/home/alice:/bin/sh\n",
+    )
+    .unwrap();
+    std::fs::write(r.rootfs.join("etc/group"), "root:x:0:\nalice:x:1001:\nwheel:x:10:alice\n").unwrap();
+    let envf = r.t.dir.path().join("env.list");
+    std::fs::write(&envf, "# comment\n\nFROMFILE=f v\nOVER=file\nINHERITED\nMISSING_VAR\n").unwrap();
+    let mut c = r.t.cmd();
+    c.env("INHERITED", "from-myvol").env("PLAIN", "p").env_remove("MISSING_VAR");
+    c.args(["run", "-e", "A=1", "-e", "OVER=flag", "-e", "PLAIN", "--env-file", path_str(&envf)]);
+    c.args(["-w", "/work/dir", "-h", "box", r.rootfs_str(), "sh", "-c"]);
+    c.arg("env | sort | grep -v '^SHLVL\\|^PWD'; pwd; hostname; id");
+    let o = r.t.exec(c, None);
+    assert_eq!(
+        (o.code, o.stdout.as_str(), o.stderr.as_str()),
+        (
+            0,
+            "A=1\nFROMFILE=f v\nHOME=/root\nHOSTNAME=box\nINHERITED=from-myvol\nOVER=flag\n\
+             PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nPLAIN=p\n\
+             /work/dir\nbox\nuid=0(root) gid=0(root)\n",
+            ""
+        )
+    );
+    let o = r.sh(&["-u", "1000:1000"], "id; echo $HOME");
+    assert_eq!(o.stdout, "uid=1000(alice) gid=1000\n/home/alice\n", "{o:#?}");
+    let o = r.sh(&["-u", "alice"], "id; echo $HOME");
+    assert_eq!(o.stdout, "uid=1000(alice) gid=1001(alice) groups=10(wheel)\n/home/alice\n", "{o:#?}");
+    let o = r.sh(&["-u", "4242"], "id -u; echo $HOME");
+    assert_eq!(o.stdout, "4242\n/\n", "{o:#?}");
+    let o = r.myvol_run(&["-u", "nobody"], &["true"]);
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (125, "Error: unable to find user nobody: no matching entries in passwd file\n")
+    );
+    let o = r.myvol_run(&["--entrypoint", "echo"], &["a", "b"]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "a b\n"), "{o:#?}");
+    let o = r.sh(&["--network", "none"], "ls /sys/class/net");
+    assert_eq!((o.code, o.stdout.as_str()), (0, "lo\n"), "{o:#?}");
+    let o = r.myvol_run(&["--network", "bridge"], &["true"]);
+    assert_eq!(o.code, 125, "{o:#?}");
+    assert!(o.stderr.contains("--network none or host"), "{o:#?}");
+    let o = r.myvol_run(&["--env-file", "/no/such/file"], &["true"]);
+    assert_eq!((o.code, o.stderr.as_str()), (125, "Error: open /no/such/file: no such file or directory\n"));
+}
+
+#[test]
+fn run_stdin_with_i_and_a_terminal_with_t() {
+    let Some(r) = rig() else { return };
+    let o = r.myvol_run_stdin(&["-i"], &["cat"], Some("piped\n"));
+    assert_eq!((o.code, o.stdout.as_str()), (0, "piped\n"));
+    let o = r.myvol_run_stdin(&[], &["cat"], Some("piped\n"));
+    assert_eq!((o.code, o.stdout.as_str()), (0, ""));
+    let o = r.sh(&[], "tty");
+    assert_eq!((o.code, o.stdout.as_str()), (1, "not a tty\n"));
+    if which("script").is_none() {
+        eprintln!("skipping the -t part: script(1) is missing");
+        return;
+    }
+    // Under script(1): myvol's stdio is a terminal, the command gets a pty of its own.
+    let myvol = assert_cmd::cargo::cargo_bin("myvol");
+    let cmd = format!(
+        "{} --root {} run -it {} sh -c 'tty; echo $TERM; read x; echo got:$x; exit 5'",
+        myvol.display(),
+        r.root_str(),
+        r.rootfs_str()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(5), "{out}");
+    // The pty echoes the input whenever it arrives, so only the lines are checked.
+    assert!(out.contains("/dev/pts/0\r\n") && out.contains("xterm\r\n"), "{out:?}");
+    assert!(out.contains("got:hello\r\n"), "{out:?}");
+}
+
+#[test]
+fn run_symlinked_mount_target_never_reaches_the_host() {
+    let Some(r) = rig() else { return };
+    let host = r.host_dir("host-target");
+    symlink(&host, r.rootfs.join("link")).unwrap();
+    std::fs::create_dir_all(r.rootfs.join(host.strip_prefix("/").unwrap())).unwrap();
+    let o = r.sh(&["-v", "sl:/link/v", "--tmpfs", "/link/t"], "echo x > /link/v/f && echo ok");
+    assert_eq!((o.code, o.stdout.as_str()), (0, "ok\n"), "{o:#?}");
+    assert_eq!(std::fs::read_dir(&host).unwrap().count(), 0);
+    assert!(r.t.data("sl").join("f").exists());
+}
+
+#[test]
+fn run_unknown_and_unsupported_docker_flags() {
+    let Some(r) = rig() else { return };
+    for (args, msg) in [
+        (vec!["--privileged"], "myvol run does not support --privileged"),
+        (vec!["--cap-add=SYS_ADMIN"], "myvol run does not support --cap-add"),
+        (vec!["-p", "80:80"], "myvol run does not support -p/--publish"),
+        (vec!["-d"], "myvol run does not support -d/--detach"),
+        (vec!["-itd"], "myvol run does not support -d/--detach"),
+        (vec!["--name", "x"], "myvol run does not support --name"),
+        (vec!["--restart=always"], "myvol run does not support --restart"),
+        (vec!["--gpus", "all"], "myvol run does not support --gpus"),
+        (vec!["--bogus"], "unknown flag: --bogus"),
+        (vec!["-Q"], "unknown shorthand flag: 'Q' in -Q"),
+    ] {
+        let o = r.myvol_run(&args, &["true"]);
+        assert_eq!(
+            (o.code, o.stdout.as_str(), o.stderr.as_str()),
+            (125, "", format!("Error: {msg}\n").as_str()),
+            "{args:?}"
+        );
+    }
+    assert!(!r.t.root.exists(), "nothing was created");
+}
+
+#[test]
+fn run_rootless_as_an_ordinary_user() {
+    let Some(r) = rig() else { return };
+    let user = "myvol-test-user";
+    if Command::new("id").arg(user).output().map(|o| !o.status.success()).unwrap_or(true) {
+        let made = Command::new("useradd").args(["-m", user]).status().map(|s| s.success()).unwrap_or(false);
+        if !made {
+            eprintln!("skipping: cannot create {user}");
+            return;
+        }
+    }
+    let home = Path::new("/home").join(user);
+    // A private directory in the user's home, with the binary, a rootfs and a store.
+    let base = tempfile::Builder::new().prefix("myvol-rootless-").tempdir_in(&home).unwrap();
+    let b = base.path();
+    let bin = b.join("myvol");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("myvol"), &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let ok = Command::new("cp").arg("-a").arg(&r.rootfs).arg(b.join("rootfs")).status().unwrap().success();
+    assert!(ok);
+    let ok = Command::new("chown").args(["-R", &format!("{user}:{user}")]).arg(b).status().unwrap().success();
+    assert!(ok);
+    let run = |args: &[&str]| {
+        let o = Command::new("runuser")
+            .args(["-u", user, "--"])
+            .arg(&bin)
+            .arg("--root")
+            .arg(b.join("store"))
+            .args(args)
+            .current_dir(b)
+            .env_remove("MYVOL_ROOT")
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let rootfs = b.join("rootfs");
+    let rootfs = rootfs.to_str().unwrap();
+    let (code, out, err) = run(&[
+        "run",
+        "--rm",
+        "-v",
+        "rl:/data",
+        "-v",
+        "/anon",
+        "--tmpfs",
+        "/t",
+        rootfs,
+        "sh",
+        "-c",
+        "id -u; echo persisted > /data/f; echo x > /new; cat /dev/null && echo dev-ok; ls /proc/1/exe >/dev/null && echo proc-ok",
+    ]);
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "0\ndev-ok\nproc-ok\n", ""));
+    let (code, out, _) = run(&["volume", "ls", "-q"]);
+    assert_eq!((code, out.as_str()), (0, "rl\n"));
+    assert_eq!(std::fs::read_to_string(b.join("store/volumes/rl/_data/f")).unwrap(), "persisted\n");
+    assert!(!rootfs_has(rootfs, "new"));
+    let (code, out, err) =
+        run(&["run", "--network", "none", rootfs, "sh", "-c", "ls /sys/class/net; hostname -s | wc -c"]);
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "lo\n13\n", ""));
+    // The store belongs to the user.
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata(b.join("store")).unwrap().uid();
+    assert_ne!(uid, 0);
+    // Start to end in bounded time.
+    let t = Instant::now();
+    let (code, _, _) = run(&["run", rootfs, "true"]);
+    assert_eq!(code, 0);
+    assert!(t.elapsed() < Duration::from_secs(10));
+}
+
+fn rootfs_has(rootfs: &str, name: &str) -> bool {
+    Path::new(rootfs).join(name).exists()
+}
+
+fn which(prog: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(prog)).find(|p| p.exists())
+}
