@@ -70,7 +70,9 @@ pub fn copy_tree(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> Result<CopyStats, 
         dev: (st.stx_dev_major, st.stx_dev_minor),
         mnt: has_mnt_id(&st).then_some(st.stx_mnt_id),
         links: HashMap::new(),
-        privileged: euid.is_root(),
+        // In a user namespace (a rootless run's copy-up), root may not give files to unmapped
+        // owners nor create device nodes: treat it as unprivileged.
+        privileged: euid.is_root() && !in_user_namespace(),
         stats: CopyStats::default(),
     };
     c.copy_dir(src, dst, Path::new(""), 0)?;
@@ -283,13 +285,21 @@ impl Copier<'_> {
         Ok(())
     }
 
-    /// Without privilege, files keep our own owner: giving them away is not possible.
+    /// Without privilege, files keep our own owner: giving them away is not possible
+    /// (`EPERM`; `EINVAL` for an owner not mapped in our user namespace).
     fn tolerate_eperm(&self, r: rustix::io::Result<()>) -> io::Result<()> {
         match r {
-            Err(Errno::PERM) if !self.privileged => Ok(()),
+            Err(Errno::PERM | Errno::INVAL) if !self.privileged => Ok(()),
             other => Ok(other?),
         }
     }
+}
+
+/// Whether this process is in a user namespace other than the initial one.
+pub fn in_user_namespace() -> bool {
+    std::fs::read_to_string("/proc/self/uid_map")
+        .map(|m| m.split_whitespace().collect::<Vec<_>>() != ["0", "0", "4294967295"])
+        .unwrap_or(false)
 }
 
 /// An entry's failure, or a failure already located deeper in the tree.
