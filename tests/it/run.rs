@@ -473,3 +473,18 @@ fn rootfs_has(rootfs: &str, name: &str) -> bool {
 fn which(prog: &str) -> Option<std::path::PathBuf> {
     std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(prog)).find(|p| p.exists())
 }
+
+/// ROOTFS `/`: the host's own tree, seen through the same overlay, so writes everywhere stay
+/// in the run's layer and only the volume keeps what the command wrote.
+#[test]
+fn run_on_the_hosts_own_tree_changes_nothing_on_the_host() {
+    let Some(r) = rig() else { return };
+    let marker = format!("/etc/myvol-run-test-{}", std::process::id());
+    let mut c = r.t.cmd();
+    c.args(["run", "--rm", "-v", "hostvol:/data", "/", "/bin/sh", "-c"])
+        .arg(format!("echo from-host-tree > /data/f && touch {marker} && ls {marker}"));
+    let o = r.t.exec(c, None);
+    assert_eq!((o.code, o.stdout.as_str(), o.stderr.as_str()), (0, format!("{marker}\n").as_str(), ""));
+    assert!(!Path::new(&marker).exists(), "the run wrote into the host's /etc");
+    assert_eq!(std::fs::read_to_string(r.t.data("hostvol").join("f")).unwrap(), "from-host-tree\n");
+}
