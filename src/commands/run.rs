@@ -6,7 +6,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 
 use myvol::output::mounts;
-use myvol::plan::{self, PlannedSource, RunPlan, RunSpec, SourceKind};
+use myvol::plan::{self, PlannedSource, RecursiveReadOnly, RunPlan, RunSpec, SourceKind};
 use myvol::run::{self, ExecSpec, MountOp, env};
 use myvol::store::{CreateRequest, Lease, Store, errno_text};
 
@@ -180,6 +180,7 @@ fn mount_ops(plan: &RunPlan) -> Vec<MountOp> {
                 target: m.target.clone(),
                 read_only: m.read_only,
                 recursive: true,
+                read_only_recursive: true,
                 propagation: String::new(),
                 copy_up: v.copy_data,
             },
@@ -189,6 +190,8 @@ fn mount_ops(plan: &RunPlan) -> Vec<MountOp> {
                 target: m.target.clone(),
                 read_only: m.read_only,
                 recursive: b.recursive,
+                // `bind-recursive=writable`: only the bind itself is read-only.
+                read_only_recursive: b.recursive_read_only != RecursiveReadOnly::No,
                 propagation: b.propagation.as_str().to_owned(),
                 copy_up: false,
             },

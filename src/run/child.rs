@@ -294,6 +294,7 @@ fn mount_sys(sys: &dyn Syscall, root: BorrowedFd<'_>, own_netns: bool) -> Result
         let o = BindOptions {
             recursive: true,
             read_only: true,
+            read_only_recursive: true,
             extra: attr::NOSUID | attr::NOEXEC,
             propagation: sys::propagation::PRIVATE,
         };
@@ -318,7 +319,7 @@ fn mount_op(sys: &dyn Syscall, root: BorrowedFd<'_>, op: &MountOp) -> Result<(),
             check_not_root(root, t.as_fd(), "tmpfs", target)?;
             mounts::tmpfs(sys, t.as_fd(), *flags, data).map(drop).map_err(err)
         }
-        MountOp::Bind { source, subpath, target, read_only, recursive, propagation, copy_up } => {
+        MountOp::Bind { source, subpath, target, read_only, recursive, read_only_recursive, propagation, copy_up } => {
             let src_name = source.display().to_string();
             let err = |err| SetupError::Mount { from: src_name.clone(), target: target.clone(), err };
             // The source is opened once; the mount is made from this very fd.
@@ -348,7 +349,13 @@ fn mount_op(sys: &dyn Syscall, root: BorrowedFd<'_>, op: &MountOp) -> Result<(),
             check_not_root(root, t.as_fd(), &src_name, target)?;
             let propagation = mounts::parse_propagation(propagation)
                 .ok_or_else(|| err(io::Error::other(format!("invalid propagation mode: {propagation}"))))?;
-            let o = BindOptions { recursive: *recursive, read_only: *read_only, extra: 0, propagation };
+            let o = BindOptions {
+                recursive: *recursive,
+                read_only: *read_only,
+                read_only_recursive: *read_only_recursive,
+                extra: 0,
+                propagation,
+            };
             mounts::bind(sys, src.as_fd(), t.as_fd(), o).map(drop).map_err(err)
         }
     }
@@ -434,6 +441,7 @@ fn mask_paths(sys: &dyn Syscall, root: BorrowedFd<'_>, dev: BorrowedFd<'_>) -> R
         let o = BindOptions {
             recursive: true,
             read_only: true,
+            read_only_recursive: true,
             extra: attr::NOSUID | attr::NOEXEC,
             propagation: sys::propagation::PRIVATE,
         };

@@ -89,6 +89,10 @@ pub enum MountOp {
         read_only: bool,
         #[serde(default = "yes")]
         recursive: bool,
+        /// With `read_only` and `recursive`: whether submounts are read-only too (Docker's
+        /// default) or stay writable (`bind-recursive=writable`).
+        #[serde(default = "yes")]
+        read_only_recursive: bool,
         #[serde(default)]
         propagation: String,
         #[serde(default)]
@@ -437,6 +441,7 @@ mod tests {
             target: t.into(),
             read_only: false,
             recursive: true,
+            read_only_recursive: true,
             propagation: String::new(),
             copy_up: false,
         };

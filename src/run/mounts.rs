@@ -54,6 +54,8 @@ pub fn parse_propagation(p: &str) -> Option<u64> {
 pub struct BindOptions {
     pub recursive: bool,
     pub read_only: bool,
+    /// With `read_only` and `recursive`: submounts read-only too (else only the top mount).
+    pub read_only_recursive: bool,
     /// Extra `MOUNT_ATTR_*` to set (`nodev` is always set).
     pub extra: u64,
     /// `MS_PRIVATE`, `MS_SLAVE` or `MS_SHARED`.
@@ -71,10 +73,15 @@ pub fn bind(sys: &dyn Syscall, src: BorrowedFd<'_>, target: BorrowedFd<'_>, o: B
     }
     let mnt = sys.open_tree(src, "", flags)?;
     let mut set = attr::NODEV | o.extra;
-    if o.read_only {
+    let top_only_read_only = o.read_only && o.recursive && !o.read_only_recursive;
+    if o.read_only && !top_only_read_only {
         set |= attr::RDONLY;
     }
     sys.mount_setattr(mnt.as_fd(), o.recursive, MountAttr { set, clear: 0, propagation: 0 })?;
+    if top_only_read_only {
+        // `bind-recursive=writable`: the bind itself read-only, its submounts as they are.
+        sys.mount_setattr(mnt.as_fd(), false, MountAttr { set: attr::RDONLY, clear: 0, propagation: 0 })?;
+    }
     sys.move_mount(mnt.as_fd(), target)?;
     sys.mount_setattr(mnt.as_fd(), o.recursive, MountAttr { set: 0, clear: 0, propagation: o.propagation })?;
     Ok(mnt)
@@ -209,7 +216,13 @@ mod tests {
         std::fs::create_dir(t.path().join("dst")).unwrap();
         let (src, dst) = (dir_fd(&t.path().join("src")), dir_fd(&t.path().join("dst")));
         let rec = Recorder::new();
-        let o = BindOptions { recursive: true, read_only: true, extra: 0, propagation: propagation::PRIVATE };
+        let o = BindOptions {
+            recursive: true,
+            read_only: true,
+            read_only_recursive: true,
+            extra: 0,
+            propagation: propagation::PRIVATE,
+        };
         bind(&rec, src.as_fd(), dst.as_fd(), o).unwrap();
         let p = |s: &str| t.path().join(s).to_string_lossy().into_owned();
         assert_eq!(
@@ -239,11 +252,50 @@ mod tests {
     }
 
     #[test]
+    fn bind_recursive_writable_makes_only_the_top_mount_read_only() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir(t.path().join("src")).unwrap();
+        std::fs::create_dir(t.path().join("dst")).unwrap();
+        let (src, dst) = (dir_fd(&t.path().join("src")), dir_fd(&t.path().join("dst")));
+        let rec = Recorder::new();
+        let o = BindOptions {
+            recursive: true,
+            read_only: true,
+            read_only_recursive: false,
+            extra: 0,
+            propagation: propagation::PRIVATE,
+        };
+        bind(&rec, src.as_fd(), dst.as_fd(), o).unwrap();
+        let calls = rec.take();
+        assert_eq!(
+            calls[1..3],
+            [
+                Call::MountSetattr {
+                    mnt: "tree-1".into(),
+                    recursive: true,
+                    attr: MountAttr { set: attr::NODEV, clear: 0, propagation: 0 },
+                },
+                Call::MountSetattr {
+                    mnt: "tree-1".into(),
+                    recursive: false,
+                    attr: MountAttr { set: attr::RDONLY, clear: 0, propagation: 0 },
+                },
+            ]
+        );
+    }
+
+    #[test]
     fn non_recursive_writable_bind() {
         let t = tempfile::tempdir().unwrap();
         let fd = dir_fd(t.path());
         let rec = Recorder::new();
-        let o = BindOptions { recursive: false, read_only: false, extra: 0, propagation: propagation::SLAVE };
+        let o = BindOptions {
+            recursive: false,
+            read_only: false,
+            read_only_recursive: true,
+            extra: 0,
+            propagation: propagation::SLAVE,
+        };
         bind(&rec, fd.as_fd(), fd.as_fd(), o).unwrap();
         let calls = rec.take();
         assert_eq!(

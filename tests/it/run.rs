@@ -119,6 +119,32 @@ fn run_read_only_mounts_give_erofs_also_on_submounts() {
     assert!(o.stdout.contains("Read-only file system") && o.stdout.contains("tmp-ok"), "{o:#?}");
 }
 
+/// `bind-recursive=writable`: the bind is read-only, a filesystem mounted below its source
+/// stays writable (Docker's non-recursive read-only).
+#[test]
+fn run_bind_recursive_writable_leaves_submounts_writable() {
+    let Some(r) = rig() else { return };
+    if which("unshare").is_none() {
+        eprintln!("skipping: unshare(1) is missing");
+        return;
+    }
+    let host = r.host_dir("w");
+    std::fs::create_dir(host.join("sub")).unwrap();
+    let myvol = assert_cmd::cargo::cargo_bin("myvol");
+    let script = format!(
+        "mount -t tmpfs t {h}/sub && {myvol} --root {root} run \
+         --mount type=bind,src={h},dst=/w,readonly,bind-recursive=writable {rootfs} sh -c \
+         'touch /w/top 2>/dev/null; echo top=$?; touch /w/sub/deep; echo sub=$?' 2>&1",
+        h = host.display(),
+        myvol = myvol.display(),
+        root = r.root_str(),
+        rootfs = r.rootfs_str()
+    );
+    let o = Command::new("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]).output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out, "top=1\nsub=0\n", "{out} {}", String::from_utf8_lossy(&o.stderr));
+}
+
 #[test]
 fn run_rootfs_is_byte_for_byte_unchanged() {
     let Some(r) = rig() else { return };
