@@ -4,7 +4,7 @@
 # side by side in one run (hyperfine). Also times myvol's `ls -q` with 100 volumes, to check
 # that listing scales linearly.
 #
-#   bash bench/volume-verbs.sh                 # sizes 1000 and 10000
+#   bash bench/volume-verbs.sh                 # sizes 10000 and 1000
 #   SIZES="1000" bash bench/volume-verbs.sh    # fewer
 #   PEERS="docker" bash bench/volume-verbs.sh  # only some peers (default: docker podman)
 #   KEEP=1 bash bench/volume-verbs.sh          # keep the peers' volumes for the next run
@@ -14,7 +14,7 @@
 # Results: a markdown table on stdout and raw hyperfine JSON in bench/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SIZES=${SIZES:-"1000 10000"}
+SIZES=${SIZES:-"10000 1000"}
 PEERS=${PEERS:-"docker podman"}
 RUNS=${RUNS:-30}
 command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
@@ -40,14 +40,19 @@ fill() {
   seq 1 "$n" | sed 's/^/bench-vv-/' | sort > "$WORK/want"
   "$bin" volume ls -q | grep '^bench-vv-' | sort > "$WORK/have" || true
   comm -23 "$WORK/want" "$WORK/have" | xargs -r -P 4 -n 100 sh -c 'for v; do "$0" volume create "$v" >/dev/null; done' "$bin" || true
+  # Exactly N: a store filled for a larger size is trimmed.
+  comm -13 "$WORK/want" "$WORK/have" | xargs -r -n 500 "$bin" volume rm -f >/dev/null 2>&1 || true
   local got; got=$("$bin" volume ls -q | grep -c '^bench-vv-' || true)
-  [ "$got" -ge "$n" ] || { echo "$tool: only $got of $n volumes could be created" >&2; return 1; }
+  [ "$got" -eq "$n" ] || { echo "$tool: $got volumes instead of $n" >&2; return 1; }
 }
 
 # podman allocates one lock per volume from a fixed table (2048 by default): 10,000 volumes
 # need a larger one.
 podman_locks() {
-  local want=$(( $1 + 4096 ))
+  # A power of two (the shared-memory bitmaps need a multiple of 32), never below the number
+  # of volumes podman already holds: the table is shared by all of them.
+  local want=16384
+  while [ "$want" -lt $(( $1 + 4096 )) ]; do want=$(( want * 2 )); done
   mkdir -p /etc/containers/containers.conf.d
   if ! grep -qs "num_locks = $want" /etc/containers/containers.conf.d/myvol-bench.conf; then
     printf '[engine]\nnum_locks = %s\n' "$want" > /etc/containers/containers.conf.d/myvol-bench.conf
