@@ -116,6 +116,36 @@ pub fn write_new(dir: BorrowedFd<'_>, name: &OsStr, data: &[u8], mode: u32) -> i
     f.sync_all()
 }
 
+/// The value of extended attribute `name` of `fd`, at most [`MAX_META_BYTES`];
+/// `Ok(None)` when it is not set or the filesystem has no extended attributes.
+pub fn get_xattr(fd: BorrowedFd<'_>, name: &str) -> io::Result<Option<Vec<u8>>> {
+    let mut buf = vec![0u8; 4096];
+    loop {
+        match rfs::fgetxattr(fd, name, &mut buf) {
+            Ok(n) => {
+                buf.truncate(n);
+                return Ok(Some(buf));
+            }
+            Err(Errno::NODATA | Errno::OPNOTSUPP) => return Ok(None),
+            Err(Errno::RANGE) if (buf.len() as u64) < MAX_META_BYTES => buf.resize(buf.len() * 4, 0),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Create extended attribute `name` on `fd` (it must not exist yet).
+pub fn create_xattr(fd: BorrowedFd<'_>, name: &str, value: &[u8]) -> io::Result<()> {
+    Ok(rfs::fsetxattr(fd, name, value, rfs::XattrFlags::CREATE)?)
+}
+
+/// Remove extended attribute `name` from `fd`; absent is fine.
+pub fn remove_xattr(fd: BorrowedFd<'_>, name: &str) -> io::Result<()> {
+    match rfs::fremovexattr(fd, name) {
+        Ok(()) | Err(Errno::NODATA | Errno::OPNOTSUPP) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A short random suffix for temporary names.
 pub fn random_suffix() -> String {
     let mut b = [0u8; 8];

@@ -37,6 +37,10 @@ pub const STORE_FILE: &str = "store.json";
 pub const LOCK_FILE: &str = "store.lock";
 pub const VOLUMES_DIR: &str = "volumes";
 pub const META_FILE: &str = "volume.json";
+/// Extended attribute of the volume directory holding the metadata written at creation
+/// (journaled with the directory itself, so publishing a volume needs one journal commit).
+/// `volume.json`, when present, is used instead (see docs/store-format.md).
+pub const META_XATTR: &str = "user.myvol.volume";
 /// A rename's metadata under the new name, written before the directory rename. It is the
 /// volume's metadata exactly when its `name` is the directory's name (the rename committed).
 pub const META_NEXT_FILE: &str = "volume.next.json";

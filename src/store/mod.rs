@@ -305,33 +305,50 @@ impl Store {
         Ok(self.read_meta(volumes, name)?.map(|meta| self.volume_from_meta(name, meta)))
     }
 
-    /// One volume's on-disk metadata: `volume.next.json` when a rename to this name committed
-    /// but was not finished (its `name` is this directory's), else `volume.json`.
+    /// One volume's on-disk metadata, by precedence: the `user.myvol.volume` xattr of the
+    /// volume directory while its `name` is the directory's (written at creation);
+    /// `volume.next.json` when a rename to this name committed but was not finished (its
+    /// `name` is this directory's); else `volume.json`.
     fn read_meta(&self, volumes: BorrowedFd<'_>, name: &str) -> Result<Option<VolumeMeta>> {
-        if let Ok(bytes) = fsutil::read_small_file(volumes, OsStr::new(&rel(name, META_NEXT_FILE)))
+        let bad = |path: PathBuf, detail: String| StoreError::BadMeta { name: name.to_owned(), path, detail };
+        let vdir = match fsutil::open_dir(volumes, OsStr::new(name)) {
+            Ok(fd) => fd,
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG)) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(bad(volume_dir(&self.root, name), errno_text(&e))),
+        };
+        let mut xattr_error = None;
+        match fsutil::get_xattr(vdir.as_fd(), META_XATTR) {
+            Ok(Some(bytes)) => match serde_json::from_slice::<VolumeMeta>(&bytes) {
+                Ok(meta) if meta.name == name => return Ok(Some(meta)),
+                Ok(_) => {} // left behind by a rename: the files below say what is true
+                Err(e) => xattr_error = Some(e.to_string()),
+            },
+            Ok(None) => {}
+            Err(e) => xattr_error = Some(errno_text(&e)),
+        }
+        if let Ok(bytes) = fsutil::read_small_file(vdir.as_fd(), OsStr::new(META_NEXT_FILE))
             && let Ok(meta) = serde_json::from_slice::<VolumeMeta>(&bytes)
             && meta.name == name
         {
             return Ok(Some(meta));
         }
-        let bytes = match fsutil::read_small_file(volumes, OsStr::new(&rel(name, META_FILE))) {
+        let file = volume_dir(&self.root, name).join(META_FILE);
+        let bytes = match fsutil::read_small_file(vdir.as_fd(), OsStr::new(META_FILE)) {
             Ok(b) => b,
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG)) => {
-                return Ok(None);
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                return match xattr_error {
+                    Some(detail) => {
+                        Err(bad(volume_dir(&self.root, name), format!("extended attribute {META_XATTR}: {detail}")))
+                    }
+                    // A directory without metadata was not made by myvol: not a volume.
+                    None => Ok(None),
+                };
             }
-            Err(e) => {
-                return Err(StoreError::BadMeta {
-                    name: name.to_owned(),
-                    path: volume_dir(&self.root, name).join(META_FILE),
-                    detail: errno_text(&e),
-                });
-            }
+            Err(e) => return Err(bad(file, errno_text(&e))),
         };
-        let meta: VolumeMeta = serde_json::from_slice(&bytes).map_err(|e| StoreError::BadMeta {
-            name: name.to_owned(),
-            path: volume_dir(&self.root, name).join(META_FILE),
-            detail: e.to_string(),
-        })?;
+        let meta: VolumeMeta = serde_json::from_slice(&bytes).map_err(|e| bad(file, e.to_string()))?;
         Ok(Some(meta))
     }
 
@@ -462,11 +479,16 @@ impl Store {
     fn finish_build(&self, h: &WriteHandle, b: Build, meta: &VolumeMeta) -> Result<()> {
         let result = (|| -> io::Result<()> {
             let json = serde_json::to_vec_pretty(meta).map_err(io::Error::other)?;
-            // The directory is not published yet, so the file needs no temporary name: a crash
-            // before the rename below discards the whole build.
-            fsutil::write_new(b.vdir.as_fd(), OsStr::new(META_FILE), &json, META_MODE)?;
+            // The metadata goes into an xattr of the new directory: journaled metadata, like the
+            // directory and the rename below, so the one fsync of `volumes/` after the rename
+            // makes all of it durable, in order. Where xattrs are not available (or too small
+            // for these labels), a file; the directory is not published yet, so it needs no
+            // temporary name, but its content must be on disk before the rename.
+            if fsutil::create_xattr(b.vdir.as_fd(), META_XATTR, &json).is_err() {
+                fsutil::write_new(b.vdir.as_fd(), OsStr::new(META_FILE), &json, META_MODE)?;
+                rfs::fsync(&b.vdir)?;
+            }
             failpoint::hit("create-before-publish");
-            rfs::fsync(&b.vdir)?;
             rfs::renameat_with(
                 &b.tmp_dir,
                 b.tmp_name.as_str(),
@@ -744,7 +766,12 @@ impl Store {
         // mutation (the journal stays), and readers already see the new metadata.
         if rfs::fsync(&h.volumes).is_ok() {
             failpoint::hit("rename-after-commit");
-            if rfs::renameat(&vdir, META_NEXT_FILE, &vdir, META_FILE).is_ok() && rfs::fsync(&vdir).is_ok() {
+            // The creation-time xattr names the old name; it goes before `volume.json` appears,
+            // so that a later rename back to the old name cannot make it true again.
+            if fsutil::remove_xattr(vdir.as_fd(), META_XATTR).is_ok()
+                && rfs::renameat(&vdir, META_NEXT_FILE, &vdir, META_FILE).is_ok()
+                && rfs::fsync(&vdir).is_ok()
+            {
                 failpoint::hit("rename-after-meta");
                 let _ = rfs::unlinkat(&h.root, RENAME_JOURNAL, rfs::AtFlags::empty());
             }
@@ -779,7 +806,9 @@ impl Store {
                     .map(|m| m.name == *name);
                 match committed {
                     Some(true) => {
-                        if rfs::renameat(&vdir, META_NEXT_FILE, &vdir, META_FILE).is_err() || rfs::fsync(&vdir).is_err()
+                        if fsutil::remove_xattr(vdir.as_fd(), META_XATTR).is_err()
+                            || rfs::renameat(&vdir, META_NEXT_FILE, &vdir, META_FILE).is_err()
+                            || rfs::fsync(&vdir).is_err()
                         {
                             return;
                         }

@@ -14,13 +14,23 @@ fn create_prints_the_name_and_builds_the_layout() {
     assert_eq!(mode(&t.volumes()), 0o701);
     assert_eq!(mode(&t.root.join("volumes/v1")), 0o701);
     assert_eq!(mode(&t.data("v1")), 0o755);
-    assert_eq!(mode(&t.root.join("volumes/v1/volume.json")), 0o600);
+    // The metadata is an xattr of the volume directory (one journal commit publishes it all).
+    let meta = rustix::fs::getxattr(t.root.join("volumes/v1"), "user.myvol.volume", &mut [0u8; 4096]).unwrap();
+    assert!(meta > 0);
+    assert_eq!(t.entries("volumes/v1"), ["_data"]);
     let store: serde_json::Value = serde_json::from_slice(&std::fs::read(t.root.join("store.json")).unwrap()).unwrap();
     assert_eq!(store["format"], 1);
     // Same name again: the name, exit 0, nothing changed (labels and options are ignored).
-    let before = std::fs::read(t.root.join("volumes/v1/volume.json")).unwrap();
+    let xattr = || {
+        let mut buf = vec![0u8; 4096];
+        let n = rustix::fs::getxattr(t.root.join("volumes/v1"), "user.myvol.volume", &mut buf).unwrap();
+        buf.truncate(n);
+        buf
+    };
+    let before = xattr();
     t.expect(&["volume", "create", "--label", "x=y", "-o", "type=tmpfs", "-o", "device=tmpfs", "v1"], 0, "v1\n", "");
-    assert_eq!(std::fs::read(t.root.join("volumes/v1/volume.json")).unwrap(), before);
+    assert_eq!(xattr(), before);
+    assert_eq!(t.entries("volumes/v1"), ["_data"]);
 }
 
 #[test]
@@ -384,16 +394,35 @@ fn hostile_metadata_does_not_hang_or_break_listing() {
     t.ok(&["volume", "create", "good"]);
     t.ok(&["volume", "create", "fifo"]);
     t.ok(&["volume", "create", "garbage"]);
+    t.ok(&["volume", "create", "badxattr"]);
+    // Metadata as a file (what a filesystem without xattrs, or a rename, leaves) takes over
+    // when the xattr is gone: a FIFO there must not hang anything.
+    rustix::fs::removexattr(t.root.join("volumes/fifo"), "user.myvol.volume").unwrap();
     let meta = t.root.join("volumes/fifo/volume.json");
-    std::fs::remove_file(&meta).unwrap();
     nix::unistd::mkfifo(&meta, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    rustix::fs::removexattr(t.root.join("volumes/garbage"), "user.myvol.volume").unwrap();
     std::fs::write(t.root.join("volumes/garbage/volume.json"), "[[[[[[[[[[").unwrap();
+    rustix::fs::setxattr(
+        t.root.join("volumes/badxattr"),
+        "user.myvol.volume",
+        b"{{{{",
+        rustix::fs::XattrFlags::REPLACE,
+    )
+    .unwrap();
     // A stray entry that is not a valid volume name is never listed.
     std::fs::create_dir(t.volumes().join(".hidden")).unwrap();
     t.expect(&["volume", "ls", "-q", "-f", "driver=local"], 0, "good\n", "");
     let o = t.run(&["volume", "inspect", "fifo"]);
     assert_eq!(o.code, 1);
     assert!(o.stderr.starts_with("Error: get fifo: invalid metadata in <ROOT>/volumes/fifo/volume.json: "), "{o:?}");
+    let o = t.run(&["volume", "inspect", "badxattr"]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.starts_with(
+            "Error: get badxattr: invalid metadata in <ROOT>/volumes/badxattr: extended attribute user.myvol.volume: "
+        ),
+        "{o:?}"
+    );
 }
 
 #[test]
@@ -476,4 +505,19 @@ fn created_at_is_shown_in_the_local_time_zone() {
     // The same instant, whatever the zone.
     let parse = |s: String| jiff::Timestamp::strptime("%Y-%m-%dT%H:%M:%S%:z", s.trim().replace('Z', "+00:00")).unwrap();
     assert_eq!(parse(utc), parse(at("Asia/Tokyo")));
+}
+
+/// Metadata too large for an extended attribute (or a filesystem without them) goes to
+/// `volume.json`, written and synced before the volume is published.
+#[test]
+fn metadata_falls_back_to_a_file_when_an_xattr_cannot_hold_it() {
+    let t = TestEnv::new();
+    let big = format!("big={}", "x".repeat(70_000));
+    t.expect(&["volume", "create", "--label", &big, "large"], 0, "large\n", "");
+    assert_eq!(t.entries("volumes/large"), ["_data", "volume.json"]);
+    let o = t.run(&["volume", "inspect", "-f", "{{len (index .Labels \"big\")}}", "large"]);
+    assert_eq!(o.ok(), "70000\n");
+    // And such a volume renames like any other.
+    t.expect(&["volume", "rename", "large", "larger"], 0, "larger\n", "");
+    assert_eq!(t.ok(&["volume", "inspect", "-f", "{{len (index .Labels \"big\")}}", "larger"]), "70000\n");
 }
