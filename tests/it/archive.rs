@@ -7,7 +7,7 @@ use std::ffi::OsStr;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -690,4 +690,50 @@ fn no_progress_output_when_stderr_is_not_a_terminal() {
     assert_eq!((o.code, o.stderr.as_str()), (0, ""));
     let o = import(&t, &["--create", "dst"], &tar);
     assert_eq!((o.code, o.stderr.as_str(), o.stdout.as_str()), (0, "", ""));
+}
+
+/// As an unprivileged user (root drops to uid 65534 with setpriv), an archive with other
+/// owners and a device node imports: entries keep the user's ids, the device is skipped, and
+/// both are reported once on stderr.
+#[test]
+fn rootless_import_keeps_what_the_user_can() {
+    if !is_root() || !have("setpriv") {
+        eprintln!("skipped: needs root (to switch to an unprivileged uid) and setpriv(1)");
+        return;
+    }
+    let t = TestEnv::new();
+    t.ok(&["volume", "create", "src"]);
+    let d = t.data("src");
+    std::fs::write(d.join("owned"), b"x").unwrap();
+    chown(&d.join("owned"), 1234, 5678);
+    let dev = rustix::fs::makedev(1, 3);
+    rustix::fs::mknodat(rustix::fs::CWD, d.join("null"), rustix::fs::FileType::CharacterDevice, 0o666.into(), dev)
+        .unwrap();
+    rustix::fs::mknodat(rustix::fs::CWD, d.join("fifo"), rustix::fs::FileType::Fifo, 0o600.into(), 0).unwrap();
+    let tar = export(&t, "src");
+    let home = tempfile::Builder::new().prefix("myvol-rootless-").tempdir().unwrap();
+    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::chown(home.path(), Some(65534), Some(65534)).unwrap();
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_myvol")])
+        .args(["volume", "import", "--create", "mine", "-"])
+        .env("MYVOL_ROOT", home.path().join("store"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(&tar).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr,
+        "Warning: 1 device node(s) not created: creating device nodes needs root\n\
+         Warning: 3 entr(ies) keep your own uid/gid: setting other owners needs root\n"
+    );
+    let data = home.path().join("store/volumes/mine/_data");
+    let md = std::fs::metadata(data.join("owned")).unwrap();
+    assert_eq!((md.uid(), md.gid()), (65534, 65534));
+    assert!(!data.join("null").exists());
+    assert!(std::fs::symlink_metadata(data.join("fifo")).unwrap().file_type().is_fifo());
 }
