@@ -38,8 +38,8 @@ cleanup() {
 }
 trap cleanup EXIT
 export MYVOL_ROOT=$WORK/store
-$MYVOL volume create v >/dev/null
-D=$MYVOL_ROOT/volumes/v/_data
+$MYVOL volume create vol >/dev/null
+D=$MYVOL_ROOT/volumes/vol/_data
 python3 - "$D" "$FILES" "$DIRS" "$BIG_MIB" <<'PY'
 import os, sys
 d, files, dirs, big = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -55,14 +55,14 @@ with open(os.path.join(d, "big"), "wb") as f:
         f.write(os.urandom(1 << 20))
 PY
 echo "# tree: $FILES files of 1 KiB in $DIRS directories + ${BIG_MIB} MiB; $(du -sh "$D" | cut -f1) on tmpfs" >&2
-$MYVOL volume export -o "$WORK/v.tar" v
+$MYVOL volume export -o "$WORK/v.tar" vol
 if [ "$have_podman" = 1 ]; then podman volume import "$PV" "$WORK/v.tar"; fi
 
-exp=(-n "myvol volume export" "$MYVOL volume export v | cat >/dev/null"
+exp=(-n "myvol volume export" "$MYVOL volume export vol | cat >/dev/null"
      -n "tar -cf - ." "tar -C $D -cf - . | cat >/dev/null")
-imp_prep=(--prepare "$MYVOL volume rm -f w >/dev/null; $MYVOL volume create w >/dev/null"
+imp_prep=(--prepare "$MYVOL volume rm -f ww >/dev/null; $MYVOL volume create ww >/dev/null"
           --prepare "rm -rf $WORK/x; mkdir $WORK/x")
-imp=(-n "myvol volume import" "$MYVOL volume import w $WORK/v.tar"
+imp=(-n "myvol volume import" "$MYVOL volume import ww $WORK/v.tar"
      -n "tar -xf" "tar -C $WORK/x -xf $WORK/v.tar")
 if [ "$have_podman" = 1 ]; then
   exp+=(-n "podman volume export" "podman volume export $PV | cat >/dev/null")
@@ -71,7 +71,7 @@ if [ "$have_podman" = 1 ]; then
 else
   echo "# podman: not installed or not working, skipped" >&2
 fi
-$MYVOL volume create w >/dev/null
+$MYVOL volume create ww >/dev/null
 hf() { hyperfine --style basic --runs "$RUNS" "$@" >&2; }
 
 echo "## export (plain tar to a pipe)"
@@ -87,7 +87,7 @@ cat "$WORK/i.md"; echo
 echo "## zstd export (to a pipe)"
 echo
 hf --warmup 1 --export-markdown "$WORK/z.md" --export-json "$OUT/archive-zstd.json" \
-  -n "myvol volume export --compress zstd" "$MYVOL volume export --compress zstd v | cat >/dev/null" \
+  -n "myvol volume export --compress zstd" "$MYVOL volume export --compress zstd vol | cat >/dev/null" \
   -n "tar -cf - . | zstd -T0" "tar -C $D -cf - . | zstd -q -T0 | cat >/dev/null"
 cat "$WORK/z.md"; echo
 
@@ -96,10 +96,10 @@ echo "## peak memory (maximum resident set size)"
 echo
 echo "| command | peak RSS |"
 echo "|---|---|"
-echo "| \`myvol volume export v > /dev/null\` | $(peak $MYVOL volume export -o /dev/null v) |"
-echo "| \`myvol volume export --compress zstd v > /dev/null\` | $(peak $MYVOL volume export --compress zstd -o /dev/null v) |"
-$MYVOL volume rm -f w >/dev/null; $MYVOL volume create w >/dev/null
-echo "| \`myvol volume import w v.tar\` | $(peak $MYVOL volume import w "$WORK/v.tar") |"
+echo "| \`myvol volume export v > /dev/null\` | $(peak $MYVOL volume export -o /dev/null vol) |"
+echo "| \`myvol volume export --compress zstd v > /dev/null\` | $(peak $MYVOL volume export --compress zstd -o /dev/null vol) |"
+$MYVOL volume rm -f ww >/dev/null; $MYVOL volume create ww >/dev/null
+echo "| \`myvol volume import ww v.tar\` | $(peak $MYVOL volume import ww "$WORK/v.tar") |"
 echo "| \`tar -cf - .\` | $(peak tar -C "$D" -cf /dev/null .) |"
 rm -rf "$WORK/x"; mkdir "$WORK/x"
 echo "| \`tar -xf v.tar\` | $(peak tar -C "$WORK/x" -xf "$WORK/v.tar") |"

@@ -31,7 +31,7 @@ use super::{ArchiveError, Progress};
 use crate::copy::{proc_path, tolerate_xattr_set};
 use crate::fsutil;
 
-const CHUNK: usize = 1 << 20;
+const CHUNK: usize = 128 << 10;
 /// Granularity of hole detection in sparse members.
 const HOLE_BLOCK: usize = 4096;
 
@@ -52,7 +52,8 @@ pub struct ImportStats {
 pub fn unpack(input: impl Read, staging: BorrowedFd<'_>, progress: &dyn Progress) -> Result<ImportStats, ArchiveError> {
     let read_err = |source: io::Error| ArchiveError::Read { source };
     let counted = Counting { inner: input, progress };
-    let buffered = BufReader::with_capacity(256 * 1024, counted);
+    // Smaller than CHUNK: large reads of member data bypass this buffer (one copy fewer).
+    let buffered = BufReader::with_capacity(64 * 1024, counted);
     let decoded = super::decoder(buffered).map_err(read_err)?;
     let mut archive = tar::Archive::new(EofWatch { inner: decoded, eof: false });
     let mut u = Unpacker {

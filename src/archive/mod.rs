@@ -132,7 +132,12 @@ impl<W: Write> Encoder<W> {
                 let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
                 if cores > 1 {
                     // Only fails when libzstd lacks threads: then one thread it is.
-                    let _ = z.multithread(cores);
+                    if z.multithread(cores).is_ok() {
+                        // Small jobs (512 KiB) and a 512 KiB window keep the buffers of the workers in
+                        // flight to a few MiB (the defaults reach 100 MiB at level 3).
+                        z.set_parameter(zstd::zstd_safe::CParameter::JobSize(512 << 10))?;
+                        z.window_log(19)?;
+                    }
                 }
                 Encoder::Zstd(z)
             }

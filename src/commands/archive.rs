@@ -118,7 +118,10 @@ fn write_archive(
 ) -> std::result::Result<(), ArchiveError> {
     let buffered = BufWriter::with_capacity(1 << 20, out);
     let mut enc = Encoder::new(buffered, compression).map_err(|source| ArchiveError::Write { source })?;
-    archive::export::export(data, &mut enc, bar)?;
+    // Uncompressed: large files go straight from the page cache to stdout (sendfile).
+    let stdout = io::stdout();
+    let direct = (compression == Compression::None).then(|| stdout.as_fd());
+    archive::export::export_direct(data, &mut enc, direct, bar)?;
     let mut buffered = enc.finish().map_err(|source| ArchiveError::Write { source })?;
     buffered.flush().map_err(|source| ArchiveError::Write { source })?;
     Ok(())
@@ -140,9 +143,12 @@ fn export_to_file(
 ) -> std::result::Result<(), FileFailure> {
     let direct = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
     let run = |file: File| -> std::result::Result<(), ArchiveError> {
+        // The same open file twice: what the BufWriter flushes and what sendfile writes share
+        // one file offset.
+        let dup = file.try_clone().ok().filter(|_| compression == Compression::None);
         let buffered = BufWriter::with_capacity(1 << 20, file);
         let mut enc = Encoder::new(buffered, compression).map_err(|source| ArchiveError::Write { source })?;
-        archive::export::export(data, &mut enc, bar)?;
+        archive::export::export_direct(data, &mut enc, dup.as_ref().map(|f| f.as_fd()), bar)?;
         let buffered = enc.finish().map_err(|source| ArchiveError::Write { source })?;
         let file = buffered.into_inner().map_err(|e| ArchiveError::Write { source: e.into_error() })?;
         if !direct {

@@ -295,6 +295,8 @@ fn compressed_round_trips_and_names_pick_the_compression() {
     assert!(std::fs::read(&path).unwrap().starts_with(&[0x28, 0xb5, 0x2f, 0xfd]));
     t.ok(&["volume", "export", "-o", path.to_str().unwrap(), "src"]);
     assert_eq!(&std::fs::read(&path).unwrap()[257..262], b"ustar");
+    // -o FILE (headers buffered, large files by sendfile on a dup) and stdout agree.
+    assert_eq!(std::fs::read(&path).unwrap(), export(&t, "src"));
     // No temporary file is left beside the output.
     let mut names: Vec<_> = std::fs::read_dir(t.dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     names.sort();
