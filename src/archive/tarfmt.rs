@@ -55,11 +55,15 @@ pub struct Member<'a> {
 }
 
 /// Write `v` into `dst` as NUL-terminated octal, or as GNU base-256 when it does not fit.
+/// (No `format!`: this runs several times per member.)
 fn num(dst: &mut [u8], v: u64) {
     let digits = dst.len() - 1;
-    let s = format!("{v:0digits$o}");
-    if s.len() <= digits {
-        dst[..digits].copy_from_slice(s.as_bytes());
+    if fits_octal(v, dst.len()) {
+        let mut x = v;
+        for d in dst[..digits].iter_mut().rev() {
+            *d = b'0' + (x & 7) as u8;
+            x >>= 3;
+        }
         dst[digits] = 0;
     } else {
         dst.fill(0);
@@ -73,6 +77,32 @@ fn num(dst: &mut [u8], v: u64) {
     }
 }
 
+/// Append `v` in decimal.
+fn push_decimal(out: &mut Vec<u8>, v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut x = v;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (x % 10) as u8;
+        x /= 10;
+        if x == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+fn decimal_len(v: usize) -> usize {
+    let mut n = 1;
+    let mut x = v / 10;
+    while x > 0 {
+        n += 1;
+        x /= 10;
+    }
+    n
+}
+
 fn fits_octal(v: u64, len: usize) -> bool {
     v < 1u64 << (3 * (len - 1))
 }
@@ -81,10 +111,10 @@ fn fits_octal(v: u64, len: usize) -> bool {
 fn pax_record(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
     let body = key.len() + value.len() + 3; // ' ', '=', '\n'
     let mut len = body + 1;
-    while len.to_string().len() + body != len {
-        len = len.to_string().len() + body;
+    while decimal_len(len) + body != len {
+        len = decimal_len(len) + body;
     }
-    out.extend_from_slice(len.to_string().as_bytes());
+    push_decimal(out, len as u64);
     out.push(b' ');
     out.extend_from_slice(key);
     out.push(b'=');
@@ -95,8 +125,9 @@ fn pax_record(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
 fn checksum(h: &mut [u8; BLOCK]) {
     h[148..156].fill(b' ');
     let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
-    let s = format!("{sum:06o}\0 ");
-    h[148..156].copy_from_slice(s.as_bytes());
+    // Six octal digits, NUL, space (as GNU tar).
+    num(&mut h[148..155], u64::from(sum));
+    h[155] = b' ';
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -139,13 +170,31 @@ pub fn write_header(w: &mut impl Write, m: &Member<'_>) -> io::Result<()> {
         pax_record(&mut pax, b"linkpath", m.link);
     }
     if m.mtime_nsec != 0 || m.mtime_sec < 0 || !fits_octal(m.mtime_sec as u64, 12) {
-        let v = if m.mtime_sec < 0 && m.mtime_nsec != 0 {
-            // -1.25 s is sec -2, nsec 750000000.
-            format!("-{}.{:09}", -(m.mtime_sec + 1), 1_000_000_000 - m.mtime_nsec)
+        // -1.25 s is sec -2, nsec 750000000.
+        let (neg, sec, nsec) = if m.mtime_sec < 0 && m.mtime_nsec != 0 {
+            (true, (-(m.mtime_sec + 1)) as u64, 1_000_000_000 - m.mtime_nsec)
+        } else if m.mtime_sec < 0 {
+            (true, m.mtime_sec.unsigned_abs(), 0)
         } else {
-            format!("{}.{:09}", m.mtime_sec, m.mtime_nsec)
+            (false, m.mtime_sec as u64, m.mtime_nsec)
         };
-        pax_record(&mut pax, b"mtime", v.trim_end_matches('0').trim_end_matches('.').as_bytes());
+        let mut v = Vec::with_capacity(32);
+        if neg {
+            v.push(b'-');
+        }
+        push_decimal(&mut v, sec);
+        if nsec != 0 {
+            v.push(b'.');
+            let mut frac = [b'0'; 9];
+            let mut x = nsec;
+            for d in frac.iter_mut().rev() {
+                *d = b'0' + (x % 10) as u8;
+                x /= 10;
+            }
+            let keep = frac.iter().rposition(|&d| d != b'0').map_or(0, |i| i + 1);
+            v.extend_from_slice(&frac[..keep]);
+        }
+        pax_record(&mut pax, b"mtime", &v);
     }
     if !fits_octal(m.uid, 8) {
         pax_record(&mut pax, b"uid", m.uid.to_string().as_bytes());
@@ -254,5 +303,42 @@ mod tests {
         num(&mut f, 1 << 40);
         assert_eq!(f[0], 0x80);
         assert_eq!(&f[1..], &(1u64 << 40).to_be_bytes()[1..]);
+        let mut v = Vec::new();
+        push_decimal(&mut v, 0);
+        push_decimal(&mut v, 1234567890);
+        assert_eq!(v, b"01234567890");
+    }
+
+    #[test]
+    fn mtimes_go_to_pax_with_their_nanoseconds() {
+        let mut out = Vec::new();
+        let m = |sec, nsec| Member {
+            name: b"./f",
+            kind: Kind::File,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: 0,
+            mtime_sec: sec,
+            mtime_nsec: nsec,
+            link: b"",
+            dev_major: 0,
+            dev_minor: 0,
+            xattrs: &[],
+            sparse: None,
+        };
+        for (sec, nsec, want) in [
+            (1_700_000_000, 120_000_000, &b"23 mtime=1700000000.12\n"[..]),
+            (-2, 750_000_000, &b"15 mtime=-1.25\n"[..]),
+            (-5, 0, &b"12 mtime=-5\n"[..]),
+        ] {
+            out.clear();
+            write_header(&mut out, &m(sec, nsec)).unwrap();
+            assert_eq!(&out[512..512 + want.len()], want, "{sec}.{nsec}");
+        }
+        out.clear();
+        write_header(&mut out, &m(1_700_000_000, 0)).unwrap();
+        assert_eq!(out.len(), 512, "whole seconds need no pax header");
+        assert_eq!(&out[136..148], b"14524770400\0");
     }
 }
