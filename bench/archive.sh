@@ -96,8 +96,8 @@ echo "## peak memory (maximum resident set size)"
 echo
 echo "| command | peak RSS |"
 echo "|---|---|"
-echo "| \`myvol volume export v > /dev/null\` | $(peak $MYVOL volume export -o /dev/null vol) |"
-echo "| \`myvol volume export --compress zstd v > /dev/null\` | $(peak $MYVOL volume export --compress zstd -o /dev/null vol) |"
+echo "| \`myvol volume export vol > /dev/null\` | $(peak $MYVOL volume export -o /dev/null vol) |"
+echo "| \`myvol volume export --compress zstd vol > /dev/null\` | $(peak $MYVOL volume export --compress zstd -o /dev/null vol) |"
 $MYVOL volume rm -f ww >/dev/null; $MYVOL volume create ww >/dev/null
 echo "| \`myvol volume import ww v.tar\` | $(peak $MYVOL volume import ww "$WORK/v.tar") |"
 echo "| \`tar -cf - .\` | $(peak tar -C "$D" -cf /dev/null .) |"
