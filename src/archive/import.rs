@@ -840,6 +840,56 @@ mod tests {
         bad(b"a\0b");
     }
 
+    /// Damaged archives (random bytes flipped, cut anywhere) never panic, and whatever they
+    /// do stays inside the staging directory.
+    #[test]
+    fn mutated_archives_never_panic_or_escape() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_mode(0o755);
+        h.set_entry_type(tar::EntryType::Directory);
+        h.set_size(0);
+        b.append_data(&mut h.clone(), "d/", &[][..]).unwrap();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_size(5);
+        b.append_data(&mut h.clone(), "d/f", &b"hello"[..]).unwrap();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        b.append_link(&mut h.clone(), "d/l", "f").unwrap();
+        h.set_entry_type(tar::EntryType::Link);
+        b.append_link(&mut h.clone(), "d/h", "d/f").unwrap();
+        b.append_pax_extensions([("path", &b"long/name"[..]), ("mtime", b"1.5")]).unwrap();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_size(3);
+        b.append_data(&mut h, "short", &b"abc"[..]).unwrap();
+        let good = b.into_inner().unwrap();
+        let outer = tempfile::tempdir().unwrap();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for i in 0..400 {
+            let mut a = good.clone();
+            for _ in 0..1 + rand() % 4 {
+                let at = (rand() as usize) % a.len();
+                a[at] = rand() as u8;
+            }
+            if i % 5 == 0 {
+                a.truncate((rand() as usize) % a.len());
+            }
+            let stage = outer.path().join(format!("s{i}"));
+            std::fs::create_dir(&stage).unwrap();
+            let fd = rfs::open(&stage, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+            let _ = unpack(&a[..], fd.as_fd(), &super::super::Silent);
+        }
+        let mut top: Vec<_> = std::fs::read_dir(outer.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        top.sort();
+        assert_eq!(top.len(), 400, "something was created beside the staging directories");
+    }
+
     #[test]
     fn pax_times() {
         let t = |s: &str| parse_pax_time(s.as_bytes()).map(|t| (t.tv_sec, t.tv_nsec));
