@@ -211,9 +211,26 @@ pub fn import(store: &Store, a: ImportArgs, io: &mut Io<'_>) -> Result {
         None => archive::import::unpack(&mut *io.input, slot.staging(), &bar),
     };
     bar.done();
-    // On failure the slot is dropped: the staging directory goes, the volume is untouched.
-    let stats = stats.map_err(|e| archive_failure("import", &a.name, e))?;
-    store.finish_import(slot, a.force)?;
+    // On failure the slot is dropped: the staging directory goes, the volume is untouched
+    // (and a volume that --create made for this import is removed again).
+    let created = slot.created();
+    let undo_create = |store: &Store| {
+        if created {
+            let _ = store.remove(&a.name, false);
+        }
+    };
+    let stats = match stats {
+        Ok(s) => s,
+        Err(e) => {
+            drop(slot);
+            undo_create(store);
+            return Err(archive_failure("import", &a.name, e));
+        }
+    };
+    if let Err(e) = store.finish_import(slot, a.force) {
+        undo_create(store);
+        return Err(e.into());
+    }
     if !a.quiet {
         if stats.devices_skipped > 0 {
             eprintln!(

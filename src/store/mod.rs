@@ -883,8 +883,9 @@ impl Store {
         if !crate::name::is_valid(name) {
             return Err(StoreError::NotFound(name.to_owned()));
         }
+        let mut created = false;
         if create && !self.exists(name)? {
-            self.create(CreateRequest { name: Some(name.to_owned()), ..CreateRequest::default() })?;
+            created = self.create(CreateRequest { name: Some(name.to_owned()), ..CreateRequest::default() })?.created;
         }
         let h = self.open_write()?;
         let Some(meta) = self.read_meta(h.volumes.as_fd(), name)? else {
@@ -920,7 +921,9 @@ impl Store {
             Ok((dir, data))
         })();
         match made {
-            Ok((dir, data)) => Ok(ImportSlot { name: name.to_owned(), lease, vdir, tmp_dir, tmp_name, dir, data }),
+            Ok((dir, data)) => {
+                Ok(ImportSlot { name: name.to_owned(), created, lease, vdir, tmp_dir, tmp_name, dir, data })
+            }
             Err(e) => {
                 let _ = fsutil::remove_tree(tmp_dir.as_fd(), OsStr::new(&tmp_name));
                 Err(self.io("mkdir", &rel_tmp, e))
@@ -1006,6 +1009,7 @@ impl Store {
 #[derive(Debug)]
 pub struct ImportSlot {
     name: String,
+    created: bool,
     lease: Lease,
     vdir: OwnedFd,
     tmp_dir: OwnedFd,
@@ -1023,6 +1027,12 @@ impl ImportSlot {
     /// The volume's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether `begin_import` created the volume (`--create`): a failed import removes it
+    /// again, so that nothing is left of it.
+    pub fn created(&self) -> bool {
+        self.created
     }
 }
 

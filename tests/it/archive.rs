@@ -653,6 +653,10 @@ fn import_into_a_missing_volume_needs_create() {
     let o = import(&t, &["nope"], &archive);
     assert_eq!((o.code, o.stderr.as_str()), (1, "Error: get nope: no such volume\n"));
     t.expect(&["volume", "ls", "-q"], 0, "", "");
+    // A failed import leaves no volume that --create made for it.
+    let o = import(&t, &["--create", "nope"], &build(&[M::File(b"../x", b"evil")]));
+    assert_eq!(o.code, 1, "{o:#?}");
+    t.expect(&["volume", "ls", "-q"], 0, "", "");
     let o = import(&t, &["--create", "nope"], &archive);
     assert_eq!((o.code, o.stderr.as_str()), (0, ""));
     assert_eq!(std::fs::read(t.data("nope").join("f")).unwrap(), b"hi\n");
