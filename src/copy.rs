@@ -80,11 +80,11 @@ pub fn copy_tree(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> Result<CopyStats, 
     Ok(c.stats)
 }
 
-fn want() -> StatxFlags {
+pub(crate) fn want() -> StatxFlags {
     StatxFlags::BASIC_STATS | StatxFlags::MNT_ID
 }
 
-fn has_mnt_id(st: &Statx) -> bool {
+pub(crate) fn has_mnt_id(st: &Statx) -> bool {
     st.stx_mask & StatxFlags::MNT_ID.bits() != 0
 }
 
@@ -332,7 +332,7 @@ fn times(st: &Statx) -> Timestamps {
     Timestamps { last_access: ts(&st.stx_atime), last_modification: ts(&st.stx_mtime) }
 }
 
-fn proc_path(dir: BorrowedFd<'_>, name: &OsStr) -> PathBuf {
+pub(crate) fn proc_path(dir: BorrowedFd<'_>, name: &OsStr) -> PathBuf {
     let mut p = OsString::from(format!("/proc/self/fd/{}/", dir.as_raw_fd())).into_vec();
     p.extend_from_slice(name.as_bytes());
     PathBuf::from(OsString::from_vec(p))
@@ -360,17 +360,36 @@ fn copy_xattrs(
             Err(Errno::OPNOTSUPP | Errno::PERM | Errno::ACCESS) if !n.as_bytes().starts_with(b"user.") => continue,
             Err(e) => return Err(e.into()),
         };
-        match set(n, &value) {
-            Ok(()) | Err(Errno::OPNOTSUPP) => {}
-            Err(Errno::PERM | Errno::ACCESS | Errno::INVAL) if !n.as_bytes().starts_with(b"user.") => {}
-            Err(e) => return Err(e.into()),
-        }
+        tolerate_xattr_set(n, set(n, &value))?;
     }
     Ok(())
 }
 
+/// The outcome of setting one xattr, with the failures a copy tolerates: a destination
+/// without xattr support, and namespaces we may not write without privilege
+/// (`security.*`, `trusted.*`, `system.*` that the filesystem refuses). `user.*` must land.
+pub(crate) fn tolerate_xattr_set(name: &OsStr, r: rustix::io::Result<()>) -> io::Result<()> {
+    match r {
+        Ok(()) | Err(Errno::OPNOTSUPP) => Ok(()),
+        Err(Errno::PERM | Errno::ACCESS | Errno::INVAL) if !name.as_bytes().starts_with(b"user.") => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The names of an entry's xattrs (empty where the filesystem has none or refuses).
+pub(crate) fn xattr_names(
+    query: impl Fn() -> rustix::io::Result<usize>,
+    list: impl Fn(&mut [u8]) -> rustix::io::Result<usize>,
+) -> io::Result<Vec<Vec<u8>>> {
+    match read_sized(query, list) {
+        Ok(n) => Ok(n.split(|&b| b == 0).filter(|n| !n.is_empty()).map(<[u8]>::to_vec).collect()),
+        Err(Errno::OPNOTSUPP | Errno::PERM | Errno::ACCESS) => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Size-query-then-read for the xattr calls, retried if the value grows in between.
-fn read_sized(
+pub(crate) fn read_sized(
     query: impl Fn() -> rustix::io::Result<usize>,
     read: impl Fn(&mut [u8]) -> rustix::io::Result<usize>,
 ) -> rustix::io::Result<Vec<u8>> {

@@ -5,6 +5,7 @@
 //! templates). It never prints and never exits; the `myvol` binary parses argv, calls in
 //! here, and renders errors once.
 
+pub mod archive;
 pub mod copy;
 pub mod driver;
 pub mod failpoint;

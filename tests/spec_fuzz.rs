@@ -57,6 +57,14 @@ fn check(input: &str) {
     let _ = parse_tmpfs_options(&opts);
 }
 
+/// Inputs the property test once found; checked on every run.
+#[test]
+fn known_regressions() {
+    for input in ["/tmpfsDfK rshared\\..zrshared/..", "/src=\\rshared/..", "/\n\\src=/..", "/a\\b/.."] {
+        check(input);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
 

@@ -55,6 +55,27 @@ pub enum VolumeCommand {
     #[command(override_usage = "myvol volume clone [OPTIONS] SOURCE_VOLUME NEW_VOLUME")]
     Clone(CloneArgs),
 
+    /// Export a volume's content as a tar archive
+    ///
+    /// Writes a tar stream of the volume's content (directories, files, symlinks, hard
+    /// links, FIFOs, device nodes; owners, modes, nanosecond mtimes, xattrs and ACLs; sparse
+    /// files as sparse) to FILE, or to standard output when -o is not given. Refuses to write
+    /// an archive to a terminal. The volume is marked in use while it is read, so it cannot
+    /// be removed meanwhile. See docs/archive.md.
+    #[command(override_usage = "myvol volume export [OPTIONS] VOLUME")]
+    Export(ExportArgs),
+
+    /// Import a tar archive into a volume
+    ///
+    /// Replaces the volume's content with the archive's (plain, gzip or zstd, detected from
+    /// the first bytes) read from FILE, or from standard input when FILE is absent or `-`.
+    /// The archive is unpacked into a staging directory and swapped in only when all of it
+    /// was read and unpacked: on any error the volume is left exactly as it was. Members that
+    /// would land outside the volume (`..`, absolute names, paths through symlinks, hard
+    /// links to outside) refuse the whole archive. See docs/archive.md.
+    #[command(override_usage = "myvol volume import [OPTIONS] VOLUME [FILE|-]")]
+    Import(ImportArgs),
+
     /// Check if a volume exists
     ///
     /// Exits 0 if the volume exists, 1 if it does not; prints nothing (as podman).
@@ -185,4 +206,52 @@ pub struct PruneArgs {
     /// Do not prompt for confirmation
     #[arg(short, long)]
     pub force: bool,
+}
+
+/// `--compress` of `volume export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompressArg {
+    None,
+    Gzip,
+    Zstd,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(value_name = "VOLUME")]
+    pub name: String,
+
+    /// Write to a file, instead of STDOUT (replaced atomically when it is a regular file)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+
+    /// Compression of the archive [default: from the -o file name (.gz, .tgz, .zst), else none]
+    #[arg(long, value_enum, value_name = "none|gzip|zstd")]
+    pub compress: Option<CompressArg>,
+
+    /// Show no progress bar (it is shown only when stderr is a terminal)
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[arg(value_name = "VOLUME")]
+    pub name: String,
+
+    /// The archive (`-` or absent: standard input)
+    #[arg(value_name = "FILE")]
+    pub source: Option<std::path::PathBuf>,
+
+    /// Import even if the volume is in use (its users see the new content from then on)
+    #[arg(short, long)]
+    pub force: bool,
+
+    /// Create the volume (local driver) if it does not exist
+    #[arg(long)]
+    pub create: bool,
+
+    /// Show no progress bar and no warnings (the bar is shown only when stderr is a terminal)
+    #[arg(short, long)]
+    pub quiet: bool,
 }

@@ -1,6 +1,7 @@
 //! One module per verb: arguments → library calls → output. Commands write to the writers
 //! they are handed and return a [`Failure`] for `main` to render; they never exit.
 
+pub mod archive;
 pub mod exec_spec;
 pub mod run;
 pub mod system;

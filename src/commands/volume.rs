@@ -1,4 +1,4 @@
-//! `myvol volume create|ls|inspect|rm|prune|rename|clone|exists`.
+//! `myvol volume create|ls|inspect|rm|prune|rename|clone|exists` (export and import: archive.rs).
 
 use std::collections::BTreeMap;
 
@@ -21,6 +21,8 @@ pub fn run(store: &Store, cmd: VolumeCommand, io: &mut Io<'_>) -> Result {
         VolumeCommand::Rename(a) => rename(store, a, io),
         VolumeCommand::Clone(a) => clone(store, a, io),
         VolumeCommand::Exists(a) => exists(store, a),
+        VolumeCommand::Export(a) => super::archive::export(store, a, io),
+        VolumeCommand::Import(a) => super::archive::import(store, a, io),
     }
 }
 

@@ -194,7 +194,9 @@ pub(crate) fn validate_target(target: &str) -> Result<(), ConfigDetail> {
 /// empty-field case: an empty destination is simply not absolute).
 pub(crate) fn validate_dest(target: &str) -> Result<(), ConfigDetail> {
     let slashed = target.replace('\\', "/");
-    if clean_path(&slashed) == "/" {
+    // moby checks the backslash-as-slash form; the path myvol mounts on is the target as
+    // given, cleaned, so that one must not be the root either (`/a\\b/..` cleans to `/`).
+    if clean_path(&slashed) == "/" || clean_path(target) == "/" {
         return Err(ConfigDetail::TargetIsRoot);
     }
     if !is_abs(&slashed) {

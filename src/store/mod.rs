@@ -56,6 +56,13 @@ pub enum StoreError {
     NotFound(String),
     #[error("remove {name}: volume is in use - [{}]", ids.join(", "))]
     InUse { name: String, ids: Vec<String> },
+    /// `volume import` of a volume that a live process uses (without `--force`).
+    #[error("volume {name} is in use - [{}]", ids.join(", "))]
+    ImportBusy { name: String, ids: Vec<String> },
+    /// `volume export|import` of a volume whose content is not kept in the store (tmpfs,
+    /// bind, NFS: a volume with driver options).
+    #[error("{op} {name}: volume has driver options: its content is not kept in the store")]
+    NoContent { op: &'static str, name: String },
     #[error("{op} {name}: volume is in use - [{}]", ids.join(", "))]
     Busy { op: &'static str, name: String, ids: Vec<String> },
     /// `rename`/`clone` to a name that is taken.
@@ -906,6 +913,105 @@ impl Store {
         Ok((self.volume_from_meta(dst, new_meta), stats))
     }
 
+    /// Open a volume's content for `volume export`: its `_data` directory, with an in-use
+    /// lease held for as long as the caller keeps it (the volume cannot be removed meanwhile).
+    pub fn open_for_export(&self, name: &str) -> Result<(Lease, OwnedFd)> {
+        let lease = self.lease(name, "export")?;
+        let Some(h) = self.open_read()? else {
+            return Err(StoreError::NotFound(name.to_owned()));
+        };
+        let Some(meta) = self.read_meta(h.volumes.as_fd(), name)? else {
+            return Err(StoreError::NotFound(name.to_owned()));
+        };
+        if meta.options.is_some() {
+            return Err(StoreError::NoContent { op: "export", name: name.to_owned() });
+        }
+        let data = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(name, DATA_DIR)))
+            .map_err(|e| self.io("open", &rel(name, DATA_DIR), e))?;
+        Ok((lease, data))
+    }
+
+    /// Start `volume import NAME`: check that nobody uses the volume (unless `force`), take
+    /// a lease on it, and make an empty staging directory in `tmp/` with the mode and owner
+    /// of the volume's current content (an archive's `./` member overrides them). With
+    /// `create`, a missing volume is created first (local driver, no options).
+    pub fn begin_import(&self, name: &str, force: bool, create: bool) -> Result<ImportSlot> {
+        if !crate::name::is_valid(name) {
+            return Err(StoreError::NotFound(name.to_owned()));
+        }
+        let mut created = false;
+        if create && !self.exists(name)? {
+            created = self.create(CreateRequest { name: Some(name.to_owned()), ..CreateRequest::default() })?.created;
+        }
+        let h = self.open_write()?;
+        let Some(meta) = self.read_meta(h.volumes.as_fd(), name)? else {
+            return Err(StoreError::NotFound(name.to_owned()));
+        };
+        if meta.options.is_some() {
+            return Err(StoreError::NoContent { op: "import", name: name.to_owned() });
+        }
+        let vdir =
+            fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name)).map_err(|e| self.io("open", VOLUMES_DIR, e))?;
+        let ids = lease::live(vdir.as_fd(), true).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
+        if !ids.is_empty() && !force {
+            return Err(StoreError::ImportBusy { name: name.to_owned(), ids });
+        }
+        let lease = lease::acquire(vdir.as_fd(), name, "import").map_err(|e| self.io("lease", VOLUMES_DIR, e))?;
+        let old = rfs::statat(&vdir, DATA_DIR, rfs::AtFlags::SYMLINK_NOFOLLOW)
+            .map_err(|e| self.io("stat", &rel(name, DATA_DIR), e))?;
+        let tmp_dir = fsutil::open_dir(h.root.as_fd(), OsStr::new(TMP_DIR)).map_err(|e| self.io("open", TMP_DIR, e))?;
+        let tmp_name = fsutil::random_suffix();
+        let rel_tmp = format!("{TMP_DIR}/{tmp_name}");
+        rfs::mkdirat(&tmp_dir, tmp_name.as_str(), Mode::from_raw_mode(PRIVATE_DIR_MODE))
+            .map_err(|e| self.io("mkdir", &rel_tmp, e))?;
+        let made = (|| -> io::Result<(OwnedFd, OwnedFd)> {
+            let dir = fsutil::open_dir(tmp_dir.as_fd(), OsStr::new(&tmp_name))?;
+            fsutil::try_lock_exclusive(dir.as_fd())?;
+            rfs::mkdirat(&dir, DATA_DIR, Mode::from_raw_mode(PRIVATE_DIR_MODE))?;
+            let data = fsutil::open_dir(dir.as_fd(), OsStr::new(DATA_DIR))?;
+            match rfs::fchown(&data, Some(rfs::Uid::from_raw(old.st_uid)), Some(rfs::Gid::from_raw(old.st_gid))) {
+                Ok(()) | Err(Errno::PERM) => {}
+                Err(e) => return Err(e.into()),
+            }
+            rfs::fchmod(&data, Mode::from_raw_mode(old.st_mode & 0o7777))?;
+            Ok((dir, data))
+        })();
+        match made {
+            Ok((dir, data)) => {
+                Ok(ImportSlot { name: name.to_owned(), created, lease, vdir, tmp_dir, tmp_name, dir, data })
+            }
+            Err(e) => {
+                let _ = fsutil::remove_tree(tmp_dir.as_fd(), OsStr::new(&tmp_name));
+                Err(self.io("mkdir", &rel_tmp, e))
+            }
+        }
+    }
+
+    /// Finish `volume import`: under the store lock, check again that nobody else uses the
+    /// volume (unless `force`), then swap the staging directory and `_data` with one
+    /// `renameat2(RENAME_EXCHANGE)`, and delete the old content (by fd, crossing no mount).
+    /// The caller has made the staging content durable. A crash before the swap leaves the
+    /// volume as it was; after it, the new content, with the old one in `tmp/` for the next
+    /// mutation to remove.
+    pub fn finish_import(&self, slot: ImportSlot, force: bool) -> Result<()> {
+        let h = self.open_write()?;
+        let mut ids = lease::live(slot.vdir.as_fd(), true).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
+        ids.retain(|id| id != slot.lease.id());
+        if !ids.is_empty() && !force {
+            return Err(StoreError::ImportBusy { name: slot.name.clone(), ids });
+        }
+        failpoint::hit("import-before-swap");
+        rfs::renameat_with(&slot.dir, DATA_DIR, &slot.vdir, DATA_DIR, rfs::RenameFlags::EXCHANGE)
+            .map_err(|e| self.io("rename", &rel(&slot.name, DATA_DIR), e))?;
+        rfs::fsync(&slot.vdir).map_err(|e| self.io("sync", &rel(&slot.name, DATA_DIR), e))?;
+        failpoint::hit("import-after-swap");
+        let _ = rfs::fsync(&slot.dir);
+        drop(h);
+        // The old content, now in the staging directory, goes with it (ImportSlot's drop).
+        drop(slot);
+        Ok(())
+    }
+
     /// Size and in-use count of each named volume, walked in parallel; `NotFound` for one
     /// that does not exist (or vanished).
     pub fn usage(&self, names: &[String]) -> Vec<Result<Usage>> {
@@ -949,6 +1055,47 @@ impl Store {
             }
         })?;
         fsutil::apparent_size(fd.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))
+    }
+}
+
+/// An import in progress: a staging directory `tmp/<hex>/_data` (the `tmp/<hex>` directory
+/// flock-ed, so that cleaners skip it while we live) and an in-use lease on the volume, so
+/// that it can be neither removed nor renamed underneath. Dropping it without
+/// [`Store::finish_import`] deletes the staging directory: the volume is untouched.
+#[derive(Debug)]
+pub struct ImportSlot {
+    name: String,
+    created: bool,
+    lease: Lease,
+    vdir: OwnedFd,
+    tmp_dir: OwnedFd,
+    tmp_name: String,
+    dir: OwnedFd,
+    data: OwnedFd,
+}
+
+impl ImportSlot {
+    /// The empty staging directory to unpack into.
+    pub fn staging(&self) -> BorrowedFd<'_> {
+        self.data.as_fd()
+    }
+
+    /// The volume's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether `begin_import` created the volume (`--create`): a failed import removes it
+    /// again, so that nothing is left of it.
+    pub fn created(&self) -> bool {
+        self.created
+    }
+}
+
+impl Drop for ImportSlot {
+    fn drop(&mut self) {
+        // Still holding the directory's flock, so no cleaner works on it at the same time.
+        let _ = fsutil::remove_tree(self.tmp_dir.as_fd(), OsStr::new(&self.tmp_name));
     }
 }
 

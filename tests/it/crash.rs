@@ -1,5 +1,6 @@
 //! Crash safety: a process killed (SIGKILL, through a test-only failpoint) in the middle of
-//! create or rm leaves a store that lists cleanly, and the next mutation cleans up after it.
+//! create, rm, clone or import leaves a store that lists cleanly, and the next mutation cleans
+//! up after it.
 
 use std::os::unix::process::ExitStatusExt;
 
@@ -128,5 +129,28 @@ fn clone_killed_midway_leaves_no_destination() {
         assert!(t.entries("tmp").is_empty(), "{point}: {:?}", t.entries("tmp"));
         t.expect(&["volume", "rm", "src"], 0, "src\n", "");
         assert_clean_listing(&t, "dst\n");
+    }
+}
+
+#[test]
+fn import_killed_before_or_after_the_swap_leaves_old_or_new_content() {
+    for (point, new) in [("import-before-swap", false), ("import-after-swap", true)] {
+        let t = TestEnv::new();
+        t.ok(&["volume", "create", "src"]);
+        std::fs::write(t.data("src").join("new"), "new").unwrap();
+        let archive = t.dir.path().join("a.tar");
+        t.ok(&["volume", "export", "-o", archive.to_str().unwrap(), "src"]);
+        t.ok(&["volume", "create", "victim"]);
+        std::fs::write(t.data("victim").join("old"), "old").unwrap();
+        crash(&t, point, &["volume", "import", "victim", archive.to_str().unwrap()]);
+        assert_clean_listing(&t, "src\nvictim\n");
+        assert_eq!(t.data("victim").join("new").exists(), new, "{point}");
+        assert_eq!(t.data("victim").join("old").exists(), !new, "{point}");
+        assert_eq!(t.entries("tmp").len(), 1, "{point}: the staging directory should be left");
+        // The import's lease died with it; the next mutation removes the leftovers.
+        t.expect(&["volume", "rm", "src"], 0, "src\n", "");
+        assert!(t.entries("tmp").is_empty(), "{point}: {:?}", t.entries("tmp"));
+        t.expect(&["volume", "import", "victim", archive.to_str().unwrap()], 0, "", "");
+        assert!(t.data("victim").join("new").exists());
     }
 }

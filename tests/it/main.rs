@@ -2,6 +2,7 @@
 
 mod env;
 
+mod archive;
 mod compat;
 mod concurrency;
 #[cfg(feature = "failpoints")]

@@ -1,0 +1,249 @@
+//! `myvol volume export` and `myvol volume import`.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use myvol::archive::{self, ArchiveError, Compression, Encoder, Progress};
+use myvol::store::Store;
+
+use super::{Failure, Io, Result, status};
+use crate::cli::volume::{CompressArg, ExportArgs, ImportArgs};
+
+/// A progress bar on stderr: bytes, rate and entries. Drawn only when stderr is a terminal
+/// (and not `--quiet`); otherwise every call is a cheap no-op.
+struct Bar {
+    bar: Option<ProgressBar>,
+    entries: AtomicU64,
+}
+
+impl Bar {
+    fn new(quiet: bool, total: Option<u64>) -> Bar {
+        if quiet || !io::stderr().is_terminal() {
+            return Bar { bar: None, entries: AtomicU64::new(0) };
+        }
+        let bar = match total {
+            Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()).with_style(
+                ProgressStyle::with_template(
+                    "{bar:30} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} {msg} entries, ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ),
+            None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_style(
+                ProgressStyle::with_template("{spinner} {binary_bytes} {binary_bytes_per_sec} {msg} entries")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ),
+        };
+        Bar { bar: Some(bar), entries: AtomicU64::new(0) }
+    }
+
+    fn done(&self) {
+        if let Some(b) = &self.bar {
+            b.set_message(self.entries.load(Ordering::Relaxed).to_string());
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn bytes(&self, n: u64) {
+        if let Some(b) = &self.bar {
+            b.inc(n);
+        }
+    }
+
+    fn entry(&self) {
+        if let Some(b) = &self.bar {
+            let n = self.entries.fetch_add(1, Ordering::Relaxed) + 1;
+            if n % 256 == 1 {
+                b.set_message(n.to_string());
+            }
+        }
+    }
+}
+
+fn archive_failure(op: &str, name: &str, e: ArchiveError) -> Failure {
+    let mut f = Failure::new(status::FAILURE, format!("{op} {name}: {e}"));
+    f.broken_pipe = e.is_broken_pipe();
+    f
+}
+
+pub fn export(store: &Store, a: ExportArgs, io: &mut Io<'_>) -> Result {
+    let to_stdout = a.output.as_deref().is_none_or(|p| p == Path::new("-"));
+    if to_stdout && io::stdout().is_terminal() {
+        return Err(Failure::new(
+            status::FAILURE,
+            "cowardly refusing to save to a terminal. Use the -o flag or redirect",
+        ));
+    }
+    let compression = match a.compress {
+        Some(CompressArg::None) => Compression::None,
+        Some(CompressArg::Gzip) => Compression::Gzip,
+        Some(CompressArg::Zstd) => Compression::Zstd,
+        None => match &a.output {
+            Some(p) if !to_stdout => Compression::from_file_name(p.file_name().unwrap_or_default()),
+            _ => Compression::None,
+        },
+    };
+    let (lease, data) = store.open_for_export(&a.name)?;
+    let bar = Bar::new(a.quiet, None);
+    let result = if to_stdout {
+        write_archive(data.as_fd(), &mut *io.out, compression, &bar).map_err(|e| archive_failure("export", &a.name, e))
+    } else {
+        let path = a.output.unwrap_or_default();
+        export_to_file(&path, data.as_fd(), compression, &bar).map_err(|e| match e {
+            FileFailure::Open(e) => Failure::new(status::FAILURE, format!("open {}: {}", path.display(), errno(&e))),
+            FileFailure::Archive(e) => archive_failure("export", &a.name, e),
+        })
+    };
+    bar.done();
+    drop(lease);
+    result
+}
+
+fn errno(e: &io::Error) -> String {
+    myvol::store::errno_text(e)
+}
+
+fn write_archive(
+    data: BorrowedFd<'_>,
+    out: &mut dyn Write,
+    compression: Compression,
+    bar: &Bar,
+) -> std::result::Result<(), ArchiveError> {
+    let buffered = BufWriter::with_capacity(1 << 20, out);
+    let mut enc = Encoder::new(buffered, compression).map_err(|source| ArchiveError::Write { source })?;
+    // Uncompressed: large files go straight from the page cache to stdout (sendfile).
+    let stdout = io::stdout();
+    let direct = (compression == Compression::None).then(|| stdout.as_fd());
+    archive::export::export_direct(data, &mut enc, direct, bar)?;
+    let mut buffered = enc.finish().map_err(|source| ArchiveError::Write { source })?;
+    buffered.flush().map_err(|source| ArchiveError::Write { source })?;
+    Ok(())
+}
+
+enum FileFailure {
+    Open(io::Error),
+    Archive(ArchiveError),
+}
+
+/// Write to a temporary file beside `path` and rename it over `path` once complete (a cron
+/// job never leaves a half-written backup under the real name). A `path` that exists and is
+/// not a regular file (a FIFO, `/dev/null`) is written directly.
+fn export_to_file(
+    path: &Path,
+    data: BorrowedFd<'_>,
+    compression: Compression,
+    bar: &Bar,
+) -> std::result::Result<(), FileFailure> {
+    let direct = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+    let run = |file: File| -> std::result::Result<(), ArchiveError> {
+        // The same open file twice: what the BufWriter flushes and what sendfile writes share
+        // one file offset.
+        let dup = file.try_clone().ok().filter(|_| compression == Compression::None);
+        let buffered = BufWriter::with_capacity(1 << 20, file);
+        let mut enc = Encoder::new(buffered, compression).map_err(|source| ArchiveError::Write { source })?;
+        archive::export::export_direct(data, &mut enc, dup.as_ref().map(|f| f.as_fd()), bar)?;
+        let buffered = enc.finish().map_err(|source| ArchiveError::Write { source })?;
+        let file = buffered.into_inner().map_err(|e| ArchiveError::Write { source: e.into_error() })?;
+        if !direct {
+            file.sync_all().map_err(|source| ArchiveError::Write { source })?;
+        }
+        Ok(())
+    };
+    if direct {
+        let file = File::options().write(true).open(path).map_err(FileFailure::Open)?;
+        return run(file).map_err(FileFailure::Archive);
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let base = path.file_name().unwrap_or(OsStr::new("archive"));
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(base);
+    tmp_name.push(format!(".tmp-{}", myvol::fsutil::random_suffix()));
+    let tmp = dir.join(tmp_name);
+    let file = File::options().write(true).create_new(true).mode(0o600).open(&tmp).map_err(FileFailure::Open)?;
+    let result = run(file).map_err(FileFailure::Archive).and_then(|()| {
+        std::fs::rename(&tmp, path).map_err(FileFailure::Open)?;
+        // The mode a plain `> FILE` would give, not the private one used while writing.
+        let _ = std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o644 & !umask()));
+        Ok(())
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn umask() -> u32 {
+    // Read by setting and restoring: the process is single-threaded here.
+    let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+    rustix::process::umask(old);
+    old.bits()
+}
+
+pub fn import(store: &Store, a: ImportArgs, io: &mut Io<'_>) -> Result {
+    let from_stdin = a.source.as_deref().is_none_or(|p| p == Path::new("-"));
+    if from_stdin && io::stdin().is_terminal() {
+        return Err(Failure::new(
+            status::FAILURE,
+            "cowardly refusing to read an archive from a terminal. Give a FILE or redirect",
+        ));
+    }
+    let file = match &a.source {
+        Some(p) if !from_stdin => Some(
+            File::open(p).map_err(|e| Failure::new(status::FAILURE, format!("open {}: {}", p.display(), errno(&e))))?,
+        ),
+        _ => None,
+    };
+    let total = file.as_ref().and_then(|f| f.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len());
+    let slot = store.begin_import(&a.name, a.force, a.create)?;
+    let bar = Bar::new(a.quiet, total);
+    let stats = match file {
+        Some(f) => archive::import::unpack(f, slot.staging(), &bar),
+        None => archive::import::unpack(&mut *io.input, slot.staging(), &bar),
+    };
+    bar.done();
+    // On failure the slot is dropped: the staging directory goes, the volume is untouched
+    // (and a volume that --create made for this import is removed again).
+    let created = slot.created();
+    let undo_create = |store: &Store| {
+        if created {
+            let _ = store.remove(&a.name, false);
+        }
+    };
+    let stats = match stats {
+        Ok(s) => s,
+        Err(e) => {
+            drop(slot);
+            undo_create(store);
+            return Err(archive_failure("import", &a.name, e));
+        }
+    };
+    if let Err(e) = store.finish_import(slot, a.force) {
+        undo_create(store);
+        return Err(e.into());
+    }
+    if !a.quiet {
+        if stats.devices_skipped > 0 {
+            eprintln!(
+                "Warning: {} device node(s) not created: creating device nodes needs root",
+                stats.devices_skipped
+            );
+        }
+        if stats.owners_not_kept > 0 {
+            eprintln!(
+                "Warning: {} entr(ies) keep your own uid/gid: setting other owners needs root",
+                stats.owners_not_kept
+            );
+        }
+    }
+    Ok(())
+}
