@@ -291,13 +291,7 @@ fn mount_sys(sys: &dyn Syscall, root: BorrowedFd<'_>, own_netns: bool) -> Result
         let host =
             rfs::open("/sys", OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
                 .map_err(|e| err(errno(e)))?;
-        let o = BindOptions {
-            recursive: true,
-            read_only: true,
-            read_only_recursive: true,
-            extra: attr::NOSUID | attr::NOEXEC,
-            propagation: sys::propagation::PRIVATE,
-        };
+        let o = BindOptions::HARDENED_READ_ONLY;
         mounts::bind(sys, host.as_fd(), target.as_fd(), o).map(drop).map_err(err)
     }
 }
@@ -438,13 +432,7 @@ fn mask_paths(sys: &dyn Syscall, root: BorrowedFd<'_>, dev: BorrowedFd<'_>) -> R
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
             Err(e) => return Err(err(e)),
         };
-        let o = BindOptions {
-            recursive: true,
-            read_only: true,
-            read_only_recursive: true,
-            extra: attr::NOSUID | attr::NOEXEC,
-            propagation: sys::propagation::PRIVATE,
-        };
+        let o = BindOptions::HARDENED_READ_ONLY;
         mounts::bind(sys, t.as_fd(), t.as_fd(), o).map_err(err)?;
     }
     Ok(())

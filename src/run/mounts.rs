@@ -62,6 +62,18 @@ pub struct BindOptions {
     pub propagation: u64,
 }
 
+impl BindOptions {
+    /// A recursive, read-only, `nosuid,noexec,nodev`, private bind: `/sys` outside a network
+    /// namespace of our own, and Docker's read-only `/proc` paths.
+    pub const HARDENED_READ_ONLY: BindOptions = BindOptions {
+        recursive: true,
+        read_only: true,
+        read_only_recursive: true,
+        extra: attr::NOSUID | attr::NOEXEC,
+        propagation: crate::sys::propagation::PRIVATE,
+    };
+}
+
 /// Bind `src` (an fd of the object to bind, e.g. `O_PATH`) onto `target`: clone it with
 /// `open_tree` (the whole tree with `recursive`), set `nodev` and, for `read_only`,
 /// `MOUNT_ATTR_RDONLY` on the detached copy (recursively with `recursive`: submounts are
