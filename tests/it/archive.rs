@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
-use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt, symlink};
@@ -14,6 +13,7 @@ use std::process::{Command, Stdio};
 use myvol::store::Store;
 
 use crate::env::{Out, TestEnv};
+use crate::tree::{Entry, assert_same, snapshot, walk};
 
 fn is_root() -> bool {
     rustix::process::geteuid().is_root()
@@ -117,106 +117,6 @@ fn make_tree(d: &Path) {
     fs::set_permissions(d.join("locked"), fs::Permissions::from_mode(0o555)).unwrap();
     set_mtime(&d.join("locked"), 1_500_000_000, 1);
     set_mtime(d, 1_400_000_000, 999_999_999);
-}
-
-fn walk(root: &Path, rel: &Path, f: &mut dyn FnMut(&Path, &std::fs::Metadata)) {
-    let mut names: Vec<_> = std::fs::read_dir(root.join(rel)).unwrap().map(|e| e.unwrap().file_name()).collect();
-    names.sort();
-    for n in names {
-        let r = rel.join(&n);
-        let md = std::fs::symlink_metadata(root.join(&r)).unwrap();
-        f(&r, &md);
-        if md.is_dir() {
-            walk(root, &r, f);
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Entry {
-    kind: u32,
-    mode: u32,
-    uid: u32,
-    gid: u32,
-    mtime: (i64, i64),
-    rdev: u64,
-    xattrs: BTreeMap<String, Vec<u8>>,
-    link: Option<PathBuf>,
-    /// The first path (in walk order) sharing this inode, for hard links.
-    inode_group: PathBuf,
-    content: u64,
-    size: u64,
-    blocks: Option<u64>,
-}
-
-fn xattrs(p: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut names = vec![0u8; 65536];
-    let n = rustix::fs::llistxattr(p, &mut names).unwrap_or(0);
-    for name in names[..n].split(|&b| b == 0).filter(|n| !n.is_empty()) {
-        let name = String::from_utf8_lossy(name).into_owned();
-        if name.starts_with("security.") {
-            continue; // SELinux labels are the host's, not the tree's
-        }
-        let mut v = vec![0u8; 65536];
-        let m = rustix::fs::lgetxattr(p, name.as_str(), &mut v).unwrap();
-        out.insert(name, v[..m].to_vec());
-    }
-    out
-}
-
-/// Everything about a tree that an archive round trip must keep, by relative path ("" is
-/// the root).
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, Entry> {
-    let mut out = BTreeMap::new();
-    let mut inodes: BTreeMap<u64, PathBuf> = BTreeMap::new();
-    let mut one = |rel: &Path, md: &std::fs::Metadata| {
-        let p = root.join(rel);
-        let ft = md.file_type();
-        let group = if !md.is_dir() && md.nlink() > 1 {
-            inodes.entry(md.ino()).or_insert_with(|| rel.to_path_buf()).clone()
-        } else {
-            rel.to_path_buf()
-        };
-        let content = if ft.is_file() {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            std::fs::read(&p).unwrap().hash(&mut h);
-            h.finish()
-        } else {
-            0
-        };
-        out.insert(
-            rel.to_path_buf(),
-            Entry {
-                kind: md.mode() & libc::S_IFMT,
-                mode: md.mode() & 0o7777,
-                uid: md.uid(),
-                gid: md.gid(),
-                mtime: (md.mtime(), md.mtime_nsec()),
-                rdev: md.rdev(),
-                xattrs: xattrs(&p),
-                link: ft.is_symlink().then(|| std::fs::read_link(&p).unwrap()),
-                inode_group: group,
-                content,
-                size: if ft.is_file() || ft.is_symlink() { md.size() } else { 0 },
-                blocks: ft.is_file().then(|| md.blocks()),
-            },
-        );
-    };
-    let md = std::fs::symlink_metadata(root).unwrap();
-    one(Path::new(""), &md);
-    walk(root, Path::new(""), &mut one);
-    out
-}
-
-#[track_caller]
-fn assert_same(a: &BTreeMap<PathBuf, Entry>, b: &BTreeMap<PathBuf, Entry>) {
-    let ka: Vec<_> = a.keys().collect();
-    let kb: Vec<_> = b.keys().collect();
-    assert_eq!(ka, kb, "different entries");
-    for (k, ea) in a {
-        assert_eq!(ea, &b[k], "entry {}", k.display());
-    }
 }
 
 /// Bytes of every file and link plus every entry's metadata: "byte-for-byte unchanged".

@@ -1,7 +1,6 @@
 //! The verbs Docker never shipped (issue 7): `volume rename`, `volume clone`,
 //! `volume exists`, `volume ls --size`, `system df`, shell completions and the man page.
 
-use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -9,6 +8,7 @@ use myvol::store::Store;
 use myvol::units::human_size;
 
 use crate::env::TestEnv;
+use crate::tree::{assert_same, snapshot};
 
 fn fixture_stdout(case: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docker").join(format!("{case}.json"));
@@ -122,100 +122,6 @@ fn exists_answers_with_the_exit_status_only() {
 
 // ------------------------------------------------------------------ clone
 
-/// Everything a faithful copy keeps, per entry, keyed by path relative to the root.
-#[derive(Debug, PartialEq, Eq)]
-struct Entry {
-    kind: String,
-    mode: u32,
-    uid: u32,
-    gid: u32,
-    mtime: (i64, i64),
-    rdev: u64,
-    xattrs: BTreeMap<String, Vec<u8>>,
-    target: Option<PathBuf>,
-    /// Index of the hard-link group (first path of the inode, relative).
-    link_group: String,
-    blocks_zero: bool,
-    hash: Option<u64>,
-}
-
-fn xattrs(p: &Path) -> BTreeMap<String, Vec<u8>> {
-    use rustix::fs as rfs;
-    let mut out = BTreeMap::new();
-    let Ok(n) = rfs::llistxattr_query(p) else { return out };
-    let mut names = vec![0u8; n];
-    let n = rfs::llistxattr(p, &mut names[..]).unwrap();
-    for name in names[..n].split(|&b| b == 0).filter(|b| !b.is_empty()) {
-        let name = std::str::from_utf8(name).unwrap();
-        if name.starts_with("security.selinux") {
-            continue;
-        }
-        let len = rfs::lgetxattr_query(p, name).unwrap();
-        let mut v = vec![0u8; len];
-        let len = rfs::lgetxattr(p, name, &mut v[..]).unwrap();
-        v.truncate(len);
-        out.insert(name.to_owned(), v);
-    }
-    out
-}
-
-fn snapshot_tree(root: &Path) -> BTreeMap<String, Entry> {
-    use std::hash::{Hash, Hasher};
-    let mut out = BTreeMap::new();
-    let mut first: HashMap<u64, String> = HashMap::new();
-    let mut stack = vec![PathBuf::new()];
-    while let Some(rel) = stack.pop() {
-        let p = root.join(&rel);
-        let md = std::fs::symlink_metadata(&p).unwrap();
-        let ft = md.file_type();
-        use std::os::unix::fs::FileTypeExt;
-        let kind = if ft.is_dir() {
-            "dir"
-        } else if ft.is_symlink() {
-            "symlink"
-        } else if ft.is_file() {
-            "file"
-        } else if ft.is_fifo() {
-            "fifo"
-        } else if ft.is_char_device() {
-            "chardev"
-        } else if ft.is_socket() {
-            "socket"
-        } else {
-            "other"
-        };
-        if ft.is_dir() {
-            for e in std::fs::read_dir(&p).unwrap() {
-                stack.push(rel.join(e.unwrap().file_name()));
-            }
-        }
-        let key = rel.to_string_lossy().into_owned();
-        let link_group = first.entry(md.ino()).or_insert_with(|| key.clone()).clone();
-        let hash = ft.is_file().then(|| {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            std::fs::read(&p).unwrap().hash(&mut h);
-            h.finish()
-        });
-        out.insert(
-            key,
-            Entry {
-                kind: kind.into(),
-                mode: md.mode(),
-                uid: md.uid(),
-                gid: md.gid(),
-                mtime: (md.mtime(), md.mtime_nsec()),
-                rdev: md.rdev(),
-                xattrs: xattrs(&p),
-                target: ft.is_symlink().then(|| std::fs::read_link(&p).unwrap()),
-                link_group,
-                blocks_zero: md.blocks() == 0,
-                hash,
-            },
-        );
-    }
-    out
-}
-
 fn set_mtime(p: &Path, sec: i64, nsec: i64) {
     use rustix::fs::{AtFlags, CWD, Timespec, Timestamps};
     let t = Timestamps {
@@ -276,23 +182,21 @@ fn clone_copies_every_kind_of_entry_faithfully() {
     t.ok(&["volume", "create", "--label", "app=db", "src"]);
     let privileged = populate(&t.data("src"));
     t.expect(&["volume", "clone", "src", "dst"], 0, "dst\n", "");
-    let (a, b) = (snapshot_tree(&t.data("src")), snapshot_tree(&t.data("dst")));
-    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
-    for (k, e) in &a {
-        assert_eq!(e, &b[k], "entry {k:?} differs");
-    }
+    let (a, b) = (snapshot(&t.data("src")), snapshot(&t.data("dst")));
+    assert_same(&a, &b);
     // The pieces that matter were really there to compare.
-    assert_eq!(a["dir/sub/hardlink"].link_group, a["dir/file"].link_group);
-    assert!(b["hole-only"].blocks_zero && b["sparse"].hash.is_some());
+    let at = |p: &str| &b[Path::new(p)];
+    assert_eq!(a[Path::new("dir/sub/hardlink")].inode_group, a[Path::new("dir/file")].inode_group);
+    assert!(at("hole-only").blocks == Some(0) && at("sparse").content != 0);
     let sparse = std::fs::metadata(t.data("dst").join("sparse")).unwrap();
     assert!(sparse.blocks() * 512 < 1 << 20, "sparse file not sparse: {} blocks", sparse.blocks());
-    assert_eq!(b["dir/file"].xattrs.get("user.myvol.test").map(Vec::as_slice), Some(&b"v\0binary"[..]));
-    assert_eq!(b["setuid"].mode & 0o7777, 0o4755);
-    assert_eq!(b["sticky"].mode & 0o7777, 0o1777);
+    assert_eq!(at("dir/file").xattrs.get("user.myvol.test").map(Vec::as_slice), Some(&b"v\0binary"[..]));
+    assert_eq!(at("setuid").mode & 0o7777, 0o4755);
+    assert_eq!(at("sticky").mode & 0o7777, 0o1777);
     if privileged {
-        assert_eq!((b["private"].uid, b["private"].gid), (1234, 5678));
-        assert_eq!(b["null"].kind, "chardev");
-        assert!(b["big"].xattrs.contains_key("trusted.myvol"));
+        assert_eq!((at("private").uid, at("private").gid), (1234, 5678));
+        assert_eq!(at("null").kind, libc::S_IFCHR);
+        assert!(at("big").xattrs.contains_key("trusted.myvol"));
     }
     // Driver, options and labels come along; the source is no longer in use.
     let (s, d) = (inspect(&t, "src"), inspect(&t, "dst"));

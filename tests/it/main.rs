@@ -12,4 +12,5 @@ mod extras;
 mod lease;
 mod run;
 mod run_dry;
+mod tree;
 mod volume;
