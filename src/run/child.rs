@@ -138,7 +138,13 @@ fn setup(
     // Ctrl-C from the invoker's terminal reaches the supervisor only, which forwards it once.
     rustix::process::setsid().map_err(|e| step("setsid")(errno(e)))?;
     rustix::process::umask(Mode::empty());
-    sys.make_root_rprivate().map_err(step("make / private in the new mount namespace"))?;
+    // Nothing this namespace mounts may reach the host: `/` becomes private, or a slave of the
+    // host's mounts when a bind asks for slave or shared propagation (runc's default), so that
+    // such a bind, cloned from a slave, keeps receiving what the host mounts under its source.
+    let receive = spec.mounts.iter().any(|m| {
+        matches!(m, MountOp::Bind { propagation, .. } if matches!(propagation.as_str(), "slave" | "rslave" | "shared" | "rshared"))
+    });
+    sys.isolate_root(receive).map_err(step("make / private in the new mount namespace"))?;
 
     let merged =
         rfs::open(run.merged(), OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())

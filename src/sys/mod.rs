@@ -49,7 +49,7 @@ pub struct MountAttr {
 }
 
 /// The mount system calls the run executor makes. Every method works on file descriptors:
-/// no path is resolved here except the fixed `"/"` of [`Syscall::make_root_rprivate`].
+/// no path is resolved here except the fixed `"/"` of [`Syscall::isolate_root`].
 pub trait Syscall {
     /// `open_tree(dir, path, flags)`: with `OPEN_TREE_CLONE`, a detached copy of the mount
     /// (tree, with `AT_RECURSIVE`) at `dir`/`path`.
@@ -69,9 +69,9 @@ pub trait Syscall {
     fn fsconfig_create(&self, fs: BorrowedFd<'_>) -> io::Result<()>;
     /// `fsmount(fs, FSMOUNT_CLOEXEC, attrs)`: a detached mount of the new superblock.
     fn fsmount(&self, fs: BorrowedFd<'_>, attrs: u64) -> io::Result<OwnedFd>;
-    /// `mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)`: the first call after entering a
-    /// new mount namespace, so nothing we mount propagates to the host.
-    fn make_root_rprivate(&self) -> io::Result<()>;
+    /// `mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)` (`MS_SLAVE` with `slave`): the first
+    /// call after entering a new mount namespace, so nothing we mount propagates to the host.
+    fn isolate_root(&self, slave: bool) -> io::Result<()>;
     /// `fchdir(new_root); pivot_root(".", "."); umount2(".", MNT_DETACH); chdir("/")`.
     fn pivot_root(&self, new_root: BorrowedFd<'_>) -> io::Result<()>;
     /// `sethostname(name)`.
@@ -129,8 +129,10 @@ impl Syscall for Linux {
         Ok(rmount::fsmount(fs, FsMountFlags::FSMOUNT_CLOEXEC, attr_flags(attrs))?)
     }
 
-    fn make_root_rprivate(&self) -> io::Result<()> {
-        Ok(rmount::mount_change("/", rmount::MountPropagationFlags::PRIVATE | rmount::MountPropagationFlags::REC)?)
+    fn isolate_root(&self, slave: bool) -> io::Result<()> {
+        let kind =
+            if slave { rmount::MountPropagationFlags::DOWNSTREAM } else { rmount::MountPropagationFlags::PRIVATE };
+        Ok(rmount::mount_change("/", kind | rmount::MountPropagationFlags::REC)?)
     }
 
     fn pivot_root(&self, new_root: BorrowedFd<'_>) -> io::Result<()> {

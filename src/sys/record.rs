@@ -22,7 +22,7 @@ pub enum Call {
     FsconfigFlag { fs: String, key: String },
     FsconfigCreate { fs: String },
     Fsmount { fs: String, attrs: u64 },
-    MakeRootRprivate,
+    IsolateRoot { slave: bool },
     PivotRoot { new_root: String },
     Sethostname(String),
 }
@@ -117,8 +117,8 @@ impl Syscall for Recorder {
         self.new_fd("mnt")
     }
 
-    fn make_root_rprivate(&self) -> io::Result<()> {
-        self.push(Call::MakeRootRprivate)
+    fn isolate_root(&self, slave: bool) -> io::Result<()> {
+        self.push(Call::IsolateRoot { slave })
     }
 
     fn pivot_root(&self, new_root: BorrowedFd<'_>) -> io::Result<()> {

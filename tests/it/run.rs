@@ -514,3 +514,37 @@ fn run_on_the_hosts_own_tree_changes_nothing_on_the_host() {
     assert!(!Path::new(&marker).exists(), "the run wrote into the host's /etc");
     assert_eq!(std::fs::read_to_string(r.t.data("hostvol").join("f")).unwrap(), "from-host-tree\n");
 }
+
+/// `rslave` (and `rshared`) binds keep receiving what the host mounts under their source
+/// while the run lives; the default `rprivate` does not. The "host" is a mount namespace the
+/// test owns, in which the source is a shared mount.
+#[test]
+fn run_slave_propagation_brings_host_mounts_in() {
+    let Some(r) = rig() else { return };
+    if which("unshare").is_none() {
+        eprintln!("skipping: unshare(1) is missing");
+        return;
+    }
+    let host = r.host_dir("prop");
+    std::fs::create_dir(host.join("sub")).unwrap();
+    let myvol = assert_cmd::cargo::cargo_bin("myvol");
+    let run = |mode: &str| {
+        let script = format!(
+            "mount --bind {h} {h} && mount --make-shared {h} && \
+             ({myvol} --root {root} run -v {h}:/x{mode} {rootfs} sh -c 'sleep 1; cat /x/sub/marker' > {h}.out 2>&1 &) && \
+             sleep 0.3 && mount -t tmpfs t {h}/sub && echo from-host > {h}/sub/marker && sleep 1.5 && cat {h}.out",
+            h = host.display(),
+            myvol = myvol.display(),
+            root = r.root_str(),
+            rootfs = r.rootfs_str()
+        );
+        let o = Command::new("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+    };
+    assert_eq!(run(":rslave"), "from-host\n");
+    assert_eq!(run(":rshared"), "from-host\n");
+    let private = run("");
+    assert!(private.contains("No such file or directory"), "{private}");
+    // Nothing leaked onto the real host.
+    assert_eq!(std::fs::read_dir(host.join("sub")).unwrap().count(), 0);
+}
