@@ -421,13 +421,24 @@ fn run_unknown_and_unsupported_docker_flags() {
 #[test]
 fn run_rootless_as_an_ordinary_user() {
     let Some(r) = rig() else { return };
-    let user = "myvol-test-user";
+    // With subordinate ids (newuidmap/newgidmap map a range).
+    rootless_scenario(&r, "myvol-test-user", &["-m"]);
+}
+
+/// "No setup": a user without /etc/subuid and /etc/subgid entries gets the single mapping.
+#[test]
+fn run_rootless_without_subordinate_ids() {
+    let Some(r) = rig() else { return };
+    let user = "myvol-test-nosub";
+    rootless_scenario(&r, user, &["-m", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0"]);
+    let subuid = std::fs::read_to_string("/etc/subuid").unwrap_or_default();
+    assert!(!subuid.lines().any(|l| l.starts_with(&format!("{user}:"))), "{user} has subordinate ids");
+}
+
+fn rootless_scenario(r: &Rig, user: &str, useradd: &[&str]) {
     if Command::new("id").arg(user).output().map(|o| !o.status.success()).unwrap_or(true) {
-        let made = Command::new("useradd").args(["-m", user]).status().map(|s| s.success()).unwrap_or(false);
-        if !made {
-            eprintln!("skipping: cannot create {user}");
-            return;
-        }
+        let made = Command::new("useradd").args(useradd).arg(user).status().map(|s| s.success()).unwrap_or(false);
+        assert!(made, "cannot create {user}");
     }
     let home = Path::new("/home").join(user);
     // A private directory in the user's home, with the binary, a rootfs and a store.
