@@ -31,9 +31,16 @@ pub enum ArchiveError {
         #[source]
         source: io::Error,
     },
-    /// The stream itself: truncated, corrupt headers, a bad gzip or zstd frame.
-    #[error("reading the archive: {}", crate::store::errno_text(source))]
+    /// The stream itself: truncated, corrupt headers, a bad gzip or zstd frame. The parser's
+    /// message may quote header bytes from the archive: they are escaped.
+    #[error("reading the archive: {}", crate::text::escape_control(&crate::store::errno_text(source)))]
     Read {
+        #[source]
+        source: io::Error,
+    },
+    /// The stream is not a tar archive at all (its first header does not read as one).
+    #[error("reading the archive: not a tar archive ({})", crate::text::escape_control(&crate::store::errno_text(source)))]
+    NotTar {
         #[source]
         source: io::Error,
     },

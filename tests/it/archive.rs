@@ -643,3 +643,24 @@ fn rootless_import_keeps_what_the_user_can() {
     assert!(!data.join("null").exists());
     assert!(std::fs::symlink_metadata(data.join("fifo")).unwrap().file_type().is_fifo());
 }
+
+/// Input that is not a tar archive says so, and whatever header bytes the parser quotes
+/// reach the terminal escaped.
+#[test]
+fn input_that_is_not_an_archive_is_named_and_escaped() {
+    let t = TestEnv::new();
+    t.ok(&["volume", "create", "vol"]);
+    std::fs::write(t.data("vol").join("keep"), "x").unwrap();
+    let o = import(&t, &["vol", "-"], b"junk\n");
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stderr, "Error: import vol: reading the archive: not a tar archive (failed to read entire block)\n");
+    // A header-sized block of bytes with control characters in its checksum field.
+    let mut block = vec![b'a'; 512];
+    block[148..156].copy_from_slice(b"\x1b[31m\x07\x01\x02");
+    let o = import(&t, &["vol", "-"], &block);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.starts_with("Error: import vol: reading the archive: not a tar archive ("), "{o:?}");
+    let body = o.stderr.trim_end_matches('\n');
+    assert!(!body.chars().any(|c| c.is_control()), "unescaped control characters: {:?}", o.stderr);
+    assert_eq!(std::fs::read_to_string(t.data("vol").join("keep")).unwrap(), "x");
+}
