@@ -65,13 +65,11 @@ pub fn unpack(input: impl Read, staging: BorrowedFd<'_>, progress: &dyn Progress
         stats: ImportStats::default(),
         progress,
     };
-    let mut seen = 0u64;
-    for entry in archive.entries().map_err(read_err)? {
+    for (seen, entry) in archive.entries().map_err(read_err)?.enumerate() {
         let entry = entry.map_err(|source| {
             // A first header that does not read: the input is something else entirely.
             if seen == 0 { ArchiveError::NotTar { source } } else { read_err(source) }
         })?;
-        seen += 1;
         u.member(entry)?;
     }
     let mut rest = archive.into_inner();
