@@ -74,6 +74,30 @@ pub fn read_small_file(dir: BorrowedFd<'_>, path: &OsStr) -> io::Result<Vec<u8>>
     Ok(buf)
 }
 
+/// Read an open regular file from its start, up to the metadata size limit.
+pub fn read_fd(fd: BorrowedFd<'_>) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; MAX_META_BYTES as usize];
+    let mut len = 0;
+    while len < buf.len() {
+        match rustix::io::pread(fd, &mut buf[len..], len as u64)? {
+            0 => break,
+            n => len += n,
+        }
+    }
+    buf.truncate(len);
+    Ok(buf)
+}
+
+/// Whether `name` in `dir` is the root of a mount (`STATX_ATTR_MOUNT_ROOT`, Linux 5.8), not
+/// following a final symlink.
+pub fn is_mount_root(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<bool> {
+    let st = rfs::statx(dir, name, AtFlags::SYMLINK_NOFOLLOW | AtFlags::NO_AUTOMOUNT, rfs::StatxFlags::BASIC_STATS)?;
+    if !st.stx_attributes_mask.contains(rfs::StatxAttributes::MOUNT_ROOT) {
+        return Err(io::Error::new(io::ErrorKind::Unsupported, "statx does not report mount roots"));
+    }
+    Ok(st.stx_attributes.contains(rfs::StatxAttributes::MOUNT_ROOT))
+}
+
 /// Write `data` to `name` in `dir` atomically: a temporary file in the same directory,
 /// written, fsynced, renamed over `name`, then the directory fsynced. A crash leaves either
 /// the old content or the new, never a mix; the temporary name starts with `.tmp-`.

@@ -76,6 +76,25 @@ pub enum VolumeCommand {
     #[command(override_usage = "myvol volume import [OPTIONS] VOLUME [FILE|-]")]
     Import(ImportArgs),
 
+    /// Mount volumes and print where their content is
+    ///
+    /// Makes each volume usable outside a run and prints, one per line, the path where its
+    /// content is: the volume's directory for a plain volume; for a volume with driver
+    /// options (tmpfs, bind, NFS, CIFS, a block device) the filesystem is mounted there
+    /// first; for a plugin volume, the path the plugin mounted it on. The volume stays in use
+    /// (`volume rm` refuses it) until `myvol volume unmount`. Each call counts: mount twice,
+    /// unmount twice. For backups of driver-backed volumes.
+    #[command(override_usage = "myvol volume mount VOLUME [VOLUME...]")]
+    Mount(MountArgs),
+
+    /// Unmount volumes mounted with `myvol volume mount`
+    ///
+    /// Releases one `volume mount` of each volume and prints its name; the filesystem is
+    /// unmounted when no run and no other `volume mount` uses the volume any more. A volume
+    /// that is not mounted is not an error (as podman).
+    #[command(visible_alias = "umount", override_usage = "myvol volume unmount VOLUME [VOLUME...]")]
+    Unmount(MountArgs),
+
     /// Check if a volume exists
     ///
     /// Exits 0 if the volume exists, 1 if it does not; prints nothing (as podman).
@@ -103,6 +122,12 @@ pub struct CloneArgs {
     /// Set metadata for the new volume instead of copying the source's labels
     #[arg(long = "label", value_name = "KEY[=VALUE]", value_parser = parse_label)]
     pub labels: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MountArgs {
+    #[arg(value_name = "VOLUME", required = true)]
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -72,6 +72,11 @@ pub type Result<T = ()> = std::result::Result<T, Failure>;
 /// Run the parsed command line.
 pub fn run(cli: Cli, io: &mut Io<'_>) -> Result {
     let store = Store::new(cli.root.unwrap_or_else(myvol::store::default_root));
+    if !matches!(cli.command, Command::Completion(_) | Command::Man) {
+        // Unmount what users that died left mounted (nothing to do, one directory read, in
+        // the usual case).
+        myvol::driver::reconcile(&store);
+    }
     match cli.command {
         Command::Volume(cmd) => volume::run(&store, cmd, io),
         Command::Run(args) => run::run(&store, args, io),

@@ -5,10 +5,11 @@
 use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 
+use myvol::driver::{self, Attachment};
 use myvol::output::mounts;
 use myvol::plan::{self, PlannedSource, RecursiveReadOnly, RunPlan, RunSpec, SourceKind};
 use myvol::run::{self, ExecSpec, MountOp, env};
-use myvol::store::{CreateRequest, Lease, Store, errno_text};
+use myvol::store::{CreateRequest, Store, errno_text};
 
 use super::{Failure, Io, Result, status};
 use crate::cli::run::{RunArgs, flag_error};
@@ -105,9 +106,15 @@ pub fn run(store: &Store, a: RunArgs, io: &mut Io<'_>) -> Result {
 
     // Act: volumes created and leased (one store lock each), bind sources made.
     let mut anonymous = Vec::new();
-    let result = prepare(store, &plan, &mut anonymous).and_then(|leases| {
+    let result = prepare(store, &plan, &mut anonymous).and_then(|attached| {
+        let mut exec = exec;
+        for (op, path) in exec.mounts.iter_mut().zip(&attached) {
+            if let (MountOp::Bind { source, .. }, Some(a)) = (op, path) {
+                *source = a.path().to_owned();
+            }
+        }
         io.out.flush()?;
-        match run::execute(store, &exec, leases) {
+        match run::execute(store, &exec, attached) {
             Ok(code) => Ok(code),
             Err(e) => Err(Failure::new(e.exit_code().clamp(0, 255) as u8, e)),
         }
@@ -129,11 +136,14 @@ fn usage(e: impl std::fmt::Display) -> Failure {
 }
 
 /// Create (or find) and lease every volume of the plan, under one store lock per volume so
-/// that no `volume rm` comes between, and create missing `-v` bind sources (mkdir -p, 0755),
-/// as Docker does. The names of the anonymous volumes created go to `anonymous`.
-fn prepare(store: &Store, plan: &RunPlan, anonymous: &mut Vec<String>) -> Result<Vec<Lease>> {
-    let mut leases = Vec::new();
+/// that no `volume rm` comes between, and make it usable (mount its driver options, or ask
+/// its plugin); create missing `-v` bind sources (mkdir -p, 0755), as Docker does. Returns,
+/// for each mount of the plan in order, the attached volume (`None` for binds and tmpfs).
+/// The names of the anonymous volumes created go to `anonymous`.
+fn prepare(store: &Store, plan: &RunPlan, anonymous: &mut Vec<String>) -> Result<Vec<Option<Attachment>>> {
+    let mut attached = Vec::new();
     for m in &plan.mounts {
+        attached.push(None);
         match &m.source {
             PlannedSource::Volume(v) => {
                 let req = if v.create {
@@ -150,7 +160,8 @@ fn prepare(store: &Store, plan: &RunPlan, anonymous: &mut Vec<String>) -> Result
                 if created.created && v.anonymous {
                     anonymous.push(created.volume.name.clone());
                 }
-                leases.push(lease);
+                let a = driver::attach(store, created.volume, lease).map_err(run_failure)?;
+                *attached.last_mut().expect("pushed") = Some(a);
             }
             PlannedSource::Bind(b) if b.source_kind == SourceKind::Missing => {
                 std::fs::DirBuilder::new().recursive(true).mode(0o755).create(&b.source).map_err(|e| {
@@ -165,7 +176,7 @@ fn prepare(store: &Store, plan: &RunPlan, anonymous: &mut Vec<String>) -> Result
             _ => {}
         }
     }
-    Ok(leases)
+    Ok(attached)
 }
 
 /// The executor's mounts, in the plan's order: a volume is a bind of its `_data` (the

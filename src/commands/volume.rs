@@ -21,6 +21,8 @@ pub fn run(store: &Store, cmd: VolumeCommand, io: &mut Io<'_>) -> Result {
         VolumeCommand::Rename(a) => rename(store, a, io),
         VolumeCommand::Clone(a) => clone(store, a, io),
         VolumeCommand::Exists(a) => exists(store, a),
+        VolumeCommand::Mount(a) => mount(store, a, io),
+        VolumeCommand::Unmount(a) => unmount(store, a, io),
         VolumeCommand::Export(a) => super::archive::export(store, a, io),
         VolumeCommand::Import(a) => super::archive::import(store, a, io),
     }
@@ -235,4 +237,28 @@ fn exists(store: &Store, a: ExistsArgs) -> Result {
         Ok(false) => Err(Failure::many(status::FAILURE, Vec::new())),
         Err(e) => Err(Failure::new(status::USAGE, e)),
     }
+}
+
+/// `volume mount NAME…`: each name independently; the paths on stdout.
+fn mount(store: &Store, a: MountArgs, io: &mut Io<'_>) -> Result {
+    let mut errors = Vec::new();
+    for name in &a.names {
+        match myvol::driver::mount_pinned(store, name) {
+            Ok(path) => writeln!(io.out, "{}", path.display())?,
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(Failure::many(status::FAILURE, errors)) }
+}
+
+/// `volume unmount NAME…`: each name independently; the names on stdout.
+fn unmount(store: &Store, a: MountArgs, io: &mut Io<'_>) -> Result {
+    let mut errors = Vec::new();
+    for name in &a.names {
+        match myvol::driver::unmount_pinned(store, name) {
+            Ok(()) => writeln!(io.out, "{name}")?,
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(Failure::many(status::FAILURE, errors)) }
 }

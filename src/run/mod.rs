@@ -27,7 +27,7 @@ use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::store::{Lease, RunDir, Store, StoreError};
+use crate::store::{RunDir, Store, StoreError};
 use crate::sys;
 
 pub use mounts::{MASKED_PATHS, READONLY_PATHS};
@@ -245,13 +245,14 @@ pub fn validate(spec: &ExecSpec) -> Result<(), RunError> {
 }
 
 /// Run `spec` and return the exit status to use: the command's own, or 128+N when a signal
-/// N killed it. `leases` are held until the command has ended and the run is cleaned up.
-pub fn execute(store: &Store, spec: &ExecSpec, leases: Vec<Lease>) -> Result<i32, RunError> {
+/// N killed it. `held` (the volumes' leases or attachments) is kept until the command has
+/// ended and the run is cleaned up, then dropped.
+pub fn execute<H>(store: &Store, spec: &ExecSpec, held: H) -> Result<i32, RunError> {
     validate(spec)?;
     let run = store.create_run()?;
     let result = supervise(spec, &run);
     run.remove();
-    drop(leases);
+    drop(held);
     result
 }
 

@@ -35,7 +35,7 @@ const DEFAULTS: [&str; 4] = ["noexec", "nosuid", "nodev", "rprivate"];
 const DATA_KEYS: [&str; 7] = ["size", "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol"];
 
 /// moby's flag table: name → (clears the flag?, flag).
-fn flag(name: &str) -> Option<(bool, u64)> {
+pub fn flag(name: &str) -> Option<(bool, u64)> {
     use ms::*;
     Some(match name {
         "ro" => (false, RDONLY),

@@ -17,6 +17,8 @@
 //!     <hex>/
 //!   trash/                    0700  volumes being deleted: renamed here first, then emptied
 //!     <hex>/
+//!   mounts/                   0700  one empty file per volume that may have a driver mount
+//!     <name>                  0600  (local driver options, or a plugin) for its users
 //!   runs/                     0700  one directory per live run, flock-ed by its supervisor
 //!     <id>/                   0700  64 hex
 //!       upper/                0755  the overlay's writable layer over the rootfs
@@ -52,6 +54,8 @@ pub const LEASES_DIR: &str = "leases";
 pub const TMP_DIR: &str = "tmp";
 /// Volumes being deleted.
 pub const TRASH_DIR: &str = "trash";
+/// Volumes that may have something mounted for their users.
+pub const MOUNTS_DIR: &str = "mounts";
 /// Per-run writable layers.
 pub const RUNS_DIR: &str = "runs";
 pub const RUN_UPPER: &str = "upper";

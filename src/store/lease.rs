@@ -8,6 +8,9 @@
 //! a published lease file that is not locked is always stale. Checkers try a *shared* lock
 //! without blocking: it fails exactly when a holder is alive, and two checkers never disturb
 //! each other or a holder.
+//!
+//! A *pinned* lease (`volume mount`) is a file `leases/pin-<id>` that no process holds: it is
+//! live until `volume unmount` deletes it.
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -28,31 +31,57 @@ pub struct LeaseInfo {
     pub pid: u32,
     pub holder: String,
     pub started_at: String,
+    /// Set once a plugin mounted the volume for this lease (the lease id is the mount ID), so
+    /// that a holder that died without unmounting is unmounted by the next myvol invocation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mounted: bool,
 }
+
+/// Prefix of a pinned lease's file name.
+pub const PIN_PREFIX: &str = "pin-";
 
 /// A held lease. Dropping it releases the lock and removes the file.
 #[derive(Debug)]
 pub struct Lease {
-    id: String,
+    info: LeaseInfo,
     volume: String,
     leases_dir: OwnedFd,
-    _file: OwnedFd,
+    file: OwnedFd,
+    /// Leave the file behind on drop (see [`Lease::abandon`]).
+    keep: bool,
 }
 
 impl Lease {
     pub fn id(&self) -> &str {
-        &self.id
+        &self.info.id
     }
 
     pub fn volume(&self) -> &str {
         &self.volume
+    }
+
+    /// Record in the lease file that a plugin mounted the volume under this lease's id.
+    pub fn mark_mounted(&mut self) -> std::io::Result<()> {
+        self.info.mounted = true;
+        let bytes = serde_json::to_vec(&self.info).map_err(std::io::Error::other)?;
+        rfs::ftruncate(&self.file, 0)?;
+        rustix::io::pwrite(&self.file, &bytes, 0)?;
+        Ok(())
+    }
+
+    /// Release the lock but leave the file: the lease becomes dead, and what it records (a
+    /// plugin mount that could not be undone now) is retried by the next myvol invocation.
+    pub fn abandon(mut self) {
+        self.keep = true;
     }
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
         // Unlink while still locked, so no checker ever sees it unlocked-but-published.
-        let _ = rfs::unlinkat(&self.leases_dir, self.id.as_str(), AtFlags::empty());
+        if !self.keep {
+            let _ = rfs::unlinkat(&self.leases_dir, self.info.id.as_str(), AtFlags::empty());
+        }
     }
 }
 
@@ -69,19 +98,36 @@ pub(super) fn acquire(volume_dir: BorrowedFd<'_>, volume: &str, holder: &str) ->
         Mode::from_raw_mode(0o600),
     )?;
     fsutil::lock_exclusive(fd.as_fd())?;
-    let info = LeaseInfo {
-        id: id.clone(),
-        pid: std::process::id(),
-        holder: holder.to_owned(),
-        started_at: jiff::Timestamp::now().to_string(),
-    };
+    let info = new_info(&id, holder);
     let mut f = std::fs::File::from(fd);
     f.write_all(&serde_json::to_vec(&info).unwrap_or_default())?;
     rfs::renameat(&leases_dir, tmp.as_str(), &leases_dir, id.as_str())?;
-    Ok(Lease { id, volume: volume.to_owned(), leases_dir, _file: f.into() })
+    Ok(Lease { info, volume: volume.to_owned(), leases_dir, file: f.into(), keep: false })
 }
 
-fn open_leases_dir(volume_dir: BorrowedFd<'_>, create: bool) -> std::io::Result<Option<OwnedFd>> {
+fn new_info(id: &str, holder: &str) -> LeaseInfo {
+    LeaseInfo {
+        id: id.to_owned(),
+        pid: std::process::id(),
+        holder: holder.to_owned(),
+        started_at: jiff::Timestamp::now().to_string(),
+        mounted: false,
+    }
+}
+
+/// Create a pinned lease (see the module docs); returns its id (without the prefix). The
+/// caller holds the store lock.
+pub(super) fn pin(volume_dir: BorrowedFd<'_>, holder: &str) -> std::io::Result<String> {
+    let leases_dir = open_leases_dir(volume_dir, true)?.expect("created");
+    let id = crate::name::random_hex_id();
+    let json = serde_json::to_vec(&new_info(&id, holder)).map_err(std::io::Error::other)?;
+    let tmp = format!("{LEASE_NEW_PREFIX}{id}");
+    fsutil::write_new(leases_dir.as_fd(), OsStr::new(&tmp), &json, 0o600)?;
+    rfs::renameat(&leases_dir, tmp.as_str(), &leases_dir, format!("{PIN_PREFIX}{id}").as_str())?;
+    Ok(id)
+}
+
+pub(super) fn open_leases_dir(volume_dir: BorrowedFd<'_>, create: bool) -> std::io::Result<Option<OwnedFd>> {
     let name = OsStr::new(super::layout::LEASES_DIR);
     match fsutil::open_dir(volume_dir, name) {
         Ok(fd) => Ok(Some(fd)),
@@ -103,19 +149,71 @@ pub(super) fn live(volume_dir: BorrowedFd<'_>, reap: bool) -> std::io::Result<Ve
     let Some(dir) = open_leases_dir(volume_dir, false)? else {
         return Ok(Vec::new());
     };
+    scan(dir.as_fd(), reap, |_, _| {})
+}
+
+/// The live leases in a `leases/` directory (no reaping).
+pub(super) fn live_in(dir: BorrowedFd<'_>) -> std::io::Result<Vec<String>> {
+    scan(dir, false, |_, _| {})
+}
+
+/// The dead (published, unlocked) leases in a `leases/` directory, with their content.
+pub(super) fn dead_in(dir: BorrowedFd<'_>) -> std::io::Result<Vec<LeaseInfo>> {
+    let mut dead = Vec::new();
+    scan(dir, false, |name, fd| {
+        let info = fsutil::read_fd(fd)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<LeaseInfo>(&b).ok())
+            .filter(|i| i.id.as_bytes() == name)
+            .unwrap_or_else(|| new_info(&String::from_utf8_lossy(name), ""));
+        dead.push(info);
+    })?;
+    Ok(dead)
+}
+
+/// The pinned leases in a `leases/` directory, oldest first.
+pub(super) fn pins_in(dir: BorrowedFd<'_>) -> Vec<LeaseInfo> {
+    let mut pins: Vec<LeaseInfo> = fsutil::list_dir(dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(name, _)| {
+            let id = name.strip_prefix(PIN_PREFIX.as_bytes())?;
+            let bytes = fsutil::read_small_file(dir, OsStr::from_bytes(&name)).ok()?;
+            serde_json::from_slice::<LeaseInfo>(&bytes).ok().filter(|i| i.id.as_bytes() == id)
+        })
+        .collect();
+    pins.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
+    pins
+}
+
+fn records_mount(fd: BorrowedFd<'_>) -> bool {
+    fsutil::read_fd(fd).ok().and_then(|b| serde_json::from_slice::<LeaseInfo>(&b).ok()).is_some_and(|i| i.mounted)
+}
+
+/// Walk a `leases/` directory: returns the live ids (pinned ones by file name); `on_dead`
+/// sees each dead one (name, open fd) before `reap` removes it.
+fn scan(
+    dir: BorrowedFd<'_>,
+    reap: bool,
+    mut on_dead: impl FnMut(&[u8], BorrowedFd<'_>),
+) -> std::io::Result<Vec<String>> {
     let mut ids = Vec::new();
-    for (name, _) in fsutil::list_dir(dir.as_fd())? {
+    for (name, _) in fsutil::list_dir(dir)? {
         let os = OsStr::from_bytes(&name);
+        if name.starts_with(PIN_PREFIX.as_bytes()) {
+            ids.push(String::from_utf8_lossy(&name).into_owned());
+            continue;
+        }
         if name.starts_with(LEASE_NEW_PREFIX.as_bytes()) {
             // Unpublished: its creator holds the store lock while it exists, so under our
             // own store lock it is a crash leftover.
             if reap {
-                let _ = rfs::unlinkat(&dir, os, AtFlags::empty());
+                let _ = rfs::unlinkat(dir, os, AtFlags::empty());
             }
             continue;
         }
         let fd = match rfs::openat(
-            &dir,
+            dir,
             os,
             OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
             Mode::empty(),
@@ -125,8 +223,10 @@ pub(super) fn live(volume_dir: BorrowedFd<'_>, reap: bool) -> std::io::Result<Ve
             Err(e) => return Err(e.into()),
         };
         if fsutil::try_lock_shared(fd.as_fd())? {
-            if reap {
-                let _ = rfs::unlinkat(&dir, os, AtFlags::empty());
+            on_dead(&name, fd.as_fd());
+            // A dead lease that records a plugin mount stays until the plugin has unmounted it.
+            if reap && !records_mount(fd.as_fd()) {
+                let _ = rfs::unlinkat(dir, os, AtFlags::empty());
             }
         } else {
             ids.push(String::from_utf8_lossy(&name).into_owned());

@@ -8,6 +8,7 @@
 //!   volume vanished under them;
 //! - whatever a crash leaves in `tmp/` or `trash/` is removed by the next mutation.
 
+mod attach;
 pub mod layout;
 mod lease;
 pub mod meta;
@@ -22,6 +23,7 @@ use rustix::fs::{self as rfs, Mode, OFlags};
 use rustix::io::Errno;
 use thiserror::Error;
 
+pub use attach::VolumeLock;
 use layout::*;
 pub use lease::{Lease, LeaseInfo};
 use meta::{RenameJournal, StoreMeta, VolumeMeta};
@@ -56,6 +58,13 @@ pub enum StoreError {
     NotFound(String),
     #[error("remove {name}: volume is in use - [{}]", ids.join(", "))]
     InUse { name: String, ids: Vec<String> },
+    /// Something is still mounted on the volume's `_data` with no user left (the next myvol
+    /// invocation normally unmounts it first).
+    #[error("remove {name}: volume is still mounted at {}", path.display())]
+    Mounted { name: String, path: PathBuf },
+    /// A volume plugin's answer, with the operation and the volume it was about.
+    #[error("{op} {name}: {message}")]
+    Driver { op: &'static str, name: String, message: String },
     /// `volume import` of a volume that a live process uses (without `--force`).
     #[error("volume {name} is in use - [{}]", ids.join(", "))]
     ImportBusy { name: String, ids: Vec<String> },
@@ -391,11 +400,7 @@ impl Store {
         let h = self.open_write()?;
         let created = self.create_locked(&h, req)?;
         let name = created.volume.name.clone();
-        let vdir = match fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&name)) {
-            Ok(fd) => fd,
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Err(StoreError::NotFound(name)),
-            Err(e) => return Err(self.io("open", VOLUMES_DIR, e)),
-        };
+        let vdir = self.open_volume_dir(&h, &name)?;
         let lease = lease::acquire(vdir.as_fd(), &name, holder).map_err(|e| self.io("lease", VOLUMES_DIR, e))?;
         Ok((created, lease))
     }
@@ -591,14 +596,20 @@ impl Store {
             return Err(StoreError::NotFound(name.to_owned()));
         }
         let h = self.open_write()?;
-        let vdir = match fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name)) {
-            Ok(fd) => fd,
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-                return Err(StoreError::NotFound(name.to_owned()));
-            }
-            Err(e) => return Err(self.io("open", VOLUMES_DIR, e)),
-        };
+        let vdir = self.open_volume_dir(&h, name)?;
         lease::acquire(vdir.as_fd(), name, holder).map_err(|e| self.io("lease", VOLUMES_DIR, e))
+    }
+
+    /// Open `volumes/<name>` under the store lock: `NotFound` when missing.
+    fn open_volume_dir(&self, h: &WriteHandle, name: &str) -> Result<OwnedFd> {
+        if !crate::name::is_valid(name) {
+            return Err(StoreError::NotFound(name.to_owned()));
+        }
+        match fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name)) {
+            Ok(fd) => Ok(fd),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Err(StoreError::NotFound(name.to_owned())),
+            Err(e) => Err(self.io("open", VOLUMES_DIR, e)),
+        }
     }
 
     /// Make a private directory for one run, `runs/<id>/{upper,work,merged}`, flock-ed
@@ -650,6 +661,9 @@ impl Store {
         let ids = lease::live(vdir.as_fd(), true).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
         if !ids.is_empty() {
             return Err(StoreError::InUse { name: name.to_owned(), ids });
+        }
+        if fsutil::is_mount_root(vdir.as_fd(), OsStr::new(DATA_DIR)).unwrap_or(false) {
+            return Err(StoreError::Mounted { name: name.to_owned(), path: mountpoint(&self.root, name) });
         }
         // Our flock on the directory marks it as being deleted by a live process.
         fsutil::try_lock_exclusive(vdir.as_fd()).map_err(|e| self.io("lock", VOLUMES_DIR, e))?;

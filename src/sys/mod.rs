@@ -76,6 +76,18 @@ pub trait Syscall {
     fn pivot_root(&self, new_root: BorrowedFd<'_>) -> io::Result<()>;
     /// `sethostname(name)`.
     fn sethostname(&self, name: &str) -> io::Result<()>;
+    /// `mount(source, target, fstype, flags, data)`, the classic mount(2) the local driver
+    /// makes for a volume's options (as Docker's does). `target` is a directory fd, reached
+    /// through its `/proc/self/fd` link, so no path is resolved again; an empty `data` is
+    /// passed as NULL.
+    fn mount(&self, source: &str, target: BorrowedFd<'_>, fstype: &str, flags: u64, data: &str) -> io::Result<()>;
+    /// `umount2(target, MNT_DETACH)`, `target` being the root of the mount (an `O_PATH` fd).
+    fn unmount(&self, target: BorrowedFd<'_>) -> io::Result<()>;
+}
+
+/// The `/proc/self/fd` path of an fd, for the calls that take a path.
+fn fd_path(fd: BorrowedFd<'_>) -> String {
+    format!("/proc/self/fd/{}", fd.as_raw_fd())
 }
 
 /// The real system calls.
@@ -145,6 +157,21 @@ impl Syscall for Linux {
 
     fn sethostname(&self, name: &str) -> io::Result<()> {
         Ok(nix::unistd::sethostname(name)?)
+    }
+
+    fn mount(&self, source: &str, target: BorrowedFd<'_>, fstype: &str, flags: u64, data: &str) -> io::Result<()> {
+        let data = if data.is_empty() { None } else { Some(std::ffi::CString::new(data)?) };
+        Ok(rmount::mount(
+            source,
+            fd_path(target).as_str(),
+            fstype,
+            rmount::MountFlags::from_bits_retain(flags as u32),
+            data.as_deref(),
+        )?)
+    }
+
+    fn unmount(&self, target: BorrowedFd<'_>) -> io::Result<()> {
+        Ok(rmount::unmount(fd_path(target).as_str(), rmount::UnmountFlags::DETACH)?)
     }
 }
 

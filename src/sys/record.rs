@@ -25,6 +25,8 @@ pub enum Call {
     IsolateRoot { slave: bool },
     PivotRoot { new_root: String },
     Sethostname(String),
+    Mount { source: String, target: String, fstype: String, flags: u64, data: String },
+    Unmount { target: String },
 }
 
 pub struct Recorder {
@@ -127,5 +129,19 @@ impl Syscall for Recorder {
 
     fn sethostname(&self, name: &str) -> io::Result<()> {
         self.push(Call::Sethostname(name.to_owned()))
+    }
+
+    fn mount(&self, source: &str, target: BorrowedFd<'_>, fstype: &str, flags: u64, data: &str) -> io::Result<()> {
+        self.push(Call::Mount {
+            source: source.to_owned(),
+            target: self.name(target),
+            fstype: fstype.to_owned(),
+            flags,
+            data: data.to_owned(),
+        })
+    }
+
+    fn unmount(&self, target: BorrowedFd<'_>) -> io::Result<()> {
+        self.push(Call::Unmount { target: self.name(target) })
     }
 }

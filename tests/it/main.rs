@@ -7,6 +7,7 @@ mod compat;
 mod concurrency;
 #[cfg(feature = "failpoints")]
 mod crash;
+mod drivers;
 mod exec;
 mod extras;
 mod lease;

@@ -1,0 +1,175 @@
+//! What the driver layer needs from the store to mount a volume for its users and unmount it
+//! after the last one: a per-volume lock, the live and dead leases under it, and the
+//! `mounts/` index of volumes that may have something mounted (so that any later myvol
+//! invocation can find what a crashed user left mounted without reading every volume).
+//!
+//! The store itself never mounts (that is `crate::driver`'s job); it only reports whether a
+//! volume's `_data` is a mount point.
+
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+
+use rustix::fs::{self as rfs, AtFlags, Mode, OFlags};
+use rustix::io::Errno;
+
+use super::layout::{DATA_DIR, MOUNTS_DIR, PRIVATE_DIR_MODE, VOLUMES_DIR, mountpoint};
+use super::lease::{self, LeaseInfo};
+use super::{Result, Store, StoreError};
+use crate::fsutil;
+
+/// A volume locked against concurrent mounts and unmounts (an exclusive flock on its
+/// `leases/` directory). Leases can still be taken while it is held: deciding to unmount
+/// looks at the leases under this lock, so a user that arrived meanwhile is seen.
+#[derive(Debug)]
+pub struct VolumeLock {
+    name: String,
+    path: PathBuf,
+    vdir: OwnedFd,
+    leases: OwnedFd,
+}
+
+impl VolumeLock {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The volume's `_data` path (for messages and for binding).
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// An `O_PATH` fd on `_data` (never following a link), the target for mount(2).
+    pub fn data(&self) -> std::io::Result<OwnedFd> {
+        Ok(rfs::openat(
+            &self.vdir,
+            DATA_DIR,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?)
+    }
+
+    /// Whether something is mounted on `_data`.
+    pub fn is_mounted(&self) -> std::io::Result<bool> {
+        fsutil::is_mount_root(self.vdir.as_fd(), OsStr::new(DATA_DIR))
+    }
+
+    /// The ids of the live leases.
+    pub fn live(&self) -> std::io::Result<Vec<String>> {
+        lease::live_in(self.leases.as_fd())
+    }
+
+    /// The leases whose holder is gone, with what their file says.
+    pub fn dead(&self) -> std::io::Result<Vec<LeaseInfo>> {
+        lease::dead_in(self.leases.as_fd())
+    }
+
+    /// Delete a dead lease's file.
+    pub fn forget(&self, id: &str) {
+        let _ = rfs::unlinkat(&self.leases, id, AtFlags::empty());
+    }
+}
+
+impl Store {
+    /// Lock volume `name` for a mount decision (blocks while another process holds it).
+    pub fn lock_volume(&self, name: &str) -> Result<VolumeLock> {
+        if !crate::name::is_valid(name) {
+            return Err(StoreError::NotFound(name.to_owned()));
+        }
+        let open = || -> std::io::Result<(OwnedFd, OwnedFd)> {
+            let root = rfs::open(self.root(), OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+            let volumes = fsutil::open_dir(root.as_fd(), OsStr::new(VOLUMES_DIR))?;
+            let vdir = fsutil::open_dir(volumes.as_fd(), OsStr::new(name))?;
+            let leases = lease::open_leases_dir(vdir.as_fd(), true)?.ok_or(Errno::NOENT)?;
+            fsutil::lock_exclusive(leases.as_fd())?;
+            Ok((vdir, leases))
+        };
+        match open() {
+            Ok((vdir, leases)) => {
+                Ok(VolumeLock { name: name.to_owned(), path: mountpoint(self.root(), name), vdir, leases })
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Err(StoreError::NotFound(name.to_owned())),
+            Err(e) => Err(self.io("lock", VOLUMES_DIR, e)),
+        }
+    }
+
+    fn mounts_dir(&self, create: bool) -> std::io::Result<Option<OwnedFd>> {
+        let root = rfs::open(self.root(), OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+        match fsutil::open_dir(root.as_fd(), OsStr::new(MOUNTS_DIR)) {
+            Ok(fd) => Ok(Some(fd)),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) && create => {
+                match rfs::mkdirat(&root, MOUNTS_DIR, Mode::from_raw_mode(PRIVATE_DIR_MODE)) {
+                    Ok(()) | Err(Errno::EXIST) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                fsutil::open_dir(root.as_fd(), OsStr::new(MOUNTS_DIR)).map(Some)
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Record (before mounting) or clear (after the last unmount) that volume `lock` may
+    /// have something mounted for its users. The caller holds the volume's lock.
+    pub fn set_mount_mark(&self, lock: &VolumeLock, marked: bool) -> Result<()> {
+        let rel = format!("{MOUNTS_DIR}/{}", lock.name);
+        let dir = self.mounts_dir(marked).map_err(|e| self.io("open", MOUNTS_DIR, e))?;
+        let Some(dir) = dir else {
+            return Ok(());
+        };
+        let r = if marked {
+            match rfs::openat(
+                &dir,
+                lock.name.as_str(),
+                OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::from_raw_mode(0o600),
+            ) {
+                Ok(_) => Ok(()),
+                Err(e) => Err(e),
+            }
+        } else {
+            match rfs::unlinkat(&dir, lock.name.as_str(), AtFlags::empty()) {
+                Ok(()) | Err(Errno::NOENT) => Ok(()),
+                Err(e) => Err(e),
+            }
+        };
+        r.map_err(|e| self.io(if marked { "create" } else { "remove" }, &rel, e))
+    }
+
+    /// The volumes marked in `mounts/` (usually none: one directory read).
+    pub fn mount_marks(&self) -> Vec<String> {
+        let Ok(Some(dir)) = self.mounts_dir(false) else {
+            return Vec::new();
+        };
+        fsutil::list_dir(dir.as_fd())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(n, _)| String::from_utf8(n).ok())
+            .collect()
+    }
+
+    /// Forget the mark of a volume that no longer exists.
+    pub fn clear_mount_mark(&self, name: &str) {
+        if let Ok(Some(dir)) = self.mounts_dir(false) {
+            let _ = rfs::unlinkat(&dir, name, AtFlags::empty());
+        }
+    }
+
+    /// Take a pinned lease on `name` (`volume mount`): a lease that no process holds, live
+    /// until [`Store::unpin`] removes it. Returns its id.
+    pub fn pin(&self, name: &str, holder: &str) -> Result<String> {
+        let h = self.open_write()?;
+        let vdir = self.open_volume_dir(&h, name)?;
+        lease::pin(vdir.as_fd(), holder).map_err(|e| self.io("lease", VOLUMES_DIR, e))
+    }
+
+    /// The pinned leases on `name`, newest last.
+    pub fn pins(&self, lock: &VolumeLock) -> Vec<LeaseInfo> {
+        lease::pins_in(lock.leases.as_fd())
+    }
+
+    /// Remove pinned lease `id` (the caller holds the volume's lock).
+    pub fn unpin(&self, lock: &VolumeLock, id: &str) {
+        lock.forget(&format!("{}{id}", lease::PIN_PREFIX));
+    }
+}
