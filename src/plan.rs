@@ -314,7 +314,7 @@ fn plan_volume(
             (VolumeName::parse(&name_text).map_err(invalid_name)?, v.driver, false, v.mountpoint)
         }
         None => {
-            if new_driver != driver::LOCAL {
+            if new_driver != driver::LOCAL && !store.has_external() {
                 return Err(StoreError::UnknownDriver { name: name_text, driver: new_driver.to_owned() }.into());
             }
             let name = VolumeName::parse(&name_text).map_err(invalid_name)?;
@@ -327,8 +327,10 @@ fn plan_volume(
         labels.insert(ANONYMOUS_LABEL.to_owned(), String::new());
     }
     if create {
-        validate_options(&m.volume.opts)
-            .map_err(|source| StoreError::InvalidOption { name: name_text.clone(), source })?;
+        if driver == driver::LOCAL {
+            validate_options(&m.volume.opts)
+                .map_err(|source| StoreError::InvalidOption { name: name_text.clone(), source })?;
+        }
         to_create.insert(name_text);
     }
     Ok(PlannedVolume {

@@ -31,6 +31,9 @@ pub struct VolumeMeta {
     pub labels: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub options: Option<BTreeMap<String, String>>,
+    /// A plugin volume's scope, as the plugin's Capabilities said (`local` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// `rename.json`: the rename in progress (see docs/store-format.md, "Renaming").

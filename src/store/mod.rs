@@ -72,6 +72,9 @@ pub enum StoreError {
     /// bind, NFS: a volume with driver options).
     #[error("{op} {name}: volume has driver options: its content is not kept in the store")]
     NoContent { op: &'static str, name: String },
+    /// `rename`, `clone`, `export`, `import` of a plugin volume.
+    #[error("{op} {name}: volume of driver '{driver}': its content is not kept in the store")]
+    External { op: &'static str, name: String, driver: String },
     #[error("{op} {name}: volume is in use - [{}]", ids.join(", "))]
     Busy { op: &'static str, name: String, ids: Vec<String> },
     /// `rename`/`clone` to a name that is taken.
@@ -162,10 +165,23 @@ pub struct PruneReport {
     pub reclaimed: u64,
 }
 
+/// A driver that keeps volumes outside the store (a Docker volume plugin). The store records
+/// its volumes (name, driver, options, labels) and asks it to create and remove them, under
+/// the store lock, so the record and the driver agree.
+pub trait ExternalDriver: std::fmt::Debug + Send + Sync {
+    /// Create volume `name` in `driver` (or adopt one the driver already has); returns the
+    /// driver's scope. `options` is `None` when none were given. The error is the driver's
+    /// message (the caller adds `create NAME: `).
+    fn create(&self, driver: &str, name: &str, options: Option<&BTreeMap<String, String>>) -> Result<String, String>;
+    /// Remove volume `name` from `driver`.
+    fn remove(&self, driver: &str, name: &str) -> Result<(), String>;
+}
+
 /// The managed root.
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    external: Option<std::sync::Arc<dyn ExternalDriver>>,
 }
 
 /// The store opened for reading.
@@ -186,11 +202,23 @@ impl Store {
     pub fn new(root: impl Into<PathBuf>) -> Store {
         let root = root.into();
         let root = std::path::absolute(&root).unwrap_or(root);
-        Store { root }
+        Store { root, external: None }
+    }
+
+    /// This store, with volumes of drivers other than `local` handled by `external`
+    /// (without it, such a driver is "not found", as a missing plugin).
+    pub fn with_external(mut self, external: std::sync::Arc<dyn ExternalDriver>) -> Store {
+        self.external = Some(external);
+        self
     }
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Whether drivers other than `local` are handled (see [`Store::with_external`]).
+    pub fn has_external(&self) -> bool {
+        self.external.is_some()
     }
 
     fn io(&self, op: &'static str, rel: &str, e: impl Into<io::Error>) -> StoreError {
@@ -376,7 +404,7 @@ impl Store {
             labels: meta.labels,
             options: meta.options,
             mountpoint: mountpoint(&self.root, name),
-            scope: "local".to_owned(),
+            scope: meta.scope.unwrap_or_else(|| "local".to_owned()),
         }
     }
 
@@ -419,11 +447,20 @@ impl Store {
             }
             return Err(StoreError::Conflict { name, existing: existing.driver });
         }
+        let mut scope = None;
         if driver != driver::LOCAL {
-            return Err(StoreError::UnknownDriver { name, driver });
+            let Some(ext) = &self.external else {
+                return Err(StoreError::UnknownDriver { name, driver });
+            };
+            let given = (!req.options.is_empty()).then_some(&req.options);
+            let s = ext
+                .create(&driver, &name, given)
+                .map_err(|message| StoreError::Driver { op: "create", name: name.clone(), message })?;
+            scope = Some(s);
+        } else {
+            driver::local::validate_options(&req.options)
+                .map_err(|source| StoreError::InvalidOption { name: name.clone(), source })?;
         }
-        driver::local::validate_options(&req.options)
-            .map_err(|source| StoreError::InvalidOption { name: name.clone(), source })?;
         let mut labels = req.labels;
         if anonymous {
             labels.insert(ANONYMOUS_LABEL.to_owned(), String::new());
@@ -435,6 +472,7 @@ impl Store {
             created_at: jiff::Timestamp::now().to_string(),
             labels: (!labels.is_empty()).then_some(labels),
             options: (!req.options.is_empty()).then_some(req.options),
+            scope,
         };
         self.build_volume(h, &meta, |_| Ok(()))?;
         Ok(Created { volume: self.volume_from_meta(&name, meta), created: true })
@@ -644,10 +682,22 @@ impl Store {
             return missing();
         }
         let h = self.open_write()?;
-        let Some(_) = self.read_volume(h.volumes.as_fd(), name)? else {
+        let Some(v) = self.read_volume(h.volumes.as_fd(), name)? else {
             return missing();
         };
-        let trash = self.take_away(&h, name)?;
+        let trash = if v.driver == driver::LOCAL {
+            self.take_away(&h, name, || Ok(()))?
+        } else {
+            // The plugin first; with --force its refusal does not keep the record (Docker).
+            self.take_away(&h, name, || match &self.external {
+                Some(ext) => match ext.remove(&v.driver, name) {
+                    Err(message) if !force => Err(StoreError::Driver { op: "remove", name: name.to_owned(), message }),
+                    _ => Ok(()),
+                },
+                None if force => Ok(()),
+                None => Err(StoreError::UnknownDriver { name: name.to_owned(), driver: v.driver.clone() }),
+            })?
+        };
         drop(h);
         self.empty_trash(trash);
         Ok(())
@@ -655,7 +705,13 @@ impl Store {
 
     /// Check that nobody uses `name`, then rename it into `trash/` (under the store lock).
     /// Returns the trash entry, flock-ed, for deletion after the lock is released.
-    fn take_away(&self, h: &WriteHandle, name: &str) -> Result<(OwnedFd, String, OwnedFd)> {
+    /// `before` runs once the checks passed, just before the rename (a plugin's Remove).
+    fn take_away(
+        &self,
+        h: &WriteHandle,
+        name: &str,
+        before: impl FnOnce() -> Result<()>,
+    ) -> Result<(OwnedFd, String, OwnedFd)> {
         let vdir =
             fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name)).map_err(|e| self.io("open", VOLUMES_DIR, e))?;
         let ids = lease::live(vdir.as_fd(), true).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
@@ -665,6 +721,7 @@ impl Store {
         if fsutil::is_mount_root(vdir.as_fd(), OsStr::new(DATA_DIR)).unwrap_or(false) {
             return Err(StoreError::Mounted { name: name.to_owned(), path: mountpoint(&self.root, name) });
         }
+        before()?;
         // Our flock on the directory marks it as being deleted by a live process.
         fsutil::try_lock_exclusive(vdir.as_fd()).map_err(|e| self.io("lock", VOLUMES_DIR, e))?;
         let trash_dir =
@@ -710,7 +767,7 @@ impl Store {
             let size = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(&name, DATA_DIR)))
                 .and_then(|fd| fsutil::apparent_size(fd.as_fd()))
                 .unwrap_or(0);
-            match self.take_away(&h, &name) {
+            match self.take_away(&h, &name, || Ok(())) {
                 Ok(t) => {
                     report.deleted.push(name);
                     report.reclaimed += size;
@@ -747,6 +804,10 @@ impl Store {
         let Some(meta) = self.read_meta(h.volumes.as_fd(), old)? else {
             return Err(StoreError::NotFound(old.to_owned()));
         };
+        if meta.driver != driver::LOCAL {
+            // The plugin knows the volume by its name.
+            return Err(StoreError::External { op: "rename", name: old.to_owned(), driver: meta.driver });
+        }
         let exists = || StoreError::TargetExists { op: "rename", name: old.to_owned(), target: new.to_owned() };
         if rfs::statat(&h.volumes, new, rfs::AtFlags::SYMLINK_NOFOLLOW).is_ok() {
             return Err(exists());
@@ -874,6 +935,9 @@ impl Store {
             let Some(meta) = self.read_meta(h.volumes.as_fd(), src)? else {
                 return Err(StoreError::NotFound(src.to_owned()));
             };
+            if meta.driver != driver::LOCAL {
+                return Err(StoreError::External { op: "clone", name: src.to_owned(), driver: meta.driver });
+            }
             if rfs::statat(&h.volumes, dst, rfs::AtFlags::SYMLINK_NOFOLLOW).is_ok() {
                 return Err(exists());
             }
@@ -891,6 +955,7 @@ impl Store {
             created_at: jiff::Timestamp::now().to_string(),
             labels: (!labels.is_empty()).then_some(labels),
             options: meta.options,
+            scope: None,
         };
         let stats = if new_meta.options.is_none() {
             match copy::copy_tree(src_data.as_fd(), build.data.as_fd()) {
@@ -937,6 +1002,9 @@ impl Store {
         let Some(meta) = self.read_meta(h.volumes.as_fd(), name)? else {
             return Err(StoreError::NotFound(name.to_owned()));
         };
+        if meta.driver != driver::LOCAL {
+            return Err(StoreError::External { op: "export", name: name.to_owned(), driver: meta.driver });
+        }
         if meta.options.is_some() {
             return Err(StoreError::NoContent { op: "export", name: name.to_owned() });
         }
@@ -961,6 +1029,9 @@ impl Store {
         let Some(meta) = self.read_meta(h.volumes.as_fd(), name)? else {
             return Err(StoreError::NotFound(name.to_owned()));
         };
+        if meta.driver != driver::LOCAL {
+            return Err(StoreError::External { op: "import", name: name.to_owned(), driver: meta.driver });
+        }
         if meta.options.is_some() {
             return Err(StoreError::NoContent { op: "import", name: name.to_owned() });
         }
