@@ -1,6 +1,7 @@
 //! Integration tests through the real `myvol` binary: one test binary, one harness.
 
 mod env;
+mod plugin_server;
 
 mod archive;
 mod compat;
@@ -11,6 +12,7 @@ mod drivers;
 mod exec;
 mod extras;
 mod lease;
+mod plugin_client;
 mod run;
 mod run_dry;
 mod tree;
