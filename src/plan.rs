@@ -314,8 +314,8 @@ fn plan_volume(
             (VolumeName::parse(&name_text).map_err(invalid_name)?, v.driver, false, v.mountpoint)
         }
         None => {
-            if new_driver != driver::LOCAL && !store.has_external() {
-                return Err(StoreError::UnknownDriver { name: name_text, driver: new_driver.to_owned() }.into());
+            if new_driver != driver::LOCAL {
+                store.find_driver(&name_text, new_driver)?;
             }
             let name = VolumeName::parse(&name_text).map_err(invalid_name)?;
             let mountpoint = layout::mountpoint(store.root(), name.as_str());

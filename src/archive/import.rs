@@ -235,7 +235,7 @@ fn parse_map(v: &[u8]) -> Option<Vec<(u64, u64)>> {
         return Some(Vec::new());
     }
     let nums: Vec<u64> = s.split(',').map(|n| n.parse().ok()).collect::<Option<_>>()?;
-    if nums.len() % 2 != 0 || nums.len() / 2 > MAX_SPARSE_SEGMENTS {
+    if !nums.len().is_multiple_of(2) || nums.len() / 2 > MAX_SPARSE_SEGMENTS {
         return None;
     }
     Some(nums.chunks(2).map(|c| (c[0], c[1])).collect())

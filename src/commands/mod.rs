@@ -71,7 +71,8 @@ pub type Result<T = ()> = std::result::Result<T, Failure>;
 
 /// Run the parsed command line.
 pub fn run(cli: Cli, io: &mut Io<'_>) -> Result {
-    let store = Store::new(cli.root.unwrap_or_else(myvol::store::default_root));
+    let store = Store::new(cli.root.unwrap_or_else(myvol::store::default_root))
+        .with_external(std::sync::Arc::new(myvol::driver::Plugins::from_env()));
     if !matches!(cli.command, Command::Completion(_) | Command::Man) {
         // Unmount what users that died left mounted (nothing to do, one directory read, in
         // the usual case).

@@ -104,6 +104,9 @@ fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
         vols.retain(|v| dangling(&v.name, want));
     }
     vols.sort_by(|x, y| natural_cmp(&x.name, &y.name));
+    if vols.iter().any(|v| v.driver != myvol::driver::LOCAL) {
+        myvol::driver::fill_mountpoints(&myvol::driver::Plugins::from_env(), &mut vols);
+    }
 
     // With --size, every volume's tree is walked (in parallel); `.Size`/`.Links` are N/A
     // without it, as in Docker's `volume ls`.
@@ -137,10 +140,20 @@ fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
     let mut text = String::new();
     for name in &a.names {
         match store.get(name) {
-            Ok(v) => {
+            Ok(mut v) => {
+                // A plugin volume: its mountpoint, time and status are the plugin's. A plugin
+                // that does not answer leaves the store's record, without a mountpoint.
+                let status = if v.driver != myvol::driver::LOCAL {
+                    myvol::driver::describe(&myvol::driver::Plugins::from_env(), &mut v).unwrap_or_else(|_| {
+                        v.mountpoint = Default::default();
+                        None
+                    })
+                } else {
+                    None
+                };
                 if let Mode::Template(t) = &mode {
                     let mut one = String::new();
-                    match t.execute(&InspectContext::value(&v), &mut one) {
+                    match t.execute(&InspectContext::value(&v, status.as_ref()), &mut one) {
                         Ok(()) => {
                             text.push_str(&one);
                             text.push('\n');
@@ -148,7 +161,7 @@ fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
                         Err(e) => errors.push(FormatError::Exec(e).to_string()),
                     }
                 }
-                found.push(inspect_json(&v, None));
+                found.push(inspect_json(&v, status.as_ref()));
             }
             Err(e) => errors.push(e.to_string()),
         }

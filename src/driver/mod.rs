@@ -13,7 +13,9 @@
 //! counts: [`reconcile`], run at the start of every myvol invocation, unmounts what such a user
 //! left behind; the store's `mounts/` index says which volumes to look at.
 
+mod glue;
 pub mod local;
+pub mod plugin;
 
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
@@ -22,7 +24,9 @@ use thiserror::Error;
 
 use crate::store::{Lease, Store, StoreError, Volume, VolumeLock};
 use crate::sys::{Linux, Syscall};
+pub use glue::{Plugins, describe, fill_mountpoints};
 use local::LocalMountError;
+use plugin::VolumePlugin;
 
 /// The name of the built-in driver.
 pub const LOCAL: &str = "local";
@@ -38,6 +42,12 @@ pub enum DriverError {
     Unmount { path: PathBuf, source: Box<LocalMountError> },
     #[error("{op} {}: {}", path.display(), crate::store::errno_text(source))]
     Io { op: &'static str, path: PathBuf, source: std::io::Error },
+    /// A plugin volume: Docker names the volume's path; a plugin volume has none before it
+    /// is mounted, so its name is shown.
+    #[error("error while mounting volume '{name}': {message}")]
+    PluginMount { name: String, message: String },
+    #[error("error while unmounting volume '{name}': {message}")]
+    PluginUnmount { name: String, message: String },
 }
 
 type Result<T, E = DriverError> = std::result::Result<T, E>;
@@ -50,6 +60,8 @@ pub struct Attachment {
     volume: Volume,
     lease: Option<Lease>,
     path: PathBuf,
+    /// The plugin that mounted a plugin volume.
+    plugin: Option<VolumePlugin>,
 }
 
 impl Attachment {
@@ -71,6 +83,10 @@ impl Attachment {
         let Some(lease) = self.lease.take() else {
             return Ok(());
         };
+        if let Some(p) = self.plugin.take() {
+            let lock = self.store.lock_volume(&self.volume.name)?;
+            return plugin_unmount(&self.store, &lock, &p, lease);
+        }
         if !local::needs_mount(self.volume.options.as_ref()) {
             drop(lease);
             return Ok(());
@@ -89,13 +105,51 @@ impl Drop for Attachment {
 
 /// Make `volume` usable for the holder of `lease` (taken by the caller, typically with
 /// [`Store::create_leased`]): mount it if it has driver options and is not mounted yet.
-pub fn attach(store: &Store, volume: Volume, lease: Lease) -> Result<Attachment> {
+/// A plugin volume is mounted by its plugin, under the lease's id as mount ID.
+pub fn attach(store: &Store, volume: Volume, mut lease: Lease) -> Result<Attachment> {
+    if volume.driver != LOCAL {
+        let mount_error = |message| DriverError::PluginMount { name: volume.name.clone(), message };
+        let p = Plugins::from_env().activate(&volume.driver).map_err(mount_error)?;
+        let lock = store.lock_volume(&volume.name)?;
+        store.set_mount_mark(&lock, true)?;
+        let path = p.mount(&volume.name, lease.id()).map_err(|e| mount_error(e.to_string()))?;
+        if lease.mark_mounted().is_err() {
+            // Without the record, a crash would leave the plugin's mount behind: undo it now.
+            let _ = p.unmount(&volume.name, lease.id());
+            return Err(mount_error("cannot record the mount in the lease".into()));
+        }
+        return Ok(Attachment { store: store.clone(), volume, lease: Some(lease), path: path.into(), plugin: Some(p) });
+    }
     let path = volume.mountpoint.clone();
     if local::needs_mount(volume.options.as_ref()) {
         let lock = store.lock_volume(&volume.name)?;
         mount_if_needed(&Linux, store, &lock, &volume)?;
     }
-    Ok(Attachment { store: store.clone(), volume, lease: Some(lease), path })
+    Ok(Attachment { store: store.clone(), volume, lease: Some(lease), path, plugin: None })
+}
+
+/// Unmount a plugin volume for `lease`'s holder. When the plugin cannot be reached, the
+/// lease is left behind (dead, recording the mount) for the next invocation to retry.
+fn plugin_unmount(store: &Store, lock: &VolumeLock, p: &VolumePlugin, lease: Lease) -> Result<()> {
+    match p.unmount(lock.name(), lease.id()) {
+        Ok(()) => {
+            drop(lease);
+            clear_plugin_mark(store, lock);
+            Ok(())
+        }
+        Err(e) => {
+            lease.abandon();
+            Err(DriverError::PluginUnmount { name: lock.name().to_owned(), message: e.to_string() })
+        }
+    }
+}
+
+/// Clear a plugin volume's mark when no user is left and no dead user's mount is pending.
+fn clear_plugin_mark(store: &Store, lock: &VolumeLock) {
+    let idle = lock.live().is_ok_and(|l| l.is_empty()) && lock.dead().is_ok_and(|d| d.iter().all(|i| !i.mounted));
+    if idle {
+        let _ = store.set_mount_mark(lock, false);
+    }
 }
 
 /// Mount a local volume's options on `_data` unless something is mounted there already.
@@ -157,6 +211,25 @@ pub fn reconcile(store: &Store) {
             Err(_) => continue,
         };
         match store.get(&name) {
+            Ok(v) if v.driver != LOCAL => {
+                let dead = lock.dead().unwrap_or_default();
+                let mut plugin = None;
+                for d in dead {
+                    if !d.mounted {
+                        lock.forget(&d.id);
+                        continue;
+                    }
+                    if plugin.is_none() {
+                        plugin = Plugins::from_env().activate_quick(&v.driver).ok();
+                    }
+                    if let Some(p) = &plugin
+                        && p.unmount(&name, &d.id).is_ok()
+                    {
+                        lock.forget(&d.id);
+                    }
+                }
+                clear_plugin_mark(store, &lock);
+            }
             Ok(v) if local::needs_mount(v.options.as_ref()) => {
                 let _ = unmount_if_unused(&Linux, store, &lock);
             }
@@ -175,6 +248,21 @@ pub fn reconcile(store: &Store) {
 /// where its content is. The volume stays in use until [`unmount_pinned`].
 pub fn mount_pinned(store: &Store, name: &str) -> Result<PathBuf> {
     let volume = store.get(name)?;
+    if volume.driver != LOCAL {
+        let mount_error = |message| DriverError::PluginMount { name: name.to_owned(), message };
+        let p = Plugins::from_env().activate(&volume.driver).map_err(mount_error)?;
+        let id = store.pin(name, "mount")?;
+        let lock = store.lock_volume(name)?;
+        store.set_mount_mark(&lock, true)?;
+        return match p.mount(name, &id) {
+            Ok(path) => Ok(path.into()),
+            Err(e) => {
+                store.unpin(&lock, &id);
+                clear_plugin_mark(store, &lock);
+                Err(mount_error(e.to_string()))
+            }
+        };
+    }
     let id = store.pin(name, "mount")?;
     if !local::needs_mount(volume.options.as_ref()) {
         return Ok(volume.mountpoint);
@@ -195,6 +283,14 @@ pub fn unmount_pinned(store: &Store, name: &str) -> Result<()> {
     let Some(pin) = store.pins(&lock).pop() else {
         return Ok(());
     };
+    if volume.driver != LOCAL {
+        let unmount_error = |message| DriverError::PluginUnmount { name: name.to_owned(), message };
+        let p = Plugins::from_env().activate(&volume.driver).map_err(unmount_error)?;
+        p.unmount(name, &pin.id).map_err(|e| unmount_error(e.to_string()))?;
+        store.unpin(&lock, &pin.id);
+        clear_plugin_mark(store, &lock);
+        return Ok(());
+    }
     store.unpin(&lock, &pin.id);
     if local::needs_mount(volume.options.as_ref()) {
         unmount_if_unused(&Linux, store, &lock)?;

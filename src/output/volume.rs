@@ -97,12 +97,14 @@ pub fn inspect_json(v: &Volume, status: Option<&Map<String, Json>>) -> Json {
 /// The template dot of `volume inspect`: Docker's `volume.Volume` struct.
 pub struct InspectContext {
     v: Volume,
+    status: Option<Map<String, Json>>,
     json: Json,
 }
 
 impl InspectContext {
-    pub fn value(v: &Volume) -> Value {
-        Value::Object(Rc::new(InspectContext { v: v.clone(), json: inspect_json(v, None) }))
+    /// `status`: a plugin volume's `Status`, as the plugin gave it.
+    pub fn value(v: &Volume, status: Option<&Map<String, Json>>) -> Value {
+        Value::Object(Rc::new(InspectContext { v: v.clone(), status: status.cloned(), json: inspect_json(v, status) }))
     }
 }
 
@@ -124,7 +126,10 @@ impl Object for InspectContext {
             "Name" => Value::Str(v.name.clone()),
             "Options" => map_value(&v.options),
             "Scope" => Value::Str(v.scope.clone()),
-            "Status" => Value::Map(None),
+            "Status" => match &self.status {
+                Some(m) => Value::from(Json::Object(m.clone())),
+                None => Value::Map(None),
+            },
             "ClusterVolume" | "UsageData" => Value::Nil,
             _ => return None,
         }))
@@ -237,7 +242,7 @@ impl Object for LsContext {
     }
 
     fn display(&self) -> String {
-        format!("&{{{{}} {}}}", InspectContext { v: self.v.clone(), json: Json::Null }.display())
+        format!("&{{{{}} {}}}", InspectContext { v: self.v.clone(), status: None, json: Json::Null }.display())
     }
 }
 

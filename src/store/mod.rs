@@ -175,6 +175,8 @@ pub trait ExternalDriver: std::fmt::Debug + Send + Sync {
     fn create(&self, driver: &str, name: &str, options: Option<&BTreeMap<String, String>>) -> Result<String, String>;
     /// Remove volume `name` from `driver`.
     fn remove(&self, driver: &str, name: &str) -> Result<(), String>;
+    /// Whether `driver` can be found, without asking it anything (a run's plan checks this).
+    fn find(&self, driver: &str) -> Result<(), String>;
 }
 
 /// The managed root.
@@ -216,9 +218,15 @@ impl Store {
         &self.root
     }
 
-    /// Whether drivers other than `local` are handled (see [`Store::with_external`]).
-    pub fn has_external(&self) -> bool {
-        self.external.is_some()
+    /// Check that driver `driver` (not `local`) can be found, for a volume `name` about to
+    /// be created: Docker's `create NAME: error looking up volume plugin …` when not.
+    pub fn find_driver(&self, name: &str, driver: &str) -> Result<()> {
+        match &self.external {
+            None => Err(StoreError::UnknownDriver { name: name.to_owned(), driver: driver.to_owned() }),
+            Some(ext) => {
+                ext.find(driver).map_err(|message| StoreError::Driver { op: "create", name: name.to_owned(), message })
+            }
+        }
     }
 
     fn io(&self, op: &'static str, rel: &str, e: impl Into<io::Error>) -> StoreError {
@@ -453,9 +461,11 @@ impl Store {
                 return Err(StoreError::UnknownDriver { name, driver });
             };
             let given = (!req.options.is_empty()).then_some(&req.options);
-            let s = ext
-                .create(&driver, &name, given)
-                .map_err(|message| StoreError::Driver { op: "create", name: name.clone(), message })?;
+            let s = ext.create(&driver, &name, given).map_err(|message| StoreError::Driver {
+                op: "create",
+                name: name.clone(),
+                message,
+            })?;
             scope = Some(s);
         } else {
             driver::local::validate_options(&req.options)

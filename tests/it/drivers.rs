@@ -17,13 +17,13 @@ use crate::env::{Out, path_str};
 use crate::exec::{Rig, rig};
 
 /// A private mount namespace held open by a `sleep` until drop.
-struct HostNs {
+pub(crate) struct HostNs {
     holder: Child,
-    children: Vec<Child>,
+    pub(crate) children: Vec<Child>,
 }
 
 impl HostNs {
-    fn new() -> Option<HostNs> {
+    pub(crate) fn new() -> Option<HostNs> {
         for tool in ["unshare", "nsenter"] {
             if which(tool).is_none() {
                 eprintln!("skipping: {tool}(1) is missing (util-linux)");
@@ -44,20 +44,30 @@ impl HostNs {
         Some(HostNs { holder, children: Vec::new() })
     }
 
-    /// `myvol ARGS…` inside the namespace, with the rig's store.
-    fn cmd(&self, r: &Rig, args: &[&str]) -> Command {
+    /// `PROGRAM` inside the namespace.
+    pub(crate) fn enter(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = Command::new("nsenter");
-        c.arg(format!("--mount=/proc/{}/ns/mnt", self.holder.id())).arg("--").arg(cargo_bin("myvol")).args(args);
-        c.env("MYVOL_ROOT", &r.t.root).env("TZ", "UTC").current_dir(r.t.dir.path());
+        c.arg(format!("--mount=/proc/{}/ns/mnt", self.holder.id())).arg("--").arg(program);
         c
     }
 
-    fn run(&self, r: &Rig, args: &[&str]) -> Out {
+    /// `myvol ARGS…` inside the namespace, with the rig's store.
+    pub(crate) fn cmd(&self, r: &Rig, args: &[&str]) -> Command {
+        let mut c = self.enter(cargo_bin("myvol"));
+        c.args(args);
+        c.env("MYVOL_ROOT", &r.t.root)
+            .env("MYVOL_PLUGIN_PATH", r.t.dir.path().join("plugins"))
+            .env("TZ", "UTC")
+            .current_dir(r.t.dir.path());
+        c
+    }
+
+    pub(crate) fn run(&self, r: &Rig, args: &[&str]) -> Out {
         r.t.exec(self.cmd(r, args), None)
     }
 
     #[track_caller]
-    fn ok(&self, r: &Rig, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, r: &Rig, args: &[&str]) -> String {
         let o = self.run(r, args);
         assert_eq!(o.code, 0, "myvol {}: {o:#?}", args.join(" "));
         o.stdout
@@ -78,7 +88,7 @@ impl HostNs {
     }
 
     /// The mount points under `dir` in the namespace, with their filesystem types and sources.
-    fn mounts_under(&self, dir: &Path) -> Vec<(String, String, String)> {
+    pub(crate) fn mounts_under(&self, dir: &Path) -> Vec<(String, String, String)> {
         let text = std::fs::read_to_string(format!("/proc/{}/mountinfo", self.holder.id())).unwrap();
         text.lines()
             .filter_map(|l| {
@@ -102,7 +112,7 @@ impl Drop for HostNs {
     }
 }
 
-fn which(prog: &str) -> Option<PathBuf> {
+pub(crate) fn which(prog: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(prog)).find(|p| p.exists())
 }
 

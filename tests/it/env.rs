@@ -50,7 +50,11 @@ impl TestEnv {
     /// exactly a user's).
     pub fn cmd(&self) -> Command {
         let mut c = Command::cargo_bin("myvol").expect("myvol binary");
-        c.env("MYVOL_ROOT", &self.root).env_remove("MYVOL_FAILPOINT").env("TZ", "UTC").current_dir(self.dir.path());
+        c.env("MYVOL_ROOT", &self.root)
+            .env("MYVOL_PLUGIN_PATH", self.dir.path().join("plugins"))
+            .env_remove("MYVOL_FAILPOINT")
+            .env("TZ", "UTC")
+            .current_dir(self.dir.path());
         c
     }
 

@@ -311,11 +311,13 @@ fn dispatch(shared: &Shared, method: &str, req: Value) -> Reply {
     }
     let mnt = shared.dir.join("mnt").join(&name);
     let data = shared.dir.join("data").join(&name);
-    let mountpoint = |v: &Vol| if v.mounts.is_empty() { String::new() } else { mnt.display().to_string() };
+    let mountpoint = |name: &str, v: &Vol| {
+        if v.mounts.is_empty() { String::new() } else { shared.dir.join("mnt").join(name).display().to_string() }
+    };
     let describe = |name: &str, v: &Vol| {
         json!({
             "Name": name,
-            "Mountpoint": mountpoint(v),
+            "Mountpoint": mountpoint(name, v),
             "CreatedAt": v.created_at,
             "Status": { "Mounts": v.mounts.keys().collect::<Vec<_>>() },
         })
@@ -347,7 +349,7 @@ fn dispatch(shared: &Shared, method: &str, req: Value) -> Reply {
         },
         "VolumeDriver.Path" => match st.volumes.get(&name) {
             None => reply(500, json!({ "Err": "volume not found" }).to_string()),
-            Some(v) => ok(json!({ "Mountpoint": mountpoint(v) })),
+            Some(v) => ok(json!({ "Mountpoint": mountpoint(&name, v) })),
         },
         "VolumeDriver.List" => {
             let list: Vec<Value> = st.volumes.iter().map(|(n, v)| describe(n, v)).collect();
@@ -377,10 +379,10 @@ fn dispatch(shared: &Shared, method: &str, req: Value) -> Reply {
                     if *n == 0 {
                         v.mounts.remove(&id);
                     }
-                    if v.mounts.is_empty() {
-                        if let Err(e) = std::fs::rename(&mnt, &data) {
-                            return err(&format!("unmounting {name}: {e}"));
-                        }
+                    if v.mounts.is_empty()
+                        && let Err(e) = std::fs::rename(&mnt, &data)
+                    {
+                        return err(&format!("unmounting {name}: {e}"));
                     }
                     ok(json!({}))
                 }

@@ -207,10 +207,8 @@ impl<'t> State<'t, '_> {
                 return Err(self.errorf(format_args!("range can't iterate over {s}")));
             }
         }
-        if !ran {
-            if let Some(e) = &r.else_list {
-                self.walk_list(dot, e)?;
-            }
+        if !ran && let Some(e) = &r.else_list {
+            self.walk_list(dot, e)?;
         }
         self.vars.truncate(outer);
         Ok(Flow::Normal)

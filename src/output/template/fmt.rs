@@ -435,10 +435,10 @@ fn format_int(out: &mut String, i: i64, verb: char, spec: &Spec, v: &Value) {
         }
         'U' => {
             let mut s = format!("U+{mag:04X}");
-            if spec.sharp {
-                if let Some(c) = u32::try_from(i).ok().and_then(char::from_u32) {
-                    let _ = write!(s, " '{c}'");
-                }
+            if spec.sharp
+                && let Some(c) = u32::try_from(i).ok().and_then(char::from_u32)
+            {
+                let _ = write!(s, " '{c}'");
             }
             spec.pad(out, &s, false);
             return;

@@ -223,10 +223,11 @@ impl Lexer<'_> {
     }
 
     fn backup(&mut self) {
-        if !self.at_eof && self.pos > 0 {
-            if let Some(c) = self.input[..self.pos].chars().next_back() {
-                self.pos -= c.len_utf8();
-            }
+        if !self.at_eof
+            && self.pos > 0
+            && let Some(c) = self.input[..self.pos].chars().next_back()
+        {
+            self.pos -= c.len_utf8();
         }
     }
 
@@ -426,10 +427,10 @@ impl Lexer<'_> {
             Some('$') => Some(State::Variable),
             Some('\'') => Some(State::Char),
             Some('.') => {
-                if let Some(&b) = self.input.as_bytes().get(self.pos) {
-                    if !b.is_ascii_digit() {
-                        return Some(State::Field);
-                    }
+                if let Some(&b) = self.input.as_bytes().get(self.pos)
+                    && !b.is_ascii_digit()
+                {
+                    return Some(State::Field);
                 }
                 self.backup();
                 Some(State::Number)
