@@ -154,7 +154,7 @@ pub struct CreateArgs {
     #[arg(long = "label", value_name = "KEY[=VALUE]", value_parser = parse_label)]
     pub labels: Vec<String>,
 
-    /// Set driver specific options (local: type, device, o)
+    /// Set driver specific options (local: type, device, o; a plugin: its own)
     #[arg(short = 'o', long = "opt", value_name = "KEY=VALUE")]
     pub opts: Vec<String>,
 }
