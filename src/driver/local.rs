@@ -175,7 +175,7 @@ pub fn mount_calls(
     }
     if fstype == "nfs" || fstype == "cifs" {
         match address_option(&options).map(str::to_owned) {
-            Some(addr) if !matches!(addr.parse::<IpAddr>(), Ok(IpAddr::V4(_))) => {
+            Some(addr) if !addr.is_empty() && !matches!(addr.parse::<IpAddr>(), Ok(IpAddr::V4(_))) => {
                 let ip = resolve(&addr).map_err(|detail| LocalMountError::Resolve { host: addr.clone(), detail })?;
                 options = options.replacen(&format!("addr={addr}"), &format!("addr={ip}"), 1);
             }
@@ -232,10 +232,7 @@ fn resolve_cifs_device(
         });
     }
     let ip = resolve(host).map_err(|detail| LocalMountError::Resolve { host: host.to_owned(), detail })?;
-    let ip = match ip {
-        IpAddr::V6(v6) => format!("[{v6}]"),
-        IpAddr::V4(v4) => v4.to_string(),
-    };
+    // Go sets `URL.Host` to the bare address, so an IPv6 one is written without brackets.
     Ok(format!("//{userinfo}{ip}{path}"))
 }
 
@@ -364,6 +361,8 @@ mod tests {
             ),
             // An IPv6 literal goes through the resolver, as in Go (To4() == nil).
             (&[("type", "nfs"), ("device", ":/e"), ("o", "addr=::1")], Ok(vec![call(":/e", "nfs", 0, "addr=::1")])),
+            // An empty addr= is not looked up (Docker).
+            (&[("type", "nfs"), ("device", ":/e"), ("o", "addr=")], Ok(vec![call(":/e", "nfs", 0, "addr=")])),
             (
                 &[("type", "nfs"), ("device", ":/e"), ("o", "addr=nowhere.example")],
                 Err("error resolving passed in network volume address: lookup nowhere.example: no such host"),
@@ -375,7 +374,7 @@ mod tests {
             ),
             (
                 &[("type", "cifs"), ("device", "//files.example/share/sub"), ("o", "username=u")],
-                Ok(vec![call("//[2001:db8::5]/share/sub", "cifs", 0, "username=u")]),
+                Ok(vec![call("//2001:db8::5/share/sub", "cifs", 0, "username=u")]),
             ),
             (
                 &[("type", "cifs"), ("device", "//192.0.2.1/share"), ("o", "username=u")],

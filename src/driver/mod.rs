@@ -174,7 +174,9 @@ fn mount_if_needed(sys: &dyn Syscall, store: &Store, lock: &VolumeLock, volume: 
         {
             let _ = local::unmount(sys, target.as_fd(), &path);
         }
-        let _ = store.set_mount_mark(lock, false);
+        if !lock.is_mounted().unwrap_or(true) {
+            let _ = store.set_mount_mark(lock, false);
+        }
         return Err(DriverError::Mount { path, source: Box::new(source) });
     }
     Ok(())
@@ -202,8 +204,11 @@ fn unmount_if_unused(sys: &dyn Syscall, store: &Store, lock: &VolumeLock) -> Res
 /// are left for the next invocation (an unprivileged user cannot unmount, for one).
 pub fn reconcile(store: &Store) {
     for name in store.mount_marks() {
-        let lock = match store.lock_volume(&name) {
-            Ok(l) => l,
+        // A volume being mounted or unmounted right now is left alone: its lock may be held
+        // across a slow plugin or NFS call, and the holder sees the leases itself.
+        let lock = match store.try_lock_volume(&name) {
+            Ok(Some(l)) => l,
+            Ok(None) => continue,
             Err(StoreError::NotFound(_)) => {
                 store.clear_mount_mark(&name);
                 continue;

@@ -73,20 +73,35 @@ impl VolumeLock {
 impl Store {
     /// Lock volume `name` for a mount decision (blocks while another process holds it).
     pub fn lock_volume(&self, name: &str) -> Result<VolumeLock> {
+        self.lock_volume_with(name, true).map(|l| l.expect("waited"))
+    }
+
+    /// Lock volume `name` unless another process holds its lock (`None` then).
+    pub fn try_lock_volume(&self, name: &str) -> Result<Option<VolumeLock>> {
+        self.lock_volume_with(name, false)
+    }
+
+    fn lock_volume_with(&self, name: &str, wait: bool) -> Result<Option<VolumeLock>> {
         if !crate::name::is_valid(name) {
             return Err(StoreError::NotFound(name.to_owned()));
         }
-        let open = || -> std::io::Result<(OwnedFd, OwnedFd)> {
+        let open = || -> std::io::Result<(OwnedFd, OwnedFd, bool)> {
             let root = rfs::open(self.root(), OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
             let volumes = fsutil::open_dir(root.as_fd(), OsStr::new(VOLUMES_DIR))?;
             let vdir = fsutil::open_dir(volumes.as_fd(), OsStr::new(name))?;
             let leases = lease::open_leases_dir(vdir.as_fd(), true)?.ok_or(Errno::NOENT)?;
-            fsutil::lock_exclusive(leases.as_fd())?;
-            Ok((vdir, leases))
+            let locked = if wait {
+                fsutil::lock_exclusive(leases.as_fd())?;
+                true
+            } else {
+                fsutil::try_lock_exclusive(leases.as_fd())?
+            };
+            Ok((vdir, leases, locked))
         };
         match open() {
-            Ok((vdir, leases)) => {
-                Ok(VolumeLock { name: name.to_owned(), path: mountpoint(self.root(), name), vdir, leases })
+            Ok((_, _, false)) => Ok(None),
+            Ok((vdir, leases, true)) => {
+                Ok(Some(VolumeLock { name: name.to_owned(), path: mountpoint(self.root(), name), vdir, leases }))
             }
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Err(StoreError::NotFound(name.to_owned())),
             Err(e) => Err(self.io("lock", VOLUMES_DIR, e)),

@@ -224,9 +224,14 @@ fn scan(
         };
         if fsutil::try_lock_shared(fd.as_fd())? {
             on_dead(&name, fd.as_fd());
-            // A dead lease that records a plugin mount stays until the plugin has unmounted it.
-            if reap && !records_mount(fd.as_fd()) {
-                let _ = rfs::unlinkat(dir, os, AtFlags::empty());
+            // A dead lease that records a plugin mount stays, and keeps the volume in use for
+            // `rm`/`prune`/`rename`, until the plugin has unmounted it.
+            if reap {
+                if records_mount(fd.as_fd()) {
+                    ids.push(String::from_utf8_lossy(&name).into_owned());
+                } else {
+                    let _ = rfs::unlinkat(dir, os, AtFlags::empty());
+                }
             }
         } else {
             ids.push(String::from_utf8_lossy(&name).into_owned());

@@ -728,7 +728,11 @@ impl Store {
         if !ids.is_empty() {
             return Err(StoreError::InUse { name: name.to_owned(), ids });
         }
-        if fsutil::is_mount_root(vdir.as_fd(), OsStr::new(DATA_DIR)).unwrap_or(false) {
+        // Where the kernel cannot tell (statx before Linux 5.8), a volume with driver options
+        // (the only kind myvol mounts on) counts as mounted: deleting through a bind mount
+        // would delete the host directory's content.
+        let has_options = self.read_meta(h.volumes.as_fd(), name).ok().flatten().is_some_and(|m| m.options.is_some());
+        if fsutil::is_mount_root(vdir.as_fd(), OsStr::new(DATA_DIR)).unwrap_or(has_options) {
             return Err(StoreError::Mounted { name: name.to_owned(), path: mountpoint(&self.root, name) });
         }
         before()?;
@@ -783,7 +787,7 @@ impl Store {
                     report.reclaimed += size;
                     trashed.push(t);
                 }
-                Err(StoreError::InUse { .. }) => continue,
+                Err(StoreError::InUse { .. } | StoreError::Mounted { .. }) => continue,
                 Err(e) => return Err(e),
             }
         }

@@ -217,6 +217,13 @@ fn a_killed_myvol_leaves_the_unmount_to_the_next_invocation() {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
     child.wait().unwrap();
     assert_eq!(p.mounts("pk").len(), 1, "nobody unmounted yet");
+    // While the plugin refuses the unmount, the dead user's mount keeps the volume in use.
+    p.fail("VolumeDriver.Unmount", Fault::Err("busy".into()));
+    let o = r.t.run(&["volume", "rm", "-f", "pk"]);
+    assert_eq!(o.code, 1, "{o:#?}");
+    assert_eq!(o.stderr, format!("Error: remove pk: volume is in use - [{}]\n", leases(&r.t, "pk")));
+    assert_eq!(p.mounts("pk").len(), 1);
+    p.clear_fault("VolumeDriver.Unmount");
     p.clear_requests();
     r.t.ok(&["volume", "ls", "-q"]);
     assert!(p.mounts("pk").is_empty(), "{:#?}", calls(&p));
@@ -241,4 +248,9 @@ fn volume_mount_and_unmount_go_through_the_plugin() {
     assert_eq!(t.ok(&["volume", "unmount", "pm"]), "pm\n");
     assert!(p.mounts("pm").is_empty());
     t.ok(&["volume", "rm", "pm"]);
+}
+
+/// The lease file names of a volume.
+fn leases(t: &TestEnv, name: &str) -> String {
+    t.entries(&format!("volumes/{name}/leases")).join(", ")
 }
