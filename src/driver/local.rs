@@ -246,21 +246,15 @@ pub fn mount(
     shown: &Path,
 ) -> Result<(), LocalMountError> {
     for c in calls {
-        let fd = target().map_err(|error| LocalMountError::Mount {
-            op: "mount",
-            device: c.source.clone(),
-            target: shown.to_owned(),
-            flags: c.flags,
-            data: c.data.clone(),
-            error,
-        })?;
-        sys.mount(&c.source, fd.as_fd(), &c.fstype, c.flags, &c.data).map_err(|error| LocalMountError::Mount {
-            op: "mount",
-            device: c.source.clone(),
-            target: shown.to_owned(),
-            flags: c.flags,
-            data: c.data.clone(),
-            error,
+        target().and_then(|fd| sys.mount(&c.source, fd.as_fd(), &c.fstype, c.flags, &c.data)).map_err(|error| {
+            LocalMountError::Mount {
+                op: "mount",
+                device: c.source.clone(),
+                target: shown.to_owned(),
+                flags: c.flags,
+                data: c.data.clone(),
+                error,
+            }
         })?;
     }
     Ok(())
@@ -367,7 +361,7 @@ mod tests {
                 &[("type", "nfs"), ("device", ":/e"), ("o", "addr=nowhere.example")],
                 Err("error resolving passed in network volume address: lookup nowhere.example: no such host"),
             ),
-            // CIFS: addr= wins; else the device URL's host is resolved (IPv6 in brackets).
+            // CIFS: addr= wins; else the device URL's host is resolved (IPv6 bare, as Go writes it).
             (
                 &[("type", "cifs"), ("device", "//nfs.example/share"), ("o", "addr=nfs.example,username=u")],
                 Ok(vec![call("//nfs.example/share", "cifs", 0, "addr=192.0.2.7,username=u")]),

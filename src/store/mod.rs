@@ -696,10 +696,10 @@ impl Store {
             return missing();
         };
         let trash = if v.driver == driver::LOCAL {
-            self.take_away(&h, name, || Ok(()))?
+            self.take_away(&h, &v, || Ok(()))?
         } else {
             // The plugin first; with --force its refusal does not keep the record (Docker).
-            self.take_away(&h, name, || match &self.external {
+            self.take_away(&h, &v, || match &self.external {
                 Some(ext) => match ext.remove(&v.driver, name) {
                     Err(message) if !force => Err(StoreError::Driver { op: "remove", name: name.to_owned(), message }),
                     _ => Ok(()),
@@ -713,15 +713,16 @@ impl Store {
         Ok(())
     }
 
-    /// Check that nobody uses `name`, then rename it into `trash/` (under the store lock).
+    /// Check that nobody uses volume `v`, then rename it into `trash/` (under the store lock).
     /// Returns the trash entry, flock-ed, for deletion after the lock is released.
     /// `before` runs once the checks passed, just before the rename (a plugin's Remove).
     fn take_away(
         &self,
         h: &WriteHandle,
-        name: &str,
+        v: &Volume,
         before: impl FnOnce() -> Result<()>,
     ) -> Result<(OwnedFd, String, OwnedFd)> {
+        let name = v.name.as_str();
         let vdir =
             fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name)).map_err(|e| self.io("open", VOLUMES_DIR, e))?;
         let ids = lease::live(vdir.as_fd(), true).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
@@ -731,8 +732,7 @@ impl Store {
         // Where the kernel cannot tell (statx before Linux 5.8), a volume with driver options
         // (the only kind myvol mounts on) counts as mounted: deleting through a bind mount
         // would delete the host directory's content.
-        let has_options = self.read_meta(h.volumes.as_fd(), name).ok().flatten().is_some_and(|m| m.options.is_some());
-        if fsutil::is_mount_root(vdir.as_fd(), OsStr::new(DATA_DIR)).unwrap_or(has_options) {
+        if fsutil::is_mount_root(vdir.as_fd(), OsStr::new(DATA_DIR)).unwrap_or(v.options.is_some()) {
             return Err(StoreError::Mounted { name: name.to_owned(), path: mountpoint(&self.root, name) });
         }
         before()?;
@@ -781,7 +781,7 @@ impl Store {
             let size = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(&name, DATA_DIR)))
                 .and_then(|fd| fsutil::apparent_size(fd.as_fd()))
                 .unwrap_or(0);
-            match self.take_away(&h, &name, || Ok(())) {
+            match self.take_away(&h, &v, || Ok(())) {
                 Ok(t) => {
                     report.deleted.push(name);
                     report.reclaimed += size;
