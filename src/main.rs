@@ -147,6 +147,8 @@ fn command_path(usage: &str) -> String {
 /// How many positional arguments a command takes (for Docker's "accepts at most" message).
 fn max_args(path: &str) -> usize {
     let mut cmd = cli::Cli::command();
+    // Arguments are defined lazily (cli::Lazy): build the tree before looking at them.
+    cmd.build();
     for w in path.split_whitespace().skip(1) {
         match cmd.find_subcommand(w) {
             Some(c) => cmd = c.clone(),

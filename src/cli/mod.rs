@@ -30,7 +30,7 @@ pub struct Cli {
 pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
-    Volume(volume::VolumeCommand),
+    Volume(Lazy<volume::VolumeCommand>),
 
     /// Run a command in a root filesystem with volumes mounted
     ///
@@ -42,17 +42,17 @@ pub enum Command {
     /// afterwards. The exit status is the command's (128+N when signal N killed it), 125 when
     /// myvol failed, 126 when the command could not be run, 127 when it was not found.
     #[command(override_usage = "myvol run [OPTIONS] ROOTFS [COMMAND] [ARG...]", disable_help_flag = true)]
-    Run(run::RunArgs),
+    Run(Lazy<run::RunArgs>),
     /// Manage the managed root
     #[command(subcommand)]
-    System(system::SystemCommand),
+    System(Lazy<system::SystemCommand>),
 
     /// Print a shell completion script
     ///
     /// For bash: `myvol completion bash > /etc/bash_completion.d/myvol`; zsh: into a
     /// directory of $fpath as `_myvol`; fish: `~/.config/fish/completions/myvol.fish`.
     #[command(override_usage = "myvol completion bash|zsh|fish")]
-    Completion(system::CompletionArgs),
+    Completion(Lazy<system::CompletionArgs>),
 
     /// Print the manual page (roff) generated from this help: `myvol man | man -l -`
     #[command(hide = true)]
@@ -64,4 +64,61 @@ pub enum Command {
         /// The spec file (JSON), or `-` for stdin
         file: PathBuf,
     },
+}
+
+/// A command's arguments, defined only when clap enters that command.
+///
+/// Every myvol invocation is a short process, and clap builds the definition of every flag of
+/// every command before it parses (`run` alone declares about a hundred of Docker's): heap
+/// and code pages touched for nothing, which on this kind of process cost more than the
+/// parse itself. Wrapping a command's arguments in `Lazy` makes clap define them when the
+/// command line reaches that command (`Command::defer`), and for help, completion and man
+/// output, which build the whole tree first.
+#[derive(Debug)]
+pub struct Lazy<T>(pub T);
+
+impl<T> std::ops::Deref for Lazy<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: clap::FromArgMatches> clap::FromArgMatches for Lazy<T> {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(m).map(Lazy)
+    }
+    fn from_arg_matches_mut(m: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(m).map(Lazy)
+    }
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(m)
+    }
+    fn update_from_arg_matches_mut(&mut self, m: &mut clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(m)
+    }
+}
+
+impl<T: clap::Args> clap::Args for Lazy<T> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(T::augment_args)
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(T::augment_args_for_update)
+    }
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+}
+
+impl<T: Subcommand> Subcommand for Lazy<T> {
+    fn augment_subcommands(cmd: clap::Command) -> clap::Command {
+        cmd.defer(T::augment_subcommands)
+    }
+    fn augment_subcommands_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(T::augment_subcommands_for_update)
+    }
+    fn has_subcommand(name: &str) -> bool {
+        T::has_subcommand(name)
+    }
 }

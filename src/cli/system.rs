@@ -2,6 +2,8 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::Lazy;
+
 #[derive(Debug, Subcommand)]
 pub enum SystemCommand {
     /// Show disk usage
@@ -11,7 +13,7 @@ pub enum SystemCommand {
     /// myvol manages volumes only. Volumes with driver options (tmpfs, bind, NFS) are not
     /// counted, as in Docker.
     #[command(override_usage = "myvol system df [OPTIONS]")]
-    Df(DfArgs),
+    Df(Lazy<DfArgs>),
 }
 
 #[derive(Debug, Args)]

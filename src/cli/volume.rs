@@ -2,6 +2,8 @@
 
 use clap::{Args, Subcommand};
 
+use super::Lazy;
+
 #[derive(Debug, Subcommand)]
 pub enum VolumeCommand {
     /// Create a volume
@@ -12,29 +14,29 @@ pub enum VolumeCommand {
     /// Creating a name that already exists with the same driver prints the name and
     /// changes nothing.
     #[command(override_usage = "myvol volume create [OPTIONS] [VOLUME]")]
-    Create(CreateArgs),
+    Create(Lazy<CreateArgs>),
 
     /// List volumes
     #[command(visible_alias = "list", override_usage = "myvol volume ls [OPTIONS]")]
-    Ls(LsArgs),
+    Ls(Lazy<LsArgs>),
 
     /// Display detailed information on one or more volumes
     #[command(override_usage = "myvol volume inspect [OPTIONS] VOLUME [VOLUME...]")]
-    Inspect(InspectArgs),
+    Inspect(Lazy<InspectArgs>),
 
     /// Remove one or more volumes
     ///
     /// A volume in use by a running process (`myvol run`, `myvol volume mount`) cannot be
     /// removed.
     #[command(visible_alias = "remove", override_usage = "myvol volume rm [OPTIONS] VOLUME [VOLUME...]")]
-    Rm(RmArgs),
+    Rm(Lazy<RmArgs>),
 
     /// Remove unused local volumes
     ///
     /// Removes anonymous local volumes that no process uses. With --all, named ones too.
     /// Volumes with driver options (tmpfs, bind, NFS) are never pruned.
     #[command(override_usage = "myvol volume prune [OPTIONS]")]
-    Prune(PruneArgs),
+    Prune(Lazy<PruneArgs>),
 
     /// Rename a volume
     ///
@@ -42,7 +44,7 @@ pub enum VolumeCommand {
     /// myvol is killed midway. A volume in use cannot be renamed. An anonymous volume becomes
     /// a named one (its com.docker.volume.anonymous label is dropped). Prints the new name.
     #[command(override_usage = "myvol volume rename VOLUME NEW_NAME")]
-    Rename(RenameArgs),
+    Rename(Lazy<RenameArgs>),
 
     /// Create a volume holding a copy of another
     ///
@@ -53,7 +55,7 @@ pub enum VolumeCommand {
     /// marked in use during the copy; the new volume appears only once it is complete.
     /// Prints the new name.
     #[command(override_usage = "myvol volume clone [OPTIONS] SOURCE_VOLUME NEW_VOLUME")]
-    Clone(CloneArgs),
+    Clone(Lazy<CloneArgs>),
 
     /// Export a volume's content as a tar archive
     ///
@@ -63,7 +65,7 @@ pub enum VolumeCommand {
     /// an archive to a terminal. The volume is marked in use while it is read, so it cannot
     /// be removed meanwhile. See docs/archive.md.
     #[command(override_usage = "myvol volume export [OPTIONS] VOLUME")]
-    Export(ExportArgs),
+    Export(Lazy<ExportArgs>),
 
     /// Import a tar archive into a volume
     ///
@@ -74,7 +76,7 @@ pub enum VolumeCommand {
     /// would land outside the volume (`..`, absolute names, paths through symlinks, hard
     /// links to outside) refuse the whole archive. See docs/archive.md.
     #[command(override_usage = "myvol volume import [OPTIONS] VOLUME [FILE|-]")]
-    Import(ImportArgs),
+    Import(Lazy<ImportArgs>),
 
     /// Mount volumes and print where their content is
     ///
@@ -85,7 +87,7 @@ pub enum VolumeCommand {
     /// (`volume rm` refuses it) until `myvol volume unmount`. Each call counts: mount twice,
     /// unmount twice. For backups of driver-backed volumes.
     #[command(override_usage = "myvol volume mount VOLUME [VOLUME...]")]
-    Mount(MountArgs),
+    Mount(Lazy<MountArgs>),
 
     /// Unmount volumes mounted with `myvol volume mount`
     ///
@@ -93,13 +95,13 @@ pub enum VolumeCommand {
     /// unmounted when no run and no other `volume mount` uses the volume any more. A volume
     /// that is not mounted is not an error (as podman).
     #[command(visible_alias = "umount", override_usage = "myvol volume unmount VOLUME [VOLUME...]")]
-    Unmount(MountArgs),
+    Unmount(Lazy<MountArgs>),
 
     /// Check if a volume exists
     ///
     /// Exits 0 if the volume exists, 1 if it does not; prints nothing (as podman).
     #[command(override_usage = "myvol volume exists VOLUME")]
-    Exists(ExistsArgs),
+    Exists(Lazy<ExistsArgs>),
 }
 
 #[derive(Debug, Args)]

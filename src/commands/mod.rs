@@ -12,7 +12,7 @@ use std::io::{self, BufRead, Write};
 
 use myvol::store::Store;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Lazy};
 
 /// Exit statuses, as Docker's CLI uses them.
 pub mod status {
@@ -79,10 +79,10 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result {
         myvol::driver::reconcile(&store);
     }
     match cli.command {
-        Command::Volume(cmd) => volume::run(&store, cmd, io),
-        Command::Run(args) => run::run(&store, args, io),
-        Command::System(cmd) => system::run(&store, cmd, io),
-        Command::Completion(a) => system::completion(a, io),
+        Command::Volume(Lazy(cmd)) => volume::run(&store, cmd, io),
+        Command::Run(Lazy(args)) => run::run(&store, args, io),
+        Command::System(Lazy(cmd)) => system::run(&store, cmd, io),
+        Command::Completion(Lazy(a)) => system::completion(a, io),
         Command::Man => system::man(io),
         Command::ExecSpec { file } => exec_spec::run(&store, &file, io),
     }

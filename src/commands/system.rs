@@ -6,12 +6,12 @@ use myvol::output::system::{DfRow, render_summary, render_verbose, render_verbos
 use myvol::store::{Store, Usage, Volume};
 
 use super::{Failure, Io, Result, status};
-use crate::cli::Cli;
 use crate::cli::system::{CompletionArgs, DfArgs, Shell, SystemCommand};
+use crate::cli::{Cli, Lazy};
 
 pub fn run(store: &Store, cmd: SystemCommand, io: &mut Io<'_>) -> Result {
     match cmd {
-        SystemCommand::Df(a) => df(store, a, io),
+        SystemCommand::Df(Lazy(a)) => df(store, a, io),
     }
 }
 

@@ -9,22 +9,23 @@ use myvol::store::{CreateRequest, Store};
 use myvol::units::human_size;
 
 use super::{Failure, Io, Result, status};
+use crate::cli::Lazy;
 use crate::cli::volume::*;
 
 pub fn run(store: &Store, cmd: VolumeCommand, io: &mut Io<'_>) -> Result {
     match cmd {
-        VolumeCommand::Create(a) => create(store, a, io),
-        VolumeCommand::Ls(a) => ls(store, a, io),
-        VolumeCommand::Inspect(a) => inspect(store, a, io),
-        VolumeCommand::Rm(a) => rm(store, a, io),
-        VolumeCommand::Prune(a) => prune(store, a, io),
-        VolumeCommand::Rename(a) => rename(store, a, io),
-        VolumeCommand::Clone(a) => clone(store, a, io),
-        VolumeCommand::Exists(a) => exists(store, a),
-        VolumeCommand::Mount(a) => mount(store, a, io),
-        VolumeCommand::Unmount(a) => unmount(store, a, io),
-        VolumeCommand::Export(a) => super::archive::export(store, a, io),
-        VolumeCommand::Import(a) => super::archive::import(store, a, io),
+        VolumeCommand::Create(Lazy(a)) => create(store, a, io),
+        VolumeCommand::Ls(Lazy(a)) => ls(store, a, io),
+        VolumeCommand::Inspect(Lazy(a)) => inspect(store, a, io),
+        VolumeCommand::Rm(Lazy(a)) => rm(store, a, io),
+        VolumeCommand::Prune(Lazy(a)) => prune(store, a, io),
+        VolumeCommand::Rename(Lazy(a)) => rename(store, a, io),
+        VolumeCommand::Clone(Lazy(a)) => clone(store, a, io),
+        VolumeCommand::Exists(Lazy(a)) => exists(store, a),
+        VolumeCommand::Mount(Lazy(a)) => mount(store, a, io),
+        VolumeCommand::Unmount(Lazy(a)) => unmount(store, a, io),
+        VolumeCommand::Export(Lazy(a)) => super::archive::export(store, a, io),
+        VolumeCommand::Import(Lazy(a)) => super::archive::import(store, a, io),
     }
 }
 

@@ -412,6 +412,10 @@ fn completions_and_man_page_generate() {
         {
             assert!(out.contains(verb), "{shell} completion does not mention {verb}");
         }
+        // Each command's flags, which clap defines only when it builds that command.
+        for flag in ["label", "dry-run", "compress", "size", "filter", "volume-driver"] {
+            assert!(out.contains(flag), "{shell} completion does not offer --{flag}");
+        }
     }
     let o = t.run(&["completion", "tcsh"]);
     assert_eq!(o.code, 125, "{o:?}");
