@@ -90,7 +90,7 @@ fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
         if let Some(want) = filter.dangling {
             names.retain(|n| dangling(n, want));
         }
-        names.sort_by(|x, y| natural_cmp(x, y));
+        names.sort_unstable_by(|x, y| natural_cmp(x, y));
         let mut s = String::with_capacity(names.len() * 16);
         for n in &names {
             s.push_str(n);
@@ -104,7 +104,7 @@ fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
     if let Some(want) = filter.dangling {
         vols.retain(|v| dangling(&v.name, want));
     }
-    vols.sort_by(|x, y| natural_cmp(&x.name, &y.name));
+    vols.sort_unstable_by(|x, y| natural_cmp(&x.name, &y.name));
     if vols.iter().any(|v| v.driver != myvol::driver::LOCAL) {
         myvol::driver::fill_mountpoints(&myvol::driver::Plugins::from_env(), &mut vols);
     }

@@ -768,7 +768,7 @@ impl Store {
             .filter_map(|(n, _)| String::from_utf8(n).ok())
             .filter(|n| crate::name::is_valid(n))
             .collect();
-        names.sort_by(|a, b| crate::output::natural_cmp(a, b));
+        names.sort_unstable_by(|a, b| crate::output::natural_cmp(a, b));
         let mut report = PruneReport::default();
         let mut trashed = Vec::new();
         for name in names {
