@@ -9,10 +9,11 @@
 # Build an older revision to compare with:
 #   git worktree add /tmp/myvol-old REV && (cd /tmp/myvol-old && bash scripts/build-static.sh)
 set -euo pipefail
+bins=()
+for b in "$@"; do bins+=("$(realpath "$b")"); done
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
 RUNS=${RUNS:-200}
-bins=("$@")
 [ ${#bins[@]} -gt 0 ] || bins=("$(bash scripts/build-static.sh)")
 work=$(mktemp -d /tmp/myvol-startup.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -37,8 +38,9 @@ fi
 
 inspect=() create=()
 for b in "${bins[@]}"; do
-  inspect+=(-n "$b volume inspect" "$b volume inspect bench-startup")
-  create+=(-n "$b volume create" --prepare "$b volume rm -f bench-new" "$b volume create bench-new")
+  q=$(printf %q "$b")
+  inspect+=(-n "$b volume inspect" "$q volume inspect bench-startup")
+  create+=(-n "$b volume create" --prepare "$q volume rm -f bench-new" "$q volume create bench-new")
 done
 table() { # hyperfine JSON -> markdown, in ms with two decimals
   python3 - "$1" <<'PY'
@@ -46,10 +48,10 @@ import json, sys
 print("| command | mean ± σ (ms) | median (ms) | min … max (ms) |")
 print("|---|---:|---:|---:|")
 for r in json.load(open(sys.argv[1]))["results"]:
-    ms = lambda x: f"{x * 1000:.2f}"
+    ms = lambda x: "-" if x is None else f"{x * 1000:.2f}"
     print(f"| `{r['command']}` | {ms(r['mean'])} ± {ms(r['stddev'])} | {ms(r['median'])} | {ms(r['min'])} … {ms(r['max'])} |")
 PY
 }
-hyperfine -N --warmup 5 --runs "$RUNS" "${floor[@]}" "${inspect[@]}" --export-json "$work/inspect.json" >/dev/null 2>&1
-hyperfine -N --warmup 5 --runs "$RUNS" "${create[@]}" --export-json "$work/create.json" >/dev/null 2>&1
+hyperfine -N --warmup 5 --runs "$RUNS" "${floor[@]}" "${inspect[@]}" --export-json "$work/inspect.json" >/dev/null
+hyperfine -N --warmup 5 --runs "$RUNS" "${create[@]}" --export-json "$work/create.json" >/dev/null
 table "$work/inspect.json"; echo; table "$work/create.json"

@@ -10,7 +10,8 @@
 # scripts/startup-symbols.txt as its symbol ordering file: the functions a quick command runs
 # are laid out side by side at the start of the code, so starting touches about a third fewer
 # pages (scripts/update-startup-symbols.sh regenerates the list; names it no longer finds are
-# skipped, so a stale list costs speed, never correctness). MYVOL_LINKER=default skips this.
+# skipped, so a stale list costs speed, never correctness; cargo does not notice a changed list,
+# so the regenerating script removes the binary). MYVOL_LINKER=default skips this.
 #   bash scripts/build-static.sh            # -> target/<host>/release/myvol
 #   install -m 755 "$(bash scripts/build-static.sh)" /usr/local/bin/myvol
 set -euo pipefail
@@ -20,7 +21,9 @@ case $host in
   *-linux-gnu)
     flags="-C target-feature=+crt-static -C relocation-model=static"
     gcc_ld=$(rustc --print sysroot)/lib/rustlib/$host/bin/gcc-ld
-    if [ "${MYVOL_LINKER:-}" != default ] && [ -x "$gcc_ld/ld.lld" ] && [ -s scripts/startup-symbols.txt ]; then
+    # (RUSTFLAGS is split on spaces: a path with one cannot be passed.)
+    if [ "${MYVOL_LINKER:-}" != default ] && [ -x "$gcc_ld/ld.lld" ] && [ -s scripts/startup-symbols.txt ] \
+      && [[ "$PWD$gcc_ld" != *[[:space:]]* ]]; then
       flags="$flags -C link-arg=-fuse-ld=lld -C link-arg=-B$gcc_ld"
       flags="$flags -C link-arg=-Wl,--symbol-ordering-file=$PWD/scripts/startup-symbols.txt"
       flags="$flags -C link-arg=-Wl,--no-warn-symbol-ordering"

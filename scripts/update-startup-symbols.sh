@@ -16,6 +16,7 @@ n=0
 trace() {
   n=$((n + 1))
   valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/cg.$n" "$bin" "$@" >/dev/null 2>&1 || true
+  [ -s "$work/cg.$n" ] || { echo "callgrind recorded nothing for: myvol $*" >&2; exit 1; }
 }
 "$bin" volume create --label app=db vol-a >/dev/null
 "$bin" volume create vol-b >/dev/null
@@ -43,5 +44,10 @@ trace --version
 # Function names (fn= and cfn= records, "(id) name" on first mention), without callgrind's
 # recursion suffixes and the addresses it could not name.
 cat "$work"/cg.* | sed -n -E 's/^c?fn=\([0-9]+\) (.+)$/\1/p' | sed -E "s/'[0-9]+$//" \
-  | grep -v -E '^(0x[0-9a-f]+|\(below main\))$' | awk '!seen[$0]++' > scripts/startup-symbols.txt
+  | grep -v -E '^(0x[0-9a-f]+|\(below main\))$' | awk '!seen[$0]++' > "$work/symbols"
+[ -s "$work/symbols" ] || { echo "no symbols found; scripts/startup-symbols.txt left as it was" >&2; exit 1; }
+mv "$work/symbols" scripts/startup-symbols.txt
+# cargo does not track the ordering file's content: remove the binary so that the next
+# build-static.sh links again with the new list.
+rm -f "$bin" "$(dirname "$bin")"/deps/myvol-*
 echo "scripts/startup-symbols.txt: $(wc -l < scripts/startup-symbols.txt) symbols" >&2
