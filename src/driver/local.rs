@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::spec::{mount_flag, ms};
+use crate::spec::mount_flag;
 use crate::store::errno_text;
-use crate::sys::Syscall;
+use crate::sys::{Syscall, ms};
 use crate::text::go_quote;
 use crate::units::{SizeError, ram_in_bytes};
 

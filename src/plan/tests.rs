@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use super::*;
-use crate::spec::ms;
 use crate::store::CreateRequest;
+use crate::sys::ms;
 
 /// A store holding `vol` (local, no options), in a private temporary directory `<T>` that
 /// also holds a directory `<T>/dir` and a file `<T>/file`.

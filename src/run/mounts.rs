@@ -7,8 +7,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use rustix::mount::OpenTreeFlags;
 
-use crate::spec::ms;
-use crate::sys::{MountAttr, Syscall, attr, propagation};
+use crate::sys::{MountAttr, Syscall, attr, ms, propagation};
 
 /// A mount(2) flag word (`MS_*`, as [`crate::spec::parse_tmpfs_options`] gives) as
 /// `MOUNT_ATTR_*` attributes; superblock flags (`sync`, `dirsync`) are returned apart, as

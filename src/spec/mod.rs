@@ -30,7 +30,7 @@ pub use crate::units::{SizeError, ram_in_bytes};
 pub use error::{CliSpecReason, ConfigDetail, MountConfigError, MountFlagError, Side, SpecError};
 pub use mount::parse_mount;
 pub use path::clean_path;
-pub use tmpfs::{TmpfsMountOptions, flag as mount_flag, ms, parse_tmpfs, parse_tmpfs_options};
+pub use tmpfs::{TmpfsMountOptions, flag as mount_flag, parse_tmpfs, parse_tmpfs_options};
 pub use volume::parse_volume;
 
 /// What gets mounted.

@@ -7,6 +7,7 @@
 
 use super::validate::{RawBind, RawMount, RawTmpfs, RawVolume};
 use super::*;
+use crate::sys::ms;
 
 const CWD: &str = "/work/dir";
 
@@ -451,34 +452,6 @@ fn tmpfs_options_from_mount() {
     let e = t("/run:size=1m,ro").unwrap();
     assert_eq!(e.tmpfs_options(), ["size=1m", "ro"]);
     assert!(v("vol:/x").unwrap().tmpfs_options().is_empty());
-}
-
-#[test]
-fn ms_constants_match_libc() {
-    #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
-    let pairs = [
-        (ms::RDONLY, libc::MS_RDONLY as u64),
-        (ms::NOSUID, libc::MS_NOSUID as u64),
-        (ms::NODEV, libc::MS_NODEV as u64),
-        (ms::NOEXEC, libc::MS_NOEXEC as u64),
-        (ms::SYNCHRONOUS, libc::MS_SYNCHRONOUS as u64),
-        (ms::REMOUNT, libc::MS_REMOUNT as u64),
-        (ms::MANDLOCK, libc::MS_MANDLOCK as u64),
-        (ms::DIRSYNC, libc::MS_DIRSYNC as u64),
-        (ms::NOATIME, libc::MS_NOATIME as u64),
-        (ms::NODIRATIME, libc::MS_NODIRATIME as u64),
-        (ms::BIND, libc::MS_BIND as u64),
-        (ms::REC, libc::MS_REC as u64),
-        (ms::UNBINDABLE, libc::MS_UNBINDABLE as u64),
-        (ms::PRIVATE, libc::MS_PRIVATE as u64),
-        (ms::SLAVE, libc::MS_SLAVE as u64),
-        (ms::SHARED, libc::MS_SHARED as u64),
-        (ms::RELATIME, libc::MS_RELATIME as u64),
-        (ms::STRICTATIME, libc::MS_STRICTATIME as u64),
-    ];
-    for (ours, theirs) in pairs {
-        assert_eq!(ours, theirs);
-    }
 }
 
 // ---- MountSpec helpers, check_all, errors ----

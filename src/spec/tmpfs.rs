@@ -4,29 +4,7 @@
 use super::error::SpecError;
 use super::validate::{rooted, validate_dest};
 use super::{MountSpec, MountType, SpecOrigin};
-
-/// Linux mount(2) flag values (stable ABI, `<linux/mount.h>`); kept here so this module needs
-/// no system crate. A unit test checks them against `libc`.
-pub mod ms {
-    pub const RDONLY: u64 = 1;
-    pub const NOSUID: u64 = 2;
-    pub const NODEV: u64 = 4;
-    pub const NOEXEC: u64 = 8;
-    pub const SYNCHRONOUS: u64 = 16;
-    pub const REMOUNT: u64 = 32;
-    pub const MANDLOCK: u64 = 64;
-    pub const DIRSYNC: u64 = 128;
-    pub const NOATIME: u64 = 1024;
-    pub const NODIRATIME: u64 = 2048;
-    pub const BIND: u64 = 4096;
-    pub const REC: u64 = 16384;
-    pub const UNBINDABLE: u64 = 1 << 17;
-    pub const PRIVATE: u64 = 1 << 18;
-    pub const SLAVE: u64 = 1 << 19;
-    pub const SHARED: u64 = 1 << 20;
-    pub const RELATIME: u64 = 1 << 21;
-    pub const STRICTATIME: u64 = 1 << 24;
-}
+use crate::sys::ms;
 
 /// Docker's defaults, merged before the user's options.
 const DEFAULTS: [&str; 4] = ["noexec", "nosuid", "nodev", "rprivate"];
@@ -97,7 +75,7 @@ pub struct TmpfsMountOptions {
     /// `noexec,nosuid,nodev,rprivate` and the user's options, later ones overriding earlier
     /// ones of the same flag or key, `defaults` dropped.
     pub options: Vec<String>,
-    /// mount(2) flags for the tmpfs mount itself (`ms::*` values), propagation excluded.
+    /// mount(2) flags for the tmpfs mount itself ([`ms`] values), propagation excluded.
     pub flags: u64,
     /// Propagation flags to apply with a second mount(2) call (`ms::PRIVATE | ms::REC` by
     /// default).

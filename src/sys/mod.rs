@@ -32,11 +32,35 @@ pub mod attr {
     pub const NODIRATIME: u64 = libc::MOUNT_ATTR_NODIRATIME;
 }
 
+/// mount(2) flags (`MS_*`, `<linux/mount.h>`: a stable ABI), as the mount-spec grammar's tmpfs
+/// options and the local driver's `o=` options give them. A unit test checks them against
+/// `libc`.
+pub mod ms {
+    pub const RDONLY: u64 = 1;
+    pub const NOSUID: u64 = 2;
+    pub const NODEV: u64 = 4;
+    pub const NOEXEC: u64 = 8;
+    pub const SYNCHRONOUS: u64 = 16;
+    pub const REMOUNT: u64 = 32;
+    pub const MANDLOCK: u64 = 64;
+    pub const DIRSYNC: u64 = 128;
+    pub const NOATIME: u64 = 1024;
+    pub const NODIRATIME: u64 = 2048;
+    pub const BIND: u64 = 4096;
+    pub const REC: u64 = 16384;
+    pub const UNBINDABLE: u64 = 1 << 17;
+    pub const PRIVATE: u64 = 1 << 18;
+    pub const SLAVE: u64 = 1 << 19;
+    pub const SHARED: u64 = 1 << 20;
+    pub const RELATIME: u64 = 1 << 21;
+    pub const STRICTATIME: u64 = 1 << 24;
+}
+
 /// Propagation types for [`MountAttr::propagation`] (`MS_*` values, as `mount_setattr` takes).
 pub mod propagation {
-    pub const PRIVATE: u64 = crate::spec::ms::PRIVATE;
-    pub const SLAVE: u64 = crate::spec::ms::SLAVE;
-    pub const SHARED: u64 = crate::spec::ms::SHARED;
+    pub const PRIVATE: u64 = super::ms::PRIVATE;
+    pub const SLAVE: u64 = super::ms::SLAVE;
+    pub const SHARED: u64 = super::ms::SHARED;
 }
 
 /// What `mount_setattr(2)` is asked to change: attributes to set and to clear
@@ -310,4 +334,37 @@ pub fn loopback_up() -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ms;
+
+    #[test]
+    fn ms_constants_match_libc() {
+        #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+        let pairs = [
+            (ms::RDONLY, libc::MS_RDONLY as u64),
+            (ms::NOSUID, libc::MS_NOSUID as u64),
+            (ms::NODEV, libc::MS_NODEV as u64),
+            (ms::NOEXEC, libc::MS_NOEXEC as u64),
+            (ms::SYNCHRONOUS, libc::MS_SYNCHRONOUS as u64),
+            (ms::REMOUNT, libc::MS_REMOUNT as u64),
+            (ms::MANDLOCK, libc::MS_MANDLOCK as u64),
+            (ms::DIRSYNC, libc::MS_DIRSYNC as u64),
+            (ms::NOATIME, libc::MS_NOATIME as u64),
+            (ms::NODIRATIME, libc::MS_NODIRATIME as u64),
+            (ms::BIND, libc::MS_BIND as u64),
+            (ms::REC, libc::MS_REC as u64),
+            (ms::UNBINDABLE, libc::MS_UNBINDABLE as u64),
+            (ms::PRIVATE, libc::MS_PRIVATE as u64),
+            (ms::SLAVE, libc::MS_SLAVE as u64),
+            (ms::SHARED, libc::MS_SHARED as u64),
+            (ms::RELATIME, libc::MS_RELATIME as u64),
+            (ms::STRICTATIME, libc::MS_STRICTATIME as u64),
+        ];
+        for (ours, theirs) in pairs {
+            assert_eq!(ours, theirs);
+        }
+    }
 }
