@@ -1,9 +1,9 @@
 //! myvol: a Docker-compatible volume manager for Linux, with no daemon.
 //!
 //! The library holds everything but the command line: volume names, the managed store, the
-//! local driver's options, the mount-spec grammar, the run plan, and rendering (tables, JSON, Go
-//! templates). It never prints and never exits; the `myvol` binary parses argv, calls in
-//! here, and renders errors once.
+//! local driver's options, the mount-spec grammar, the run plan and the runtime that executes
+//! it, and rendering (tables, JSON, Go templates). It never prints and never exits; the
+//! `myvol` binary parses argv, calls in here, and renders errors once.
 
 pub mod archive;
 pub mod copy;
@@ -14,7 +14,7 @@ pub mod fsutil;
 pub mod name;
 pub mod output;
 pub mod plan;
-pub mod run;
+pub mod runtime;
 pub mod spec;
 pub mod store;
 pub mod sys;

@@ -1,5 +1,5 @@
-//! The `myvol` binary: parse argv, run the command, render errors once, exit with Docker's
-//! status codes.
+//! The `myvol` binary: parse argv, hand it to its command, render errors once, exit with
+//! Docker's status codes ([`commands::ExitStatus`]).
 
 mod cli;
 mod commands;
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 
-use commands::{Failure, Io, status};
+use commands::{ExitStatus, Failure, Io};
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     let mut out = io::BufWriter::new(stdout.lock());
     let stdin = io::stdin();
     let mut input = stdin.lock();
-    let result = commands::run(cli, &mut Io { out: &mut out, input: &mut input });
+    let result = commands::dispatch(cli, &mut Io { out: &mut out, input: &mut input });
     let flushed = out.flush();
     drop(out);
     match (result, flushed) {
@@ -44,7 +44,7 @@ fn render(f: Failure) -> ExitCode {
             let _ = writeln!(err, "Error: {line}");
         }
     }
-    ExitCode::from(f.code)
+    ExitCode::from(f.status.code())
 }
 
 /// Turn a clap error into Docker's wording and status: flag errors exit 125, argument-count
@@ -73,7 +73,7 @@ fn clap_exit(e: clap::Error) -> ExitCode {
                     .skip(1)
                     .find(|a| a.starts_with('-') && a.contains(arg.trim_start_matches('-')))
                     .unwrap_or(arg.clone());
-                (status::USAGE, cli::run::flag_error(if arg.starts_with("--") { &arg } else { &cluster }))
+                (ExitStatus::Usage, cli::run::flag_error(if arg.starts_with("--") { &arg } else { &cluster }))
             } else if arg.starts_with('-') {
                 let flag = arg.split('=').next().unwrap_or(&arg).to_owned();
                 let msg = if flag.starts_with("--") {
@@ -87,7 +87,7 @@ fn clap_exit(e: clap::Error) -> ExitCode {
                         .unwrap_or(flag.clone());
                     format!("unknown shorthand flag: '{letter}' in {cluster}")
                 };
-                (status::USAGE, msg)
+                (ExitStatus::Usage, msg)
             } else {
                 {
                     let n = max_args(&command);
@@ -96,27 +96,29 @@ fn clap_exit(e: clap::Error) -> ExitCode {
                         1 => format!("'{command}' requires at most 1 argument"),
                         n => format!("'{command}' requires at most {n} arguments"),
                     };
-                    (status::FAILURE, msg)
+                    (ExitStatus::Failure, msg)
                 }
             }
         }
-        ErrorKind::MissingRequiredArgument => (status::FAILURE, format!("'{command}' requires at least 1 argument")),
+        ErrorKind::MissingRequiredArgument => {
+            (ExitStatus::Failure, format!("'{command}' requires at least 1 argument"))
+        }
         ErrorKind::ValueValidation | ErrorKind::InvalidValue => {
             let arg = ctx_str(ContextKind::InvalidArg);
             let flag = arg.split_whitespace().next().unwrap_or("").to_owned();
             let value = ctx_str(ContextKind::InvalidValue);
             let reason = e.source().map(|s| s.to_string()).unwrap_or_else(|| first_line(&e));
-            (status::USAGE, format!("invalid argument \"{value}\" for \"{flag}\" flag: {reason}"))
+            (ExitStatus::Usage, format!("invalid argument \"{value}\" for \"{flag}\" flag: {reason}"))
         }
         ErrorKind::NoEquals
         | ErrorKind::TooManyValues
         | ErrorKind::WrongNumberOfValues
-        | ErrorKind::ArgumentConflict => (status::USAGE, first_line(&e)),
+        | ErrorKind::ArgumentConflict => (ExitStatus::Usage, first_line(&e)),
         ErrorKind::InvalidSubcommand => {
             let sub = ctx_str(ContextKind::InvalidSubcommand);
-            (status::USAGE, format!("unknown command \"{sub}\" for \"{command}\""))
+            (ExitStatus::Usage, format!("unknown command \"{sub}\" for \"{command}\""))
         }
-        _ => (status::USAGE, first_line(&e)),
+        _ => (ExitStatus::Usage, first_line(&e)),
     };
     render(Failure::new(code, format!("{msg}\nSee '{command} --help'.").lines().next().unwrap_or("")))
 }

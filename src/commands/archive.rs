@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use myvol::archive::{self, ArchiveError, Compression, Encoder, Progress};
 use myvol::store::Store;
 
-use super::{Failure, Io, Result, status};
+use super::{ExitStatus, Failure, Io, Result};
 use crate::cli::volume::{CompressArg, ExportArgs, ImportArgs};
 
 /// A progress bar on stderr: bytes, rate and entries. Drawn only when stderr is a terminal
@@ -68,7 +68,7 @@ impl Progress for Bar {
 }
 
 fn archive_failure(op: &str, name: &str, e: ArchiveError) -> Failure {
-    let mut f = Failure::new(status::FAILURE, format!("{op} {name}: {e}"));
+    let mut f = Failure::new(ExitStatus::Failure, format!("{op} {name}: {e}"));
     f.broken_pipe = e.is_broken_pipe();
     f
 }
@@ -77,7 +77,7 @@ pub fn export(store: &Store, a: ExportArgs, io: &mut Io<'_>) -> Result {
     let to_stdout = a.output.as_deref().is_none_or(|p| p == Path::new("-"));
     if to_stdout && io::stdout().is_terminal() {
         return Err(Failure::new(
-            status::FAILURE,
+            ExitStatus::Failure,
             "cowardly refusing to save to a terminal. Use the -o flag or redirect",
         ));
     }
@@ -97,7 +97,9 @@ pub fn export(store: &Store, a: ExportArgs, io: &mut Io<'_>) -> Result {
     } else {
         let path = a.output.unwrap_or_default();
         export_to_file(&path, data.as_fd(), compression, &bar).map_err(|e| match e {
-            FileFailure::Open(e) => Failure::new(status::FAILURE, format!("open {}: {}", path.display(), errno(&e))),
+            FileFailure::Open(e) => {
+                Failure::new(ExitStatus::Failure, format!("open {}: {}", path.display(), errno(&e)))
+            }
             FileFailure::Archive(e) => archive_failure("export", &a.name, e),
         })
     };
@@ -193,13 +195,14 @@ pub fn import(store: &Store, a: ImportArgs, io: &mut Io<'_>) -> Result {
     let from_stdin = a.source.as_deref().is_none_or(|p| p == Path::new("-"));
     if from_stdin && io::stdin().is_terminal() {
         return Err(Failure::new(
-            status::FAILURE,
+            ExitStatus::Failure,
             "cowardly refusing to read an archive from a terminal. Give a FILE or redirect",
         ));
     }
     let file = match &a.source {
         Some(p) if !from_stdin => Some(
-            File::open(p).map_err(|e| Failure::new(status::FAILURE, format!("open {}: {}", p.display(), errno(&e))))?,
+            File::open(p)
+                .map_err(|e| Failure::new(ExitStatus::Failure, format!("open {}: {}", p.display(), errno(&e))))?,
         ),
         _ => None,
     };

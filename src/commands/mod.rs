@@ -4,60 +4,62 @@
 pub mod archive;
 pub mod exec_spec;
 pub mod run;
+pub mod status;
 pub mod system;
 pub mod volume;
 
 use std::fmt;
 use std::io::{self, BufRead, Write};
 
+use myvol::plan::RunError;
 use myvol::store::Store;
 
 use crate::cli::{Cli, Command, Lazy};
-
-/// Exit statuses, as Docker's CLI uses them.
-pub mod status {
-    /// A command failed (daemon-side errors in Docker).
-    pub const FAILURE: u8 = 1;
-    /// An inspect template that does not parse.
-    pub const TEMPLATE: u8 = 64;
-    /// A flag that does not parse.
-    pub const USAGE: u8 = 125;
-    /// `docker run`: an error that mentions `permission denied`.
-    pub const CANNOT_INVOKE: u8 = 126;
-    /// `docker run`: an error that mentions `no such file or directory`.
-    pub const NOT_FOUND: u8 = 127;
-}
+pub use status::ExitStatus;
 
 /// How a command failed: the exit status and one message per error, each printed by `main`
 /// as `Error: …`.
 #[derive(Debug)]
 pub struct Failure {
-    pub code: u8,
+    pub status: ExitStatus,
     pub messages: Vec<String>,
     /// The failure is a closed stdout: end quietly.
     pub broken_pipe: bool,
 }
 
 impl Failure {
-    pub fn new(code: u8, msg: impl fmt::Display) -> Failure {
-        Failure { code, messages: vec![msg.to_string()], broken_pipe: false }
+    pub fn new(status: ExitStatus, msg: impl fmt::Display) -> Failure {
+        Failure { status, messages: vec![msg.to_string()], broken_pipe: false }
     }
 
-    pub fn many(code: u8, messages: Vec<String>) -> Failure {
-        Failure { code, messages, broken_pipe: false }
+    pub fn many(status: ExitStatus, messages: Vec<String>) -> Failure {
+        Failure { status, messages, broken_pipe: false }
+    }
+
+    /// Exit with `status` and print nothing: the command has said all there is (`volume
+    /// exists`), or the status is the run's command's own.
+    pub fn quiet(status: ExitStatus) -> Failure {
+        Failure::many(status, Vec::new())
     }
 }
 
 impl From<io::Error> for Failure {
     fn from(e: io::Error) -> Failure {
         let broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
-        Failure { code: status::FAILURE, messages: vec![format!("write: {e}")], broken_pipe }
+        Failure { status: ExitStatus::Failure, messages: vec![format!("write: {e}")], broken_pipe }
     }
 }
 
 impl From<myvol::store::StoreError> for Failure {
     fn from(e: myvol::store::StoreError) -> Failure {
-        Failure::new(status::FAILURE, e)
+        Failure::new(ExitStatus::Failure, e)
+    }
+}
+
+/// A failed run, with `docker run`'s status for what failed ([`ExitStatus::of_run_error`]).
+impl From<RunError> for Failure {
+    fn from(e: RunError) -> Failure {
+        Failure::new(ExitStatus::of_run_error(&e), e)
     }
 }
 
@@ -69,8 +71,8 @@ pub struct Io<'a> {
 
 pub type Result<T = ()> = std::result::Result<T, Failure>;
 
-/// Run the parsed command line.
-pub fn run(cli: Cli, io: &mut Io<'_>) -> Result {
+/// Hand the parsed command line to its command.
+pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result {
     let store = Store::new(cli.root.unwrap_or_else(myvol::store::default_root))
         .with_external(std::sync::Arc::new(myvol::driver::Plugins::from_env()));
     if !matches!(cli.command, Command::Completion(_) | Command::Man) {
@@ -79,11 +81,11 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result {
         myvol::driver::reconcile(&store);
     }
     match cli.command {
-        Command::Volume(Lazy(cmd)) => volume::run(&store, cmd, io),
-        Command::Run(Lazy(args)) => run::run(&store, args, io),
-        Command::System(Lazy(cmd)) => system::run(&store, cmd, io),
+        Command::Volume(Lazy(cmd)) => volume::dispatch(&store, cmd, io),
+        Command::Run(Lazy(args)) => run::myvol_run(&store, args, io),
+        Command::System(Lazy(cmd)) => system::dispatch(&store, cmd, io),
         Command::Completion(Lazy(a)) => system::completion(a, io),
         Command::Man => system::man(io),
-        Command::ExecSpec { file } => exec_spec::run(&store, &file, io),
+        Command::ExecSpec { file } => exec_spec::myvol_exec_spec(&store, &file, io),
     }
 }

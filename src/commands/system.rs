@@ -5,11 +5,11 @@ use myvol::output::natural_cmp;
 use myvol::output::system::{DfRow, render_summary, render_verbose, render_verbose_format};
 use myvol::store::{Store, Usage, Volume};
 
-use super::{Failure, Io, Result, status};
+use super::{ExitStatus, Failure, Io, Result};
 use crate::cli::system::{CompletionArgs, DfArgs, Shell, SystemCommand};
 use crate::cli::{Cli, Lazy};
 
-pub fn run(store: &Store, cmd: SystemCommand, io: &mut Io<'_>) -> Result {
+pub fn dispatch(store: &Store, cmd: SystemCommand, io: &mut Io<'_>) -> Result {
     match cmd {
         SystemCommand::Df(Lazy(a)) => df(store, a, io),
     }
@@ -31,8 +31,8 @@ fn df(store: &Store, a: DfArgs, io: &mut Io<'_>) -> Result {
     let format = a.format.as_deref().filter(|f| !f.is_empty());
     let text = match (a.verbose, format) {
         (true, None | Some("table")) => render_verbose(&vols),
-        (true, Some(f)) => render_verbose_format(&vols, f).map_err(|e| Failure::new(status::FAILURE, e))?,
-        (false, f) => render_summary(&DfRow::summary(&vols), f).map_err(|e| Failure::new(status::FAILURE, e))?,
+        (true, Some(f)) => render_verbose_format(&vols, f).map_err(|e| Failure::new(ExitStatus::Failure, e))?,
+        (false, f) => render_summary(&DfRow::summary(&vols), f).map_err(|e| Failure::new(ExitStatus::Failure, e))?,
     };
     io.out.write_all(text.as_bytes())?;
     Ok(())

@@ -8,11 +8,11 @@ use myvol::output::{FormatError, ListFormat, go_json, go_json_indent, natural_cm
 use myvol::store::{CreateRequest, Store};
 use myvol::units::human_size;
 
-use super::{Failure, Io, Result, status};
+use super::{ExitStatus, Failure, Io, Result};
 use crate::cli::Lazy;
 use crate::cli::volume::*;
 
-pub fn run(store: &Store, cmd: VolumeCommand, io: &mut Io<'_>) -> Result {
+pub fn dispatch(store: &Store, cmd: VolumeCommand, io: &mut Io<'_>) -> Result {
     match cmd {
         VolumeCommand::Create(Lazy(a)) => create(store, a, io),
         VolumeCommand::Ls(Lazy(a)) => ls(store, a, io),
@@ -44,7 +44,7 @@ fn create(store: &Store, a: CreateArgs, io: &mut Io<'_>) -> Result {
     let name = match (a.name, a.name_flag) {
         (Some(_), Some(_)) => {
             return Err(Failure::new(
-                status::FAILURE,
+                ExitStatus::Failure,
                 "conflicting options: cannot specify a volume-name through both --name and as a positional arg",
             ));
         }
@@ -71,11 +71,11 @@ fn ls_format(format: Option<&str>, quiet: bool, size: bool) -> String {
 fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
     let filters = Filters::parse(a.filters.iter().map(String::as_str)).map_err(|e| {
         let bad = a.filters.iter().find(|f| !f.is_empty() && !f.contains('=')).cloned().unwrap_or_default();
-        Failure::new(status::USAGE, format!("invalid argument \"{bad}\" for \"-f, --filter\" flag: {e}"))
+        Failure::new(ExitStatus::Usage, format!("invalid argument \"{bad}\" for \"-f, --filter\" flag: {e}"))
     })?;
-    let filter = ListFilter::new(&filters).map_err(|e| Failure::new(status::FAILURE, e))?;
+    let filter = ListFilter::new(&filters).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
     let format = ls_format(a.format.as_deref(), a.quiet, a.size);
-    let fmt = ListFormat::parse(&format).map_err(|e| Failure::new(status::FAILURE, e))?;
+    let fmt = ListFormat::parse(&format).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
     let table = format.starts_with("table");
 
     let dangling = |name: &str, want: bool| store.users(name).map(|u| u.is_empty() == want).unwrap_or(false);
@@ -118,7 +118,7 @@ fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
         vec![None; vols.len()]
     };
     let rows: Vec<template::Value> = vols.iter().zip(usage).map(|(v, u)| LsContext::value(v, u, table)).collect();
-    let text = fmt.render(&LsHeader::value(), &rows).map_err(|e| Failure::new(status::FAILURE, e))?;
+    let text = fmt.render(&LsHeader::value(), &rows).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
     io.out.write_all(text.as_bytes())?;
     Ok(())
 }
@@ -133,7 +133,7 @@ fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
         None | Some("") => Mode::Indented,
         Some("json") => Mode::Json,
         Some(f) => Mode::Template(
-            template::Template::parse(f).map_err(|e| Failure::new(status::TEMPLATE, FormatError::Parse(e)))?,
+            template::Template::parse(f).map_err(|e| Failure::new(ExitStatus::Template, FormatError::Parse(e)))?,
         ),
     };
     let mut errors = Vec::new();
@@ -181,7 +181,7 @@ fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
         Mode::Template(_) => {}
     }
     io.out.write_all(text.as_bytes())?;
-    if errors.is_empty() { Ok(()) } else { Err(Failure::many(status::FAILURE, errors)) }
+    if errors.is_empty() { Ok(()) } else { Err(Failure::many(ExitStatus::Failure, errors)) }
 }
 
 fn rm(store: &Store, a: RmArgs, io: &mut Io<'_>) -> Result {
@@ -192,15 +192,15 @@ fn rm(store: &Store, a: RmArgs, io: &mut Io<'_>) -> Result {
             Err(e) => errors.push(e.to_string()),
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(Failure::many(status::FAILURE, errors)) }
+    if errors.is_empty() { Ok(()) } else { Err(Failure::many(ExitStatus::Failure, errors)) }
 }
 
 fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
     let filters = Filters::parse(a.filters.iter().map(String::as_str)).map_err(|e| {
         let bad = a.filters.iter().find(|f| !f.is_empty() && !f.contains('=')).cloned().unwrap_or_default();
-        Failure::new(status::USAGE, format!("invalid argument \"{bad}\" for \"--filter\" flag: {e}"))
+        Failure::new(ExitStatus::Usage, format!("invalid argument \"{bad}\" for \"--filter\" flag: {e}"))
     })?;
-    let select = PruneFilter::new(&filters, a.all).map_err(|e| Failure::new(status::FAILURE, e))?;
+    let select = PruneFilter::new(&filters, a.all).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
     if !a.force {
         let warning = if select.all() {
             "WARNING! This will remove all local volumes not used by at least one container."
@@ -248,8 +248,8 @@ fn clone(store: &Store, a: CloneArgs, io: &mut Io<'_>) -> Result {
 fn exists(store: &Store, a: ExistsArgs) -> Result {
     match store.exists(&a.name) {
         Ok(true) => Ok(()),
-        Ok(false) => Err(Failure::many(status::FAILURE, Vec::new())),
-        Err(e) => Err(Failure::new(status::USAGE, e)),
+        Ok(false) => Err(Failure::quiet(ExitStatus::Failure)),
+        Err(e) => Err(Failure::new(ExitStatus::Usage, e)),
     }
 }
 
@@ -262,7 +262,7 @@ fn mount(store: &Store, a: MountArgs, io: &mut Io<'_>) -> Result {
             Err(e) => errors.push(e.to_string()),
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(Failure::many(status::FAILURE, errors)) }
+    if errors.is_empty() { Ok(()) } else { Err(Failure::many(ExitStatus::Failure, errors)) }
 }
 
 /// `volume unmount NAME…`: each name independently; the names on stdout.
@@ -274,5 +274,5 @@ fn unmount(store: &Store, a: MountArgs, io: &mut Io<'_>) -> Result {
             Err(e) => errors.push(e.to_string()),
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(Failure::many(status::FAILURE, errors)) }
+    if errors.is_empty() { Ok(()) } else { Err(Failure::many(ExitStatus::Failure, errors)) }
 }

@@ -17,6 +17,7 @@ use serde_json::{Map, Value as Json};
 use super::go_json;
 use crate::driver;
 use crate::plan::{PlannedMount, PlannedSource, RunPlan, SourceKind};
+use crate::runtime::MountRef;
 use crate::spec::SpecOrigin;
 
 /// `Mode` as Docker shows it: the raw `-v` mode, except that a local-driver volume given no
@@ -40,30 +41,29 @@ pub fn mount_json(m: &PlannedMount) -> Json {
     if let PlannedSource::Volume(v) = &m.source {
         o.insert("Name".into(), Json::from(v.name.as_str()));
     }
-    let source = match &m.source {
-        PlannedSource::Volume(v) => v.mountpoint.display().to_string(),
-        PlannedSource::Bind(b) => b.source.display().to_string(),
-        PlannedSource::Tmpfs(_) => String::new(),
+    let source = match m.mount() {
+        MountRef::Bind(b) => b.source.display().to_string(),
+        MountRef::Tmpfs(_) => String::new(),
     };
     o.insert("Source".into(), Json::from(source));
-    o.insert("Destination".into(), Json::from(m.target.as_str()));
+    o.insert("Destination".into(), Json::from(m.target()));
     if let PlannedSource::Volume(v) = &m.source {
         o.insert("Driver".into(), Json::from(v.driver.as_str()));
     }
     o.insert("Mode".into(), Json::from(docker_mode(m)));
-    o.insert("RW".into(), Json::from(!m.read_only));
+    o.insert("RW".into(), Json::from(!m.read_only()));
     let propagation = match &m.source {
-        PlannedSource::Bind(b) => b.propagation.as_str(),
-        _ => "",
+        PlannedSource::Bind(b) => b.bind.propagation.as_str(),
+        PlannedSource::Volume(_) | PlannedSource::Tmpfs(_) => "",
     };
     o.insert("Propagation".into(), Json::from(propagation));
     match &m.source {
         PlannedSource::Volume(v) => {
             o.insert("Create".into(), Json::from(v.create));
-            if let Some(sub) = &v.subpath {
+            if let Some(sub) = &v.bind.subpath {
                 o.insert("Subpath".into(), Json::from(sub.as_str()));
             }
-            if !v.copy_data {
+            if !v.bind.copy_up {
                 o.insert("NoCopy".into(), Json::from(true));
             }
         }
@@ -98,18 +98,30 @@ mod tests {
 
     use super::*;
     use crate::name::VolumeName;
-    use crate::plan::{PlannedBind, PlannedTmpfs, PlannedVolume, RecursiveReadOnly};
+    use crate::plan::{PlannedBind, PlannedTmpfs, PlannedVolume};
+    use crate::runtime::{Access, Bind, Recursion, Tmpfs};
     use crate::spec::{Propagation, parse_tmpfs_options};
 
     fn plan(mounts: Vec<PlannedMount>) -> RunPlan {
-        RunPlan { rootfs: PathBuf::from("/r"), mounts, read_only: false, remove: false, command: Vec::new() }
+        RunPlan { rootfs: PathBuf::from("/r"), mounts, read_only: false, remove: false }
+    }
+
+    fn bind(source: &str, target: &str, access: Access, propagation: Propagation, copy_up: bool) -> Bind {
+        Bind {
+            source: PathBuf::from(source),
+            subpath: None,
+            target: target.into(),
+            access,
+            recursion: Recursion::Recursive,
+            propagation,
+            copy_up,
+        }
     }
 
     fn volume(origin: SpecOrigin, mode: &str, anonymous: bool, create: bool) -> PlannedMount {
+        let access = if mode.contains("ro") { Access::ReadOnly } else { Access::ReadWrite };
         PlannedMount {
             origin,
-            target: "/data".into(),
-            read_only: mode.contains("ro"),
             mode: mode.into(),
             source: PlannedSource::Volume(PlannedVolume {
                 name: VolumeName::parse("vol").unwrap(),
@@ -118,9 +130,7 @@ mod tests {
                 create,
                 labels: BTreeMap::new(),
                 options: BTreeMap::new(),
-                mountpoint: PathBuf::from("/root/volumes/vol/_data"),
-                subpath: None,
-                copy_data: !mode.contains("nocopy"),
+                bind: bind("/root/volumes/vol/_data", "/data", access, Propagation::Rprivate, !mode.contains("nocopy")),
             }),
             raw: String::new(),
         }
@@ -128,31 +138,28 @@ mod tests {
 
     #[test]
     fn docker_keys_in_dockers_order_then_myvols() {
-        let bind = PlannedMount {
+        let host = PlannedMount {
             origin: SpecOrigin::Volume,
-            target: "/host".into(),
-            read_only: true,
             mode: "ro,rshared".into(),
             source: PlannedSource::Bind(PlannedBind {
-                source: PathBuf::from("/tmp"),
                 source_kind: SourceKind::Directory,
-                propagation: Propagation::Rshared,
-                recursive: true,
-                recursive_read_only: RecursiveReadOnly::IfPossible,
                 bind_recursive: None,
+                bind: bind("/tmp", "/host", Access::ReadOnly, Propagation::Rshared, false),
             }),
             raw: String::new(),
         };
         let opts = vec!["size=1m".to_owned()];
+        let merged = parse_tmpfs_options(&opts).unwrap();
         let tmpfs = PlannedMount {
             origin: SpecOrigin::Tmpfs,
-            target: "/t".into(),
-            read_only: false,
             mode: String::new(),
-            source: PlannedSource::Tmpfs(PlannedTmpfs { mount: parse_tmpfs_options(&opts).unwrap(), options: opts }),
+            source: PlannedSource::Tmpfs(PlannedTmpfs {
+                options: opts,
+                tmpfs: Tmpfs { target: "/t".into(), flags: merged.flags, data: merged.data },
+            }),
             raw: String::new(),
         };
-        let p = plan(vec![volume(SpecOrigin::Volume, "", false, true), bind, tmpfs]);
+        let p = plan(vec![volume(SpecOrigin::Volume, "", false, true), host, tmpfs]);
         assert_eq!(
             render(&p),
             concat!(
@@ -180,7 +187,7 @@ mod tests {
         }
         let mut nocopy = volume(SpecOrigin::Volume, "ro,nocopy", false, false);
         if let PlannedSource::Volume(v) = &mut nocopy.source {
-            v.subpath = Some("a/b".into());
+            v.bind.subpath = Some("a/b".into());
         }
         let j = mount_json(&nocopy);
         assert_eq!(j["Subpath"], "a/b");

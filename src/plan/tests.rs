@@ -32,11 +32,11 @@ impl Fixture {
     fn plan(&self, v: &[&str], m: &[&str], t: &[&str], driver: Option<&str>) -> Result<RunPlan, String> {
         let sub = |xs: &[&str]| xs.iter().map(|x| x.replace("<T>", &self.t())).collect::<Vec<_>>();
         let specs = parse_specs(&sub(v), &sub(m), &sub(t), &self.t()).map_err(|e| e.to_string())?;
-        let run = RunSpec {
+        let run = RunRequest {
             rootfs: "rootfs".into(),
             mounts: specs,
             volume_driver: driver.map(str::to_owned),
-            ..RunSpec::default()
+            ..RunRequest::default()
         };
         resolve(&run, &self.store, self.dir.path()).map_err(|e| e.to_string().replace(&self.t(), "<T>"))
     }
@@ -46,9 +46,9 @@ impl Fixture {
     }
 }
 
-/// `TYPE DEST rw|ro …` with what the executor needs.
+/// `TYPE DEST rw|ro …` with what the runtime needs.
 fn summarize(m: &PlannedMount) -> String {
-    let rw = if m.read_only { "ro" } else { "rw" };
+    let rw = if m.read_only() { "ro" } else { "rw" };
     match &m.source {
         PlannedSource::Volume(v) => {
             let name = if v.anonymous {
@@ -58,12 +58,21 @@ fn summarize(m: &PlannedMount) -> String {
             } else {
                 v.name.to_string()
             };
-            let mut s =
-                format!("volume {} {rw} {name} {} {}", m.target, v.driver, if v.create { "create" } else { "exists" });
-            if let Some(sub) = &v.subpath {
+            // A volume is a recursive, private bind of its content's directory.
+            let b = &v.bind;
+            assert_eq!((b.recursion, b.propagation), (Recursion::Recursive, Propagation::Rprivate));
+            let access = if m.read_only() { Access::ReadOnly } else { Access::ReadWrite };
+            assert_eq!((b.access, b.target.as_str()), (access, m.target()));
+            let mut s = format!(
+                "volume {} {rw} {name} {} {}",
+                m.target(),
+                v.driver,
+                if v.create { "create" } else { "exists" }
+            );
+            if let Some(sub) = &b.subpath {
                 s += &format!(" subpath={sub}");
             }
-            if !v.copy_data {
+            if !b.copy_up {
                 s += " nocopy";
             }
             if !v.options.is_empty() {
@@ -77,21 +86,28 @@ fn summarize(m: &PlannedMount) -> String {
                 SourceKind::File => "file",
                 SourceKind::Missing => "create",
             };
-            let rec = if b.recursive { "rbind" } else { "bind" };
-            let rro = match b.recursive_read_only {
-                RecursiveReadOnly::No => "",
-                RecursiveReadOnly::IfPossible => " rro?",
-                RecursiveReadOnly::Required => " rro!",
+            let bind = &b.bind;
+            assert_eq!((bind.subpath.as_ref(), bind.copy_up, bind.target.as_str()), (None, false, m.target()));
+            let rec = match bind.recursion {
+                Recursion::Recursive => "rbind",
+                Recursion::NonRecursive => "bind",
             };
-            format!("bind {} {rw} {} {kind} {} {rec}{rro}", m.target, b.source.display(), b.propagation)
+            // Read-only down to the submounts: required with `bind-recursive=readonly`, else
+            // where possible (the kernels myvol runs on always allow it).
+            let rro = match (bind.access, bind.recursion, b.bind_recursive) {
+                (Access::ReadOnly, Recursion::Recursive, Some(BindRecursive::Readonly)) => " rro!",
+                (Access::ReadOnly, Recursion::Recursive, _) => " rro?",
+                _ => "",
+            };
+            format!("bind {} {rw} {} {kind} {} {rec}{rro}", m.target(), bind.source.display(), bind.propagation)
         }
         PlannedSource::Tmpfs(t) => {
             format!(
                 "tmpfs {} {rw} [{}] flags={:#x} data={}",
-                m.target,
+                m.target(),
                 t.options.join(","),
-                t.mount.flags,
-                t.mount.data
+                t.tmpfs.flags,
+                t.tmpfs.data
             )
         }
     }
@@ -277,26 +293,106 @@ fn resolve_changes_nothing_and_fills_the_rest_of_the_plan() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     let store = Store::new(&root);
-    let run = RunSpec {
+    let run = RunRequest {
         rootfs: "../rootfs/./x".into(),
         mounts: parse_specs(&["/anon".into(), "new:/n".into()], &[], &[], "/").unwrap(),
         volume_driver: None,
         read_only: true,
         remove: true,
-        command: vec!["sh".into(), "-c".into(), "true".into()],
+        process: ProcessRequest { command: vec!["sh".into(), "-c".into(), "true".into()], ..ProcessRequest::default() },
     };
     let plan = resolve(&run, &store, Path::new("/work/dir")).unwrap();
     assert!(!root.exists(), "resolve created the store root");
     assert_eq!(plan.rootfs, Path::new("/work/rootfs/x"));
     assert!(plan.read_only && plan.remove);
-    assert_eq!(plan.command, ["sh", "-c", "true"]);
     let PlannedSource::Volume(v) = &plan.mounts[1].source else { panic!("{plan:?}") };
-    assert_eq!(v.mountpoint, root.join("volumes/new/_data"));
+    assert_eq!(v.bind.source, root.join("volumes/new/_data"));
     // Absolute rootfs, cleaned; an empty one is refused.
-    let abs = RunSpec { rootfs: "/r//x/".into(), ..RunSpec::default() };
+    let abs = RunRequest { rootfs: "/r//x/".into(), ..RunRequest::default() };
     assert_eq!(resolve(&abs, &store, Path::new("/")).unwrap().rootfs, Path::new("/r/x"));
-    let empty = RunSpec::default();
+    let empty = RunRequest::default();
     assert_eq!(resolve(&empty, &store, Path::new("/")).unwrap_err().to_string(), "invalid rootfs: the path is empty");
+}
+
+/// A rootfs `<T>/rootfs` with `/etc/passwd` and `/etc/group`, and an env file `<T>/env`.
+fn process_fixture() -> (tempfile::TempDir, RunPlan) {
+    let dir = tempfile::tempdir().unwrap();
+    let rootfs = dir.path().join("rootfs");
+    std::fs::create_dir_all(rootfs.join("etc")).unwrap();
+    std::fs::write(
+        rootfs.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1001::/home/alice:/bin/sh\n",
+    )
+    .unwrap();
+    std::fs::write(rootfs.join("etc/group"), "alice:x:1001:\nwheel:x:10:alice\n").unwrap();
+    std::fs::write(dir.path().join("env"), "FROMFILE=f\nOVER=file\nINHERITED\n").unwrap();
+    let plan = RunPlan { rootfs, mounts: Vec::new(), read_only: false, remove: false };
+    (dir, plan)
+}
+
+#[test]
+fn resolve_process_builds_what_the_runtime_runs() {
+    let (dir, plan) = process_fixture();
+    let lookup = |k: &str| (k == "INHERITED").then(|| "mine".to_owned());
+    let req = ProcessRequest {
+        command: vec!["sh".into(), "-c".into(), "true".into()],
+        env_files: vec![dir.path().join("env").to_str().unwrap().to_owned()],
+        env: vec!["A=1".into(), "OVER=flag".into(), "UNSET".into()],
+        user: Some("alice".into()),
+        workdir: Some("/w".into()),
+        hostname: Some(String::new()),
+        network: Network::None,
+        tty: true,
+        ..ProcessRequest::default()
+    };
+    let p = resolve_process(&req, &plan, &lookup).unwrap();
+    assert_eq!(
+        p,
+        Process {
+            command: vec!["sh".into(), "-c".into(), "true".into()],
+            env: ["TERM=xterm", "FROMFILE=f", "OVER=flag", "INHERITED=mine", "A=1", "HOME=/home/alice"]
+                .map(str::to_owned)
+                .to_vec(),
+            workdir: Some("/w".into()),
+            user: Some((1000, 1001)),
+            groups: vec![10],
+            hostname: None,
+            network: Network::None,
+            tty: true,
+            interactive: false,
+        }
+    );
+    // No command: the default one; an entrypoint goes first.
+    let p = resolve_process(&ProcessRequest::default(), &plan, &lookup).unwrap();
+    assert_eq!(
+        (p.command, p.env, p.user),
+        (vec![DEFAULT_COMMAND.to_owned()], vec!["HOME=/root".to_owned()], Some((0, 0)))
+    );
+    let req =
+        ProcessRequest { entrypoint: Some("echo".into()), command: vec!["a".into()], ..ProcessRequest::default() };
+    assert_eq!(resolve_process(&req, &plan, &lookup).unwrap().command, ["echo", "a"]);
+}
+
+#[test]
+fn resolve_process_errors() {
+    let (dir, plan) = process_fixture();
+    let lookup = |_: &str| None;
+    let t = dir.path().to_str().unwrap().to_owned();
+    let err = |req: ProcessRequest, plan: &RunPlan| {
+        resolve_process(&req, plan, &lookup).unwrap_err().to_string().replace(&t, "<T>")
+    };
+    let missing = RunPlan { rootfs: dir.path().join("nope"), ..plan.clone() };
+    assert_eq!(err(ProcessRequest::default(), &missing), "invalid rootfs <T>/nope: no such file or directory");
+    let req = ProcessRequest { env_files: vec![format!("{t}/none")], ..ProcessRequest::default() };
+    assert_eq!(err(req, &plan), "open <T>/none: no such file or directory");
+    let req = ProcessRequest { env: vec!["=x".into()], ..ProcessRequest::default() };
+    assert_eq!(err(req, &plan), "invalid environment variable: =x");
+    let req = ProcessRequest { user: Some("nobody".into()), ..ProcessRequest::default() };
+    assert_eq!(err(req, &plan), "unable to find user nobody: no matching entries in passwd file");
+    let req = ProcessRequest { workdir: Some("rel".into()), ..ProcessRequest::default() };
+    assert_eq!(err(req, &plan), "the working directory 'rel' is invalid, it needs to be an absolute path");
+    let req = ProcessRequest { command: vec![String::new()], ..ProcessRequest::default() };
+    assert_eq!(err(req, &plan), "no command specified");
 }
 
 #[test]

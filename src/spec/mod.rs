@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
+
 mod csv;
 mod error;
 mod mount;
@@ -61,10 +63,14 @@ impl fmt::Display for MountType {
     }
 }
 
-/// A bind mount's propagation mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A bind mount's propagation mode: Docker's (and mount(8)'s) words; the `r` ones apply to
+/// the submounts too. Serialised as the word (`"rslave"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Propagation {
     Private,
+    /// Docker's default for binds.
+    #[default]
     Rprivate,
     Shared,
     Rshared,

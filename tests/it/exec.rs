@@ -149,7 +149,7 @@ fn exec_read_only_binds_are_recursively_read_only() {
     let mut spec = r.spec(
         "touch /ro/x 2>&1; echo rc=$?; touch /ro/sub/y 2>&1; echo rc=$?; grep -c ' /ro/sub ' /proc/self/mountinfo",
     );
-    spec["mounts"] = json!([{"Bind": {"source": src, "target": "/ro", "read_only": true}}]);
+    spec["mounts"] = json!([{"Bind": {"source": src, "target": "/ro", "access": "read-only"}}]);
     let f = r.write_spec(&spec);
     // A submount inside the bind source, made in a throwaway mount namespace of its own.
     let myvol = assert_cmd::cargo::cargo_bin("myvol");
@@ -379,7 +379,7 @@ fn exec_namespaces_hostname_network_and_privileges() {
          ls /dev | tr '\\n' ' '",
     );
     spec["hostname"] = json!("box1");
-    spec["network_none"] = json!(true);
+    spec["network"] = json!("none");
     let o = r.run(&spec);
     assert_eq!(
         o.stdout,

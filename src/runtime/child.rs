@@ -17,11 +17,16 @@ use thiserror::Error;
 
 use super::mounts::{self, BindOptions};
 use super::resolve::{self, ensure_dir_in_root, ensure_file_in_root, ensure_top_dir, open_in_root};
-use super::{ChildChannels, ChildReport, ExecSpec, MountOp, copyup, status, tty};
+use super::{ChildChannels, ChildFailure, ChildReport, Exec, MountRef, Network, Process, copyup, tty};
 use crate::store::{RunDir, errno_text};
 use crate::sys::{self, Syscall, attr};
 
-/// Docker's default PATH, used when the spec's environment has none.
+/// The child's exit status when it fails before exec (the supervisor reports the failure
+/// itself, from the pipe; the status shows only if the pipe could not say it): Docker's 125
+/// for a run that failed to start.
+const SETUP_FAILED: i32 = 125;
+
+/// Docker's default PATH, used when the process's environment has none.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Docker's default capability set (moby `caps/defaults.go`).
@@ -62,11 +67,15 @@ pub enum SetupError {
 }
 
 impl SetupError {
-    fn code(&self) -> i32 {
+    /// What kind of failure the supervisor is told of (it decides the exit status).
+    fn failure(&self) -> ChildFailure {
         match self {
-            SetupError::NotFound(_) | SetupError::NoSuchFile(_) => status::NOT_FOUND,
-            SetupError::Exec { .. } => status::NOT_EXECUTABLE,
-            _ => status::SETUP,
+            SetupError::NotFound(_) | SetupError::NoSuchFile(_) => ChildFailure::NotFound,
+            SetupError::Exec { .. } => ChildFailure::CannotExecute,
+            SetupError::Step { .. }
+            | SetupError::Mount { .. }
+            | SetupError::TargetIsRoot { .. }
+            | SetupError::SubpathEscapes { .. } => ChildFailure::Setup,
         }
     }
 }
@@ -81,20 +90,21 @@ fn errno(e: Errno) -> io::Error {
 }
 
 /// The child's entry point: set up, exec, or report and `_exit`.
-pub(super) fn main(sys: &dyn Syscall, spec: &ExecSpec, run: &RunDir, ch: ChildChannels) -> ! {
+pub(super) fn main(sys: &dyn Syscall, exec: &Exec<'_>, run: &RunDir, ch: ChildChannels) -> ! {
     let report = ch.report;
     let (sync, console, rootless) = (ch.sync, ch.console, ch.rootless);
     let err = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let Err(e) = wait_for_maps(sync).and_then(|()| setup(sys, spec, run, console, rootless)).and_then(|p| exec(&p));
+        let Err(e) =
+            wait_for_maps(sync).and_then(|()| setup(sys, exec, run, console, rootless)).and_then(|p| exec_command(&p));
         e
     })) {
         Ok(e) => e,
         Err(_) => SetupError::Step { step: "set up the run".into(), source: io::Error::other("internal error") },
     };
-    let rep = ChildReport { code: err.code(), message: err.to_string() };
+    let rep = ChildReport { failure: err.failure(), message: err.to_string() };
     let bytes = serde_json::to_vec(&rep).unwrap_or_default();
     let _ = rustix::io::write(&report, &bytes);
-    sys::exit_now(rep.code)
+    sys::exit_now(SETUP_FAILED)
 }
 
 /// What is left to do after the root is built: everything `execve` needs, computed before
@@ -119,14 +129,14 @@ fn wait_for_maps(sync: Option<OwnedFd>) -> Result<(), SetupError> {
         match rustix::io::read(&fd, &mut b) {
             Ok(1) => return Ok(()),
             Err(Errno::INTR) => continue,
-            _ => sys::exit_now(status::SETUP),
+            _ => sys::exit_now(SETUP_FAILED),
         }
     }
 }
 
 fn setup(
     sys: &dyn Syscall,
-    spec: &ExecSpec,
+    exec: &Exec<'_>,
     run: &RunDir,
     console: Option<OwnedFd>,
     rootless: bool,
@@ -141,15 +151,14 @@ fn setup(
     // Nothing this namespace mounts may reach the host: `/` becomes private, or a slave of the
     // host's mounts when a bind asks for slave or shared propagation (runc's default), so that
     // such a bind, cloned from a slave, keeps receiving what the host mounts under its source.
-    let receive = spec.mounts.iter().any(|m| {
-        matches!(m, MountOp::Bind { propagation, .. } if matches!(propagation.as_str(), "slave" | "rslave" | "shared" | "rshared"))
-    });
+    let receive =
+        exec.mounts.iter().any(|m| matches!(m, MountRef::Bind(b) if mounts::receives_host_mounts(b.propagation)));
     sys.isolate_root(receive).map_err(step("make / private in the new mount namespace"))?;
 
     let merged =
         rfs::open(run.merged(), OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| step(format!("open {}", run.merged().display()))(errno(e)))?;
-    let rootfs = path_str(&spec.rootfs, "rootfs")?;
+    let rootfs = path_str(exec.rootfs, "rootfs")?;
     let root = mounts::overlay(
         sys,
         rootfs,
@@ -160,27 +169,29 @@ fn setup(
     .map_err(|err| SetupError::Mount { from: rootfs.to_owned(), target: "/".into(), err })?;
     let root = root.as_fd();
 
-    let hostname = spec.hostname.clone().unwrap_or_else(|| run.id().chars().take(12).collect());
+    let process = exec.process;
+    let own_netns = process.network == Network::None;
+    let hostname = process.hostname.clone().unwrap_or_else(|| run.id().chars().take(12).collect());
     sys.sethostname(&hostname).map_err(step("sethostname"))?;
-    if spec.network_none {
+    if own_netns {
         sys::loopback_up().map_err(step("bring up the loopback interface"))?;
     }
 
     mount_proc(sys, root)?;
     let dev = mount_dev(sys, root, rootless)?;
-    mount_sys(sys, root, spec.network_none)?;
-    for m in &spec.mounts {
-        mount_op(sys, root, m)?;
+    mount_sys(sys, root, own_netns)?;
+    for &m in &exec.mounts {
+        mount(sys, root, m)?;
     }
     mask_paths(sys, root, dev.as_fd())?;
 
-    let workdir = spec.workdir.clone().unwrap_or_else(|| "/".to_owned());
+    let workdir = process.workdir.clone().unwrap_or_else(|| "/".to_owned());
     ensure_dir_in_root(root, &workdir).map_err(step(format!("create the working directory {workdir:?}")))?;
-    if spec.read_only {
+    if exec.read_only {
         sys.mount_setattr(root, false, sys::MountAttr { set: attr::RDONLY, clear: 0, propagation: 0 })
             .map_err(step("make the root read-only"))?;
     }
-    let prepared = prepare_exec(spec, &hostname)?;
+    let prepared = prepare_exec(process, &hostname)?;
 
     sys.pivot_root(root).map_err(step("pivot_root"))?;
     rustix::process::chdir(workdir.as_str())
@@ -189,14 +200,14 @@ fn setup(
     rustix::process::getcwd(Vec::new()).map_err(|e| step("check the working directory")(errno(e)))?;
     if let Some(sock) = console {
         // Our own pty, on the run's devpts: stdin, stdout, stderr and the controlling terminal.
-        tty::child_setup(sock.as_fd(), spec.user).map_err(step("set up the terminal"))?;
-    } else if !spec.interactive {
+        tty::child_setup(sock.as_fd(), process.user).map_err(step("set up the terminal"))?;
+    } else if !process.interactive {
         // As `docker run` without -i: the command reads EOF. Our own /dev/null, after pivot.
         let null = rfs::open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| step("open /dev/null")(errno(e)))?;
         nix::unistd::dup2_stdin(&null).map_err(|e| step("redirect stdin")(e.into()))?;
     }
-    drop_privileges(spec.user, &spec.groups, rootless).map_err(step("drop privileges"))?;
+    drop_privileges(process.user, &process.groups, rootless).map_err(step("drop privileges"))?;
     Ok(prepared)
 }
 
@@ -311,21 +322,23 @@ fn check_not_root(root: BorrowedFd<'_>, target: BorrowedFd<'_>, source: &str, pa
     Ok(())
 }
 
-fn mount_op(sys: &dyn Syscall, root: BorrowedFd<'_>, op: &MountOp) -> Result<(), SetupError> {
-    match op {
-        MountOp::Tmpfs { target, flags, data } => {
+fn mount(sys: &dyn Syscall, root: BorrowedFd<'_>, m: MountRef<'_>) -> Result<(), SetupError> {
+    match m {
+        MountRef::Tmpfs(t) => {
+            let target = &t.target;
             let err = |err| SetupError::Mount { from: "tmpfs".into(), target: target.clone(), err };
-            let t = ensure_dir_in_root(root, target).map_err(err)?;
-            check_not_root(root, t.as_fd(), "tmpfs", target)?;
-            mounts::tmpfs(sys, t.as_fd(), *flags, data).map(drop).map_err(err)
+            let fd = ensure_dir_in_root(root, target).map_err(err)?;
+            check_not_root(root, fd.as_fd(), "tmpfs", target)?;
+            mounts::tmpfs(sys, fd.as_fd(), t.flags, &t.data).map(drop).map_err(err)
         }
-        MountOp::Bind { source, subpath, target, read_only, recursive, read_only_recursive, propagation, copy_up } => {
+        MountRef::Bind(b) => {
+            let (source, target) = (&b.source, &b.target);
             let src_name = source.display().to_string();
             let err = |err| SetupError::Mount { from: src_name.clone(), target: target.clone(), err };
             // The source is opened once; the mount is made from this very fd.
             let src = rfs::open(source, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
                 .map_err(|e| err(errno(e)))?;
-            let src = match subpath {
+            let src = match &b.subpath {
                 None => src,
                 Some(sp) => open_subpath(src.as_fd(), sp).map_err(|e| match e.raw_os_error() {
                     Some(libc::EXDEV) => SetupError::SubpathEscapes { volume: src_name.clone(), subpath: sp.clone() },
@@ -337,7 +350,7 @@ fn mount_op(sys: &dyn Syscall, root: BorrowedFd<'_>, op: &MountOp) -> Result<(),
                 return Err(err(io::Error::other("the source is a symbolic link")));
             }
             let t = if ftype == FileType::Directory {
-                if *copy_up {
+                if b.copy_up {
                     copy_up_if_empty(root, src.as_fd(), target)
                         .map_err(|e| step(format!("copy {target} into the volume"))(e))?;
                 }
@@ -347,14 +360,11 @@ fn mount_op(sys: &dyn Syscall, root: BorrowedFd<'_>, op: &MountOp) -> Result<(),
             }
             .map_err(err)?;
             check_not_root(root, t.as_fd(), &src_name, target)?;
-            let propagation = mounts::parse_propagation(propagation)
-                .ok_or_else(|| err(io::Error::other(format!("invalid propagation mode: {propagation}"))))?;
             let o = BindOptions {
-                recursive: *recursive,
-                read_only: *read_only,
-                read_only_recursive: *read_only_recursive,
+                recursion: b.recursion,
+                access: b.access,
                 extra: 0,
-                propagation,
+                propagation: mounts::propagation_type(b.propagation),
             };
             mounts::bind(sys, src.as_fd(), t.as_fd(), o).map(drop).map_err(err)
         }
@@ -445,27 +455,27 @@ fn mask_paths(sys: &dyn Syscall, root: BorrowedFd<'_>, dev: BorrowedFd<'_>) -> R
 }
 
 fn cstring(s: &str) -> CString {
-    // validate() refused NUL bytes in every string of the spec.
+    // validate() refused NUL bytes in every string of the process.
     CString::new(s).unwrap_or_default()
 }
 
-fn prepare_exec(spec: &ExecSpec, hostname: &str) -> Result<Prepared, SetupError> {
+fn prepare_exec(process: &Process, hostname: &str) -> Result<Prepared, SetupError> {
     let mut env: Vec<String> = Vec::new();
     let has = |env: &[String], k: &str| env.iter().any(|e| e.split_once('=').is_some_and(|(key, _)| key == k));
-    if !has(&spec.env, "PATH") {
+    if !has(&process.env, "PATH") {
         env.push(format!("PATH={DEFAULT_PATH}"));
     }
     env.push(format!("HOSTNAME={hostname}"));
-    env.extend(spec.env.iter().filter(|e| !e.starts_with("HOSTNAME=")).cloned());
+    env.extend(process.env.iter().filter(|e| !e.starts_with("HOSTNAME=")).cloned());
     if !has(&env, "HOME") {
-        let uid = spec.user.map(|u| u.0).unwrap_or(0);
+        let uid = process.user.map(|u| u.0).unwrap_or(0);
         env.push(if uid == 0 { "HOME=/root".to_owned() } else { "HOME=/".to_owned() });
     }
     let path = env.iter().rev().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH).to_owned();
     Ok(Prepared {
-        argv: spec.command.iter().map(|a| cstring(a)).collect(),
+        argv: process.command.iter().map(|a| cstring(a)).collect(),
         envp: env.iter().map(|e| cstring(e)).collect(),
-        name: spec.command[0].clone(),
+        name: process.command[0].clone(),
         path,
     })
 }
@@ -512,7 +522,7 @@ fn drop_privileges(user: Option<(u32, u32)>, groups: &[u32], rootless: bool) -> 
 /// The last steps: restore what the command should inherit (umask 022, default signal
 /// dispositions, an empty signal mask), mark every fd but 0–2 close-on-exec, and exec,
 /// searching `PATH` when the name has no `/`.
-fn exec(p: &Prepared) -> Result<Infallible, SetupError> {
+fn exec_command(p: &Prepared) -> Result<Infallible, SetupError> {
     rustix::process::umask(Mode::from_raw_mode(0o022));
     sys::reset_signal_dispositions();
     let _ = nix::sys::signal::sigprocmask(

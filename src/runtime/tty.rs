@@ -108,9 +108,9 @@ fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> io::Result<()> {
 }
 
 /// Proxy until the command ends: the pty's output to stdout, stdin (with `-i`) to the pty,
-/// SIGWINCH to the pty's size, other signals of `set` to `pid`. Returns the wait status as
-/// [`super::wait_exit`] does.
-pub fn proxy(pid: Pid, master: OwnedFd, interactive: bool, set: &SigSet) -> io::Result<i32> {
+/// SIGWINCH to the pty's size, other signals of `set` to `pid`. Returns how the command
+/// ended, as [`super::wait_exit`] does.
+pub fn proxy(pid: Pid, master: OwnedFd, interactive: bool, set: &SigSet) -> io::Result<super::Exit> {
     let sfd = SignalFd::with_flags(set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
     let stdin = rustix::stdio::stdin();
     let stdout = rustix::stdio::stdout();
@@ -123,10 +123,10 @@ pub fn proxy(pid: Pid, master: OwnedFd, interactive: bool, set: &SigSet) -> io::
         if status.is_none() {
             status = super::try_reap(pid)?;
         }
-        if let Some(code) = status
+        if let Some(exit) = status
             && !master_open
         {
-            return Ok(code);
+            return Ok(exit);
         }
         let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
         if master_open {

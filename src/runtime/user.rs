@@ -104,9 +104,9 @@ fn numeric(s: &str, whole: &str) -> Result<Option<u32>, UserError> {
     }
 }
 
-/// Resolve `spec` (`None`: root) against the passwd and group entries given.
-pub fn resolve(spec: Option<&str>, passwd: &[PasswdEntry], groups: &[GroupEntry]) -> Result<ExecUser, UserError> {
-    let whole = spec.unwrap_or("");
+/// Resolve the `-u` value `user` (`None`: root) against the passwd and group entries given.
+pub fn resolve(user: Option<&str>, passwd: &[PasswdEntry], groups: &[GroupEntry]) -> Result<ExecUser, UserError> {
+    let whole = user.unwrap_or("");
     let (user, group) = match whole.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (whole, None),
@@ -158,11 +158,11 @@ fn read_in_rootfs(rootfs: &Path, path: &'static str) -> Result<String, UserError
     Ok(String::from_utf8_lossy(&text).into_owned())
 }
 
-/// Resolve `spec` against `rootfs`'s `/etc/passwd` and `/etc/group`.
-pub fn resolve_in_rootfs(rootfs: &Path, spec: Option<&str>) -> Result<ExecUser, UserError> {
+/// Resolve the `-u` value `user` against `rootfs`'s `/etc/passwd` and `/etc/group`.
+pub fn resolve_in_rootfs(rootfs: &Path, user: Option<&str>) -> Result<ExecUser, UserError> {
     let passwd = parse_passwd(&read_in_rootfs(rootfs, "/etc/passwd")?);
     let groups = parse_group(&read_in_rootfs(rootfs, "/etc/group")?);
-    resolve(spec, &passwd, &groups)
+    resolve(user, &passwd, &groups)
 }
 
 #[cfg(test)]

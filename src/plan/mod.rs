@@ -1,11 +1,23 @@
-//! The run plan: the mount specs of one `myvol run`, resolved against the store into what will
-//! be mounted where, before anything touches the disk (STYLE: parse, plan, then act).
+//! The run plan: what one `myvol run` will do, decided before anything is touched (STYLE:
+//! parse, plan, then act). A run goes through three stages, each with its own error type:
 //!
-//! [`resolve`] reads the store (which volumes exist) and stats bind sources; it writes
-//! nothing, creates nothing, mounts nothing. Whatever it decides is in the [`RunPlan`]: the
-//! names of anonymous volumes (generated now), which volumes and bind sources would be
-//! created, the effective propagation, the tmpfs mount(2) flags and data. The executor applies
-//! the plan as it is; `myvol run --dry-run` prints it ([`crate::output::mounts`]).
+//! 1. **Resolve** (this file): the command line's [`RunRequest`] becomes a [`RunPlan`].
+//!    [`resolve`] reads the store (which volumes exist) and stats bind sources; it writes
+//!    nothing, creates nothing, mounts nothing. Whatever it decides is in the plan: the names
+//!    of anonymous volumes (generated now), which volumes and bind sources will be created,
+//!    the effective propagation, the tmpfs mount(2) flags and data, and for each mount the
+//!    [`Bind`] or [`Tmpfs`] the runtime will make. `myvol run --dry-run` prints this plan
+//!    ([`crate::output::mounts`]) and stops. Otherwise [`resolve_process`] checks the rootfs,
+//!    resolves the [`Process`] (environment files, `-e`, the user in the rootfs's
+//!    `/etc/passwd`) and validates the whole as the runtime will take it: still nothing
+//!    written, so any failure leaves the store as it was.
+//! 2. **Attach** ([`attach()`]): create and lease the volumes, make them usable (mount their
+//!    driver options, or ask their plugin), create missing `-v` bind sources.
+//! 3. **Execute** ([`crate::runtime::execute`]): the runtime runs [`RunPlan::exec`], the plan's
+//!    executable part, the very mounts `--dry-run` prints.
+
+mod attach;
+pub mod env;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io;
@@ -13,18 +25,24 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+pub use attach::{AttachError, Attached, attach};
+
 use crate::driver::{self, local::validate_options};
 use crate::name::VolumeName;
-use crate::spec::{
-    self, BindRecursive, MountSpec, MountType, Propagation, SpecError, SpecOrigin, TmpfsMountOptions, clean_path,
-};
+use crate::runtime::user::{self, UserError};
+use crate::runtime::{self, Access, Bind, Exec, ExecError, MountRef, Network, Process, Recursion, RootfsError, Tmpfs};
+use crate::spec::{self, BindRecursive, MountSpec, MountType, Propagation, SpecError, SpecOrigin, clean_path};
 use crate::store::{ANONYMOUS_LABEL, Store, StoreError, errno_text, layout};
 use crate::text::go_quote;
+use env::EnvError;
+
+/// The command run when none is given, as for an image without CMD.
+pub const DEFAULT_COMMAND: &str = "/bin/sh";
 
 /// What a `myvol run` command line asks for, its mount flags already parsed
 /// ([`parse_specs`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RunSpec {
+pub struct RunRequest {
     /// The root filesystem, as given (made absolute against `cwd` by [`resolve`]).
     pub rootfs: String,
     /// The mounts, in flag order: `-v`, then `--mount`, then `--tmpfs`.
@@ -36,8 +54,33 @@ pub struct RunSpec {
     pub read_only: bool,
     /// `--rm`: remove the run's anonymous volumes when it ends.
     pub remove: bool,
-    /// The command and its arguments (empty: the rootfs's default, decided by the executor).
+    /// What to run, and how.
+    pub process: ProcessRequest,
+}
+
+/// The process a command line asks for, before anything is looked up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcessRequest {
+    /// COMMAND and its ARGs (empty: [`DEFAULT_COMMAND`]).
     pub command: Vec<String>,
+    /// `--entrypoint`: run this with COMMAND and ARGs as its arguments.
+    pub entrypoint: Option<String>,
+    /// `--env-file`, in order (read before `-e`).
+    pub env_files: Vec<String>,
+    /// `-e`, in order: `KEY=VALUE`, or `KEY` to take myvol's own value.
+    pub env: Vec<String>,
+    /// `-u`: `UID[:GID]` or `NAME[:GROUP]`, looked up in the rootfs.
+    pub user: Option<String>,
+    /// `-w`
+    pub workdir: Option<String>,
+    /// `-h`
+    pub hostname: Option<String>,
+    /// `--network`
+    pub network: Network,
+    /// `-t`
+    pub tty: bool,
+    /// `-i`
+    pub interactive: bool,
 }
 
 /// What will happen, in order.
@@ -50,7 +93,18 @@ pub struct RunPlan {
     pub mounts: Vec<PlannedMount>,
     pub read_only: bool,
     pub remove: bool,
-    pub command: Vec<String>,
+}
+
+impl RunPlan {
+    /// The plan's executable part, with its process: what the runtime runs.
+    pub fn exec<'a>(&'a self, process: &'a Process) -> Exec<'a> {
+        Exec {
+            rootfs: &self.rootfs,
+            read_only: self.read_only,
+            mounts: self.mounts.iter().map(PlannedMount::mount).collect(),
+            process,
+        }
+    }
 }
 
 /// One mount of the plan.
@@ -58,13 +112,9 @@ pub struct RunPlan {
 pub struct PlannedMount {
     /// The flag it came from.
     pub origin: SpecOrigin,
-    /// The destination inside the rootfs: absolute and cleaned.
-    pub target: String,
-    /// Mounted read-only (for tmpfs: `ro` won over `rw`).
-    pub read_only: bool,
     /// The raw `-v` mode string (`""` for `--mount` and `--tmpfs`).
     pub mode: String,
-    /// What is mounted.
+    /// What is mounted, and how.
     pub source: PlannedSource,
     /// The user's text, for messages.
     pub raw: String,
@@ -78,6 +128,25 @@ impl PlannedMount {
             PlannedSource::Bind(_) => MountType::Bind,
             PlannedSource::Tmpfs(_) => MountType::Tmpfs,
         }
+    }
+
+    /// What the runtime mounts: a volume and a host path are binds, a tmpfs is a tmpfs.
+    pub fn mount(&self) -> MountRef<'_> {
+        match &self.source {
+            PlannedSource::Volume(v) => MountRef::Bind(&v.bind),
+            PlannedSource::Bind(b) => MountRef::Bind(&b.bind),
+            PlannedSource::Tmpfs(t) => MountRef::Tmpfs(&t.tmpfs),
+        }
+    }
+
+    /// The destination inside the rootfs: absolute and cleaned.
+    pub fn target(&self) -> &str {
+        self.mount().target()
+    }
+
+    /// Mounted read-only (for tmpfs: `ro` won over `rw`).
+    pub fn read_only(&self) -> bool {
+        self.mount().read_only()
     }
 }
 
@@ -104,13 +173,12 @@ pub struct PlannedVolume {
     pub labels: BTreeMap<String, String>,
     /// Driver options for the creation (`volume-opt`), validated for the local driver.
     pub options: BTreeMap<String, String>,
-    /// The volume's host directory (`<root>/volumes/<name>/_data`), existing or future.
-    pub mountpoint: PathBuf,
-    /// Mount only this relative path inside the volume (`volume-subpath`).
-    pub subpath: Option<String>,
-    /// Populate an empty volume from the rootfs's directory at the destination (Docker's
-    /// copy-up); off with `nocopy` / `volume-nocopy`.
-    pub copy_data: bool,
+    /// The bind the runtime makes: its source is the volume's host directory
+    /// (`<root>/volumes/<name>/_data`, existing or future; a plugin volume's is the path its
+    /// plugin answers, which [`attach()`] puts here), with the `volume-subpath` beneath it,
+    /// always recursive and private; `copy_up` is Docker's copy-up (off with `nocopy` /
+    /// `volume-nocopy`).
+    pub bind: Bind,
 }
 
 /// What a bind source is, as seen when planning.
@@ -124,36 +192,19 @@ pub enum SourceKind {
     Missing,
 }
 
-/// How far a read-only bind is read-only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RecursiveReadOnly {
-    /// Writable, or only the top mount read-only (`bind-recursive=writable`, or a
-    /// non-recursive bind, which has no submounts).
-    No,
-    /// Submounts read-only too where the kernel allows it (≥ 5.12), else only the top mount:
-    /// the default for read-only recursive binds (Engine ≥ 25).
-    IfPossible,
-    /// Submounts read-only too, or fail (`bind-recursive=readonly`).
-    Required,
-}
-
 /// A host path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedBind {
-    /// The host path: absolute and cleaned.
-    pub source: PathBuf,
     /// What the source was when planning.
     pub source_kind: SourceKind,
-    /// The propagation to apply: the one given, `rslave` for a source inside (or above) the
-    /// managed root, `rprivate` otherwise.
-    pub propagation: Propagation,
-    /// Bind submounts too (`rbind`); off with `bind-recursive=disabled` or `bind-nonrecursive`.
-    pub recursive: bool,
-    /// For read-only binds: whether submounts are made read-only too.
-    pub recursive_read_only: RecursiveReadOnly,
     /// `bind-recursive=` as given (`disabled` for the deprecated `bind-nonrecursive`), for
     /// display.
     pub bind_recursive: Option<BindRecursive>,
+    /// The bind the runtime makes. Its source is absolute and cleaned; its propagation is
+    /// the one given, `rslave` for a source inside (or above) the managed root, `rprivate`
+    /// otherwise; it is recursive unless `bind-recursive=disabled`; read-only, it is so
+    /// recursively (Docker ≥ 25) unless `bind-recursive=writable`.
+    pub bind: Bind,
 }
 
 /// A fresh tmpfs.
@@ -162,8 +213,9 @@ pub struct PlannedTmpfs {
     /// The options as Docker records them: `--tmpfs` options as given, or Docker's
     /// conversion of `tmpfs-size`/`tmpfs-mode`/`readonly` (`ro,mode=1770,size=1m`).
     pub options: Vec<String>,
-    /// The options merged with Docker's defaults, as mount(2) flags and data.
-    pub mount: TmpfsMountOptions,
+    /// The tmpfs the runtime makes: the options merged with Docker's defaults, as mount(2)
+    /// flags and data.
+    pub tmpfs: Tmpfs,
 }
 
 /// Why a run cannot be planned. Each displays the message Docker gives for the same mistake.
@@ -203,6 +255,37 @@ pub enum PlanError {
     /// `myvol run ""`.
     #[error("invalid rootfs: the path is empty")]
     EmptyRootfs,
+    /// A rootfs that is missing, unreadable, or not a directory.
+    #[error(transparent)]
+    Rootfs(#[from] RootfsError),
+    /// An `--env-file` that cannot be read.
+    #[error("open {path}: {}", errno_text(source))]
+    EnvFile {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    /// A bad `-e` or `--env-file` entry.
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    /// A `-u` that cannot be resolved in the rootfs.
+    #[error(transparent)]
+    User(#[from] UserError),
+    /// What the runtime would refuse (a relative `-w`, a NUL byte in an environment file…).
+    #[error(transparent)]
+    Invalid(#[from] runtime::Invalid),
+}
+
+/// Why a run failed, by stage: the exit status follows from the variant
+/// (`commands::status`), never from the message.
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Attach(#[from] AttachError),
+    #[error(transparent)]
+    Exec(#[from] ExecError),
 }
 
 /// Parse the mount flags of one run, in Docker's order (`-v`, `--mount`, `--tmpfs`), then
@@ -233,7 +316,7 @@ pub fn parse_specs(
 /// besides reading the store), apply Docker's rules (`--mount` bind sources must exist unless
 /// `bind-create-src`; binds in or above the managed root get `rslave`), and sort the mounts by
 /// destination depth. `cwd` is the directory a relative rootfs is resolved against.
-pub fn resolve(run: &RunSpec, store: &Store, cwd: &Path) -> Result<RunPlan, PlanError> {
+pub fn resolve(run: &RunRequest, store: &Store, cwd: &Path) -> Result<RunPlan, PlanError> {
     if run.rootfs.is_empty() {
         return Err(PlanError::EmptyRootfs);
     }
@@ -249,32 +332,73 @@ pub fn resolve(run: &RunSpec, store: &Store, cwd: &Path) -> Result<RunPlan, Plan
             MountType::Bind => PlannedSource::Bind(plan_bind(m, store.root())?),
             MountType::Tmpfs => {
                 let options = m.tmpfs_options();
-                let mount = spec::parse_tmpfs_options(&options)?;
-                PlannedSource::Tmpfs(PlannedTmpfs { options, mount })
+                let merged = spec::parse_tmpfs_options(&options)?;
+                let tmpfs = Tmpfs { target: m.target.clone(), flags: merged.flags, data: merged.data };
+                PlannedSource::Tmpfs(PlannedTmpfs { options, tmpfs })
             }
         };
-        let read_only = match &source {
-            PlannedSource::Tmpfs(t) => t.mount.read_only,
-            _ => m.read_only,
-        };
-        mounts.push(PlannedMount {
-            origin: m.origin,
-            target: m.target.clone(),
-            read_only,
-            mode: m.mode.clone(),
-            source,
-            raw: m.raw.clone(),
-        });
+        mounts.push(PlannedMount { origin: m.origin, mode: m.mode.clone(), source, raw: m.raw.clone() });
     }
     // Docker's `sort.Sort(mounts)`: by the number of `/` in the cleaned destination, so a
     // parent is mounted before what is mounted inside it. Stable here: flag order among equals.
-    mounts.sort_by_key(|m| clean_path(&m.target).matches('/').count());
+    mounts.sort_by_key(|m| clean_path(m.target()).matches('/').count());
     let rootfs = if Path::new(&run.rootfs).is_absolute() {
         PathBuf::from(clean_path(&run.rootfs))
     } else {
         PathBuf::from(clean_path(&format!("{}/{}", cwd.display(), run.rootfs)))
     };
-    Ok(RunPlan { rootfs, mounts, read_only: run.read_only, remove: run.remove, command: run.command.clone() })
+    Ok(RunPlan { rootfs, mounts, read_only: run.read_only, remove: run.remove })
+}
+
+/// The second half of resolving, which `--dry-run` skips because it looks at the rootfs:
+/// check that the rootfs is a directory, build the environment (`--env-file`s, then `-e`,
+/// `KEY` alone taken from `lookup`, myvol's own environment), resolve the user in the rootfs's
+/// `/etc/passwd` and `/etc/group`, add Docker's `HOME` and (with `-t`) `TERM`, pick the
+/// command (`--entrypoint`, COMMAND, or [`DEFAULT_COMMAND`]), and check the result with the
+/// plan as the runtime will take it ([`runtime::validate`]). Reads files; writes nothing.
+pub fn resolve_process(
+    run: &ProcessRequest,
+    plan: &RunPlan,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Process, PlanError> {
+    runtime::check_rootfs(&plan.rootfs)?;
+    let mut environment = Vec::new();
+    for file in &run.env_files {
+        let text = std::fs::read(file).map_err(|source| PlanError::EnvFile { path: file.clone(), source })?;
+        for e in env::env_file(&String::from_utf8_lossy(&text), lookup)? {
+            env::set(&mut environment, e);
+        }
+    }
+    for v in &run.env {
+        if let Some(e) = env::env_flag(v, lookup)? {
+            env::set(&mut environment, e);
+        }
+    }
+    let user = user::resolve_in_rootfs(&plan.rootfs, run.user.as_deref())?;
+    if !env::has(&environment, "HOME") {
+        environment.push(format!("HOME={}", user.home));
+    }
+    if run.tty && !env::has(&environment, "TERM") {
+        environment.insert(0, "TERM=xterm".to_owned());
+    }
+    let command = match run.entrypoint.as_ref().filter(|e| !e.is_empty()) {
+        Some(e) => std::iter::once(e).chain(&run.command).cloned().collect(),
+        None if run.command.is_empty() => vec![DEFAULT_COMMAND.to_owned()],
+        None => run.command.clone(),
+    };
+    let process = Process {
+        command,
+        env: environment,
+        workdir: run.workdir.clone().filter(|w| !w.is_empty()),
+        user: Some((user.uid, user.gid)),
+        groups: user.groups,
+        hostname: run.hostname.clone().filter(|h| !h.is_empty()),
+        network: run.network,
+        tty: run.tty,
+        interactive: run.interactive,
+    };
+    runtime::validate(&plan.exec(&process))?;
+    Ok(process)
 }
 
 /// A volume mount: find the volume, or plan its creation with Docker's checks.
@@ -333,17 +457,16 @@ fn plan_volume(
         }
         to_create.insert(name_text);
     }
-    Ok(PlannedVolume {
-        name,
-        anonymous,
-        driver,
-        create,
-        labels,
-        options: m.volume.opts.clone(),
-        mountpoint,
+    let bind = Bind {
+        source: mountpoint,
         subpath: m.volume.subpath.clone(),
-        copy_data: m.copy_data(),
-    })
+        target: m.target.clone(),
+        access: if m.read_only { Access::ReadOnly } else { Access::ReadWrite },
+        recursion: Recursion::Recursive,
+        propagation: Propagation::Rprivate,
+        copy_up: m.copy_data(),
+    };
+    Ok(PlannedVolume { name, anonymous, driver, create, labels, options: m.volume.opts.clone(), bind })
 }
 
 /// A bind mount: stat the source (read-only), then Docker's source and propagation rules.
@@ -376,18 +499,18 @@ fn plan_bind(m: &MountSpec, root: &Path) -> Result<PlannedBind, PlanError> {
             });
         }
     };
-    let recursive = !m.bind.nonrecursive;
-    let recursive_read_only = if !m.read_only || !recursive {
-        RecursiveReadOnly::No
-    } else {
-        match m.bind.recursive {
-            Some(BindRecursive::Writable) => RecursiveReadOnly::No,
-            Some(BindRecursive::Readonly) => RecursiveReadOnly::Required,
-            _ => RecursiveReadOnly::IfPossible,
-        }
+    let recursion = if m.bind.nonrecursive { Recursion::NonRecursive } else { Recursion::Recursive };
+    // Read-only binds are recursively read-only (Engine ≥ 25; `bind-recursive=readonly` asks
+    // for it explicitly, and the kernels myvol supports always allow it), unless
+    // `bind-recursive=writable`: then the bind alone.
+    let access = match (m.read_only, m.bind.recursive) {
+        (false, _) => Access::ReadWrite,
+        (true, Some(BindRecursive::Writable)) => Access::ReadOnlyTop,
+        (true, _) => Access::ReadOnly,
     };
-    let bind_recursive = m.bind.recursive.or((!recursive).then_some(BindRecursive::Disabled));
-    Ok(PlannedBind { source, source_kind, propagation, recursive, recursive_read_only, bind_recursive })
+    let bind_recursive = m.bind.recursive.or((recursion == Recursion::NonRecursive).then_some(BindRecursive::Disabled));
+    let bind = Bind { source, subpath: None, target: m.target.clone(), access, recursion, propagation, copy_up: false };
+    Ok(PlannedBind { source_kind, bind_recursive, bind })
 }
 
 #[cfg(test)]

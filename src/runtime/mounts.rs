@@ -7,6 +7,8 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use rustix::mount::OpenTreeFlags;
 
+use super::{Access, Recursion};
+use crate::spec::Propagation;
 use crate::sys::{MountAttr, Syscall, attr, ms, propagation};
 
 /// A mount(2) flag word (`MS_*`, as [`crate::spec::parse_tmpfs_options`] gives) as
@@ -37,24 +39,27 @@ pub fn ms_to_attrs(flags: u64) -> (u64, Vec<&'static str>) {
     (a, sb)
 }
 
-/// A bind propagation mode (`rprivate`, `slave`, …; empty means Docker's default
-/// `rprivate`) as a `MS_*` propagation type.
-pub fn parse_propagation(p: &str) -> Option<u64> {
-    Some(match p {
-        "" | "private" | "rprivate" => propagation::PRIVATE,
-        "slave" | "rslave" => propagation::SLAVE,
-        "shared" | "rshared" => propagation::SHARED,
-        _ => return None,
-    })
+/// A bind's propagation mode as the `MS_*` propagation type `mount_setattr` takes. Whether it
+/// reaches the submounts (`r…`) follows the bind's [`Recursion`], set by the same call.
+pub fn propagation_type(p: Propagation) -> u64 {
+    match p {
+        Propagation::Private | Propagation::Rprivate => propagation::PRIVATE,
+        Propagation::Slave | Propagation::Rslave => propagation::SLAVE,
+        Propagation::Shared | Propagation::Rshared => propagation::SHARED,
+    }
+}
+
+/// Whether a bind with this propagation receives what the host mounts below its source
+/// (slave and shared ones), which needs the run's `/` to be a slave, not private.
+pub fn receives_host_mounts(p: Propagation) -> bool {
+    propagation_type(p) != propagation::PRIVATE
 }
 
 /// What a bind mount should look like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BindOptions {
-    pub recursive: bool,
-    pub read_only: bool,
-    /// With `read_only` and `recursive`: submounts read-only too (else only the top mount).
-    pub read_only_recursive: bool,
+    pub recursion: Recursion,
+    pub access: Access,
     /// Extra `MOUNT_ATTR_*` to set (`nodev` is always set).
     pub extra: u64,
     /// `MS_PRIVATE`, `MS_SLAVE` or `MS_SHARED`.
@@ -65,36 +70,36 @@ impl BindOptions {
     /// A recursive, read-only, `nosuid,noexec,nodev`, private bind: `/sys` outside a network
     /// namespace of our own, and Docker's read-only `/proc` paths.
     pub const HARDENED_READ_ONLY: BindOptions = BindOptions {
-        recursive: true,
-        read_only: true,
-        read_only_recursive: true,
+        recursion: Recursion::Recursive,
+        access: Access::ReadOnly,
         extra: attr::NOSUID | attr::NOEXEC,
-        propagation: crate::sys::propagation::PRIVATE,
+        propagation: propagation::PRIVATE,
     };
 }
 
 /// Bind `src` (an fd of the object to bind, e.g. `O_PATH`) onto `target`: clone it with
-/// `open_tree` (the whole tree with `recursive`), set `nodev` and, for `read_only`,
-/// `MOUNT_ATTR_RDONLY` on the detached copy (recursively with `recursive`: submounts are
-/// read-only too), attach it with `move_mount`, then set its propagation.
+/// `open_tree` (the whole tree when [`Recursion::Recursive`]), set `nodev` and, when read-only,
+/// `MOUNT_ATTR_RDONLY` on the detached copy (on the whole tree, submounts included, unless
+/// [`Access::ReadOnlyTop`]), attach it with `move_mount`, then set its propagation.
 pub fn bind(sys: &dyn Syscall, src: BorrowedFd<'_>, target: BorrowedFd<'_>, o: BindOptions) -> io::Result<OwnedFd> {
+    let recursive = o.recursion == Recursion::Recursive;
     let mut flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | OpenTreeFlags::AT_EMPTY_PATH;
-    if o.recursive {
+    if recursive {
         flags |= OpenTreeFlags::AT_RECURSIVE;
     }
     let mnt = sys.open_tree(src, "", flags)?;
     let mut set = attr::NODEV | o.extra;
-    let top_only_read_only = o.read_only && o.recursive && !o.read_only_recursive;
-    if o.read_only && !top_only_read_only {
+    let top_only_read_only = o.access == Access::ReadOnlyTop && recursive;
+    if o.access != Access::ReadWrite && !top_only_read_only {
         set |= attr::RDONLY;
     }
-    sys.mount_setattr(mnt.as_fd(), o.recursive, MountAttr { set, clear: 0, propagation: 0 })?;
+    sys.mount_setattr(mnt.as_fd(), recursive, MountAttr { set, clear: 0, propagation: 0 })?;
     if top_only_read_only {
         // `bind-recursive=writable`: the bind itself read-only, its submounts as they are.
         sys.mount_setattr(mnt.as_fd(), false, MountAttr { set: attr::RDONLY, clear: 0, propagation: 0 })?;
     }
     sys.move_mount(mnt.as_fd(), target)?;
-    sys.mount_setattr(mnt.as_fd(), o.recursive, MountAttr { set: 0, clear: 0, propagation: o.propagation })?;
+    sys.mount_setattr(mnt.as_fd(), recursive, MountAttr { set: 0, clear: 0, propagation: o.propagation })?;
     Ok(mnt)
 }
 
@@ -228,9 +233,8 @@ mod tests {
         let (src, dst) = (dir_fd(&t.path().join("src")), dir_fd(&t.path().join("dst")));
         let rec = Recorder::new();
         let o = BindOptions {
-            recursive: true,
-            read_only: true,
-            read_only_recursive: true,
+            recursion: Recursion::Recursive,
+            access: Access::ReadOnly,
             extra: 0,
             propagation: propagation::PRIVATE,
         };
@@ -270,9 +274,8 @@ mod tests {
         let (src, dst) = (dir_fd(&t.path().join("src")), dir_fd(&t.path().join("dst")));
         let rec = Recorder::new();
         let o = BindOptions {
-            recursive: true,
-            read_only: true,
-            read_only_recursive: false,
+            recursion: Recursion::Recursive,
+            access: Access::ReadOnlyTop,
             extra: 0,
             propagation: propagation::PRIVATE,
         };
@@ -301,9 +304,8 @@ mod tests {
         let fd = dir_fd(t.path());
         let rec = Recorder::new();
         let o = BindOptions {
-            recursive: false,
-            read_only: false,
-            read_only_recursive: true,
+            recursion: Recursion::NonRecursive,
+            access: Access::ReadWrite,
             extra: 0,
             propagation: propagation::SLAVE,
         };

@@ -1,0 +1,96 @@
+//! Stage 2 of a run: attach. The plan's volumes are created (or found) and leased, under one
+//! store lock each so that no `volume rm` comes between, then made usable (their driver
+//! options mounted, or their plugin asked); missing `-v` bind sources are created (`mkdir -p`,
+//! 0755), as Docker does. Nothing else is decided here: the plan said what to create.
+
+use std::io;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use super::{PlannedSource, RunPlan, SourceKind};
+use crate::driver::{self, Attachment, DriverError};
+use crate::name::VolumeName;
+use crate::store::{CreateRequest, Store, StoreError, errno_text};
+
+/// What attaching has done so far, to keep for the run and undo after it.
+#[derive(Debug, Default)]
+pub struct Attached {
+    /// The volumes, usable until these are dropped (their leases go with them).
+    pub volumes: Vec<Attachment>,
+    /// The anonymous volumes this run created (`--rm` removes them once the run has ended).
+    pub created_anonymous: Vec<VolumeName>,
+}
+
+impl Attached {
+    /// Give the volumes back (their leases; their driver's mount when the last user leaves),
+    /// then with `remove_anonymous` (`--rm`) remove the anonymous volumes this run created,
+    /// also when the run failed. A volume that cannot be removed stays, as in Docker.
+    pub fn release(self, store: &Store, remove_anonymous: bool) {
+        drop(self.volumes);
+        if remove_anonymous {
+            for name in &self.created_anonymous {
+                let _ = store.remove(name.as_str(), true);
+            }
+        }
+    }
+}
+
+/// Why the plan's volumes or bind sources could not be made ready.
+#[derive(Debug, Error)]
+pub enum AttachError {
+    /// Creating or leasing a volume.
+    #[error(transparent)]
+    Volume(#[from] StoreError),
+    /// Making a volume usable: mounting its driver options, or its plugin's mount.
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+    /// Creating a missing `-v` bind source.
+    #[error("error while creating mount source path '{}': mkdir {}: {}", path.display(), path.display(), errno_text(source))]
+    BindSource {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Attach the plan's volumes and create its missing bind sources, in mount order, recording
+/// in `attached` what was done (also when a later step fails, so that the caller can undo it).
+/// A volume mount's bind then has the path the volume's content is at: the plan's for a
+/// local volume, the path its plugin answers for a plugin volume.
+pub fn attach(plan: &mut RunPlan, store: &Store, attached: &mut Attached) -> Result<(), AttachError> {
+    for m in &mut plan.mounts {
+        match &mut m.source {
+            PlannedSource::Volume(v) => {
+                let req = if v.create {
+                    CreateRequest {
+                        name: Some(v.name.to_string()),
+                        driver: v.driver.clone(),
+                        labels: v.labels.clone(),
+                        options: v.options.clone(),
+                    }
+                } else {
+                    CreateRequest { name: Some(v.name.to_string()), ..CreateRequest::default() }
+                };
+                let (created, lease) = store.create_leased(req, "run")?;
+                if created.created && v.anonymous {
+                    attached.created_anonymous.push(v.name.clone());
+                }
+                let a = driver::attach(store, created.volume, lease)?;
+                v.bind.source = a.path().to_owned();
+                attached.volumes.push(a);
+            }
+            PlannedSource::Bind(b) if b.source_kind == SourceKind::Missing => {
+                let path = &b.bind.source;
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o755)
+                    .create(path)
+                    .map_err(|source| AttachError::BindSource { path: path.clone(), source })?;
+            }
+            PlannedSource::Bind(_) | PlannedSource::Tmpfs(_) => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,637 @@
+//! The runtime: it runs a command in a root filesystem with its mounts, as runc runs a
+//! `config.json`. Namespaces, the mount executor, exec and wait; see docs/run.md, "How a run
+//! is set up". Its input, [`Exec`], is the executable part of a run plan ([`crate::plan`]) or
+//! of an [`ExecFile`] (`myvol exec-spec`): a rootfs, the mounts in order, and a [`Process`].
+//! Nothing here decides what to mount: the plan has decided, the runtime applies it.
+//!
+//! [`execute`] is the supervisor. It stays in the host's namespaces, holds the volume leases
+//! and the run directory's lock, and clones one child directly into new mount, PID, UTS,
+//! IPC (and, with [`Network::None`], network) namespaces. The child sets up the root,
+//! reports a failure through a close-on-exec pipe or execs the command as PID 1 of the new
+//! PID namespace. The supervisor forwards signals to it, waits, and removes the run's
+//! writable layer.
+
+mod child;
+mod copyup;
+mod mounts;
+mod resolve;
+mod tty;
+pub mod user;
+mod userns;
+
+use std::io::{self, Read};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::spec::Propagation;
+use crate::store::{RunDir, Store, StoreError, errno_text};
+use crate::sys::{self, ms};
+
+pub use mounts::{MASKED_PATHS, READONLY_PATHS};
+
+/// What the runtime runs: a root filesystem, the mounts to make in it, in order, and the
+/// process to start there. A view, of a [`crate::plan::RunPlan`] and its [`Process`]
+/// (`myvol run`), or of an [`ExecFile`] (`myvol exec-spec`); [`validate`] it before
+/// [`execute`].
+#[derive(Debug, Clone)]
+pub struct Exec<'a> {
+    /// The root filesystem (a directory). It is never modified: the run sees it through an
+    /// overlay whose writable layer is discarded at the end.
+    pub rootfs: &'a Path,
+    /// Make the root read-only (mounts keep their own mode).
+    pub read_only: bool,
+    /// In order: a mount inside another one's target comes after it.
+    pub mounts: Vec<MountRef<'a>>,
+    pub process: &'a Process,
+}
+
+/// The process a run starts, resolved: numeric ids, a complete environment, no name left
+/// to look up in the rootfs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Process {
+    /// The command and its arguments; the first word is looked up in `PATH` unless it holds
+    /// a `/`.
+    pub command: Vec<String>,
+    /// `KEY=VALUE` entries.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Absolute; created if missing. Default `/`.
+    #[serde(default)]
+    pub workdir: Option<String>,
+    /// Numeric uid and gid (names are resolved before, never after entering the rootfs).
+    #[serde(default)]
+    pub user: Option<(u32, u32)>,
+    /// Supplementary group ids (none by default).
+    #[serde(default)]
+    pub groups: Vec<u32>,
+    /// Default: the first 12 characters of the run id, as Docker does.
+    #[serde(default)]
+    pub hostname: Option<String>,
+    #[serde(default)]
+    pub network: Network,
+    /// A pseudo-terminal (`-t`): the command's stdin, stdout and stderr and its controlling
+    /// terminal, proxied by the supervisor to myvol's own stdio.
+    #[serde(default)]
+    pub tty: bool,
+    /// Keep stdin attached (`-i`): the command inherits myvol's stdin. Otherwise it reads
+    /// `/dev/null`, as with `docker run` without `-i`.
+    #[serde(default)]
+    pub interactive: bool,
+}
+
+/// The network a run sees (`--network`). Serialised as Docker's word.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    /// The host's network namespace.
+    #[default]
+    Host,
+    /// A network namespace of its own with only `lo`, brought up.
+    None,
+}
+
+/// An [`Exec`] as a file: what `myvol exec-spec FILE` reads (JSON), as `runc run` reads
+/// `config.json`. The process's fields sit at the top level, beside `rootfs` and `mounts`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ExecFile {
+    pub rootfs: PathBuf,
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(flatten)]
+    pub process: Process,
+    #[serde(default)]
+    pub mounts: Vec<Mount>,
+}
+
+impl ExecFile {
+    pub fn exec(&self) -> Exec<'_> {
+        let mounts = self.mounts.iter().map(MountRef::from).collect();
+        Exec { rootfs: &self.rootfs, read_only: self.read_only, mounts, process: &self.process }
+    }
+}
+
+/// One mount, as the runtime makes it. Serialised as `{"Bind": {…}}` or `{"Tmpfs": {…}}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Mount {
+    /// A host directory or file bound at a target: a volume's content, or a bind source.
+    Bind(Bind),
+    /// A new tmpfs.
+    Tmpfs(Tmpfs),
+}
+
+/// A bind of a host path (a volume's `_data`, a plugin volume's path, or a host path).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Bind {
+    /// Absolute. Opened once, without following a final symlink; the mount is made from
+    /// that very file descriptor.
+    pub source: PathBuf,
+    /// Mount only this relative path beneath `source` (a volume's `volume-subpath`); it
+    /// cannot resolve to anything outside `source`.
+    #[serde(default)]
+    pub subpath: Option<String>,
+    /// Absolute, inside the rootfs.
+    pub target: String,
+    #[serde(default)]
+    pub access: Access,
+    #[serde(default)]
+    pub recursion: Recursion,
+    #[serde(default)]
+    pub propagation: Propagation,
+    /// Docker's copy-up: when the rootfs has a directory at `target` and the source is an
+    /// empty directory, copy the directory's content into it first.
+    #[serde(default)]
+    pub copy_up: bool,
+}
+
+/// Whether a mount can be written, and for a read-only bind how far down that goes.
+/// Serialised as `read-write`, `read-only`, `read-only-top`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    #[default]
+    ReadWrite,
+    /// Read-only, and so is every submount the bind takes along (Docker's default).
+    ReadOnly,
+    /// Only the bind itself is read-only; the submounts it takes along keep their mode
+    /// (`bind-recursive=writable`). Without [`Recursion::Recursive`], the same as `ReadOnly`.
+    ReadOnlyTop,
+}
+
+/// Whether a bind takes the mounts below its source along. Serialised as `recursive`,
+/// `non-recursive`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Recursion {
+    /// `rbind`: the source's whole mount tree (Docker's default).
+    #[default]
+    Recursive,
+    /// `bind`: the source's own mount only (`bind-recursive=disabled`).
+    NonRecursive,
+}
+
+/// A new tmpfs at `target`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Tmpfs {
+    pub target: String,
+    /// mount(2) flags ([`ms`] bits), as [`crate::spec::parse_tmpfs_options`] gives them.
+    pub flags: u64,
+    /// The filesystem's options (`size=…,mode=…`), one `fsconfig` call each.
+    #[serde(default)]
+    pub data: String,
+}
+
+/// A [`Mount`], borrowed: from an [`ExecFile`]'s mounts, or from the bind or tmpfs a plan's
+/// mount holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MountRef<'a> {
+    Bind(&'a Bind),
+    Tmpfs(&'a Tmpfs),
+}
+
+impl<'a> From<&'a Mount> for MountRef<'a> {
+    fn from(m: &'a Mount) -> MountRef<'a> {
+        match m {
+            Mount::Bind(b) => MountRef::Bind(b),
+            Mount::Tmpfs(t) => MountRef::Tmpfs(t),
+        }
+    }
+}
+
+impl<'a> MountRef<'a> {
+    /// Where the mount goes, inside the rootfs.
+    pub fn target(self) -> &'a str {
+        match self {
+            MountRef::Bind(b) => &b.target,
+            MountRef::Tmpfs(t) => &t.target,
+        }
+    }
+
+    /// Whether the mount (at least its top) is read-only.
+    pub fn read_only(self) -> bool {
+        match self {
+            MountRef::Bind(b) => b.access != Access::ReadWrite,
+            MountRef::Tmpfs(t) => t.flags & ms::RDONLY != 0,
+        }
+    }
+}
+
+/// How the command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// It exited with this status.
+    Code(u8),
+    /// Signal N killed it.
+    Signal(u8),
+}
+
+/// What stopped the child before the command ran, as it reports it through its pipe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChildFailure {
+    /// A step of building the run failed: a mount, the hostname, the working directory,
+    /// dropping privileges…
+    Setup,
+    /// The command was not found: not in `PATH`, or its path does not exist (`ENOENT`).
+    NotFound,
+    /// The command exists but `execve` refused it (`EACCES`, `ENOEXEC`…).
+    CannotExecute,
+}
+
+/// Why a run failed before the command's own status existed.
+#[derive(Debug, Error)]
+pub enum ExecError {
+    /// The run directory (the overlay's writable layer) could not be made.
+    #[error(transparent)]
+    RunDir(StoreError),
+    /// A step of the supervisor itself (a pipe, the clone, the id maps, waiting).
+    #[error("{what}: {}", errno_text(source))]
+    Supervisor { what: &'static str, source: io::Error },
+    /// Reported by the child through its pipe, with its message (runc's wording).
+    #[error("{message}")]
+    Child { failure: ChildFailure, message: String },
+}
+
+fn sup(what: &'static str) -> impl FnOnce(io::Error) -> ExecError {
+    move |source| ExecError::Supervisor { what, source }
+}
+
+/// What the child writes to the report pipe when it fails before exec.
+#[derive(Debug, Serialize, Deserialize)]
+struct ChildReport {
+    failure: ChildFailure,
+    message: String,
+}
+
+/// The signals the supervisor forwards to the command.
+pub const FORWARDED_SIGNALS: [Signal; 7] = [
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
+];
+
+/// An [`Exec`] the runtime refuses: what is wrong, in Docker's words where it has some.
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+/// Why a root filesystem cannot be used.
+#[derive(Debug, Error)]
+pub enum RootfsError {
+    #[error("invalid rootfs {}: not a directory", path.display())]
+    NotADirectory { path: PathBuf },
+    #[error("invalid rootfs {}: {}", path.display(), errno_text(source))]
+    Unusable {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Check that `rootfs` is a directory (following symlinks, as the overlay will).
+pub fn check_rootfs(rootfs: &Path) -> Result<(), RootfsError> {
+    match std::fs::metadata(rootfs) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(RootfsError::NotADirectory { path: rootfs.to_owned() }),
+        Err(source) => Err(RootfsError::Unusable { path: rootfs.to_owned(), source }),
+    }
+}
+
+/// Check an [`Exec`] before anything is created, lexically (the rootfs itself is
+/// [`check_rootfs`]'s): an absolute rootfs, a command, `KEY=VALUE` environment entries, an
+/// absolute working directory and mount targets without `..` (targets not `/`), absolute bind
+/// sources, subpaths inside their source, a sane hostname, and no NUL byte anywhere.
+pub fn validate(exec: &Exec<'_>) -> Result<(), Invalid> {
+    let bad = |m: String| Err(Invalid(m));
+    if !exec.rootfs.is_absolute() {
+        return bad(format!("rootfs {:?} must be an absolute path", exec.rootfs));
+    }
+    let p = exec.process;
+    if p.command.is_empty() || p.command[0].is_empty() {
+        return bad("no command specified".to_owned());
+    }
+    let no_nul = |what: &str, s: &str| {
+        if s.contains('\0') { Err(Invalid(format!("{what} {s:?} contains a NUL byte"))) } else { Ok(()) }
+    };
+    for a in &p.command {
+        no_nul("argument", a)?;
+    }
+    for e in &p.env {
+        no_nul("environment entry", e)?;
+        if !e.contains('=') || e.starts_with('=') {
+            return bad(format!("environment entry {e:?} is not KEY=VALUE"));
+        }
+    }
+    if let Some(w) = &p.workdir {
+        no_nul("working directory", w)?;
+        if !w.starts_with('/') {
+            return bad(format!("the working directory '{w}' is invalid, it needs to be an absolute path"));
+        }
+        if resolve::components(w).is_err() {
+            return bad(format!("the working directory '{w}' must not contain '..'"));
+        }
+    }
+    if let Some(h) = &p.hostname
+        && (h.is_empty() || h.len() > 64 || h.contains(['\0', '/']))
+    {
+        return bad(format!("invalid hostname {h:?}"));
+    }
+    for &m in &exec.mounts {
+        let t = m.target();
+        no_nul("mount target", t)?;
+        if !t.starts_with('/') {
+            return bad(format!("invalid mount path: '{t}' mount path must be absolute"));
+        }
+        match resolve::components(t) {
+            Err(_) => return bad(format!("invalid mount path: '{t}' must not contain '..'")),
+            Ok(c) if c.is_empty() => return bad("invalid specification: destination can't be '/'".to_owned()),
+            Ok(_) => {}
+        }
+        match m {
+            MountRef::Bind(b) => {
+                if !b.source.is_absolute() {
+                    return bad(format!("invalid mount path: '{}' mount path must be absolute", b.source.display()));
+                }
+                if let Some(s) = &b.subpath {
+                    no_nul("subpath", s)?;
+                    if s.starts_with('/') || s.split('/').any(|c| c == "..") {
+                        return bad("subpath must be a relative path within the volume".to_owned());
+                    }
+                }
+            }
+            MountRef::Tmpfs(t) => no_nul("tmpfs options", &t.data)?,
+        }
+    }
+    Ok(())
+}
+
+/// Run `exec` (checked by [`validate`], its rootfs by [`check_rootfs`]) and return how the
+/// command ended. `held` (the volumes' leases or attachments) is kept until the command has
+/// ended and the run is cleaned up, then dropped.
+pub fn execute<H>(store: &Store, exec: &Exec<'_>, held: H) -> Result<Exit, ExecError> {
+    let run = store.create_run().map_err(ExecError::RunDir)?;
+    let result = supervise(exec, &run);
+    run.remove();
+    drop(held);
+    result
+}
+
+fn supervise(exec: &Exec<'_>, run: &RunDir) -> Result<Exit, ExecError> {
+    let (report_r, report_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+        .map_err(|e| sup("create the report pipe")(e.into()))?;
+    // Block the forwarded signals (and SIGCHLD) before the clone, so none is lost: they wait
+    // in our pending set until the loop below forwards them. The child unblocks them just
+    // before exec.
+    let mut set = SigSet::empty();
+    for s in FORWARDED_SIGNALS {
+        set.add(s);
+    }
+    set.add(Signal::SIGCHLD);
+    let mut old = SigSet::empty();
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), Some(&mut old))
+        .map_err(|e| sup("block signals")(e.into()))?;
+    let result = clone_and_wait(exec, run, report_r, report_w, &set);
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+    result
+}
+
+fn namespace_flags(process: &Process, rootless: bool) -> i32 {
+    let mut f = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
+    if process.network == Network::None {
+        f |= libc::CLONE_NEWNET;
+    }
+    if rootless {
+        f |= libc::CLONE_NEWUSER;
+    }
+    f
+}
+
+/// What the child gets besides the [`Exec`]: its ends of the channels to the supervisor.
+pub(crate) struct ChildChannels {
+    /// Close-on-exec: a failure report, or EOF at exec.
+    pub report: OwnedFd,
+    /// Rootless: the child waits for one byte here until its id maps are written.
+    pub sync: Option<OwnedFd>,
+    /// `-t`: the socket the pty master is sent over.
+    pub console: Option<OwnedFd>,
+    /// In a user namespace of its own (myvol is not root).
+    pub rootless: bool,
+}
+
+fn clone_and_wait(
+    exec: &Exec<'_>,
+    run: &RunDir,
+    report_r: OwnedFd,
+    report_w: OwnedFd,
+    set: &SigSet,
+) -> Result<Exit, ExecError> {
+    let rootless = !rustix::process::geteuid().is_root();
+    let sync = if rootless {
+        Some(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(|e| sup("create a pipe")(e.into()))?)
+    } else {
+        None
+    };
+    let console = if exec.process.tty {
+        Some(
+            rustix::net::socketpair(
+                rustix::net::AddressFamily::UNIX,
+                rustix::net::SocketType::STREAM,
+                rustix::net::SocketFlags::CLOEXEC,
+                None,
+            )
+            .map_err(|e| sup("create the console socket")(e.into()))?,
+        )
+    } else {
+        None
+    };
+    let (sync_r, sync_w) = match sync {
+        Some((r, w)) => (Some(r), Some(w)),
+        None => (None, None),
+    };
+    let (console_parent, console_child) = match console {
+        Some((a, b)) => (Some(a), Some(b)),
+        None => (None, None),
+    };
+    match sys::clone_into_namespaces(namespace_flags(exec.process, rootless)).map_err(sup("create the namespaces"))? {
+        sys::Forked::Child => {
+            drop(report_r);
+            drop(sync_w);
+            drop(console_parent);
+            let ch = ChildChannels { report: report_w, sync: sync_r, console: console_child, rootless };
+            child::main(&sys::Linux, exec, run, ch)
+        }
+        sys::Forked::Parent(pid) => {
+            drop(report_w);
+            drop(sync_r);
+            drop(console_child);
+            let pid = Pid::from_raw(pid);
+            if let Some(w) = sync_w {
+                if let Err(e) = userns::write_maps(pid.as_raw()) {
+                    let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+                    let _ = waitpid(pid, None);
+                    return Err(ExecError::Supervisor { what: "map the user namespace's ids", source: e });
+                }
+                let _ = rustix::io::write(&w, b"1");
+            }
+            let mut buf = Vec::new();
+            let read = std::fs::File::from(report_r).take(1 << 20).read_to_end(&mut buf);
+            if !buf.is_empty() || read.is_err() {
+                let ended = wait_exit(pid, set);
+                let report = serde_json::from_slice::<ChildReport>(&buf).unwrap_or_else(|_| ChildReport {
+                    failure: ChildFailure::Setup,
+                    message: match ended {
+                        Ok(Exit::Code(c)) => format!("the run's setup failed (status {c})"),
+                        Ok(Exit::Signal(n)) => format!("the run's setup failed (signal {n})"),
+                        Err(_) => "the run's setup failed".to_owned(),
+                    },
+                });
+                return Err(ExecError::Child { failure: report.failure, message: report.message });
+            }
+            // EOF and nothing written: the command is running.
+            if let Some(sock) = console_parent {
+                let master = match tty::receive_master(sock.as_fd()) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+                        let _ = wait_exit(pid, set);
+                        return Err(ExecError::Supervisor { what: "receive the terminal", source: e });
+                    }
+                };
+                let _raw = tty::RawMode::enter();
+                return tty::proxy(pid, master, exec.process.interactive, set).map_err(sup("proxy the terminal"));
+            }
+            wait_exit(pid, set).map_err(sup("wait for the command"))
+        }
+    }
+}
+
+/// How the child ended, if it has.
+fn try_reap(pid: Pid) -> io::Result<Option<Exit>> {
+    loop {
+        return match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+            // An exit status is 8 bits (WEXITSTATUS), a signal number below 65.
+            Ok(WaitStatus::Exited(_, code)) => Ok(Some(Exit::Code((code & 0xff) as u8))),
+            Ok(WaitStatus::Signaled(_, sig, _)) => Ok(Some(Exit::Signal(sig as u8))),
+            Ok(_) => Ok(None),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => Err(e.into()),
+        };
+    }
+}
+
+/// Forward signals to `pid` until it ends; how it ended.
+fn wait_exit(pid: Pid, set: &SigSet) -> io::Result<Exit> {
+    loop {
+        if let Some(code) = try_reap(pid)? {
+            return Ok(code);
+        }
+        let sig = set.wait().map_err(io::Error::from)?;
+        if sig != Signal::SIGCHLD {
+            let _ = nix::sys::signal::kill(pid, sig);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file() -> ExecFile {
+        ExecFile {
+            rootfs: PathBuf::from("/"),
+            read_only: false,
+            process: Process { command: vec!["true".into()], ..Process::default() },
+            mounts: vec![],
+        }
+    }
+
+    #[test]
+    fn validation_table() {
+        let ok = |f: &dyn Fn(&mut ExecFile)| {
+            let mut s = file();
+            f(&mut s);
+            validate(&s.exec()).map_err(|e| e.to_string())
+        };
+        assert!(ok(&|_| {}).is_ok());
+        let bind = |t: &str| {
+            Mount::Bind(Bind {
+                source: "/tmp".into(),
+                subpath: None,
+                target: t.into(),
+                access: Access::ReadWrite,
+                recursion: Recursion::Recursive,
+                propagation: Propagation::Rprivate,
+                copy_up: false,
+            })
+        };
+        for (f, msg) in [
+            (
+                Box::new(|s: &mut ExecFile| s.rootfs = "rel".into()) as Box<dyn Fn(&mut ExecFile)>,
+                "must be an absolute path",
+            ),
+            (Box::new(|s: &mut ExecFile| s.process.command.clear()), "no command specified"),
+            (Box::new(|s: &mut ExecFile| s.process.env = vec!["NOEQUALS".into()]), "is not KEY=VALUE"),
+            (Box::new(|s: &mut ExecFile| s.process.workdir = Some("rel".into())), "needs to be an absolute path"),
+            (Box::new(move |s: &mut ExecFile| s.mounts = vec![bind("/")]), "destination can't be '/'"),
+            (Box::new(move |s: &mut ExecFile| s.mounts = vec![bind("x")]), "mount path must be absolute"),
+            (Box::new(move |s: &mut ExecFile| s.mounts = vec![bind("/a/../b")]), "must not contain '..'"),
+            (Box::new(|s: &mut ExecFile| s.process.command = vec!["a\0b".into()]), "NUL byte"),
+        ] {
+            let e = ok(&*f).unwrap_err();
+            assert!(e.contains(msg), "{e} should contain {msg}");
+        }
+    }
+
+    #[test]
+    fn rootfs_checks() {
+        assert!(check_rootfs(Path::new("/")).is_ok());
+        let e = check_rootfs(Path::new("/nonexistent-myvol")).unwrap_err().to_string();
+        assert_eq!(e, "invalid rootfs /nonexistent-myvol: no such file or directory");
+        let f = tempfile::NamedTempFile::new().unwrap();
+        let e = check_rootfs(f.path()).unwrap_err().to_string();
+        assert_eq!(e, format!("invalid rootfs {}: not a directory", f.path().display()));
+    }
+
+    #[test]
+    fn exec_file_json_defaults() {
+        let s: ExecFile = serde_json::from_str(
+            r#"{"rootfs":"/r","command":["sh"],"mounts":[{"Bind":{"source":"/v","target":"/t"}},
+               {"Tmpfs":{"target":"/tmp","flags":14,"data":"size=1m"}}]}"#,
+        )
+        .unwrap();
+        let Mount::Bind(b) = &s.mounts[0] else { panic!("{s:?}") };
+        assert_eq!(
+            (b.access, b.recursion, b.propagation, b.copy_up),
+            (Access::ReadWrite, Recursion::Recursive, Propagation::Rprivate, false)
+        );
+        assert_eq!(MountRef::from(&s.mounts[1]).target(), "/tmp");
+        assert_eq!(s.process.network, Network::Host);
+        // The typed fields take their words.
+        let s: ExecFile = serde_json::from_str(
+            r#"{"rootfs":"/r","command":["sh"],"network":"none","mounts":[{"Bind":{"source":"/v","target":"/t",
+               "access":"read-only-top","recursion":"non-recursive","propagation":"rslave"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(s.process.network, Network::None);
+        let Mount::Bind(b) = &s.mounts[0] else { panic!("{s:?}") };
+        assert_eq!(
+            (b.access, b.recursion, b.propagation),
+            (Access::ReadOnlyTop, Recursion::NonRecursive, Propagation::Rslave)
+        );
+        assert!(serde_json::from_str::<ExecFile>(r#"{"rootfs":"/r","command":["sh"],"network":"bridge"}"#).is_err());
+        // A mount's unknown key is an error, not a silently writable bind.
+        let stale =
+            r#"{"rootfs":"/r","command":["sh"],"mounts":[{"Bind":{"source":"/v","target":"/t","read_only":true}}]}"#;
+        assert!(serde_json::from_str::<ExecFile>(stale).is_err());
+    }
+}
