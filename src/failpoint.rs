@@ -2,7 +2,7 @@
 //! environment variable `MYVOL_FAILPOINT` names a point, the process kills itself with SIGKILL
 //! there, exactly as a crash or `kill -9` would. Without the feature, `hit` is a no-op.
 //!
-//! The library's own unit tests cannot be killed, but they can look: [`observe`] runs a hook
+//! The library's own unit tests cannot be killed, but they can look: `observe` runs a hook
 //! at every point this thread reaches (to copy the store as a crash at that instant would
 //! leave it, or to check what is locked there).
 

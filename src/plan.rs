@@ -18,8 +18,8 @@ use crate::name::VolumeName;
 use crate::spec::{
     self, BindRecursive, MountSpec, MountType, Propagation, SpecError, SpecOrigin, TmpfsMountOptions, clean_path,
 };
-use crate::store::{ANONYMOUS_LABEL, Store, StoreError, errno_text, layout};
-use crate::text::go_quote;
+use crate::store::{ANONYMOUS_LABEL, Store, StoreError, layout};
+use crate::text::{errno_text, go_quote};
 
 /// What a `myvol run` command line asks for, its mount flags already parsed
 /// ([`parse_specs`]).
@@ -297,10 +297,10 @@ fn plan_volume(
     let existing = if anonymous || to_create.contains(&name_text) {
         None
     } else {
-        match store.get(&name_text) {
-            Ok(v) => Some(v),
-            Err(StoreError::NotFound(_)) => None,
-            Err(e) => return Err(e.into()),
+        match VolumeName::parse(&name_text).map(|n| store.get(&n)) {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(StoreError::NotFound(_))) | Err(_) => None,
+            Ok(Err(e)) => return Err(e.into()),
         }
     };
     // The name is checked after the driver, as Docker's local driver checks it when creating
@@ -318,7 +318,7 @@ fn plan_volume(
                 store.find_driver(&name_text, new_driver)?;
             }
             let name = VolumeName::parse(&name_text).map_err(invalid_name)?;
-            let mountpoint = layout::mountpoint(store.root(), name.as_str());
+            let mountpoint = layout::mountpoint(store.root(), &name);
             (name, new_driver.to_owned(), !to_create.contains(&name_text), mountpoint)
         }
     };
@@ -329,7 +329,7 @@ fn plan_volume(
     if create {
         if driver == driver::LOCAL {
             validate_options(&m.volume.opts)
-                .map_err(|source| StoreError::InvalidOption { name: name_text.clone(), source })?;
+                .map_err(|source| StoreError::InvalidOption { name: name_text.clone(), source: source.into() })?;
         }
         to_create.insert(name_text);
     }

@@ -9,7 +9,7 @@ use std::path::Path;
 use myvol::run::{self, ExecSpec, MountOp};
 use myvol::store::{Lease, Store, layout};
 
-use super::{Failure, Io, Result};
+use super::{Failure, Io, Result, volume_name};
 
 /// Status for a failure of myvol itself, as `docker run` gives it.
 const SETUP: u8 = run::status::SETUP as u8;
@@ -22,7 +22,7 @@ pub fn run(store: &Store, file: &Path, io: &mut Io<'_>) -> Result {
         std::fs::File::open(file).and_then(|mut f| f.read_to_end(&mut text))
     };
     read.map_err(|e| {
-        Failure::new(SETUP, format!("read exec spec {}: {}", file.display(), myvol::store::errno_text(&e)))
+        Failure::new(SETUP, format!("read exec spec {}: {}", file.display(), myvol::text::errno_text(&e)))
     })?;
     let spec: ExecSpec = serde_json::from_slice(&text)
         .map_err(|e| Failure::new(SETUP, format!("invalid exec spec {}: {e}", file.display())))?;
@@ -50,5 +50,8 @@ fn leases_for(store: &Store, spec: &ExecSpec) -> Result<Vec<Lease>> {
             names.insert(name.as_os_str().to_string_lossy().into_owned());
         }
     }
-    names.iter().map(|n| store.lease(n, "run").map_err(|e| Failure::new(SETUP, e))).collect()
+    names
+        .iter()
+        .map(|n| volume_name(n).and_then(|n| store.lease(&n, "run")).map_err(|e| Failure::new(SETUP, e)))
+        .collect()
 }

@@ -5,11 +5,13 @@
 use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 
-use myvol::driver::{self, Attachment};
+use myvol::driver::{self, Attachment, Plugins};
+use myvol::name::VolumeName;
 use myvol::output::mounts;
 use myvol::plan::{self, PlannedSource, RecursiveReadOnly, RunPlan, RunSpec, SourceKind};
 use myvol::run::{self, ExecSpec, MountOp, env};
-use myvol::store::{CreateRequest, Store, errno_text};
+use myvol::store::{CreateRequest, Store};
+use myvol::text::errno_text;
 
 use super::{Failure, Io, Result, status};
 use crate::cli::run::{RunArgs, flag_error};
@@ -17,7 +19,7 @@ use crate::cli::run::{RunArgs, flag_error};
 /// The command run when none is given, as for an image without CMD.
 pub const DEFAULT_COMMAND: &str = "/bin/sh";
 
-pub fn run(store: &Store, a: RunArgs, io: &mut Io<'_>) -> Result {
+pub fn run(store: &Store, plugins: &Plugins, a: RunArgs, io: &mut Io<'_>) -> Result {
     // A flag clap did not know, given before ROOTFS, arrives as ROOTFS.
     if let Some(first) = a.args.first()
         && first.starts_with('-')
@@ -106,7 +108,7 @@ pub fn run(store: &Store, a: RunArgs, io: &mut Io<'_>) -> Result {
 
     // Act: volumes created and leased (one store lock each), bind sources made.
     let mut anonymous = Vec::new();
-    let result = prepare(store, &plan, &mut anonymous).and_then(|attached| {
+    let result = prepare(store, plugins, &plan, &mut anonymous).and_then(|attached| {
         let mut exec = exec;
         for (op, path) in exec.mounts.iter_mut().zip(&attached) {
             if let (MountOp::Bind { source, .. }, Some(a)) = (op, path) {
@@ -140,27 +142,34 @@ fn usage(e: impl std::fmt::Display) -> Failure {
 /// its plugin); create missing `-v` bind sources (mkdir -p, 0755), as Docker does. Returns,
 /// for each mount of the plan in order, the attached volume (`None` for binds and tmpfs).
 /// The names of the anonymous volumes created go to `anonymous`.
-fn prepare(store: &Store, plan: &RunPlan, anonymous: &mut Vec<String>) -> Result<Vec<Option<Attachment>>> {
+fn prepare(
+    store: &Store,
+    plugins: &Plugins,
+    plan: &RunPlan,
+    anonymous: &mut Vec<VolumeName>,
+) -> Result<Vec<Option<Attachment>>> {
     let mut attached = Vec::new();
     for m in &plan.mounts {
         attached.push(None);
         match &m.source {
             PlannedSource::Volume(v) => {
+                // The plan checked the options of what it creates.
                 let req = if v.create {
                     CreateRequest {
-                        name: Some(v.name.to_string()),
+                        name: Some(v.name.clone()),
                         driver: v.driver.clone(),
                         labels: v.labels.clone(),
                         options: v.options.clone(),
+                        invalid_options: None,
                     }
                 } else {
-                    CreateRequest { name: Some(v.name.to_string()), ..CreateRequest::default() }
+                    CreateRequest { name: Some(v.name.clone()), ..CreateRequest::default() }
                 };
                 let (created, lease) = store.create_leased(req, "run").map_err(run_failure)?;
                 if created.created && v.anonymous {
                     anonymous.push(created.volume.name.clone());
                 }
-                let a = driver::attach(store, created.volume, lease).map_err(run_failure)?;
+                let a = driver::attach(store, plugins, created.volume, lease).map_err(run_failure)?;
                 *attached.last_mut().expect("pushed") = Some(a);
             }
             PlannedSource::Bind(b) if b.source_kind == SourceKind::Missing => {

@@ -17,9 +17,9 @@ use thiserror::Error;
 
 use super::mounts::{self, BindOptions};
 use super::resolve::{self, ensure_dir_in_root, ensure_file_in_root, ensure_top_dir, open_in_root};
-use super::{ChildChannels, ChildReport, ExecSpec, MountOp, copyup, status, tty};
-use crate::store::{RunDir, errno_text};
+use super::{ChildChannels, ChildReport, ExecSpec, MountOp, RunDir, copyup, status, tty};
 use crate::sys::{self, Syscall, attr};
+use crate::text::errno_text;
 
 /// Docker's default PATH, used when the spec's environment has none.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

@@ -13,6 +13,7 @@ mod copyup;
 pub mod env;
 mod mounts;
 mod resolve;
+mod run_dir;
 mod tty;
 pub mod user;
 mod userns;
@@ -27,10 +28,11 @@ use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::store::{RunDir, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::sys;
 
 pub use mounts::{MASKED_PATHS, READONLY_PATHS};
+pub use run_dir::RunDir;
 
 /// Everything a run needs, resolved: what `myvol run` builds from its plan, and what the
 /// hidden `myvol exec-spec FILE` reads as JSON.
@@ -132,7 +134,7 @@ pub enum RunError {
     InvalidSpec(String),
     #[error("{0}")]
     Store(#[from] StoreError),
-    #[error("{what}: {}", crate::store::errno_text(source))]
+    #[error("{what}: {}", crate::text::errno_text(source))]
     Supervisor { what: &'static str, source: io::Error },
     /// Reported by the child through its pipe: a setup step failed (125) or the command could
     /// not be executed (126, 127).
@@ -181,7 +183,7 @@ pub fn validate(spec: &ExecSpec) -> Result<(), RunError> {
     match std::fs::metadata(&spec.rootfs) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => return bad(format!("rootfs {}: not a directory", spec.rootfs.display())),
-        Err(e) => return bad(format!("rootfs {}: {}", spec.rootfs.display(), crate::store::errno_text(&e))),
+        Err(e) => return bad(format!("rootfs {}: {}", spec.rootfs.display(), crate::text::errno_text(&e))),
     }
     if spec.command.is_empty() || spec.command[0].is_empty() {
         return bad("no command specified".to_owned());
@@ -249,7 +251,7 @@ pub fn validate(spec: &ExecSpec) -> Result<(), RunError> {
 /// ended and the run is cleaned up, then dropped.
 pub fn execute<H>(store: &Store, spec: &ExecSpec, held: H) -> Result<i32, RunError> {
     validate(spec)?;
-    let run = store.create_run()?;
+    let run = RunDir::create(store)?;
     let result = supervise(spec, &run);
     run.remove();
     drop(held);
