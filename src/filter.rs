@@ -139,8 +139,9 @@ impl ListFilter {
 
     /// Everything but `dangling`, which needs the store's lease check.
     pub fn matches(&self, v: &Volume) -> bool {
+        let name = v.name.as_str();
         (self.names.is_empty()
-            || self.names.iter().any(|(n, re)| *n == v.name || re.as_ref().is_some_and(|re| re.is_match(&v.name))))
+            || self.names.iter().any(|(n, re)| n == name || re.as_ref().is_some_and(|re| re.is_match(name))))
             && (self.drivers.is_empty() || self.drivers.contains(&v.driver))
             && match_labels(self.labels.iter().map(String::as_str), v.labels.as_ref())
     }
@@ -185,7 +186,7 @@ mod tests {
 
     fn vol(name: &str, labels: &[(&str, &str)]) -> Volume {
         Volume {
-            name: name.into(),
+            name: crate::name::VolumeName::parse(name).unwrap(),
             driver: "local".into(),
             created_at: String::new(),
             labels: (!labels.is_empty()).then(|| labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),

@@ -13,6 +13,7 @@ pub mod filter;
 pub mod fsutil;
 pub mod name;
 pub mod output;
+pub mod par;
 pub mod plan;
 pub mod runtime;
 pub mod spec;

@@ -3,7 +3,9 @@
 //! path component: no `/`, no `.` or `..`, no control characters, nothing starting with `.`,
 //! which the store reserves for its own temporary entries.
 
+use std::ffi::OsStr;
 use std::fmt;
+use std::path::Path;
 
 use thiserror::Error;
 
@@ -37,6 +39,13 @@ impl VolumeName {
         } else {
             Err(NameError::InvalidCharacters(name.to_owned()))
         }
+    }
+
+    /// Take `name` as a volume name if it is one, without copying it; the string back if not
+    /// (the store's listings and the command line's arguments, where a string that is not a
+    /// name is "no such volume" and needs no reason).
+    pub fn from_string(name: String) -> Result<Self, String> {
+        if is_valid(&name) { Ok(VolumeName(name)) } else { Err(name) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -78,6 +87,14 @@ pub fn random_hex_id() -> String {
     }
 }
 
+impl std::str::FromStr for VolumeName {
+    type Err = NameError;
+
+    fn from_str(name: &str) -> Result<Self, NameError> {
+        VolumeName::parse(name)
+    }
+}
+
 impl fmt::Display for VolumeName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -87,6 +104,30 @@ impl fmt::Display for VolumeName {
 impl AsRef<str> for VolumeName {
     fn as_ref(&self) -> &str {
         &self.0
+    }
+}
+
+impl AsRef<OsStr> for VolumeName {
+    fn as_ref(&self) -> &OsStr {
+        OsStr::new(&self.0)
+    }
+}
+
+impl AsRef<Path> for VolumeName {
+    fn as_ref(&self) -> &Path {
+        Path::new(&self.0)
+    }
+}
+
+impl PartialEq<str> for VolumeName {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for VolumeName {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
     }
 }
 
@@ -136,6 +177,19 @@ mod tests {
         );
         // A single multi-byte character is not "too short": Docker counts bytes.
         assert!(matches!(VolumeName::parse("\u{e9}"), Err(NameError::InvalidCharacters(_))));
+    }
+
+    #[test]
+    fn from_string_agrees_with_parse_and_keeps_the_string() {
+        for name in ["ab", "x", "", "a/b", ".ab", "my_vol.1-x", "\u{e9}"] {
+            match VolumeName::from_string(name.to_owned()) {
+                Ok(n) => assert_eq!(Ok(n), VolumeName::parse(name)),
+                Err(back) => {
+                    assert_eq!(back, name);
+                    assert!(VolumeName::parse(name).is_err());
+                }
+            }
+        }
     }
 
     #[test]

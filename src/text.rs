@@ -1,5 +1,6 @@
 //! Text helpers shared by the library and the renderers: Go's `%q` quoting (Docker's error
-//! messages quote names with it) and escaping of control characters before they reach a terminal.
+//! messages quote names with it), OS errors as Go prints them, and escaping of control
+//! characters before they reach a terminal.
 
 use std::fmt::Write as _;
 
@@ -35,6 +36,20 @@ pub fn go_quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// An `io::Error` as Go prints an errno: `no such file or directory`, `file name too long`.
+pub fn errno_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    let s = match s.find(" (os error ") {
+        Some(i) => &s[..i],
+        None => &s,
+    };
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
 }
 
 /// Characters that must not reach a terminal raw: C0 and C1 controls, DEL, and the Unicode
@@ -95,6 +110,16 @@ mod tests {
         assert_eq!(go_quote("a\nb\tc\x01\x7f"), r#""a\nb\tc\x01\x7f""#);
         assert_eq!(go_quote("h\u{e9}llo"), "\"h\u{e9}llo\"");
         assert_eq!(go_quote("\u{202e}x"), r#""\u202ex""#);
+    }
+
+    #[test]
+    fn errno_text_is_gos() {
+        let e = std::io::Error::from_raw_os_error(libc::ENOENT);
+        assert_eq!(errno_text(&e), "no such file or directory");
+        let e = std::io::Error::from_raw_os_error(libc::ENAMETOOLONG);
+        assert_eq!(errno_text(&e), "file name too long");
+        assert_eq!(errno_text(&std::io::Error::other("Plain message")), "plain message");
+        assert_eq!(errno_text(&std::io::Error::other("")), "");
     }
 
     #[test]

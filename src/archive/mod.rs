@@ -25,7 +25,7 @@ pub enum ArchiveError {
     #[error("archive member {}: {reason}", escape_bytes(member))]
     Refused { member: Vec<u8>, reason: &'static str },
     /// A member whose creation failed.
-    #[error("archive member {}: {}", escape_bytes(member), crate::store::errno_text(source))]
+    #[error("archive member {}: {}", escape_bytes(member), crate::text::errno_text(source))]
     Member {
         member: Vec<u8>,
         #[source]
@@ -33,13 +33,13 @@ pub enum ArchiveError {
     },
     /// The stream itself: truncated, corrupt headers, a bad gzip or zstd frame. The parser's
     /// message may quote header bytes from the archive: they are escaped.
-    #[error("reading the archive: {}", crate::text::escape_control(&crate::store::errno_text(source)))]
+    #[error("reading the archive: {}", crate::text::escape_control(&crate::text::errno_text(source)))]
     Read {
         #[source]
         source: io::Error,
     },
     /// The stream is not a tar archive at all (its first header does not read as one).
-    #[error("reading the archive: not a tar archive ({})", crate::text::escape_control(&crate::store::errno_text(source)))]
+    #[error("reading the archive: not a tar archive ({})", crate::text::escape_control(&crate::text::errno_text(source)))]
     NotTar {
         #[source]
         source: io::Error,
@@ -48,14 +48,14 @@ pub enum ArchiveError {
     #[error("reading the archive: unexpected end of the stream (truncated archive?)")]
     Truncated,
     /// An entry of the volume that could not be read for export.
-    #[error("reading {}: {}", path.display(), crate::store::errno_text(source))]
+    #[error("reading {}: {}", path.display(), crate::text::errno_text(source))]
     Source {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
     /// Writing the archive failed (a closed pipe included).
-    #[error("writing the archive: {}", crate::store::errno_text(source))]
+    #[error("writing the archive: {}", crate::text::errno_text(source))]
     Write {
         #[source]
         source: io::Error,

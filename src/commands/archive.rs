@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use myvol::archive::{self, ArchiveError, Compression, Encoder, Progress};
 use myvol::store::Store;
 
-use super::{ExitStatus, Failure, Io, Result};
+use super::{ExitStatus, Failure, Io, Result, volume_name};
 use crate::cli::volume::{CompressArg, ExportArgs, ImportArgs};
 
 /// A progress bar on stderr: bytes, rate and entries. Drawn only when stderr is a terminal
@@ -90,7 +90,7 @@ pub fn export(store: &Store, a: ExportArgs, io: &mut Io<'_>) -> Result {
             _ => Compression::None,
         },
     };
-    let (lease, data) = store.open_for_export(&a.name)?;
+    let (lease, data) = store.open_for_export(&volume_name(&a.name)?)?;
     let bar = Bar::new(a.quiet, None);
     let result = if to_stdout {
         write_archive(data.as_fd(), &mut *io.out, compression, &bar).map_err(|e| archive_failure("export", &a.name, e))
@@ -109,7 +109,7 @@ pub fn export(store: &Store, a: ExportArgs, io: &mut Io<'_>) -> Result {
 }
 
 fn errno(e: &io::Error) -> String {
-    myvol::store::errno_text(e)
+    myvol::text::errno_text(e)
 }
 
 fn write_archive(
@@ -207,7 +207,8 @@ pub fn import(store: &Store, a: ImportArgs, io: &mut Io<'_>) -> Result {
         _ => None,
     };
     let total = file.as_ref().and_then(|f| f.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len());
-    let slot = store.begin_import(&a.name, a.force, a.create)?;
+    let name = volume_name(&a.name)?;
+    let slot = store.begin_import(&name, a.force, a.create)?;
     let bar = Bar::new(a.quiet, total);
     let stats = match file {
         Some(f) => archive::import::unpack(f, slot.staging(), &bar),
@@ -219,7 +220,7 @@ pub fn import(store: &Store, a: ImportArgs, io: &mut Io<'_>) -> Result {
     let created = slot.created();
     let undo_create = |store: &Store| {
         if created {
-            let _ = store.remove(&a.name, false);
+            let _ = store.remove(&name, false);
         }
     };
     let stats = match stats {

@@ -9,10 +9,11 @@ use std::path::Path;
 
 use myvol::plan::RunError;
 use myvol::runtime::{self, Exec, ExecFile, MountRef};
-use myvol::store::{Lease, Store, errno_text, layout};
+use myvol::store::{Lease, Store, layout};
+use myvol::text::errno_text;
 
 use super::run::command_ended;
-use super::{ExitStatus, Failure, Io, Result};
+use super::{ExitStatus, Failure, Io, Result, volume_name};
 
 pub fn myvol_exec_spec(store: &Store, file: &Path, io: &mut Io<'_>) -> Result {
     let failed = |m: String| Failure::new(ExitStatus::RunFailed, m);
@@ -48,5 +49,10 @@ fn leases_for(store: &Store, exec: &Exec<'_>) -> Result<Vec<Lease>> {
             names.insert(name.as_os_str().to_string_lossy().into_owned());
         }
     }
-    names.iter().map(|n| store.lease(n, "run").map_err(|e| Failure::new(ExitStatus::RunFailed, e))).collect()
+    names
+        .iter()
+        .map(|n| {
+            volume_name(n).and_then(|n| store.lease(&n, "run")).map_err(|e| Failure::new(ExitStatus::RunFailed, e))
+        })
+        .collect()
 }

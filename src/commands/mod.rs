@@ -10,9 +10,13 @@ pub mod volume;
 
 use std::fmt;
 use std::io::{self, BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use myvol::driver::Plugins;
+use myvol::name::VolumeName;
 use myvol::plan::RunError;
-use myvol::store::Store;
+use myvol::store::{Store, StoreError};
 
 use crate::cli::{Cli, Command, Lazy};
 pub use status::ExitStatus;
@@ -50,8 +54,8 @@ impl From<io::Error> for Failure {
     }
 }
 
-impl From<myvol::store::StoreError> for Failure {
-    fn from(e: myvol::store::StoreError) -> Failure {
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
         Failure::new(ExitStatus::Failure, e)
     }
 }
@@ -63,6 +67,12 @@ impl From<RunError> for Failure {
     }
 }
 
+/// A volume named on the command line: a string that is not a volume name names no volume
+/// (Docker's `get NAME: no such volume`).
+pub fn volume_name(name: &str) -> std::result::Result<VolumeName, StoreError> {
+    VolumeName::parse(name).map_err(|_| StoreError::NotFound(name.to_owned()))
+}
+
 /// What a command can read and write.
 pub struct Io<'a> {
     pub out: &'a mut dyn Write,
@@ -71,18 +81,32 @@ pub struct Io<'a> {
 
 pub type Result<T = ()> = std::result::Result<T, Failure>;
 
+/// The default managed root: `/var/lib/myvol` for root, else `$XDG_DATA_HOME/myvol`, else
+/// `~/.local/share/myvol`.
+pub fn default_root() -> PathBuf {
+    if rustix::process::geteuid().is_root() {
+        return PathBuf::from("/var/lib/myvol");
+    }
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| Path::new(x).is_absolute()) {
+        return PathBuf::from(x).join("myvol");
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"));
+    home.join(".local/share/myvol")
+}
+
 /// Hand the parsed command line to its command.
 pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result {
-    let store = Store::new(cli.root.unwrap_or_else(myvol::store::default_root))
-        .with_external(std::sync::Arc::new(myvol::driver::Plugins::from_env()));
+    // What the environment says is read here, once: the store's root and the plugins.
+    let plugins = Arc::new(Plugins::from_env());
+    let store = Store::new(cli.root.unwrap_or_else(default_root)).with_external(plugins.clone());
     if !matches!(cli.command, Command::Completion(_) | Command::Man) {
         // Unmount what users that died left mounted (nothing to do, one directory read, in
         // the usual case).
-        myvol::driver::reconcile(&store);
+        myvol::driver::reconcile(&store, &plugins);
     }
     match cli.command {
-        Command::Volume(Lazy(cmd)) => volume::dispatch(&store, cmd, io),
-        Command::Run(Lazy(args)) => run::myvol_run(&store, args, io),
+        Command::Volume(Lazy(cmd)) => volume::dispatch(&store, &plugins, cmd, io),
+        Command::Run(Lazy(args)) => run::myvol_run(&store, &plugins, args, io),
         Command::System(Lazy(cmd)) => system::dispatch(&store, cmd, io),
         Command::Completion(Lazy(a)) => system::completion(a, io),
         Command::Man => system::man(io),

@@ -7,15 +7,17 @@
 
 use std::path::{Path, PathBuf};
 
+use myvol::driver::Plugins;
 use myvol::output::mounts;
 use myvol::plan::{self, Attached, PlanError, ProcessRequest, RunError, RunPlan, RunRequest};
 use myvol::runtime::{self, Exit, Network, Process};
-use myvol::store::{Store, errno_text};
+use myvol::store::Store;
+use myvol::text::errno_text;
 
 use super::{ExitStatus, Failure, Io, Result};
 use crate::cli::run::{RunArgs, flag_error};
 
-pub fn myvol_run(store: &Store, a: RunArgs, io: &mut Io<'_>) -> Result {
+pub fn myvol_run(store: &Store, plugins: &Plugins, a: RunArgs, io: &mut Io<'_>) -> Result {
     let dry_run = a.dry_run;
     let cwd = current_dir()?;
     let request = request(a, &cwd)?;
@@ -27,7 +29,7 @@ pub fn myvol_run(store: &Store, a: RunArgs, io: &mut Io<'_>) -> Result {
     let lookup = |k: &str| std::env::var(k).ok();
     let process = plan::resolve_process(&request.process, &plan, &lookup).map_err(RunError::from)?;
     let mut attached = Attached::default();
-    let result = attach_and_execute(store, &mut plan, &process, &mut attached, io);
+    let result = attach_and_execute(store, plugins, &mut plan, &process, &mut attached, io);
     attached.release(store, plan.remove);
     command_ended(result?)
 }
@@ -36,12 +38,13 @@ pub fn myvol_run(store: &Store, a: RunArgs, io: &mut Io<'_>) -> Result {
 /// back when the command has ended; what a failed attach left is in `attached`).
 fn attach_and_execute(
     store: &Store,
+    plugins: &Plugins,
     plan: &mut RunPlan,
     process: &Process,
     attached: &mut Attached,
     io: &mut Io<'_>,
 ) -> Result<Exit> {
-    plan::attach(plan, store, attached).map_err(RunError::from)?;
+    plan::attach(plan, store, plugins, attached).map_err(RunError::from)?;
     io.out.flush()?;
     let volumes = std::mem::take(&mut attached.volumes);
     Ok(runtime::execute(store, &plan.exec(process), volumes).map_err(RunError::from)?)

@@ -125,7 +125,7 @@ fn of_store_error(e: &StoreError) -> ExitStatus {
         StoreError::CreateDir { source, .. } | StoreError::Copy { source, .. } | StoreError::Io { source, .. } => {
             of_errno(source)
         }
-        StoreError::Driver { message, .. } => of_plugin_text(message),
+        StoreError::Driver { source, .. } => of_plugin_text(&source.to_string()),
         _ => ExitStatus::RunFailed,
     }
 }
@@ -142,8 +142,8 @@ fn of_driver_error(e: &DriverError) -> ExitStatus {
             }
         },
         DriverError::Io { source, .. } => of_errno(source),
-        DriverError::PluginMount { message, .. } | DriverError::PluginUnmount { message, .. } => {
-            of_plugin_text(message)
+        DriverError::PluginMount { source, .. } | DriverError::PluginUnmount { source, .. } => {
+            of_plugin_text(&source.to_string())
         }
     }
 }
@@ -177,6 +177,8 @@ fn of_plugin_text(text: &str) -> ExitStatus {
 mod tests {
     use std::path::PathBuf;
 
+    use myvol::driver::plugin::PluginError;
+    use myvol::name::VolumeName;
     use myvol::runtime::{Invalid, RootfsError};
     use myvol::spec::SpecError;
 
@@ -262,15 +264,20 @@ mod tests {
             ),
             (
                 attach(AttachError::Driver(DriverError::PluginMount {
-                    name: "v".into(),
-                    message: "mount failed: permission denied".into(),
+                    name: VolumeName::parse("v1").unwrap(),
+                    source: PluginError::Remote {
+                        plugin: "p".into(),
+                        method: "VolumeDriver.Mount",
+                        err: "mount failed: permission denied".into(),
+                    }
+                    .into(),
                 })),
                 ExitStatus::CannotInvoke,
             ),
             (
                 attach(AttachError::Driver(DriverError::PluginMount {
-                    name: "v".into(),
-                    message: "plugin \"p\" not found".into(),
+                    name: VolumeName::parse("v1").unwrap(),
+                    source: PluginError::NotFound { name: "p".into() }.into(),
                 })),
                 ExitStatus::RunFailed,
             ),

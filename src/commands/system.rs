@@ -20,8 +20,8 @@ pub fn dispatch(store: &Store, cmd: SystemCommand, io: &mut Io<'_>) -> Result {
 fn local_usage(store: &Store) -> Result<Vec<(Volume, Usage)>> {
     let (mut vols, _unreadable) = store.list()?;
     vols.retain(|v| v.driver == myvol::driver::LOCAL && v.options.is_none());
-    vols.sort_unstable_by(|x, y| natural_cmp(&x.name, &y.name));
-    let names: Vec<String> = vols.iter().map(|v| v.name.clone()).collect();
+    vols.sort_unstable_by(|x, y| natural_cmp(x.name.as_str(), y.name.as_str()));
+    let names: Vec<_> = vols.iter().map(|v| v.name.clone()).collect();
     let usage = store.usage(&names);
     Ok(vols.into_iter().zip(usage).filter_map(|(v, u)| u.ok().map(|u| (v, u))).collect())
 }

@@ -2,28 +2,31 @@
 
 use std::collections::BTreeMap;
 
+use myvol::driver::Plugins;
+use myvol::driver::local::validate_options;
 use myvol::filter::{Filters, ListFilter, PruneFilter};
+use myvol::name::VolumeName;
 use myvol::output::volume::{InspectContext, LsContext, LsHeader, inspect_json};
 use myvol::output::{FormatError, ListFormat, go_json, go_json_indent, natural_cmp, template};
-use myvol::store::{CreateRequest, Store};
+use myvol::store::{CreateRequest, Store, StoreError};
 use myvol::units::human_size;
 
-use super::{ExitStatus, Failure, Io, Result};
+use super::{ExitStatus, Failure, Io, Result, volume_name};
 use crate::cli::Lazy;
 use crate::cli::volume::*;
 
-pub fn dispatch(store: &Store, cmd: VolumeCommand, io: &mut Io<'_>) -> Result {
+pub fn dispatch(store: &Store, plugins: &Plugins, cmd: VolumeCommand, io: &mut Io<'_>) -> Result {
     match cmd {
         VolumeCommand::Create(Lazy(a)) => create(store, a, io),
-        VolumeCommand::Ls(Lazy(a)) => ls(store, a, io),
-        VolumeCommand::Inspect(Lazy(a)) => inspect(store, a, io),
+        VolumeCommand::Ls(Lazy(a)) => ls(store, plugins, a, io),
+        VolumeCommand::Inspect(Lazy(a)) => inspect(store, plugins, a, io),
         VolumeCommand::Rm(Lazy(a)) => rm(store, a, io),
         VolumeCommand::Prune(Lazy(a)) => prune(store, a, io),
         VolumeCommand::Rename(Lazy(a)) => rename(store, a, io),
         VolumeCommand::Clone(Lazy(a)) => clone(store, a, io),
         VolumeCommand::Exists(Lazy(a)) => exists(store, a),
-        VolumeCommand::Mount(Lazy(a)) => mount(store, a, io),
-        VolumeCommand::Unmount(Lazy(a)) => unmount(store, a, io),
+        VolumeCommand::Mount(Lazy(a)) => mount(store, plugins, a, io),
+        VolumeCommand::Unmount(Lazy(a)) => unmount(store, plugins, a, io),
         VolumeCommand::Export(Lazy(a)) => super::archive::export(store, a, io),
         VolumeCommand::Import(Lazy(a)) => super::archive::import(store, a, io),
     }
@@ -50,8 +53,17 @@ fn create(store: &Store, a: CreateArgs, io: &mut Io<'_>) -> Result {
         }
         (n, f) => n.or(f),
     };
-    let created =
-        store.create(CreateRequest { name, driver: a.driver, labels: kv_map(&a.labels), options: kv_map(&a.opts) })?;
+    // An empty name asks for an anonymous volume; an invalid one fails before the store is
+    // touched (or made).
+    let name = match name.filter(|n| !n.is_empty()) {
+        None => None,
+        Some(n) => Some(VolumeName::parse(&n).map_err(|source| StoreError::InvalidName { name: n, source })?),
+    };
+    let options = kv_map(&a.opts);
+    // The local driver's verdict, which the store reports only if it makes a new local volume.
+    let invalid_options = validate_options(&options).err().map(Into::into);
+    let labels = kv_map(&a.labels);
+    let created = store.create(CreateRequest { name, driver: a.driver, labels, options, invalid_options })?;
     writeln!(io.out, "{}", created.volume.name)?;
     Ok(())
 }
@@ -68,7 +80,7 @@ fn ls_format(format: Option<&str>, quiet: bool, size: bool) -> String {
     }
 }
 
-fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
+fn ls(store: &Store, plugins: &Plugins, a: LsArgs, io: &mut Io<'_>) -> Result {
     let filters = Filters::parse(a.filters.iter().map(String::as_str)).map_err(|e| {
         let bad = a.filters.iter().find(|f| !f.is_empty() && !f.contains('=')).cloned().unwrap_or_default();
         Failure::new(ExitStatus::Usage, format!("invalid argument \"{bad}\" for \"-f, --filter\" flag: {e}"))
@@ -78,22 +90,22 @@ fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
     let fmt = ListFormat::parse(&format).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
     let table = format.starts_with("table");
 
-    let dangling = |name: &str, want: bool| store.users(name).map(|u| u.is_empty() == want).unwrap_or(false);
+    let dangling = |name: &VolumeName, want: bool| store.users(name).map(|u| u.is_empty() == want).unwrap_or(false);
     if format == "{{.Name}}" {
         // `ls -q`, the scripts' favourite: without the template machinery, and without opening
         // any metadata unless a driver or label filter needs it.
-        let mut names: Vec<String> = if filter.needs_metadata() {
+        let mut names: Vec<VolumeName> = if filter.needs_metadata() {
             store.list()?.0.into_iter().filter(|v| filter.matches(v)).map(|v| v.name).collect()
         } else {
-            store.names()?.into_iter().filter(|n| filter.matches_name(n)).collect()
+            store.names()?.into_iter().filter(|n| filter.matches_name(n.as_str())).collect()
         };
         if let Some(want) = filter.dangling {
             names.retain(|n| dangling(n, want));
         }
-        names.sort_unstable_by(|x, y| natural_cmp(x, y));
+        names.sort_unstable_by(|x, y| natural_cmp(x.as_str(), y.as_str()));
         let mut s = String::with_capacity(names.len() * 16);
         for n in &names {
-            s.push_str(n);
+            s.push_str(n.as_str());
             s.push('\n');
         }
         io.out.write_all(s.as_bytes())?;
@@ -104,15 +116,15 @@ fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
     if let Some(want) = filter.dangling {
         vols.retain(|v| dangling(&v.name, want));
     }
-    vols.sort_unstable_by(|x, y| natural_cmp(&x.name, &y.name));
+    vols.sort_unstable_by(|x, y| natural_cmp(x.name.as_str(), y.name.as_str()));
     if vols.iter().any(|v| v.driver != myvol::driver::LOCAL) {
-        myvol::driver::fill_mountpoints(&myvol::driver::Plugins::from_env(), &mut vols);
+        myvol::driver::fill_mountpoints(plugins, &mut vols);
     }
 
     // With --size, every volume's tree is walked (in parallel); `.Size`/`.Links` are N/A
     // without it, as in Docker's `volume ls`.
     let usage: Vec<Option<(u64, u64)>> = if a.size {
-        let names: Vec<String> = vols.iter().map(|v| v.name.clone()).collect();
+        let names: Vec<VolumeName> = vols.iter().map(|v| v.name.clone()).collect();
         store.usage(&names).into_iter().map(|u| u.ok().map(|u| (u.links, u.size))).collect()
     } else {
         vec![None; vols.len()]
@@ -123,7 +135,7 @@ fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
     Ok(())
 }
 
-fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
+fn inspect(store: &Store, plugins: &Plugins, a: InspectArgs, io: &mut Io<'_>) -> Result {
     enum Mode {
         Indented,
         Json,
@@ -139,13 +151,14 @@ fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
     let mut errors = Vec::new();
     let mut found = Vec::new();
     let mut text = String::new();
-    for name in &a.names {
-        match store.get(name) {
+    for name in a.names {
+        // A string that is not a volume name names no volume.
+        match VolumeName::from_string(name).map_err(StoreError::NotFound).and_then(|n| store.get(&n)) {
             Ok(mut v) => {
                 // A plugin volume: its mountpoint, time and status are the plugin's. A plugin
                 // that does not answer leaves the store's record, without a mountpoint.
                 let status = if v.driver != myvol::driver::LOCAL {
-                    myvol::driver::describe(&myvol::driver::Plugins::from_env(), &mut v).unwrap_or_else(|_| {
+                    myvol::driver::describe(plugins, &mut v).unwrap_or_else(|_| {
                         v.mountpoint = Default::default();
                         None
                     })
@@ -187,7 +200,13 @@ fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
 fn rm(store: &Store, a: RmArgs, io: &mut Io<'_>) -> Result {
     let mut errors = Vec::new();
     for name in &a.names {
-        match store.remove(name, a.force) {
+        // A string that is not a volume name names no volume (nothing to do with --force).
+        let removed = match volume_name(name) {
+            Ok(n) => store.remove(&n, a.force),
+            Err(_) if a.force => Ok(()),
+            Err(e) => Err(e),
+        };
+        match removed {
             Ok(()) => writeln!(io.out, "{name}")?,
             Err(e) => errors.push(e.to_string()),
         }
@@ -215,12 +234,13 @@ fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
             return Ok(());
         }
     }
-    let report = store.prune(|v| select.matches(v))?;
+    let mut report = store.prune(|v| select.matches(v))?;
+    report.deleted.sort_unstable_by(|x, y| natural_cmp(x.as_str(), y.as_str()));
     let mut text = String::new();
     if !report.deleted.is_empty() {
         text.push_str("Deleted Volumes:\n");
         for n in &report.deleted {
-            text.push_str(n);
+            text.push_str(n.as_str());
             text.push('\n');
         }
         text.push('\n');
@@ -230,15 +250,30 @@ fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
     Ok(())
 }
 
+/// The names of `rename OLD NEW` and `clone SRC DST`: OLD must name a volume, NEW must be a
+/// valid name (checked in that order, as the store did).
+fn source_and_target(
+    op: &'static str,
+    old: &str,
+    new: &str,
+) -> std::result::Result<(VolumeName, VolumeName), StoreError> {
+    let old_name = volume_name(old)?;
+    let new_name =
+        VolumeName::parse(new).map_err(|source| StoreError::InvalidTarget { op, name: old.to_owned(), source })?;
+    Ok((old_name, new_name))
+}
+
 fn rename(store: &Store, a: RenameArgs, io: &mut Io<'_>) -> Result {
-    let v = store.rename(&a.old, &a.new)?;
+    let (old, new) = source_and_target("rename", &a.old, &a.new)?;
+    let v = store.rename(&old, &new)?;
     writeln!(io.out, "{}", v.name)?;
     Ok(())
 }
 
 fn clone(store: &Store, a: CloneArgs, io: &mut Io<'_>) -> Result {
     let labels = (!a.labels.is_empty()).then(|| kv_map(&a.labels));
-    let (v, _stats) = store.clone_volume(&a.source, &a.target, labels)?;
+    let (source, target) = source_and_target("clone", &a.source, &a.target)?;
+    let (v, _stats) = store.clone_volume(&source, &target, labels)?;
     writeln!(io.out, "{}", v.name)?;
     Ok(())
 }
@@ -246,7 +281,10 @@ fn clone(store: &Store, a: CloneArgs, io: &mut Io<'_>) -> Result {
 /// podman's `volume exists`: 0 if it exists, 1 if not, 125 (with a message) if the store
 /// cannot be read.
 fn exists(store: &Store, a: ExistsArgs) -> Result {
-    match store.exists(&a.name) {
+    let Ok(name) = VolumeName::parse(&a.name) else {
+        return Err(Failure::quiet(ExitStatus::Failure));
+    };
+    match store.exists(&name) {
         Ok(true) => Ok(()),
         Ok(false) => Err(Failure::quiet(ExitStatus::Failure)),
         Err(e) => Err(Failure::new(ExitStatus::Usage, e)),
@@ -254,10 +292,12 @@ fn exists(store: &Store, a: ExistsArgs) -> Result {
 }
 
 /// `volume mount NAME…`: each name independently; the paths on stdout.
-fn mount(store: &Store, a: MountArgs, io: &mut Io<'_>) -> Result {
+fn mount(store: &Store, plugins: &Plugins, a: MountArgs, io: &mut Io<'_>) -> Result {
     let mut errors = Vec::new();
     for name in &a.names {
-        match myvol::driver::mount_pinned(store, name) {
+        let mounted =
+            volume_name(name).map_err(Into::into).and_then(|n| myvol::driver::mount_pinned(store, plugins, &n));
+        match mounted {
             Ok(path) => writeln!(io.out, "{}", path.display())?,
             Err(e) => errors.push(e.to_string()),
         }
@@ -266,10 +306,12 @@ fn mount(store: &Store, a: MountArgs, io: &mut Io<'_>) -> Result {
 }
 
 /// `volume unmount NAME…`: each name independently; the names on stdout.
-fn unmount(store: &Store, a: MountArgs, io: &mut Io<'_>) -> Result {
+fn unmount(store: &Store, plugins: &Plugins, a: MountArgs, io: &mut Io<'_>) -> Result {
     let mut errors = Vec::new();
     for name in &a.names {
-        match myvol::driver::unmount_pinned(store, name) {
+        let unmounted =
+            volume_name(name).map_err(Into::into).and_then(|n| myvol::driver::unmount_pinned(store, plugins, &n));
+        match unmounted {
             Ok(()) => writeln!(io.out, "{name}")?,
             Err(e) => errors.push(e.to_string()),
         }

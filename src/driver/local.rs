@@ -11,9 +11,8 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use crate::spec::mount_flag;
-use crate::store::errno_text;
 use crate::sys::{Syscall, ms};
-use crate::text::go_quote;
+use crate::text::{errno_text, go_quote};
 use crate::units::{SizeError, ram_in_bytes};
 
 /// The option keys the local driver accepts.

@@ -8,28 +8,32 @@
 //!   volume per user (one mount ID per lease) and returns the path to use.
 //!
 //! Users are counted with the store's in-use leases. Deciding to mount or unmount happens
-//! under the volume's lock ([`VolumeLock`]), looking at the live leases, so two runs share one
+//! under the volume's mount lock ([`MountLock`]), looking at the live leases, so two runs share one
 //! mount and the last one out unmounts. A user that died (its lease lock is gone) no longer
 //! counts: [`reconcile`], run at the start of every myvol invocation, unmounts what such a user
 //! left behind; the store's `mounts/` index says which volumes to look at.
+//!
+//! The plugins a command can reach ([`Plugins`]) are found once, at the command line's edge,
+//! and handed to what needs them.
 
-mod glue;
 pub mod local;
 pub mod plugin;
+mod plugin_adapter;
 
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::store::{Lease, Store, StoreError, Volume, VolumeLock};
+use crate::name::VolumeName;
+use crate::store::{Lease, MountLock, Store, StoreError, Volume};
 use crate::sys::{Linux, Syscall};
-pub use glue::{Plugins, describe, fill_mountpoints};
 use local::LocalMountError;
 use plugin::VolumePlugin;
+pub use plugin_adapter::{PluginDriverError, Plugins, describe, fill_mountpoints};
 
 /// The name of the built-in driver.
-pub const LOCAL: &str = "local";
+pub const LOCAL: &str = crate::store::LOCAL_DRIVER;
 
 /// What went wrong making a volume usable (or undoing it), in Docker's words.
 #[derive(Debug, Error)]
@@ -40,14 +44,14 @@ pub enum DriverError {
     Mount { path: PathBuf, source: Box<LocalMountError> },
     #[error("error while unmounting volume '{}': {source}", path.display())]
     Unmount { path: PathBuf, source: Box<LocalMountError> },
-    #[error("{op} {}: {}", path.display(), crate::store::errno_text(source))]
+    #[error("{op} {}: {}", path.display(), crate::text::errno_text(source))]
     Io { op: &'static str, path: PathBuf, source: std::io::Error },
     /// A plugin volume: Docker names the volume's path; a plugin volume has none before it
     /// is mounted, so its name is shown.
-    #[error("error while mounting volume '{name}': {message}")]
-    PluginMount { name: String, message: String },
-    #[error("error while unmounting volume '{name}': {message}")]
-    PluginUnmount { name: String, message: String },
+    #[error("error while mounting volume '{name}': {source}")]
+    PluginMount { name: VolumeName, source: PluginDriverError },
+    #[error("error while unmounting volume '{name}': {source}")]
+    PluginUnmount { name: VolumeName, source: PluginDriverError },
 }
 
 type Result<T, E = DriverError> = std::result::Result<T, E>;
@@ -84,14 +88,14 @@ impl Attachment {
             return Ok(());
         };
         if let Some(p) = self.plugin.take() {
-            let lock = self.store.lock_volume(&self.volume.name)?;
+            let lock = self.store.mount_lock(&self.volume.name)?;
             return plugin_unmount(&self.store, &lock, &p, lease);
         }
         if !local::needs_mount(self.volume.options.as_ref()) {
             drop(lease);
             return Ok(());
         }
-        let lock = self.store.lock_volume(&self.volume.name)?;
+        let lock = self.store.mount_lock(&self.volume.name)?;
         drop(lease);
         unmount_if_unused(&Linux, &self.store, &lock)
     }
@@ -105,24 +109,25 @@ impl Drop for Attachment {
 
 /// Make `volume` usable for the holder of `lease` (taken by the caller, typically with
 /// [`Store::create_leased`]): mount it if it has driver options and is not mounted yet.
-/// A plugin volume is mounted by its plugin, under the lease's id as mount ID.
-pub fn attach(store: &Store, volume: Volume, mut lease: Lease) -> Result<Attachment> {
+/// A plugin volume is mounted by its plugin (one of `plugins`), under the lease's id as
+/// mount ID.
+pub fn attach(store: &Store, plugins: &Plugins, volume: Volume, mut lease: Lease) -> Result<Attachment> {
     if volume.driver != LOCAL {
-        let mount_error = |message| DriverError::PluginMount { name: volume.name.clone(), message };
-        let p = Plugins::from_env().activate(&volume.driver).map_err(mount_error)?;
-        let lock = store.lock_volume(&volume.name)?;
+        let mount_error = |source| DriverError::PluginMount { name: volume.name.clone(), source };
+        let p = plugins.activate(&volume.driver).map_err(mount_error)?;
+        let lock = store.mount_lock(&volume.name)?;
         store.set_mount_mark(&lock, true)?;
-        let path = p.mount(&volume.name, lease.id()).map_err(|e| mount_error(e.to_string()))?;
-        if lease.mark_mounted().is_err() {
+        let path = p.mount(volume.name.as_str(), lease.id()).map_err(|e| mount_error(e.into()))?;
+        if let Err(e) = lease.mark_mounted() {
             // Without the record, a crash would leave the plugin's mount behind: undo it now.
-            let _ = p.unmount(&volume.name, lease.id());
-            return Err(mount_error("cannot record the mount in the lease".into()));
+            let _ = p.unmount(volume.name.as_str(), lease.id());
+            return Err(mount_error(PluginDriverError::RecordMount(e)));
         }
         return Ok(Attachment { store: store.clone(), volume, lease: Some(lease), path: path.into(), plugin: Some(p) });
     }
     let path = volume.mountpoint.clone();
     if local::needs_mount(volume.options.as_ref()) {
-        let lock = store.lock_volume(&volume.name)?;
+        let lock = store.mount_lock(&volume.name)?;
         mount_if_needed(&Linux, store, &lock, &volume)?;
     }
     Ok(Attachment { store: store.clone(), volume, lease: Some(lease), path, plugin: None })
@@ -130,8 +135,8 @@ pub fn attach(store: &Store, volume: Volume, mut lease: Lease) -> Result<Attachm
 
 /// Unmount a plugin volume for `lease`'s holder. When the plugin cannot be reached, the
 /// lease is left behind (dead, recording the mount) for the next invocation to retry.
-fn plugin_unmount(store: &Store, lock: &VolumeLock, p: &VolumePlugin, lease: Lease) -> Result<()> {
-    match p.unmount(lock.name(), lease.id()) {
+fn plugin_unmount(store: &Store, lock: &MountLock, p: &VolumePlugin, lease: Lease) -> Result<()> {
+    match p.unmount(lock.name().as_str(), lease.id()) {
         Ok(()) => {
             drop(lease);
             clear_plugin_mark(store, lock);
@@ -139,13 +144,13 @@ fn plugin_unmount(store: &Store, lock: &VolumeLock, p: &VolumePlugin, lease: Lea
         }
         Err(e) => {
             lease.abandon();
-            Err(DriverError::PluginUnmount { name: lock.name().to_owned(), message: e.to_string() })
+            Err(DriverError::PluginUnmount { name: lock.name().clone(), source: e.into() })
         }
     }
 }
 
 /// Clear a plugin volume's mark when no user is left and no dead user's mount is pending.
-fn clear_plugin_mark(store: &Store, lock: &VolumeLock) {
+fn clear_plugin_mark(store: &Store, lock: &MountLock) {
     let idle = lock.live().is_ok_and(|l| l.is_empty()) && lock.dead().is_ok_and(|d| d.iter().all(|i| !i.mounted));
     if idle {
         let _ = store.set_mount_mark(lock, false);
@@ -154,7 +159,7 @@ fn clear_plugin_mark(store: &Store, lock: &VolumeLock) {
 
 /// Mount a local volume's options on `_data` unless something is mounted there already.
 /// The caller holds the volume's lock.
-fn mount_if_needed(sys: &dyn Syscall, store: &Store, lock: &VolumeLock, volume: &Volume) -> Result<()> {
+fn mount_if_needed(sys: &dyn Syscall, store: &Store, lock: &MountLock, volume: &Volume) -> Result<()> {
     let path = lock.path().to_owned();
     let io = |op| {
         let path = path.clone();
@@ -184,7 +189,7 @@ fn mount_if_needed(sys: &dyn Syscall, store: &Store, lock: &VolumeLock, volume: 
 
 /// After a user left: unmount a local volume's `_data` if no live lease remains, and clear
 /// its mark. The caller holds the volume's lock.
-fn unmount_if_unused(sys: &dyn Syscall, store: &Store, lock: &VolumeLock) -> Result<()> {
+fn unmount_if_unused(sys: &dyn Syscall, store: &Store, lock: &MountLock) -> Result<()> {
     let path = lock.path().to_owned();
     let io = |op, source| DriverError::Io { op, path: path.clone(), source };
     if !lock.live().map_err(|e| io("read", e))?.is_empty() {
@@ -202,15 +207,23 @@ fn unmount_if_unused(sys: &dyn Syscall, store: &Store, lock: &VolumeLock) -> Res
 /// Undo what users that died left mounted: for every volume in the store's `mounts/` index
 /// with no live user, unmount it. Cheap when nothing is marked (one directory read); errors
 /// are left for the next invocation (an unprivileged user cannot unmount, for one).
-pub fn reconcile(store: &Store) {
-    for name in store.mount_marks() {
+pub fn reconcile(store: &Store, plugins: &Plugins) {
+    for mark in store.mount_marks() {
+        // An entry that is not a volume name marks no volume.
+        let name = match VolumeName::from_string(mark) {
+            Ok(name) => name,
+            Err(mark) => {
+                store.clear_mount_mark(&mark);
+                continue;
+            }
+        };
         // A volume being mounted or unmounted right now is left alone: its lock may be held
         // across a slow plugin or NFS call, and the holder sees the leases itself.
-        let lock = match store.try_lock_volume(&name) {
+        let lock = match store.try_mount_lock(&name) {
             Ok(Some(l)) => l,
             Ok(None) => continue,
             Err(StoreError::NotFound(_)) => {
-                store.clear_mount_mark(&name);
+                store.clear_mount_mark(name.as_str());
                 continue;
             }
             Err(_) => continue,
@@ -225,10 +238,10 @@ pub fn reconcile(store: &Store) {
                         continue;
                     }
                     if plugin.is_none() {
-                        plugin = Plugins::from_env().activate_quick(&v.driver).ok();
+                        plugin = plugins.activate_quick(&v.driver).ok();
                     }
                     if let Some(p) = &plugin
-                        && p.unmount(&name, &d.id).is_ok()
+                        && p.unmount(name.as_str(), &d.id).is_ok()
                     {
                         lock.forget(&d.id);
                     }
@@ -243,7 +256,7 @@ pub fn reconcile(store: &Store) {
                     let _ = store.set_mount_mark(&lock, false);
                 }
             }
-            Err(StoreError::NotFound(_)) => store.clear_mount_mark(&name),
+            Err(StoreError::NotFound(_)) => store.clear_mount_mark(name.as_str()),
             Err(_) => {}
         }
     }
@@ -251,20 +264,20 @@ pub fn reconcile(store: &Store) {
 
 /// `volume mount NAME`: pin a lease on the volume, mount it if it needs mounting, and return
 /// where its content is. The volume stays in use until [`unmount_pinned`].
-pub fn mount_pinned(store: &Store, name: &str) -> Result<PathBuf> {
+pub fn mount_pinned(store: &Store, plugins: &Plugins, name: &VolumeName) -> Result<PathBuf> {
     let volume = store.get(name)?;
     if volume.driver != LOCAL {
-        let mount_error = |message| DriverError::PluginMount { name: name.to_owned(), message };
-        let p = Plugins::from_env().activate(&volume.driver).map_err(mount_error)?;
+        let mount_error = |source| DriverError::PluginMount { name: name.clone(), source };
+        let p = plugins.activate(&volume.driver).map_err(mount_error)?;
         let id = store.pin(name, "mount")?;
-        let lock = store.lock_volume(name)?;
+        let lock = store.mount_lock(name)?;
         store.set_mount_mark(&lock, true)?;
-        return match p.mount(name, &id) {
+        return match p.mount(name.as_str(), &id) {
             Ok(path) => Ok(path.into()),
             Err(e) => {
                 store.unpin(&lock, &id);
                 clear_plugin_mark(store, &lock);
-                Err(mount_error(e.to_string()))
+                Err(mount_error(e.into()))
             }
         };
     }
@@ -272,7 +285,7 @@ pub fn mount_pinned(store: &Store, name: &str) -> Result<PathBuf> {
     if !local::needs_mount(volume.options.as_ref()) {
         return Ok(volume.mountpoint);
     }
-    let lock = store.lock_volume(name)?;
+    let lock = store.mount_lock(name)?;
     if let Err(e) = mount_if_needed(&Linux, store, &lock, &volume) {
         store.unpin(&lock, &id);
         return Err(e);
@@ -282,16 +295,16 @@ pub fn mount_pinned(store: &Store, name: &str) -> Result<PathBuf> {
 
 /// `volume unmount NAME`: drop one pinned lease (none: nothing to do, as podman) and unmount
 /// the volume if nobody else uses it.
-pub fn unmount_pinned(store: &Store, name: &str) -> Result<()> {
+pub fn unmount_pinned(store: &Store, plugins: &Plugins, name: &VolumeName) -> Result<()> {
     let volume = store.get(name)?;
-    let lock = store.lock_volume(name)?;
+    let lock = store.mount_lock(name)?;
     let Some(pin) = store.pins(&lock).pop() else {
         return Ok(());
     };
     if volume.driver != LOCAL {
-        let unmount_error = |message| DriverError::PluginUnmount { name: name.to_owned(), message };
-        let p = Plugins::from_env().activate(&volume.driver).map_err(unmount_error)?;
-        p.unmount(name, &pin.id).map_err(|e| unmount_error(e.to_string()))?;
+        let unmount_error = |source| DriverError::PluginUnmount { name: name.clone(), source };
+        let p = plugins.activate(&volume.driver).map_err(unmount_error)?;
+        p.unmount(name.as_str(), &pin.id).map_err(|e| unmount_error(e.into()))?;
         store.unpin(&lock, &pin.id);
         clear_plugin_mark(store, &lock);
         return Ok(());

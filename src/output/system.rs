@@ -161,7 +161,7 @@ pub fn render_verbose(volumes: &[(Volume, Usage)]) -> String {
     out.push_str("\nLocal Volumes space usage:\n\n");
     let mut lines = vec!["VOLUME NAME\tLINKS\tSIZE".to_owned()];
     for (v, u) in volumes {
-        lines.push(format!("{}\t{}\t{}", crate::text::escape_control(&v.name), u.links, human_size(u.size)));
+        lines.push(format!("{}\t{}\t{}", crate::text::escape_control(v.name.as_str()), u.links, human_size(u.size)));
     }
     out.push_str(&table(&lines));
     out.push_str("\nBuild cache usage: 0B\n\n");

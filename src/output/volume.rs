@@ -85,7 +85,7 @@ pub fn inspect_json(v: &Volume, status: Option<&Map<String, Json>>) -> Json {
     o.insert("Driver".into(), Json::String(v.driver.clone()));
     o.insert("Labels".into(), map_json(&v.labels));
     o.insert("Mountpoint".into(), Json::String(v.mountpoint.display().to_string()));
-    o.insert("Name".into(), Json::String(v.name.clone()));
+    o.insert("Name".into(), Json::String(v.name.as_str().to_owned()));
     o.insert("Options".into(), map_json(&v.options));
     o.insert("Scope".into(), Json::String(v.scope.clone()));
     if let Some(s) = status.filter(|s| !s.is_empty()) {
@@ -123,7 +123,7 @@ impl Object for InspectContext {
             "Driver" => Value::Str(v.driver.clone()),
             "Labels" => map_value(&v.labels),
             "Mountpoint" => Value::Str(v.mountpoint.display().to_string()),
-            "Name" => Value::Str(v.name.clone()),
+            "Name" => Value::Str(v.name.as_str().to_owned()),
             "Options" => map_value(&v.options),
             "Scope" => Value::Str(v.scope.clone()),
             "Status" => match &self.status {
@@ -195,7 +195,7 @@ impl LsContext {
     fn field(&self, name: &str) -> Option<String> {
         let v = &self.v;
         Some(match name {
-            "Name" => self.s(&v.name),
+            "Name" => self.s(v.name.as_str()),
             "Driver" => self.s(&v.driver),
             "Scope" => v.scope.clone(),
             "Mountpoint" => self.s(&v.mountpoint.display().to_string()),
@@ -232,7 +232,7 @@ impl Object for LsContext {
         keys.sort_unstable();
         let v = &self.v;
         let raw = |k: &str| match k {
-            "Name" => v.name.clone(),
+            "Name" => v.name.as_str().to_owned(),
             "Driver" => v.driver.clone(),
             "Mountpoint" => v.mountpoint.display().to_string(),
             "Labels" => v.labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),

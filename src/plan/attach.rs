@@ -10,9 +10,11 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 use super::{PlannedSource, RunPlan, SourceKind};
+use crate::driver::Plugins;
 use crate::driver::{self, Attachment, DriverError};
 use crate::name::VolumeName;
-use crate::store::{CreateRequest, Store, StoreError, errno_text};
+use crate::store::{CreateRequest, Store, StoreError};
+use crate::text::errno_text;
 
 /// What attaching has done so far, to keep for the run and undo after it.
 #[derive(Debug, Default)]
@@ -31,7 +33,7 @@ impl Attached {
         drop(self.volumes);
         if remove_anonymous {
             for name in &self.created_anonymous {
-                let _ = store.remove(name.as_str(), true);
+                let _ = store.remove(name, true);
             }
         }
     }
@@ -59,25 +61,32 @@ pub enum AttachError {
 /// in `attached` what was done (also when a later step fails, so that the caller can undo it).
 /// A volume mount's bind then has the path the volume's content is at: the plan's for a
 /// local volume, the path its plugin answers for a plugin volume.
-pub fn attach(plan: &mut RunPlan, store: &Store, attached: &mut Attached) -> Result<(), AttachError> {
+pub fn attach(
+    plan: &mut RunPlan,
+    store: &Store,
+    plugins: &Plugins,
+    attached: &mut Attached,
+) -> Result<(), AttachError> {
     for m in &mut plan.mounts {
         match &mut m.source {
             PlannedSource::Volume(v) => {
                 let req = if v.create {
                     CreateRequest {
-                        name: Some(v.name.to_string()),
+                        name: Some(v.name.clone()),
                         driver: v.driver.clone(),
                         labels: v.labels.clone(),
                         options: v.options.clone(),
+                        // The plan checked the options of what it creates.
+                        invalid_options: None,
                     }
                 } else {
-                    CreateRequest { name: Some(v.name.to_string()), ..CreateRequest::default() }
+                    CreateRequest { name: Some(v.name.clone()), ..CreateRequest::default() }
                 };
                 let (created, lease) = store.create_leased(req, "run")?;
                 if created.created && v.anonymous {
                     attached.created_anonymous.push(v.name.clone());
                 }
-                let a = driver::attach(store, created.volume, lease)?;
+                let a = driver::attach(store, plugins, created.volume, lease)?;
                 v.bind.source = a.path().to_owned();
                 attached.volumes.push(a);
             }

@@ -32,8 +32,8 @@ use crate::name::VolumeName;
 use crate::runtime::user::{self, UserError};
 use crate::runtime::{self, Access, Bind, Exec, ExecError, MountRef, Network, Process, Recursion, RootfsError, Tmpfs};
 use crate::spec::{self, BindRecursive, MountSpec, MountType, Propagation, SpecError, SpecOrigin, clean_path};
-use crate::store::{ANONYMOUS_LABEL, Store, StoreError, errno_text, layout};
-use crate::text::go_quote;
+use crate::store::{ANONYMOUS_LABEL, Store, StoreError, layout};
+use crate::text::{errno_text, go_quote};
 use env::EnvError;
 
 /// The command run when none is given, as for an image without CMD.
@@ -421,10 +421,10 @@ fn plan_volume(
     let existing = if anonymous || to_create.contains(&name_text) {
         None
     } else {
-        match store.get(&name_text) {
-            Ok(v) => Some(v),
-            Err(StoreError::NotFound(_)) => None,
-            Err(e) => return Err(e.into()),
+        match VolumeName::parse(&name_text).map(|n| store.get(&n)) {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(StoreError::NotFound(_))) | Err(_) => None,
+            Ok(Err(e)) => return Err(e.into()),
         }
     };
     // The name is checked after the driver, as Docker's local driver checks it when creating
@@ -442,7 +442,7 @@ fn plan_volume(
                 store.find_driver(&name_text, new_driver)?;
             }
             let name = VolumeName::parse(&name_text).map_err(invalid_name)?;
-            let mountpoint = layout::mountpoint(store.root(), name.as_str());
+            let mountpoint = layout::mountpoint(store.root(), &name);
             (name, new_driver.to_owned(), !to_create.contains(&name_text), mountpoint)
         }
     };
@@ -453,7 +453,7 @@ fn plan_volume(
     if create {
         if driver == driver::LOCAL {
             validate_options(&m.volume.opts)
-                .map_err(|source| StoreError::InvalidOption { name: name_text.clone(), source })?;
+                .map_err(|source| StoreError::InvalidOption { name: name_text.clone(), source: source.into() })?;
         }
         to_create.insert(name_text);
     }

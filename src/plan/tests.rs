@@ -20,7 +20,9 @@ impl Fixture {
         std::fs::create_dir(dir.path().join("dir")).unwrap();
         std::fs::write(dir.path().join("file"), b"x").unwrap();
         let store = Store::new(dir.path().join("root"));
-        store.create(CreateRequest { name: Some("vol".into()), ..CreateRequest::default() }).unwrap();
+        store
+            .create(CreateRequest { name: Some(VolumeName::parse("vol").unwrap()), ..CreateRequest::default() })
+            .unwrap();
         Fixture { dir, store }
     }
 

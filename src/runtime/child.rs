@@ -17,9 +17,9 @@ use thiserror::Error;
 
 use super::mounts::{self, BindOptions};
 use super::resolve::{self, ensure_dir_in_root, ensure_file_in_root, ensure_top_dir, open_in_root};
-use super::{ChildChannels, ChildFailure, ChildReport, Exec, MountRef, Network, Process, copyup, tty};
-use crate::store::{RunDir, errno_text};
+use super::{ChildChannels, ChildFailure, ChildReport, Exec, MountRef, Network, Process, RunDir, copyup, tty};
 use crate::sys::{self, Syscall, attr};
+use crate::text::errno_text;
 
 /// The child's exit status when it fails before exec (the supervisor reports the failure
 /// itself, from the pipe; the status shows only if the pipe could not say it): Docker's 125

@@ -15,6 +15,7 @@ mod child;
 mod copyup;
 mod mounts;
 mod resolve;
+mod run_dir;
 mod tty;
 pub mod user;
 mod userns;
@@ -30,10 +31,12 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::spec::Propagation;
-use crate::store::{RunDir, Store, StoreError, errno_text};
+use crate::store::{Store, StoreError};
 use crate::sys::{self, ms};
+use crate::text::errno_text;
 
 pub use mounts::{MASKED_PATHS, READONLY_PATHS};
+pub use run_dir::RunDir;
 
 /// What the runtime runs: a root filesystem, the mounts to make in it, in order, and the
 /// process to start there. A view, of a [`crate::plan::RunPlan`] and its [`Process`]
@@ -379,7 +382,7 @@ pub fn validate(exec: &Exec<'_>) -> Result<(), Invalid> {
 /// command ended. `held` (the volumes' leases or attachments) is kept until the command has
 /// ended and the run is cleaned up, then dropped.
 pub fn execute<H>(store: &Store, exec: &Exec<'_>, held: H) -> Result<Exit, ExecError> {
-    let run = store.create_run().map_err(ExecError::RunDir)?;
+    let run = RunDir::create(store).map_err(ExecError::RunDir)?;
     let result = supervise(exec, &run);
     run.remove();
     drop(held);

@@ -33,7 +33,7 @@ pub enum UserError {
     NoGroup(String),
     #[error("invalid user {0:?}: uids and gids must be in range 0-2147483647")]
     OutOfRange(String),
-    #[error("read {path} of the rootfs: {}", crate::store::errno_text(source))]
+    #[error("read {path} of the rootfs: {}", crate::text::errno_text(source))]
     Read {
         path: &'static str,
         #[source]

@@ -32,6 +32,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::name::VolumeName;
+
 /// Version of the on-disk format described in docs/store-format.md.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -73,12 +75,12 @@ pub const LEASES_MODE: u32 = 0o700;
 pub const PRIVATE_DIR_MODE: u32 = 0o700;
 
 /// `<root>/volumes/<name>/_data`, as shown in `Mountpoint`.
-pub fn mountpoint(root: &Path, name: &str) -> PathBuf {
+pub fn mountpoint(root: &Path, name: &VolumeName) -> PathBuf {
     root.join(VOLUMES_DIR).join(name).join(DATA_DIR)
 }
 
 /// `<root>/volumes/<name>`.
-pub fn volume_dir(root: &Path, name: &str) -> PathBuf {
+pub fn volume_dir(root: &Path, name: &VolumeName) -> PathBuf {
     root.join(VOLUMES_DIR).join(name)
 }
 
@@ -88,6 +90,6 @@ pub fn run_dir(root: &Path, id: &str) -> PathBuf {
 }
 
 /// `<name>/<sub>` relative to the volumes directory.
-pub fn rel(name: &str, sub: &str) -> String {
+pub fn rel(name: &VolumeName, sub: &str) -> String {
     format!("{name}/{sub}")
 }

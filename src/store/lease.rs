@@ -21,8 +21,10 @@ use rustix::fs::{self as rfs, AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 use serde::{Deserialize, Serialize};
 
-use super::layout::{LEASE_NEW_PREFIX, LEASES_MODE};
+use super::layout::{LEASE_NEW_PREFIX, LEASES_MODE, VOLUMES_DIR};
+use super::{Result, Store};
 use crate::fsutil;
+use crate::name::VolumeName;
 
 /// What a lease file says about its holder (for `rm`'s "in use" message and for humans).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -44,7 +46,7 @@ pub const PIN_PREFIX: &str = "pin-";
 #[derive(Debug)]
 pub struct Lease {
     info: LeaseInfo,
-    volume: String,
+    volume: VolumeName,
     leases_dir: OwnedFd,
     file: OwnedFd,
     /// Leave the file behind on drop (see [`Lease::abandon`]).
@@ -56,7 +58,7 @@ impl Lease {
         &self.info.id
     }
 
-    pub fn volume(&self) -> &str {
+    pub fn volume(&self) -> &VolumeName {
         &self.volume
     }
 
@@ -87,7 +89,7 @@ impl Drop for Lease {
 
 /// Take a lease in `leases_dir` (created if missing inside `volume_dir`). The caller holds
 /// the store lock, so the volume cannot be removed between its existence check and this.
-pub(super) fn acquire(volume_dir: BorrowedFd<'_>, volume: &str, holder: &str) -> std::io::Result<Lease> {
+pub(super) fn acquire(volume_dir: BorrowedFd<'_>, volume: &VolumeName, holder: &str) -> std::io::Result<Lease> {
     let leases_dir = open_leases_dir(volume_dir, true)?.expect("created");
     let id = crate::name::random_hex_id();
     let tmp = format!("{LEASE_NEW_PREFIX}{id}");
@@ -102,7 +104,7 @@ pub(super) fn acquire(volume_dir: BorrowedFd<'_>, volume: &str, holder: &str) ->
     let mut f = std::fs::File::from(fd);
     f.write_all(&serde_json::to_vec(&info).unwrap_or_default())?;
     rfs::renameat(&leases_dir, tmp.as_str(), &leases_dir, id.as_str())?;
-    Ok(Lease { info, volume: volume.to_owned(), leases_dir, file: f.into(), keep: false })
+    Ok(Lease { info, volume: volume.clone(), leases_dir, file: f.into(), keep: false })
 }
 
 fn new_info(id: &str, holder: &str) -> LeaseInfo {
@@ -143,13 +145,23 @@ pub(super) fn open_leases_dir(volume_dir: BorrowedFd<'_>, create: bool) -> std::
     }
 }
 
-/// The ids of the live leases on a volume, sorted. With `reap`, stale lease files (holder
-/// gone) are removed on the way; only a caller holding the store lock may reap.
-pub(super) fn live(volume_dir: BorrowedFd<'_>, reap: bool) -> std::io::Result<Vec<String>> {
+/// The ids of the live leases on a volume, sorted (a query: nothing is removed).
+pub(super) fn live(volume_dir: BorrowedFd<'_>) -> std::io::Result<Vec<String>> {
     let Some(dir) = open_leases_dir(volume_dir, false)? else {
         return Ok(Vec::new());
     };
-    scan(dir.as_fd(), reap, |_, _| {})
+    scan(dir.as_fd(), false, |_, _| {})
+}
+
+/// Remove a volume's stale lease files (holder gone, unpublished leftovers) and list the ids
+/// that keep it in use, sorted: the live leases, and the dead ones that record a plugin mount
+/// not undone yet. Only a caller holding the store lock may reap; what it lists is what
+/// `rm`, `prune`, `rename` and `import` refuse to work under.
+pub(super) fn reap_and_list(volume_dir: BorrowedFd<'_>) -> std::io::Result<Vec<String>> {
+    let Some(dir) = open_leases_dir(volume_dir, false)? else {
+        return Ok(Vec::new());
+    };
+    scan(dir.as_fd(), true, |_, _| {})
 }
 
 /// The live leases in a `leases/` directory (no reaping).
@@ -239,4 +251,108 @@ fn scan(
     }
     ids.sort();
     Ok(ids)
+}
+
+impl Store {
+    /// The ids of the live leases on a volume (empty: not in use, or no such volume).
+    pub fn users(&self, name: &VolumeName) -> Result<Vec<String>> {
+        let Some(h) = self.open_read()? else {
+            return Ok(Vec::new());
+        };
+        let vdir = match fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name)) {
+            Ok(fd) => fd,
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(Vec::new()),
+            Err(e) => return Err(self.io("open", VOLUMES_DIR, e)),
+        };
+        live(vdir.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))
+    }
+
+    /// Take an in-use lease on an existing volume, held until the returned value is dropped
+    /// or the process dies. `holder` says who holds it (`run`, `mount`).
+    pub fn lease(&self, name: &VolumeName, holder: &str) -> Result<Lease> {
+        let h = self.open_write()?;
+        let vdir = self.open_volume_dir(&h, name)?;
+        acquire(vdir.as_fd(), name, holder).map_err(|e| self.io("lease", VOLUMES_DIR, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+    use crate::store::layout::LEASES_DIR;
+    use crate::store::testutil::*;
+
+    fn leases_dir(t: &TempStore, v: &str) -> std::path::PathBuf {
+        t.root().join(VOLUMES_DIR).join(v).join(LEASES_DIR)
+    }
+
+    #[test]
+    fn a_lease_lives_while_held_and_its_file_goes_with_it() {
+        let t = TempStore::new();
+        t.create("v1");
+        let (a, b) = (t.store.lease(&name("v1"), "run").unwrap(), t.store.lease(&name("v1"), "mount").unwrap());
+        let mut ids = vec![a.id().to_owned(), b.id().to_owned()];
+        ids.sort();
+        assert_eq!(t.store.users(&name("v1")).unwrap(), ids);
+        assert_eq!(a.volume(), &name("v1"));
+        let info: LeaseInfo =
+            serde_json::from_slice(&std::fs::read(leases_dir(&t, "v1").join(a.id())).unwrap()).unwrap();
+        assert_eq!((info.pid, info.holder.as_str(), info.mounted), (std::process::id(), "run", false));
+        drop(a);
+        assert_eq!(t.store.users(&name("v1")).unwrap(), [b.id()]);
+        drop(b);
+        assert!(entries(&leases_dir(&t, "v1")).is_empty());
+        assert!(matches!(t.store.lease(&name("nope"), "run"), Err(StoreError::NotFound(n)) if n == "nope"));
+    }
+
+    #[test]
+    fn a_stale_lease_is_not_live_and_is_reaped_only_when_asked() {
+        let t = TempStore::new();
+        t.create("v1");
+        let lease = t.store.lease(&name("v1"), "run").unwrap();
+        let id = lease.id().to_owned();
+        // A holder that died: its lock is gone, its file stays.
+        lease.abandon();
+        assert!(t.store.users(&name("v1")).unwrap().is_empty());
+        let vdir = t.open_dir("volumes/v1");
+        assert!(live(vdir.as_fd()).unwrap().is_empty());
+        assert_eq!(entries(&leases_dir(&t, "v1")), [id.as_str()], "a query removes nothing");
+        // An unpublished leftover of a crashed acquire.
+        std::fs::write(leases_dir(&t, "v1").join(format!("{LEASE_NEW_PREFIX}x")), "").unwrap();
+        assert!(reap_and_list(vdir.as_fd()).unwrap().is_empty());
+        assert!(entries(&leases_dir(&t, "v1")).is_empty());
+    }
+
+    #[test]
+    fn a_dead_lease_that_records_a_plugin_mount_keeps_the_volume_in_use() {
+        let t = TempStore::new();
+        t.create("v1");
+        let mut lease = t.store.lease(&name("v1"), "run").unwrap();
+        lease.mark_mounted().unwrap();
+        let id = lease.id().to_owned();
+        lease.abandon();
+        let vdir = t.open_dir("volumes/v1");
+        assert!(live(vdir.as_fd()).unwrap().is_empty(), "no live holder");
+        assert_eq!(reap_and_list(vdir.as_fd()).unwrap(), [id.as_str()], "but the mount is not undone");
+        assert_eq!(entries(&leases_dir(&t, "v1")), [id.as_str()]);
+        let leases = t.open_dir(&format!("volumes/v1/{LEASES_DIR}"));
+        let dead = dead_in(leases.as_fd()).unwrap();
+        assert_eq!(dead.len(), 1);
+        assert!(dead[0].mounted && dead[0].id == id);
+    }
+
+    #[test]
+    fn pinned_leases_are_live_until_removed() {
+        let t = TempStore::new();
+        t.create("v1");
+        let vdir = t.open_dir("volumes/v1");
+        let id = pin(vdir.as_fd(), "mount").unwrap();
+        let pinned = format!("{PIN_PREFIX}{id}");
+        assert_eq!(t.store.users(&name("v1")).unwrap(), [pinned.as_str()]);
+        assert_eq!(reap_and_list(vdir.as_fd()).unwrap(), [pinned.as_str()]);
+        let leases = t.open_dir(&format!("volumes/v1/{LEASES_DIR}"));
+        let pins = pins_in(leases.as_fd());
+        assert_eq!(pins.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+    }
 }

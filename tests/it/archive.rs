@@ -533,7 +533,7 @@ fn import_refuses_a_volume_in_use_unless_forced() {
     std::fs::write(t.data("busy").join("old"), b"old").unwrap();
     let archive = build(&[M::File(b"new", b"new")]);
     let store = Store::new(&t.root);
-    let lease = store.lease("busy", "test").unwrap();
+    let lease = store.lease(&"busy".parse().unwrap(), "test").unwrap();
     let o = import(&t, &["busy"], &archive);
     assert_eq!((o.code, o.stderr.clone()), (1, format!("Error: volume busy is in use - [{}]\n", lease.id())));
     assert!(t.data("busy").join("old").exists());

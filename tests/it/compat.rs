@@ -90,7 +90,7 @@ impl Replay {
 
     /// A container using the volume, in Docker; a lease holder in myvol.
     fn hold(&mut self, volume: &str) {
-        let lease = Store::new(&self.t.root).lease(volume, "compat").unwrap();
+        let lease = Store::new(&self.t.root).lease(&volume.parse().unwrap(), "compat").unwrap();
         self.leases.insert(volume.to_owned(), lease);
     }
 

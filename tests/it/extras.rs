@@ -4,6 +4,7 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use myvol::name::VolumeName;
 use myvol::store::Store;
 use myvol::units::human_size;
 
@@ -93,7 +94,7 @@ fn rename_of_a_volume_in_use_is_refused() {
     let t = TestEnv::new();
     t.ok(&["volume", "create", "busy"]);
     let store = Store::new(&t.root);
-    let lease = store.lease("busy", "test").unwrap();
+    let lease = store.lease(&"busy".parse().unwrap(), "test").unwrap();
     t.expect(
         &["volume", "rename", "busy", "free"],
         1,
@@ -248,7 +249,7 @@ fn clone_source_is_in_use_while_copying_and_cannot_vanish() {
     t.ok(&["volume", "create", "src"]);
     std::fs::write(t.data("src").join("f"), "x").unwrap();
     let store = Store::new(&t.root);
-    let lease = store.lease("src", "test").unwrap();
+    let lease = store.lease(&"src".parse().unwrap(), "test").unwrap();
     t.expect(&["volume", "clone", "src", "dst"], 0, "dst\n", "");
     drop(lease);
     assert_eq!(std::fs::read_to_string(t.data("dst").join("f")).unwrap(), "x");
@@ -272,13 +273,13 @@ fn sizes_match_du_apparent_size_without_directories() {
     t.ok(&["volume", "create", "empty"]);
     populate(&t.data("tree"));
     let store = Store::new(&t.root);
-    let names = vec!["tree".to_owned(), "empty".to_owned(), "missing".to_owned()];
+    let names: Vec<VolumeName> = ["tree", "empty", "missing"].iter().map(|n| n.parse().unwrap()).collect();
     let usage = store.usage(&names);
     let expected = du_minus_dirs(&t.data("tree"));
     assert_eq!(usage[0].as_ref().unwrap().size, expected);
     assert_eq!(usage[1].as_ref().unwrap().size, 0);
     assert!(matches!(usage[2], Err(myvol::store::StoreError::NotFound(_))));
-    let lease = store.lease("tree", "test").unwrap();
+    let lease = store.lease(&"tree".parse().unwrap(), "test").unwrap();
     assert_eq!(store.usage(&names[..1])[0].as_ref().unwrap().links, 1);
     let out = t.ok(&["system", "df", "-v", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -296,7 +297,7 @@ fn sizes_of_many_volumes_in_parallel_keep_their_order() {
         let n = format!("v{i}");
         t.ok(&["volume", "create", &n]);
         std::fs::write(t.data(&n).join("f"), vec![0u8; i * 10]).unwrap();
-        names.push(n);
+        names.push(n.parse::<VolumeName>().unwrap());
     }
     let usage = Store::new(&t.root).usage(&names);
     for (i, u) in usage.iter().enumerate() {
@@ -328,7 +329,7 @@ fn system_df_json_matches_docker() {
     assert_eq!(out, format!("{{\"Images\":[],\"Containers\":[],\"Volumes\":{},\"BuildCache\":[]}}", docker[0]));
     // With a user and a volume with options (not counted), as recorded.
     t.ok(&["volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "fx-df-opt"]);
-    let lease = Store::new(&t.root).lease("fx-df", "test").unwrap();
+    let lease = Store::new(&t.root).lease(&"fx-df".parse().unwrap(), "test").unwrap();
     let rows = t.ok(&["system", "df", "--format", "json"]);
     let docker_rows = fixture_stdout("system-df-used-opt");
     let line = |s: &str, kind: &str| s.lines().find(|l| l.contains(kind)).unwrap().to_owned();

@@ -14,8 +14,8 @@ fn rm_and_prune_refuse_a_volume_held_by_this_process() {
     t.ok(&["volume", "create", "busy"]);
     let anon = t.ok(&["volume", "create"]).trim().to_owned();
     let store = Store::new(&t.root);
-    let lease = store.lease("busy", "test").unwrap();
-    let anon_lease = store.lease(&anon, "test").unwrap();
+    let lease = store.lease(&"busy".parse().unwrap(), "test").unwrap();
+    let anon_lease = store.lease(&anon.parse().unwrap(), "test").unwrap();
     let o = t.run(&["volume", "rm", "busy"]);
     assert_eq!(o.code, 1);
     assert_eq!(o.stderr, format!("Error: remove busy: volume is in use - [{}]\n", lease.id()));
@@ -47,7 +47,8 @@ fn two_leases_are_both_named() {
     let t = TestEnv::new();
     t.ok(&["volume", "create", "busy"]);
     let store = Store::new(&t.root);
-    let (a, b) = (store.lease("busy", "x").unwrap(), store.lease("busy", "y").unwrap());
+    let (a, b) =
+        (store.lease(&"busy".parse().unwrap(), "x").unwrap(), store.lease(&"busy".parse().unwrap(), "y").unwrap());
     let mut ids = [a.id().to_owned(), b.id().to_owned()];
     ids.sort();
     t.expect(
@@ -56,7 +57,7 @@ fn two_leases_are_both_named() {
         "",
         &format!("Error: remove busy: volume is in use - [{}, {}]\n", ids[0], ids[1]),
     );
-    assert!(store.lease("missing", "x").is_err());
+    assert!(store.lease(&"missing".parse().unwrap(), "x").is_err());
 }
 
 /// A lease held by another process (here flock(1), holding the lock the way a `myvol run`

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::PluginError;
 use super::json::{self, Obj};
-use crate::store::errno_text;
+use crate::text::errno_text;
 
 /// Where a plugin listens.
 #[derive(Debug, Clone, PartialEq, Eq)]

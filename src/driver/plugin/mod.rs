@@ -32,8 +32,7 @@ use json::Obj;
 use transport::Transport;
 pub use transport::{ACCEPT_V12, MAX_RESPONSE, RETRY_DELAYS, UNIX_HOST};
 
-use crate::store::errno_text;
-use crate::text::go_quote;
+use crate::text::{errno_text, go_quote};
 
 /// What went wrong finding or calling a plugin. Where Docker has a message, the text is
 /// Docker's (`plugin "NAME" not found`, `Unknown protocol`, a plugin's own `Err`, `Method: Err`,

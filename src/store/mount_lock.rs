@@ -17,20 +17,21 @@ use super::layout::{DATA_DIR, MOUNTS_DIR, PRIVATE_DIR_MODE, VOLUMES_DIR, mountpo
 use super::lease::{self, LeaseInfo};
 use super::{Result, Store, StoreError};
 use crate::fsutil;
+use crate::name::VolumeName;
 
 /// A volume locked against concurrent mounts and unmounts (an exclusive flock on its
 /// `leases/` directory). Leases can still be taken while it is held: deciding to unmount
 /// looks at the leases under this lock, so a user that arrived meanwhile is seen.
 #[derive(Debug)]
-pub struct VolumeLock {
-    name: String,
+pub struct MountLock {
+    name: VolumeName,
     path: PathBuf,
     vdir: OwnedFd,
     leases: OwnedFd,
 }
 
-impl VolumeLock {
-    pub fn name(&self) -> &str {
+impl MountLock {
+    pub fn name(&self) -> &VolumeName {
         &self.name
     }
 
@@ -72,19 +73,17 @@ impl VolumeLock {
 
 impl Store {
     /// Lock volume `name` for a mount decision (blocks while another process holds it).
-    pub fn lock_volume(&self, name: &str) -> Result<VolumeLock> {
-        self.lock_volume_with(name, true).map(|l| l.expect("waited"))
+    pub fn mount_lock(&self, name: &VolumeName) -> Result<MountLock> {
+        self.mount_lock_with(name, true).map(|l| l.expect("waited"))
     }
 
-    /// Lock volume `name` unless another process holds its lock (`None` then).
-    pub fn try_lock_volume(&self, name: &str) -> Result<Option<VolumeLock>> {
-        self.lock_volume_with(name, false)
+    /// Lock volume `name` for a mount decision unless another process holds that lock
+    /// (`None` then).
+    pub fn try_mount_lock(&self, name: &VolumeName) -> Result<Option<MountLock>> {
+        self.mount_lock_with(name, false)
     }
 
-    fn lock_volume_with(&self, name: &str, wait: bool) -> Result<Option<VolumeLock>> {
-        if !crate::name::is_valid(name) {
-            return Err(StoreError::NotFound(name.to_owned()));
-        }
+    fn mount_lock_with(&self, name: &VolumeName, wait: bool) -> Result<Option<MountLock>> {
         let open = || -> std::io::Result<(OwnedFd, OwnedFd, bool)> {
             let root = rfs::open(self.root(), OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
             let volumes = fsutil::open_dir(root.as_fd(), OsStr::new(VOLUMES_DIR))?;
@@ -101,9 +100,9 @@ impl Store {
         match open() {
             Ok((_, _, false)) => Ok(None),
             Ok((vdir, leases, true)) => {
-                Ok(Some(VolumeLock { name: name.to_owned(), path: mountpoint(self.root(), name), vdir, leases }))
+                Ok(Some(MountLock { name: name.clone(), path: mountpoint(self.root(), name), vdir, leases }))
             }
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Err(StoreError::NotFound(name.to_owned())),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Err(StoreError::NotFound(name.to_string())),
             Err(e) => Err(self.io("lock", VOLUMES_DIR, e)),
         }
     }
@@ -126,7 +125,7 @@ impl Store {
 
     /// Record (before mounting) or clear (after the last unmount) that volume `lock` may
     /// have something mounted for its users. The caller holds the volume's lock.
-    pub fn set_mount_mark(&self, lock: &VolumeLock, marked: bool) -> Result<()> {
+    pub fn set_mount_mark(&self, lock: &MountLock, marked: bool) -> Result<()> {
         let rel = format!("{MOUNTS_DIR}/{}", lock.name);
         let dir = self.mounts_dir(marked).map_err(|e| self.io("open", MOUNTS_DIR, e))?;
         let Some(dir) = dir else {
@@ -151,7 +150,9 @@ impl Store {
         r.map_err(|e| self.io(if marked { "create" } else { "remove" }, &rel, e))
     }
 
-    /// The volumes marked in `mounts/` (usually none: one directory read).
+    /// The entries of `mounts/` (usually none: one directory read): the names of volumes that
+    /// may have something mounted, as marked (an entry that is not a volume name is not
+    /// myvol's, and is for [`Store::clear_mount_mark`]).
     pub fn mount_marks(&self) -> Vec<String> {
         let Ok(Some(dir)) = self.mounts_dir(false) else {
             return Vec::new();
@@ -163,7 +164,7 @@ impl Store {
             .collect()
     }
 
-    /// Forget the mark of a volume that no longer exists.
+    /// Forget the mark of a volume that no longer exists (or an entry that names none).
     pub fn clear_mount_mark(&self, name: &str) {
         if let Ok(Some(dir)) = self.mounts_dir(false) {
             let _ = rfs::unlinkat(&dir, name, AtFlags::empty());
@@ -172,19 +173,82 @@ impl Store {
 
     /// Take a pinned lease on `name` (`volume mount`): a lease that no process holds, live
     /// until [`Store::unpin`] removes it. Returns its id.
-    pub fn pin(&self, name: &str, holder: &str) -> Result<String> {
+    pub fn pin(&self, name: &VolumeName, holder: &str) -> Result<String> {
         let h = self.open_write()?;
         let vdir = self.open_volume_dir(&h, name)?;
         lease::pin(vdir.as_fd(), holder).map_err(|e| self.io("lease", VOLUMES_DIR, e))
     }
 
     /// The pinned leases on `name`, newest last.
-    pub fn pins(&self, lock: &VolumeLock) -> Vec<LeaseInfo> {
+    pub fn pins(&self, lock: &MountLock) -> Vec<LeaseInfo> {
         lease::pins_in(lock.leases.as_fd())
     }
 
     /// Remove pinned lease `id` (the caller holds the volume's lock).
-    pub fn unpin(&self, lock: &VolumeLock, id: &str) {
+    pub fn unpin(&self, lock: &MountLock, id: &str) {
         lock.forget(&format!("{}{id}", lease::PIN_PREFIX));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testutil::*;
+
+    #[test]
+    fn one_mount_lock_per_volume_at_a_time() {
+        let t = TempStore::new();
+        t.create("v1");
+        t.create("v2");
+        let lock = t.store.mount_lock(&name("v1")).unwrap();
+        assert_eq!(lock.name(), &name("v1"));
+        assert_eq!(lock.path(), t.data("v1"));
+        assert!(t.store.try_mount_lock(&name("v1")).unwrap().is_none());
+        assert!(t.store.try_mount_lock(&name("v2")).unwrap().is_some(), "other volumes are free");
+        // Leases are still taken (and seen) under it.
+        let lease = t.store.lease(&name("v1"), "run").unwrap();
+        assert_eq!(lock.live().unwrap(), [lease.id()]);
+        assert!(!lock.is_mounted().unwrap());
+        drop(lock);
+        assert!(t.store.try_mount_lock(&name("v1")).unwrap().is_some());
+        assert!(matches!(t.store.mount_lock(&name("gone")), Err(StoreError::NotFound(n)) if n == "gone"));
+    }
+
+    #[test]
+    fn marks_are_set_listed_and_cleared() {
+        let t = TempStore::new();
+        t.create("v1");
+        assert!(t.store.mount_marks().is_empty());
+        let lock = t.store.mount_lock(&name("v1")).unwrap();
+        t.store.set_mount_mark(&lock, true).unwrap();
+        t.store.set_mount_mark(&lock, true).unwrap();
+        assert_eq!(t.store.mount_marks(), ["v1"]);
+        t.store.set_mount_mark(&lock, false).unwrap();
+        t.store.set_mount_mark(&lock, false).unwrap();
+        assert!(t.store.mount_marks().is_empty());
+        std::fs::write(t.root().join(MOUNTS_DIR).join(".junk"), "").unwrap();
+        assert_eq!(t.store.mount_marks(), [".junk"]);
+        t.store.clear_mount_mark(".junk");
+        assert!(t.store.mount_marks().is_empty());
+    }
+
+    #[test]
+    fn pins_are_leases_until_unpinned() {
+        let t = TempStore::new();
+        t.create("v1");
+        let first = t.store.pin(&name("v1"), "mount").unwrap();
+        let second = t.store.pin(&name("v1"), "mount").unwrap();
+        assert_eq!(t.store.users(&name("v1")).unwrap().len(), 2);
+        assert!(matches!(t.store.remove(&name("v1"), false), Err(StoreError::InUse { .. })));
+        let lock = t.store.mount_lock(&name("v1")).unwrap();
+        let pins: Vec<String> = t.store.pins(&lock).into_iter().map(|p| p.id).collect();
+        assert_eq!(pins.len(), 2);
+        assert!(pins.contains(&first) && pins.contains(&second));
+        for id in pins {
+            t.store.unpin(&lock, &id);
+        }
+        assert!(t.store.users(&name("v1")).unwrap().is_empty());
+        drop(lock);
+        t.store.remove(&name("v1"), false).unwrap();
     }
 }

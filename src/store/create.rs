@@ -1,0 +1,444 @@
+//! `volume create`: a volume is built in `tmp/<hex>/` (metadata, an empty `_data`), then
+//! published with one `renameat2(RENAME_NOREPLACE)` into `volumes/`, under the store lock.
+//! A crash before the rename leaves an unlocked directory in `tmp/` (removed by the next
+//! mutation), after it a complete volume.
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::PathBuf;
+
+use rustix::fs::{self as rfs, Mode};
+
+use super::layout::*;
+use super::lease::{self, Lease};
+use super::meta::VolumeMeta;
+use super::open::WriteHandle;
+use super::{ANONYMOUS_LABEL, BoxedError, LOCAL_DRIVER, Result, Store, StoreError, Volume};
+use crate::name::VolumeName;
+use crate::{failpoint, fsutil};
+
+/// What `volume create` asks for.
+#[derive(Debug, Default)]
+pub struct CreateRequest {
+    /// `None`: an anonymous volume with a generated name.
+    pub name: Option<VolumeName>,
+    /// Empty means `local`.
+    pub driver: String,
+    pub labels: BTreeMap<String, String>,
+    pub options: BTreeMap<String, String>,
+    /// Why the local driver refuses `options`, as the caller found before asking the store
+    /// (`driver::local::validate_options`). Reported only when a new local volume would be
+    /// made with them: an existing volume is returned whatever the options, as Docker does.
+    pub invalid_options: Option<BoxedError>,
+}
+
+/// The result of a create: the volume, and whether it is new.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub volume: Volume,
+    pub created: bool,
+}
+
+impl Store {
+    /// `volume create`.
+    pub fn create(&self, req: CreateRequest) -> Result<Created> {
+        let h = self.open_write()?;
+        self.create_locked(&h, req)
+    }
+
+    /// Create the volume (or find the existing one, as [`Store::create`] does) and take an
+    /// in-use lease on it, under one store lock: a concurrent `volume rm` or `prune` cannot
+    /// slip in between. What `myvol run` does for every volume it mounts.
+    pub fn create_leased(&self, req: CreateRequest, holder: &str) -> Result<(Created, Lease)> {
+        let h = self.open_write()?;
+        let created = self.create_locked(&h, req)?;
+        let name = &created.volume.name;
+        let vdir = self.open_volume_dir(&h, name)?;
+        let lease = lease::acquire(vdir.as_fd(), name, holder).map_err(|e| self.io("lease", VOLUMES_DIR, e))?;
+        Ok((created, lease))
+    }
+
+    pub(super) fn create_locked(&self, h: &WriteHandle, req: CreateRequest) -> Result<Created> {
+        let driver = if req.driver.is_empty() { LOCAL_DRIVER.to_owned() } else { req.driver.clone() };
+        let (name, anonymous) = match req.name {
+            None => (VolumeName::random_anonymous(), true),
+            Some(n) => (n, false),
+        };
+        if let Some(existing) = self.read_volume(h.volumes.as_fd(), &name)? {
+            if req.driver.is_empty() || existing.driver == driver {
+                return Ok(Created { volume: existing, created: false });
+            }
+            return Err(StoreError::Conflict { name: name.to_string(), existing: existing.driver });
+        }
+        let mut scope = None;
+        if driver != LOCAL_DRIVER {
+            let Some(ext) = &self.external else {
+                return Err(StoreError::UnknownDriver { name: name.to_string(), driver });
+            };
+            let given = (!req.options.is_empty()).then_some(&req.options);
+            let s = ext.create(&driver, &name, given).map_err(|source| StoreError::Driver {
+                op: "create",
+                name: name.to_string(),
+                source,
+            })?;
+            scope = Some(s);
+        } else if let Some(source) = req.invalid_options {
+            return Err(StoreError::InvalidOption { name: name.to_string(), source });
+        }
+        let mut labels = req.labels;
+        if anonymous {
+            labels.insert(ANONYMOUS_LABEL.to_owned(), String::new());
+        }
+        let meta = VolumeMeta {
+            format: FORMAT_VERSION,
+            name: name.to_string(),
+            driver,
+            created_at: jiff::Timestamp::now().to_string(),
+            labels: (!labels.is_empty()).then_some(labels),
+            options: (!req.options.is_empty()).then_some(req.options),
+            scope,
+        };
+        self.build_volume(h, &name, &meta, |_| Ok(()))?;
+        Ok(Created { volume: self.volume_from_meta(&name, meta), created: true })
+    }
+
+    /// Build a volume directory in `tmp/` (metadata, an empty `_data` that `fill` may
+    /// populate), then publish it with one rename. The caller holds the store lock.
+    pub(super) fn build_volume(
+        &self,
+        h: &WriteHandle,
+        name: &VolumeName,
+        meta: &VolumeMeta,
+        fill: impl FnOnce(BorrowedFd<'_>) -> io::Result<()>,
+    ) -> Result<()> {
+        let b = self.start_build(h, name)?;
+        if let Err(e) = fill(b.data.as_fd()) {
+            return Err(b.abort(e));
+        }
+        self.finish_build(h, b, meta)
+    }
+
+    /// Start building volume `name`: `tmp/<hex>/` with an empty `_data/`, flock-ed by us so
+    /// that a cleaner (another process's mutation) skips it while we work, even after the
+    /// store lock is released.
+    pub(super) fn start_build(&self, h: &WriteHandle, name: &VolumeName) -> Result<Build> {
+        let tmp_dir = fsutil::open_dir(h.root.as_fd(), OsStr::new(TMP_DIR)).map_err(|e| self.io("open", TMP_DIR, e))?;
+        let tmp_name = fsutil::random_suffix();
+        let target = volume_dir(&self.root, name);
+        let create_err =
+            |e: io::Error| StoreError::CreateDir { name: name.to_string(), path: target.clone(), source: e };
+        rfs::mkdirat(&tmp_dir, tmp_name.as_str(), Mode::from_raw_mode(VOLUME_DIR_MODE))
+            .map_err(|e| create_err(e.into()))?;
+        let made = (|| -> io::Result<(OwnedFd, OwnedFd)> {
+            let vdir = fsutil::open_dir(tmp_dir.as_fd(), OsStr::new(&tmp_name))?;
+            fsutil::try_lock_exclusive(vdir.as_fd())?;
+            rfs::fchmod(&vdir, Mode::from_raw_mode(VOLUME_DIR_MODE))?;
+            failpoint::hit("create-after-mkdir");
+            rfs::mkdirat(&vdir, DATA_DIR, Mode::from_raw_mode(DATA_MODE))?;
+            let data = fsutil::open_dir(vdir.as_fd(), OsStr::new(DATA_DIR))?;
+            rfs::fchmod(&data, Mode::from_raw_mode(DATA_MODE))?;
+            Ok((vdir, data))
+        })();
+        match made {
+            Ok((vdir, data)) => Ok(Build { tmp_dir, tmp_name, vdir, data, name: name.clone(), target }),
+            Err(e) => {
+                let _ = fsutil::remove_tree(tmp_dir.as_fd(), OsStr::new(&tmp_name));
+                Err(create_err(e))
+            }
+        }
+    }
+
+    /// Write the metadata into a started build and publish it with one
+    /// `renameat2(RENAME_NOREPLACE)`. The caller holds the store lock. A name taken since the
+    /// build started fails with `EEXIST` (as `CreateDir`), and the build is removed.
+    pub(super) fn finish_build(&self, h: &WriteHandle, b: Build, meta: &VolumeMeta) -> Result<()> {
+        let result = (|| -> io::Result<()> {
+            let json = serde_json::to_vec_pretty(meta).map_err(io::Error::other)?;
+            // The metadata goes into an xattr of the new directory: journaled metadata, like the
+            // directory and the rename below, so the one fsync of `volumes/` after the rename
+            // makes all of it durable, in order. Where xattrs are not available (or too small
+            // for these labels), a file; the directory is not published yet, so it needs no
+            // temporary name, but its content must be on disk before the rename.
+            if fsutil::create_xattr(b.vdir.as_fd(), META_XATTR, &json).is_err() {
+                fsutil::write_new(b.vdir.as_fd(), OsStr::new(META_FILE), &json, META_MODE)?;
+                rfs::fsync(&b.vdir)?;
+            }
+            failpoint::hit("create-before-publish");
+            rfs::renameat_with(
+                &b.tmp_dir,
+                b.tmp_name.as_str(),
+                &h.volumes,
+                b.name.as_str(),
+                rfs::RenameFlags::NOREPLACE,
+            )?;
+            rfs::fsync(&h.volumes)?;
+            failpoint::hit("create-after-publish");
+            Ok(())
+        })();
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) => Err(b.abort(e)),
+        }
+    }
+}
+
+/// A volume being built in `tmp/<hex>/`; the flock on `vdir` marks it as alive.
+pub(super) struct Build {
+    tmp_dir: OwnedFd,
+    tmp_name: String,
+    vdir: OwnedFd,
+    pub(super) data: OwnedFd,
+    name: VolumeName,
+    target: PathBuf,
+}
+
+impl Build {
+    /// Remove the unfinished build; the error to report is `CreateDir` with `e`.
+    fn abort(self, e: io::Error) -> StoreError {
+        let _ = fsutil::remove_tree(self.tmp_dir.as_fd(), OsStr::new(&self.tmp_name));
+        StoreError::CreateDir { name: self.name.to_string(), path: self.target, source: e }
+    }
+
+    /// Remove the unfinished build quietly.
+    pub(super) fn discard(self) {
+        let _ = fsutil::remove_tree(self.tmp_dir.as_fd(), OsStr::new(&self.tmp_name));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::store::ExternalDriver;
+    use crate::store::testutil::*;
+
+    #[test]
+    fn create_publishes_a_complete_volume_and_finds_it_again() {
+        let t = TempStore::new();
+        let c = t.store.create(request("v1")).unwrap();
+        assert!(c.created);
+        assert_eq!(c.volume.name, name("v1"));
+        assert_eq!(c.volume.labels, None);
+        assert_eq!(c.volume.options, None);
+        let mode = |p: PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(t.data("v1")), DATA_MODE);
+        assert_eq!(mode(t.root().join("volumes/v1")), VOLUME_DIR_MODE);
+        assert!(t.entries(TMP_DIR).is_empty());
+        let again = t.store.create(request("v1")).unwrap();
+        assert!(!again.created);
+        assert_eq!(again.volume, c.volume);
+    }
+
+    #[test]
+    fn anonymous_volumes_get_a_generated_name_and_dockers_label() {
+        let t = TempStore::new();
+        let c = t.store.create(CreateRequest::default()).unwrap();
+        assert!(c.created && c.volume.name.looks_anonymous() && c.volume.is_anonymous());
+        assert_eq!(t.store.get(&c.volume.name).unwrap(), c.volume);
+    }
+
+    #[test]
+    fn invalid_options_fail_only_a_new_local_volume() {
+        let t = TempStore::new();
+        let bad = || CreateRequest {
+            options: [("bogus".to_owned(), "1".to_owned())].into(),
+            invalid_options: Some("invalid option: \"bogus\"".into()),
+            ..request("v1")
+        };
+        let e = t.store.create(bad()).unwrap_err();
+        assert_eq!(e.to_string(), "create v1: invalid option: \"bogus\"");
+        assert!(t.store.names().unwrap().is_empty());
+        assert!(t.entries(TMP_DIR).is_empty());
+        // An existing volume is returned whatever the options, as Docker does.
+        t.create("v1");
+        let c = t.store.create(bad()).unwrap();
+        assert!(!c.created);
+        assert_eq!(c.volume.options, None);
+    }
+
+    #[test]
+    fn another_driver_for_an_existing_name_is_a_conflict() {
+        let t = TempStore::new();
+        t.create("v1");
+        let e = t.store.create(CreateRequest { driver: "other".into(), ..request("v1") }).unwrap_err();
+        assert!(matches!(e, StoreError::Conflict { ref existing, .. } if existing == LOCAL_DRIVER), "{e}");
+        // Naming the driver it has is fine; an unknown driver for a new name is not found.
+        assert!(!t.store.create(CreateRequest { driver: LOCAL_DRIVER.into(), ..request("v1") }).unwrap().created);
+        let e = t.store.create(CreateRequest { driver: "other".into(), ..request("v2") }).unwrap_err();
+        assert_eq!(e.to_string(), "create v2: error looking up volume plugin other: plugin \"other\" not found");
+    }
+
+    /// An external driver that records what it was asked, and checks that the store lock is
+    /// held while it is asked.
+    #[derive(Debug)]
+    struct Recorder {
+        root: PathBuf,
+        calls: std::sync::Mutex<Vec<String>>,
+        refuse: bool,
+    }
+
+    impl ExternalDriver for Recorder {
+        fn create(
+            &self,
+            driver: &str,
+            name: &VolumeName,
+            options: Option<&BTreeMap<String, String>>,
+        ) -> std::result::Result<String, BoxedError> {
+            assert!(!lock_is_free(&self.root), "the store lock is held while the driver creates");
+            self.calls.lock().unwrap().push(format!("create {driver} {name} {options:?}"));
+            if self.refuse { Err("the plugin says no".into()) } else { Ok("global".into()) }
+        }
+        fn remove(&self, driver: &str, name: &VolumeName) -> std::result::Result<(), BoxedError> {
+            assert!(!lock_is_free(&self.root), "the store lock is held while the driver removes");
+            self.calls.lock().unwrap().push(format!("remove {driver} {name}"));
+            if self.refuse { Err("the plugin says no".into()) } else { Ok(()) }
+        }
+        fn find(&self, driver: &str) -> std::result::Result<(), BoxedError> {
+            if driver == "there" { Ok(()) } else { Err(format!("no {driver}").into()) }
+        }
+    }
+
+    fn with_recorder(refuse: bool) -> (TempStore, Arc<Recorder>) {
+        let mut t = TempStore::new();
+        let r = Arc::new(Recorder { root: t.root().to_owned(), calls: Default::default(), refuse });
+        t.store = t.store.clone().with_external(r.clone());
+        (t, r)
+    }
+
+    #[test]
+    fn an_external_volume_is_created_by_its_driver_under_the_lock_and_recorded() {
+        let (t, r) = with_recorder(false);
+        let req = CreateRequest { driver: "plug".into(), options: [("k".into(), "v".into())].into(), ..request("p1") };
+        let c = t.store.create(req).unwrap();
+        assert!(c.created);
+        assert_eq!((c.volume.driver.as_str(), c.volume.scope.as_str()), ("plug", "global"));
+        assert_eq!(t.store.get(&name("p1")).unwrap(), c.volume);
+        assert_eq!(*r.calls.lock().unwrap(), [r#"create plug p1 Some({"k": "v"})"#]);
+        assert!(t.store.find_driver("p2", "there").is_ok());
+        assert_eq!(t.store.find_driver("p2", "gone").unwrap_err().to_string(), "create p2: no gone");
+    }
+
+    #[test]
+    fn a_driver_that_refuses_leaves_no_record() {
+        let (t, _) = with_recorder(true);
+        let e = t.store.create(CreateRequest { driver: "plug".into(), ..request("p1") }).unwrap_err();
+        assert_eq!(e.to_string(), "create p1: the plugin says no");
+        assert!(t.store.names().unwrap().is_empty());
+    }
+
+    fn local_meta(name: &str) -> VolumeMeta {
+        VolumeMeta {
+            format: FORMAT_VERSION,
+            name: name.into(),
+            driver: LOCAL_DRIVER.into(),
+            created_at: String::new(),
+            labels: None,
+            options: None,
+            scope: None,
+        }
+    }
+
+    #[test]
+    fn a_build_that_failed_leaves_nothing() {
+        let t = TempStore::new();
+        let h = t.store.open_write().unwrap();
+        let meta = local_meta("v1");
+        let e = t
+            .store
+            .build_volume(&h, &name("v1"), &meta, |data| {
+                rfs::mkdirat(data, "half-filled", Mode::from_raw_mode(0o755))?;
+                Err(io::Error::from_raw_os_error(libc::ENOSPC))
+            })
+            .unwrap_err();
+        let want = format!("mkdir {}: no space left on device", t.root().join("volumes/v1").display());
+        assert!(e.to_string().ends_with(&want), "{e}");
+        assert!(t.entries(TMP_DIR).is_empty());
+        assert!(t.entries(VOLUMES_DIR).is_empty());
+    }
+
+    #[test]
+    fn a_name_taken_while_building_fails_and_removes_the_build() {
+        let t = TempStore::new();
+        let h = t.store.open_write().unwrap();
+        let b = t.store.start_build(&h, &name("v1")).unwrap();
+        assert_eq!(t.entries(TMP_DIR).len(), 1);
+        std::fs::create_dir(t.root().join("volumes/v1")).unwrap();
+        let meta = local_meta("v1");
+        let e = t.store.finish_build(&h, b, &meta).unwrap_err();
+        assert!(matches!(e, StoreError::CreateDir { ref source, .. } if source.raw_os_error() == Some(libc::EEXIST)));
+        assert!(t.entries(TMP_DIR).is_empty());
+        assert!(t.entries("volumes/v1").is_empty());
+    }
+
+    #[test]
+    fn a_crash_before_publishing_leaves_a_leftover_the_next_mutation_removes() {
+        let t = TempStore::new();
+        let crashes = Crashes::default();
+        failpoint::observe(crashes.hook(t.root()), || t.create("v1"));
+        assert_eq!(crashes.points(), ["create-after-mkdir", "create-before-publish", "create-after-publish"]);
+        for point in ["create-after-mkdir", "create-before-publish"] {
+            let (_dir, crashed) = crashes.at(point);
+            assert!(crashed.names().unwrap().is_empty(), "{point}");
+            assert_eq!(entries(&crashed.root().join(TMP_DIR)).len(), 1, "{point}");
+            // The next mutation (of any volume) cleans up; the name is free again.
+            assert!(crashed.create(request("v2")).unwrap().created);
+            assert!(entries(&crashed.root().join(TMP_DIR)).is_empty(), "{point}");
+            assert!(crashed.create(request("v1")).unwrap().created, "{point}");
+        }
+        let (_dir, crashed) = crashes.at("create-after-publish");
+        let v = crashed.get(&name("v1")).unwrap();
+        assert_eq!(v.driver, LOCAL_DRIVER);
+        assert!(crashed.root().join("volumes/v1/_data").is_dir());
+        assert!(entries(&crashed.root().join(TMP_DIR)).is_empty());
+    }
+
+    #[test]
+    fn a_build_is_flock_ed_so_that_cleaners_skip_it() {
+        let t = TempStore::new();
+        let store = t.store.clone();
+        // Cleaners remove what they can lock (see open.rs); a build must never be lockable.
+        let root = t.root().to_owned();
+        failpoint::observe(
+            move |point| {
+                if point == "create-before-publish" {
+                    let tmp = root.join(TMP_DIR);
+                    assert_eq!(entries(&tmp).len(), 1);
+                    for e in entries(&tmp) {
+                        let fd = dir_fd(&tmp.join(e));
+                        assert!(!fsutil::try_lock_exclusive(fd.as_fd()).unwrap(), "the build is flock-ed");
+                    }
+                }
+            },
+            || assert!(store.create(request("v1")).unwrap().created),
+        );
+    }
+
+    #[test]
+    fn concurrent_creates_of_one_name_one_wins_the_others_return_it() {
+        let t = TempStore::new();
+        let results: Vec<Created> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..8).map(|_| s.spawn(|| t.store.create(request("same")).unwrap())).collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(results.iter().filter(|c| c.created).count(), 1);
+        for c in &results {
+            assert_eq!(c.volume, results[0].volume);
+        }
+        assert_eq!(t.entries(VOLUMES_DIR), ["same"]);
+        assert!(t.entries(TMP_DIR).is_empty());
+    }
+
+    #[test]
+    fn create_leased_returns_a_live_lease() {
+        let t = TempStore::new();
+        let (c, lease) = t.store.create_leased(request("v1"), "run").unwrap();
+        assert!(c.created);
+        assert_eq!(t.store.users(&name("v1")).unwrap(), [lease.id()]);
+        drop(lease);
+        assert!(t.store.users(&name("v1")).unwrap().is_empty());
+    }
+}

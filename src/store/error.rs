@@ -1,0 +1,123 @@
+//! What went wrong in the store, in Docker's words where Docker has some.
+
+use std::io;
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use super::layout::FORMAT_VERSION;
+use crate::name::NameError;
+use crate::text::{errno_text, go_quote};
+
+/// An error of a driver (an [`ExternalDriver`](super::ExternalDriver)'s, or the local
+/// driver's verdict on options), which the store reports without knowing its type.
+pub type BoxedError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What went wrong in the store. Messages are the body of Docker's daemon errors where
+/// Docker has one (`create NAME: …`, `get NAME: no such volume`, `remove NAME: …`).
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("create {name}: {source}")]
+    InvalidName { name: String, source: NameError },
+    /// Options the local driver refuses (its verdict is the source).
+    #[error("create {name}: {source}")]
+    InvalidOption { name: String, source: BoxedError },
+    #[error("create {name}: error looking up volume plugin {driver}: plugin {} not found", go_quote(driver))]
+    UnknownDriver { name: String, driver: String },
+    #[error("create {name}: driver '{existing}' already has volume '{name}': volume name must be unique")]
+    Conflict { name: String, existing: String },
+    #[error("create {name}: error while creating volume root path '{}': mkdir {}: {}", path.display(), path.display(), errno_text(source))]
+    CreateDir { name: String, path: PathBuf, source: io::Error },
+    #[error("get {0}: no such volume")]
+    NotFound(String),
+    #[error("remove {name}: volume is in use - [{}]", ids.join(", "))]
+    InUse { name: String, ids: Vec<String> },
+    /// Something is still mounted on the volume's `_data` with no user left (the next myvol
+    /// invocation normally unmounts it first).
+    #[error("remove {name}: volume is still mounted at {}", path.display())]
+    Mounted { name: String, path: PathBuf },
+    /// An external driver's (a volume plugin's) error, with the operation and the volume it
+    /// was about.
+    #[error("{op} {name}: {source}")]
+    Driver { op: &'static str, name: String, source: BoxedError },
+    /// `volume import` of a volume that a live process uses (without `--force`).
+    #[error("volume {name} is in use - [{}]", ids.join(", "))]
+    ImportBusy { name: String, ids: Vec<String> },
+    /// `volume export|import` of a volume whose content is not kept in the store (tmpfs,
+    /// bind, NFS: a volume with driver options).
+    #[error("{op} {name}: volume has driver options: its content is not kept in the store")]
+    NoContent { op: &'static str, name: String },
+    /// `rename`, `clone`, `export`, `import` of a plugin volume.
+    #[error("{op} {name}: volume of driver '{driver}': its content is not kept in the store")]
+    External { op: &'static str, name: String, driver: String },
+    #[error("{op} {name}: volume is in use - [{}]", ids.join(", "))]
+    Busy { op: &'static str, name: String, ids: Vec<String> },
+    /// `rename`/`clone` to a name that is taken.
+    #[error("{op} {name}: volume {target} already exists")]
+    TargetExists { op: &'static str, name: String, target: String },
+    /// `rename`/`clone` to a name that is not a valid volume name.
+    #[error("{op} {name}: {source}")]
+    InvalidTarget { op: &'static str, name: String, source: NameError },
+    #[error("clone {name}: copying {}: {}", path.display(), errno_text(source))]
+    Copy { name: String, path: PathBuf, source: io::Error },
+    #[error("get {name}: invalid metadata in {}: {detail}", path.display())]
+    BadMeta { name: String, path: PathBuf, detail: String },
+    #[error("{op} {}: {}", path.display(), errno_text(source))]
+    Io { op: &'static str, path: PathBuf, source: io::Error },
+    #[error(
+        "the store at {} has format {found}, newer than this myvol understands ({FORMAT_VERSION}); use a newer myvol",
+        path.display()
+    )]
+    FormatTooNew { path: PathBuf, found: u32 },
+    #[error("refusing to use the store at {}: it is owned by uid {owner}, not by uid {uid} who runs myvol", path.display())]
+    ForeignRoot { path: PathBuf, owner: u32, uid: u32 },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::name::VolumeName;
+
+    /// The messages that Docker's CLI users and scripts match on, byte for byte.
+    #[test]
+    fn messages_are_dockers() {
+        let cases: Vec<(StoreError, &str)> = vec![
+            (StoreError::NotFound("a/b".into()), "get a/b: no such volume"),
+            (
+                StoreError::InvalidName { name: "x".into(), source: VolumeName::parse("x").unwrap_err() },
+                "create x: volume name is too short, names should be at least two alphanumeric characters",
+            ),
+            (
+                StoreError::UnknownDriver { name: "v1".into(), driver: "nope".into() },
+                "create v1: error looking up volume plugin nope: plugin \"nope\" not found",
+            ),
+            (
+                StoreError::Conflict { name: "v1".into(), existing: "local".into() },
+                "create v1: driver 'local' already has volume 'v1': volume name must be unique",
+            ),
+            (
+                StoreError::InUse { name: "v1".into(), ids: vec!["a".into(), "b".into()] },
+                "remove v1: volume is in use - [a, b]",
+            ),
+            (
+                StoreError::CreateDir {
+                    name: "v1".into(),
+                    path: "/r/volumes/v1".into(),
+                    source: io::Error::from_raw_os_error(libc::ENOSPC),
+                },
+                "create v1: error while creating volume root path '/r/volumes/v1': mkdir /r/volumes/v1: no space left on device",
+            ),
+            (
+                StoreError::Driver { op: "remove", name: "v1".into(), source: "the plugin's own words".into() },
+                "remove v1: the plugin's own words",
+            ),
+            (
+                StoreError::InvalidOption { name: "v1".into(), source: "invalid option: \"x\"".into() },
+                "create v1: invalid option: \"x\"",
+            ),
+        ];
+        for (e, text) in cases {
+            assert_eq!(e.to_string(), text);
+        }
+    }
+}

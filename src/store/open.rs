@@ -1,0 +1,290 @@
+//! Opening the store: for reading (no lock, nothing created), or for a mutation (the layout
+//! made, the root's owner and mode checked, the store lock taken, `store.json` checked, and
+//! what crashed commands left behind cleaned or finished).
+
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use rustix::fs::{self as rfs, Mode, OFlags};
+use rustix::io::Errno;
+
+use super::layout::*;
+use super::meta::StoreMeta;
+use super::{Result, Store, StoreError};
+use crate::fsutil;
+use crate::name::VolumeName;
+
+/// The store opened for reading.
+pub(super) struct ReadHandle {
+    pub(super) volumes: OwnedFd,
+}
+
+/// The store opened for a mutation; the lock is released on drop.
+pub(super) struct WriteHandle {
+    pub(super) root: OwnedFd,
+    pub(super) volumes: OwnedFd,
+    _lock: OwnedFd,
+}
+
+impl Store {
+    /// Open for reading. `None` when the store does not exist yet (it is then empty).
+    pub(super) fn open_read(&self) -> Result<Option<ReadHandle>> {
+        let root = match rfs::open(&self.root, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok(None),
+            Err(e) => return Err(self.io("open", "", e)),
+        };
+        self.check_format(root.as_fd(), false)?;
+        match fsutil::open_dir(root.as_fd(), OsStr::new(VOLUMES_DIR)) {
+            Ok(volumes) => Ok(Some(ReadHandle { volumes })),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
+            Err(e) => Err(self.io("open", VOLUMES_DIR, e)),
+        }
+    }
+
+    /// Open for a mutation: create the layout if needed, check ownership and modes, take the
+    /// store lock, and clean what earlier crashes left behind.
+    pub(super) fn open_write(&self) -> Result<WriteHandle> {
+        if let Err(e) = std::fs::create_dir_all(&self.root) {
+            return Err(self.io("mkdir", "", e));
+        }
+        let root = rfs::open(&self.root, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| self.io("open", "", e))?;
+        let st = rfs::fstat(&root).map_err(|e| self.io("stat", "", e))?;
+        let uid = rustix::process::geteuid().as_raw();
+        if st.st_uid != uid {
+            return Err(StoreError::ForeignRoot { path: self.root.clone(), owner: st.st_uid, uid });
+        }
+        // Others must never reach into the store (setuid files and secrets live in volumes).
+        // 0710 and 0711 set by an administrator are kept, as Docker's root is 0710.
+        let mode = st.st_mode & 0o7777;
+        if mode & 0o066 != 0 || mode & 0o7000 != 0 {
+            rfs::fchmod(&root, Mode::from_raw_mode(ROOT_MODE)).map_err(|e| self.io("chmod", "", e))?;
+        }
+        let lock = rfs::openat(
+            &root,
+            LOCK_FILE,
+            OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(META_MODE),
+        )
+        .map_err(|e| self.io("open", LOCK_FILE, e))?;
+        fsutil::lock_exclusive(lock.as_fd()).map_err(|e| self.io("lock", LOCK_FILE, e))?;
+        self.check_format(root.as_fd(), true)?;
+        for (dir, mode) in [
+            (VOLUMES_DIR, VOLUMES_MODE),
+            (TMP_DIR, PRIVATE_DIR_MODE),
+            (TRASH_DIR, PRIVATE_DIR_MODE),
+            (RUNS_DIR, PRIVATE_DIR_MODE),
+        ] {
+            match rfs::mkdirat(&root, dir, Mode::from_raw_mode(mode)) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(e) => return Err(self.io("mkdir", dir, e)),
+            }
+        }
+        let volumes =
+            fsutil::open_dir(root.as_fd(), OsStr::new(VOLUMES_DIR)).map_err(|e| self.io("open", VOLUMES_DIR, e))?;
+        let handle = WriteHandle { root, volumes, _lock: lock };
+        self.clean_leftovers(&handle);
+        self.finish_rename(&handle);
+        Ok(handle)
+    }
+
+    /// Check `store.json`; with `create`, write it when missing (the caller holds the lock).
+    fn check_format(&self, root: BorrowedFd<'_>, create: bool) -> Result<()> {
+        match fsutil::read_small_file(root, OsStr::new(STORE_FILE)) {
+            Ok(bytes) => {
+                let meta: StoreMeta = serde_json::from_slice(&bytes).map_err(|e| StoreError::BadMeta {
+                    name: String::new(),
+                    path: self.root.join(STORE_FILE),
+                    detail: e.to_string(),
+                })?;
+                if meta.format > FORMAT_VERSION {
+                    return Err(StoreError::FormatTooNew { path: self.root.clone(), found: meta.format });
+                }
+                Ok(())
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                if create {
+                    let data = serde_json::to_vec(&StoreMeta::default()).unwrap_or_default();
+                    fsutil::write_atomic(root, OsStr::new(STORE_FILE), &data, META_MODE)
+                        .map_err(|e| self.io("write", STORE_FILE, e))?;
+                }
+                Ok(())
+            }
+            Err(e) => Err(self.io("read", STORE_FILE, e)),
+        }
+    }
+
+    /// Remove what crashed creates, removals and runs left in `tmp/`, `trash/` and `runs/`.
+    /// Entries that someone is still working on (a build, an import, a live run) are flock-ed
+    /// by their owner and skipped. Failures here are not the current command's failure: the
+    /// next mutation tries again.
+    fn clean_leftovers(&self, h: &WriteHandle) {
+        for dir in [TMP_DIR, TRASH_DIR, RUNS_DIR] {
+            let Ok(fd) = fsutil::open_dir(h.root.as_fd(), OsStr::new(dir)) else {
+                continue;
+            };
+            let Ok(entries) = fsutil::list_dir(fd.as_fd()) else {
+                continue;
+            };
+            for (name, _) in entries {
+                let name = OsStr::new(std::str::from_utf8(&name).unwrap_or(""));
+                if name.is_empty() {
+                    continue;
+                }
+                if let Ok(entry) = rfs::openat(
+                    &fd,
+                    name,
+                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    Mode::empty(),
+                ) && fsutil::try_lock_exclusive(entry.as_fd()).unwrap_or(false)
+                {
+                    let _ = fsutil::remove_tree(fd.as_fd(), name);
+                }
+            }
+        }
+    }
+
+    /// Open `volumes/<name>` under the store lock: `NotFound` when missing.
+    pub(super) fn open_volume_dir(&self, h: &WriteHandle, name: &VolumeName) -> Result<OwnedFd> {
+        match fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name)) {
+            Ok(fd) => Ok(fd),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Err(StoreError::NotFound(name.to_string())),
+            Err(e) => Err(self.io("open", VOLUMES_DIR, e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    use super::*;
+    use crate::store::testutil::*;
+
+    #[test]
+    fn reading_a_missing_store_creates_nothing() {
+        let t = TempStore::new();
+        assert!(t.store.open_read().unwrap().is_none());
+        assert!(t.store.names().unwrap().is_empty());
+        assert!(matches!(t.store.get(&name("v1")), Err(StoreError::NotFound(n)) if n == "v1"));
+        assert!(!t.root().exists());
+    }
+
+    #[test]
+    fn the_first_mutation_makes_the_layout_with_private_modes() {
+        let t = TempStore::new();
+        drop(t.store.open_write().unwrap());
+        let mode = |p: &str| std::fs::metadata(t.root().join(p)).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(""), ROOT_MODE);
+        assert_eq!(mode(VOLUMES_DIR), VOLUMES_MODE);
+        for dir in [TMP_DIR, TRASH_DIR, RUNS_DIR] {
+            assert_eq!(mode(dir), PRIVATE_DIR_MODE, "{dir}");
+        }
+        assert_eq!(mode(LOCK_FILE), META_MODE);
+        let meta: StoreMeta = serde_json::from_slice(&std::fs::read(t.root().join(STORE_FILE)).unwrap()).unwrap();
+        assert_eq!(meta, StoreMeta::default());
+        assert!(t.store.open_read().unwrap().is_some());
+    }
+
+    #[test]
+    fn a_root_others_can_reach_is_closed_and_an_admins_0710_kept() {
+        let t = TempStore::new();
+        std::fs::create_dir_all(t.root()).unwrap();
+        for (set, want) in [(0o777, ROOT_MODE), (0o4700, ROOT_MODE), (0o710, 0o710), (0o711, 0o711)] {
+            std::fs::set_permissions(t.root(), std::fs::Permissions::from_mode(set)).unwrap();
+            drop(t.store.open_write().unwrap());
+            assert_eq!(std::fs::metadata(t.root()).unwrap().mode() & 0o7777, want, "{set:o}");
+        }
+    }
+
+    #[test]
+    fn a_newer_format_is_refused_for_reading_and_writing() {
+        let t = TempStore::new();
+        drop(t.store.open_write().unwrap());
+        std::fs::write(t.root().join(STORE_FILE), format!("{{\"format\":{}}}", FORMAT_VERSION + 1)).unwrap();
+        assert!(
+            matches!(t.store.open_read(), Err(StoreError::FormatTooNew { found, .. }) if found == FORMAT_VERSION + 1)
+        );
+        assert!(matches!(t.store.open_write(), Err(StoreError::FormatTooNew { .. })));
+        std::fs::write(t.root().join(STORE_FILE), "not json").unwrap();
+        assert!(matches!(t.store.open_read(), Err(StoreError::BadMeta { .. })));
+    }
+
+    #[test]
+    fn a_mutation_holds_the_store_lock_until_its_handle_goes() {
+        let t = TempStore::new();
+        let h = t.store.open_write().unwrap();
+        assert!(!t.lock_is_free());
+        drop(h);
+        assert!(t.lock_is_free());
+        // Readers take no lock: they work while a mutation holds it.
+        t.create("v1");
+        let h = t.store.open_write().unwrap();
+        assert_eq!(t.store.get(&name("v1")).unwrap().name, name("v1"));
+        drop(h);
+    }
+
+    #[test]
+    fn a_second_mutation_waits_for_the_first() {
+        let t = TempStore::new();
+        let h = t.store.open_write().unwrap();
+        let store = t.store.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let created = store.create(request("v1")).map(|c| c.created);
+            tx.send(()).unwrap();
+            created
+        });
+        // The waiter cannot finish while we hold the lock; nothing is created meanwhile.
+        assert!(rx.recv_timeout(std::time::Duration::from_millis(200)).is_err());
+        assert!(t.store.names().unwrap().is_empty());
+        drop(h);
+        assert!(waiter.join().unwrap().unwrap());
+    }
+
+    #[test]
+    fn leftovers_nobody_holds_are_removed_by_the_next_mutation_and_held_ones_kept() {
+        let t = TempStore::new();
+        drop(t.store.open_write().unwrap());
+        for dir in [TMP_DIR, TRASH_DIR, RUNS_DIR] {
+            std::fs::create_dir_all(t.root().join(dir).join("dead/_data/sub")).unwrap();
+            std::fs::write(t.root().join(dir).join("dead/_data/sub/f"), "x").unwrap();
+            std::fs::create_dir(t.root().join(dir).join("alive")).unwrap();
+        }
+        let held: Vec<OwnedFd> = [TMP_DIR, TRASH_DIR, RUNS_DIR]
+            .iter()
+            .map(|dir| {
+                let fd = t.open_dir(&format!("{dir}/alive"));
+                assert!(fsutil::try_lock_exclusive(fd.as_fd()).unwrap());
+                fd
+            })
+            .collect();
+        drop(t.store.open_write().unwrap());
+        for dir in [TMP_DIR, TRASH_DIR, RUNS_DIR] {
+            assert_eq!(t.entries(dir), ["alive"], "{dir}");
+        }
+        drop(held);
+        drop(t.store.open_write().unwrap());
+        for dir in [TMP_DIR, TRASH_DIR, RUNS_DIR] {
+            assert!(t.entries(dir).is_empty(), "{dir}");
+        }
+    }
+
+    #[test]
+    fn a_foreign_root_is_refused() {
+        // Only root can make a directory owned by someone else.
+        if !rustix::process::geteuid().is_root() {
+            eprintln!("skipped: needs root to chown the store to another uid");
+            assert!(std::env::var_os("CI").is_none_or(|v| v != "true"), "CI=true: this test must run");
+            return;
+        }
+        let t = TempStore::new();
+        std::fs::create_dir_all(t.root()).unwrap();
+        std::os::unix::fs::chown(t.root(), Some(12345), None).unwrap();
+        assert!(
+            matches!(t.store.open_write(), Err(StoreError::ForeignRoot { owner: 12345, uid: 0, .. })),
+            "a store owned by another uid"
+        );
+    }
+}

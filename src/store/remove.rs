@@ -1,0 +1,238 @@
+//! `volume rm` and `volume prune`: under the store lock, a volume nobody uses is renamed into
+//! `trash/` (one rename: it is gone for readers), then deleted after the lock is released.
+//! A crash leaves at most an unlocked directory in `trash/`, which the next mutation removes.
+
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, OwnedFd};
+
+use rustix::fs as rfs;
+
+use super::layout::*;
+use super::lease;
+use super::open::WriteHandle;
+use super::{LOCAL_DRIVER, Result, Store, StoreError, Volume};
+use crate::name::VolumeName;
+use crate::{failpoint, fsutil};
+
+/// What `prune` removed.
+#[derive(Debug, Clone, Default)]
+pub struct PruneReport {
+    /// The names, in no particular order.
+    pub deleted: Vec<VolumeName>,
+    pub reclaimed: u64,
+}
+
+/// A volume renamed into `trash/`, flock-ed, for deletion after the store lock is released.
+pub(super) struct Trashed {
+    trash_dir: OwnedFd,
+    trash_name: String,
+    _lock: OwnedFd,
+}
+
+impl Store {
+    /// `volume rm` of one name. With `force`, a missing volume is not an error. A volume
+    /// with a live lease is refused with Docker's "in use" message.
+    pub fn remove(&self, name: &VolumeName, force: bool) -> Result<()> {
+        let h = self.open_write()?;
+        let Some(v) = self.read_volume(h.volumes.as_fd(), name)? else {
+            return if force { Ok(()) } else { Err(StoreError::NotFound(name.to_string())) };
+        };
+        let trash = if v.driver == LOCAL_DRIVER {
+            self.take_away(&h, &v, || Ok(()))?
+        } else {
+            // The plugin first; with --force its refusal does not keep the record (Docker).
+            self.take_away(&h, &v, || match &self.external {
+                Some(ext) => match ext.remove(&v.driver, name) {
+                    Err(source) if !force => Err(StoreError::Driver { op: "remove", name: name.to_string(), source }),
+                    _ => Ok(()),
+                },
+                None if force => Ok(()),
+                None => Err(StoreError::UnknownDriver { name: name.to_string(), driver: v.driver.clone() }),
+            })?
+        };
+        drop(h);
+        self.empty_trash(trash);
+        Ok(())
+    }
+
+    /// Check that nobody uses volume `v`, then rename it into `trash/` (under the store lock).
+    /// Returns the trash entry, flock-ed, for deletion after the lock is released.
+    /// `before` runs once the checks passed, just before the rename (a plugin's Remove).
+    fn take_away(&self, h: &WriteHandle, v: &Volume, before: impl FnOnce() -> Result<()>) -> Result<Trashed> {
+        let name = &v.name;
+        let vdir =
+            fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name)).map_err(|e| self.io("open", VOLUMES_DIR, e))?;
+        let ids = lease::reap_and_list(vdir.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
+        if !ids.is_empty() {
+            return Err(StoreError::InUse { name: name.to_string(), ids });
+        }
+        // Where the kernel cannot tell (statx before Linux 5.8), a volume with driver options
+        // (the only kind myvol mounts on) counts as mounted: deleting through a bind mount
+        // would delete the host directory's content.
+        if fsutil::is_mount_root(vdir.as_fd(), OsStr::new(DATA_DIR)).unwrap_or(v.options.is_some()) {
+            return Err(StoreError::Mounted { name: name.to_string(), path: mountpoint(&self.root, name) });
+        }
+        before()?;
+        // Our flock on the directory marks it as being deleted by a live process.
+        fsutil::try_lock_exclusive(vdir.as_fd()).map_err(|e| self.io("lock", VOLUMES_DIR, e))?;
+        let trash_dir =
+            fsutil::open_dir(h.root.as_fd(), OsStr::new(TRASH_DIR)).map_err(|e| self.io("open", TRASH_DIR, e))?;
+        let trash_name = fsutil::random_suffix();
+        rfs::renameat_with(&h.volumes, name.as_str(), &trash_dir, trash_name.as_str(), rfs::RenameFlags::NOREPLACE)
+            .map_err(|e| self.io("rename", VOLUMES_DIR, e))?;
+        rfs::fsync(&h.volumes).map_err(|e| self.io("sync", VOLUMES_DIR, e))?;
+        failpoint::hit("remove-after-rename");
+        Ok(Trashed { trash_dir, trash_name, _lock: vdir })
+    }
+
+    /// Delete a volume that `take_away` renamed into `trash/`. Failures leave it for the
+    /// next mutation's cleanup; the volume is gone for users either way.
+    fn empty_trash(&self, t: Trashed) {
+        if let Ok(fd) = fsutil::open_dir(t.trash_dir.as_fd(), OsStr::new(&t.trash_name)) {
+            let _ = fsutil::remove_tree(fd.as_fd(), OsStr::new(DATA_DIR));
+            failpoint::hit("remove-mid-delete");
+        }
+        let _ = fsutil::remove_tree(t.trash_dir.as_fd(), OsStr::new(&t.trash_name));
+    }
+
+    /// `volume prune`: remove unused local volumes without driver options that `select`
+    /// accepts; returns their names (unsorted) and the space reclaimed.
+    pub fn prune(&self, select: impl Fn(&Volume) -> bool) -> Result<PruneReport> {
+        let h = self.open_write()?;
+        let entries = fsutil::list_dir(h.volumes.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
+        let mut report = PruneReport::default();
+        let mut trashed = Vec::new();
+        for (n, _) in entries {
+            let Some(name) = String::from_utf8(n).ok().and_then(|n| VolumeName::from_string(n).ok()) else {
+                continue;
+            };
+            let Ok(Some(v)) = self.read_volume(h.volumes.as_fd(), &name) else {
+                continue;
+            };
+            if v.driver != LOCAL_DRIVER || v.options.is_some() || !select(&v) {
+                continue;
+            }
+            let size = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(&name, DATA_DIR)))
+                .and_then(|fd| fsutil::apparent_size(fd.as_fd()))
+                .unwrap_or(0);
+            match self.take_away(&h, &v, || Ok(())) {
+                Ok(t) => {
+                    report.deleted.push(name);
+                    report.reclaimed += size;
+                    trashed.push(t);
+                }
+                Err(StoreError::InUse { .. } | StoreError::Mounted { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        drop(h);
+        for t in trashed {
+            self.empty_trash(t);
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testutil::*;
+    use crate::store::{ANONYMOUS_LABEL, CreateRequest};
+
+    #[test]
+    fn rm_removes_the_volume_and_leaves_no_trash() {
+        let t = TempStore::new();
+        t.create("v1");
+        std::fs::create_dir_all(t.data("v1").join("a/b")).unwrap();
+        std::fs::write(t.data("v1").join("a/b/f"), "x").unwrap();
+        t.store.remove(&name("v1"), false).unwrap();
+        assert!(t.entries(VOLUMES_DIR).is_empty());
+        assert!(t.entries(TRASH_DIR).is_empty());
+        assert_eq!(t.store.remove(&name("v1"), false).unwrap_err().to_string(), "get v1: no such volume");
+        t.store.remove(&name("v1"), true).unwrap();
+    }
+
+    #[test]
+    fn a_volume_in_use_is_refused_and_kept_whole() {
+        let t = TempStore::new();
+        t.create("v1");
+        let lease = t.store.lease(&name("v1"), "run").unwrap();
+        let e = t.store.remove(&name("v1"), true).unwrap_err();
+        assert_eq!(e.to_string(), format!("remove v1: volume is in use - [{}]", lease.id()));
+        assert!(t.store.get(&name("v1")).is_ok());
+        drop(lease);
+        t.store.remove(&name("v1"), false).unwrap();
+    }
+
+    #[test]
+    fn a_stale_lease_does_not_keep_a_volume() {
+        let t = TempStore::new();
+        t.create("v1");
+        t.store.lease(&name("v1"), "run").unwrap().abandon();
+        t.store.remove(&name("v1"), false).unwrap();
+        assert!(t.entries(VOLUMES_DIR).is_empty());
+    }
+
+    #[test]
+    fn a_crash_after_the_rename_leaves_trash_the_next_mutation_removes() {
+        let t = TempStore::new();
+        t.create("v1");
+        std::fs::write(t.data("v1").join("f"), "x").unwrap();
+        let crashes = Crashes::default();
+        failpoint::observe(crashes.hook(t.root()), || t.store.remove(&name("v1"), false).unwrap());
+        assert_eq!(crashes.points(), ["remove-after-rename", "remove-mid-delete"]);
+        for point in ["remove-after-rename", "remove-mid-delete"] {
+            let (_dir, crashed) = crashes.at(point);
+            // Gone for readers at once; the trash is emptied by the next mutation of anything.
+            assert!(crashed.names().unwrap().is_empty(), "{point}");
+            assert_eq!(entries(&crashed.root().join(TRASH_DIR)).len(), 1, "{point}");
+            crashed.create(request("other")).unwrap();
+            assert!(entries(&crashed.root().join(TRASH_DIR)).is_empty(), "{point}");
+        }
+    }
+
+    #[test]
+    fn trash_being_emptied_is_locked_against_cleaners() {
+        let t = TempStore::new();
+        t.create("v1");
+        let root = t.root().to_owned();
+        failpoint::observe(
+            move |point| {
+                if point == "remove-mid-delete" {
+                    let trash = root.join(TRASH_DIR);
+                    assert_eq!(entries(&trash).len(), 1);
+                    let fd = dir_fd(&trash.join(&entries(&trash)[0]));
+                    assert!(!fsutil::try_lock_exclusive(fd.as_fd()).unwrap());
+                    // And the store lock is already released while it is deleted.
+                    assert!(lock_is_free(&root));
+                }
+            },
+            || t.store.remove(&name("v1"), false).unwrap(),
+        );
+    }
+
+    #[test]
+    fn prune_removes_unused_selected_local_volumes_without_options() {
+        let t = TempStore::new();
+        let anon = t.store.create(CreateRequest::default()).unwrap().volume.name;
+        for n in ["keep", "busy", "big"] {
+            t.create(n);
+        }
+        std::fs::write(t.data("big").join("f"), vec![0u8; 1000]).unwrap();
+        let opts = CreateRequest { options: [("type".into(), "tmpfs".into())].into(), ..request("opts") };
+        t.store.create(opts).unwrap();
+        let _lease = t.store.lease(&name("busy"), "run").unwrap();
+        let mut report = t.store.prune(|v| v.name != name("keep")).unwrap();
+        report.deleted.sort();
+        let mut expected = vec![anon, name("big")];
+        expected.sort();
+        assert_eq!(report.deleted, expected);
+        assert_eq!(report.reclaimed, 1000);
+        assert_eq!(t.entries(VOLUMES_DIR), ["busy", "keep", "opts"]);
+        assert!(t.entries(TRASH_DIR).is_empty());
+        // Only anonymous ones, as `prune` without --all selects.
+        t.create("anon-not");
+        let report = t.store.prune(|v| v.labels.as_ref().is_some_and(|l| l.contains_key(ANONYMOUS_LABEL))).unwrap();
+        assert!(report.deleted.is_empty());
+    }
+}

@@ -1,0 +1,104 @@
+//! What volumes take: sizes and in-use counts (`volume ls --size`, `system df`), read without
+//! the store lock.
+
+use std::ffi::OsStr;
+use std::io;
+use std::os::fd::AsFd;
+
+use super::layout::*;
+use super::lease;
+use super::{Result, Store, StoreError};
+use crate::fsutil;
+use crate::name::VolumeName;
+use crate::par::par_map;
+
+/// What `volume ls --size` and `system df` show for one volume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Usage {
+    /// Apparent size of the content: non-directories, hard links once, this mount only.
+    pub size: u64,
+    /// Live in-use leases.
+    pub links: u64,
+}
+
+impl Store {
+    /// Size and in-use count of each named volume, walked in parallel; `NotFound` for one
+    /// that does not exist (or vanished).
+    pub fn usage(&self, names: &[VolumeName]) -> Vec<Result<Usage>> {
+        let h = match self.open_read() {
+            Ok(Some(h)) => h,
+            Ok(None) => return names.iter().map(|n| Err(StoreError::NotFound(n.to_string()))).collect(),
+            Err(e) => {
+                let msg = e.to_string();
+                return names.iter().map(|_| Err(self.io("open", "", io::Error::other(msg.clone())))).collect();
+            }
+        };
+        par_map(names, |name| {
+            let gone = |e: io::Error| {
+                if e.raw_os_error() == Some(libc::ENOENT) {
+                    StoreError::NotFound(name.to_string())
+                } else {
+                    self.io("read", &rel(name, DATA_DIR), e)
+                }
+            };
+            let vdir = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name)).map_err(gone)?;
+            let data = fsutil::open_dir(vdir.as_fd(), OsStr::new(DATA_DIR)).map_err(gone)?;
+            let size = fsutil::apparent_size(data.as_fd()).map_err(gone)?;
+            let links = lease::live(vdir.as_fd()).map_err(gone)?.len() as u64;
+            Ok(Usage { size, links })
+        })
+    }
+
+    /// The apparent size of a volume's content (non-directories, hard links once).
+    pub fn size(&self, name: &VolumeName) -> Result<u64> {
+        let Some(h) = self.open_read()? else {
+            return Err(StoreError::NotFound(name.to_string()));
+        };
+        let fd = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(name, DATA_DIR))).map_err(|e| {
+            if e.raw_os_error() == Some(libc::ENOENT) {
+                StoreError::NotFound(name.to_string())
+            } else {
+                self.io("open", VOLUMES_DIR, e)
+            }
+        })?;
+        fsutil::apparent_size(fd.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testutil::*;
+
+    #[test]
+    fn sizes_and_users_in_the_order_asked() {
+        let t = TempStore::new();
+        let mut names = Vec::new();
+        for i in 0..20 {
+            let n = format!("v{i}");
+            t.create(&n);
+            std::fs::write(t.data(&n).join("f"), vec![0u8; i * 100]).unwrap();
+            std::fs::hard_link(t.data(&n).join("f"), t.data(&n).join("again")).unwrap();
+            names.push(name(&n));
+        }
+        names.push(name("missing"));
+        let _lease = t.store.lease(&name("v3"), "run").unwrap();
+        let usage = t.store.usage(&names);
+        for (i, u) in usage[..20].iter().enumerate() {
+            let u = u.as_ref().unwrap();
+            assert_eq!(u.size, i as u64 * 100, "hard links counted once");
+            assert_eq!(u.links, u64::from(i == 3));
+            assert_eq!(t.store.size(&names[i]).unwrap(), u.size);
+        }
+        assert!(matches!(&usage[20], Err(StoreError::NotFound(n)) if n == "missing"));
+        assert!(matches!(t.store.size(&name("missing")), Err(StoreError::NotFound(_))));
+    }
+
+    #[test]
+    fn no_store_means_no_volumes() {
+        let t = TempStore::new();
+        let usage = t.store.usage(&[name("v1")]);
+        assert!(matches!(&usage[0], Err(StoreError::NotFound(n)) if n == "v1"));
+        assert!(!t.root().exists());
+    }
+}
