@@ -12,15 +12,11 @@ use std::process::{Command, Stdio};
 
 use myvol::store::Store;
 
-use crate::env::{Out, TestEnv};
-use crate::tree::{Entry, assert_same, snapshot, walk};
+use crate::env::tree::{Entry, assert_same, snapshot, walk};
+use crate::env::{Out, TestEnv, require_root, require_tools, skip};
 
 fn is_root() -> bool {
     rustix::process::geteuid().is_root()
-}
-
-fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
 fn set_mtime(p: &Path, sec: i64, nsec: i64) {
@@ -205,8 +201,7 @@ fn compressed_round_trips_and_names_pick_the_compression() {
 
 #[test]
 fn gnu_tar_archives_import_with_and_without_dot_prefixes() {
-    if !have("tar") {
-        eprintln!("skipped: GNU tar is not installed");
+    if !require_tools(&["tar"]) {
         return;
     }
     let t = TestEnv::new();
@@ -259,8 +254,7 @@ fn gnu_tar_archives_import_with_and_without_dot_prefixes() {
 
 #[test]
 fn exports_extract_with_gnu_tar() {
-    if !have("tar") {
-        eprintln!("skipped: GNU tar is not installed");
+    if !require_tools(&["tar"]) {
         return;
     }
     let t = TestEnv::new();
@@ -293,21 +287,65 @@ fn exports_extract_with_gnu_tar() {
     assert!(o.status.success());
 }
 
+/// podman with a store of its own in a temporary directory: the user's podman volumes,
+/// images and configuration are not touched. On drop its volumes go (inside its user
+/// namespace, rootless), and so does the pause process a rootless podman leaves running.
+struct Podman {
+    dir: tempfile::TempDir,
+}
+
+impl Podman {
+    fn new() -> Podman {
+        let dir = tempfile::Builder::new().prefix("myvol-podman-").tempdir().expect("tempdir");
+        // Without a usable runtime directory rootless podman falls back to /tmp/podman-run-UID.
+        std::fs::create_dir(dir.path().join("xdg-run")).unwrap();
+        std::fs::set_permissions(dir.path().join("xdg-run"), std::fs::Permissions::from_mode(0o700)).unwrap();
+        Podman { dir }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let d = self.dir.path();
+        let mut c = Command::new("podman");
+        for (flag, sub) in [
+            ("--root", "storage"),
+            ("--runroot", "run"),
+            ("--tmpdir", "tmp"),
+            ("--volumepath", "volumes"),
+            ("--network-config-dir", "net"),
+        ] {
+            c.arg(flag).arg(d.join(sub));
+        }
+        c.args(["--storage-driver", "vfs", "--events-backend", "none"]).args(args);
+        c.env("XDG_RUNTIME_DIR", d.join("xdg-run"))
+            .env("XDG_CONFIG_HOME", d.join("xdg-config"))
+            .env("XDG_DATA_HOME", d.join("xdg-data"))
+            .stdin(Stdio::null());
+        c
+    }
+}
+
+impl Drop for Podman {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["volume", "rm", "--all", "--force"]).output();
+        let pause = self.dir.path().join("tmp/pause.pid");
+        if let Some(pid) = std::fs::read_to_string(pause).ok().and_then(|p| p.trim().parse().ok()) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+}
+
 #[test]
 fn podman_reads_our_archives_and_we_read_podmans() {
-    if !have("podman") {
-        eprintln!("skipped: podman is not installed");
+    if !require_tools(&["podman"]) {
         return;
     }
     let t = TestEnv::new();
-    let pv = format!("myvol-it-{}", &myvol::fsutil::random_suffix()[..8]);
-    if !Command::new("podman").args(["volume", "create", &pv]).stdout(Stdio::null()).status().unwrap().success() {
-        eprintln!("skipped: podman volume create does not work here");
-        return;
+    let podman = Podman::new();
+    let pv = "myvol-it";
+    let o = podman.cmd(&["volume", "create", pv]).output().unwrap();
+    if !o.status.success() {
+        skip!("podman volume create does not work here: {}", String::from_utf8_lossy(&o.stderr).trim());
     }
-    let cleanup = || {
-        let _ = Command::new("podman").args(["volume", "rm", "-f", &pv]).stdout(Stdio::null()).status();
-    };
     t.ok(&["volume", "create", "src"]);
     let d = t.data("src");
     std::fs::create_dir_all(d.join("a/b")).unwrap();
@@ -316,14 +354,10 @@ fn podman_reads_our_archives_and_we_read_podmans() {
     symlink("a/b/f", d.join("l")).unwrap();
     let tarfile = t.dir.path().join("m.tar");
     t.ok(&["volume", "export", "-o", tarfile.to_str().unwrap(), "src"]);
-    let o = Command::new("podman").args(["volume", "import", &pv]).arg(&tarfile).output().unwrap();
-    if !o.status.success() {
-        cleanup();
-        panic!("podman volume import failed: {}", String::from_utf8_lossy(&o.stderr));
-    }
+    let o = podman.cmd(&["volume", "import", pv, tarfile.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "podman volume import failed: {}", String::from_utf8_lossy(&o.stderr));
     let back = t.dir.path().join("p.tar");
-    let o = Command::new("podman").args(["volume", "export", "-o"]).arg(&back).arg(&pv).output().unwrap();
-    cleanup();
+    let o = podman.cmd(&["volume", "export", "-o", back.to_str().unwrap(), pv]).output().unwrap();
     assert!(o.status.success(), "podman volume export: {}", String::from_utf8_lossy(&o.stderr));
     t.expect(&["volume", "import", "--create", "back", back.to_str().unwrap()], 0, "", "");
     let b = t.data("back");
@@ -339,8 +373,9 @@ fn raw_header(name: &[u8], kind: tar::EntryType, size: u64, link: &[u8]) -> tar:
     h.set_size(size);
     h.set_mode(0o644);
     h.set_mtime(1_700_000_000);
-    h.set_uid(0);
-    h.set_gid(0);
+    // The importing user's own ids: root's as root, so that no run warns about owners.
+    h.set_uid(rustix::process::geteuid().as_raw().into());
+    h.set_gid(rustix::process::getegid().as_raw().into());
     let old = h.as_old_mut();
     old.name = [0; 100];
     old.name[..name.len()].copy_from_slice(name);
@@ -567,8 +602,7 @@ fn import_into_a_missing_volume_needs_create() {
 
 #[test]
 fn export_refuses_a_terminal() {
-    if !have("script") {
-        eprintln!("skipped: script(1) is not installed");
+    if !require_tools(&["script"]) {
         return;
     }
     let t = TestEnv::new();
@@ -603,8 +637,7 @@ fn no_progress_output_when_stderr_is_not_a_terminal() {
 /// both are reported once on stderr.
 #[test]
 fn rootless_import_keeps_what_the_user_can() {
-    if !is_root() || !have("setpriv") {
-        eprintln!("skipped: needs root (to switch to an unprivileged uid) and setpriv(1)");
+    if !require_root("to switch to an unprivileged uid") || !require_tools(&["setpriv"]) {
         return;
     }
     let t = TestEnv::new();

@@ -10,25 +10,14 @@
 //!   case says so and states the difference instead of being compared blindly.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use myvol::store::{Lease, Store};
 
-use crate::env::{TestEnv, mask_ids, mask_times};
+use crate::env::{Fixture, TestEnv, mask_ids, mask_times};
 
-#[derive(serde::Deserialize)]
-struct Fixture {
-    cmd: Vec<String>,
-    stdin: Option<String>,
-    exit: i32,
-    stdout: String,
-    stderr: String,
-}
-
+#[track_caller]
 fn fixture(case: &str) -> Fixture {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docker").join(format!("{case}.json"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+    crate::env::fixture(&format!("docker/{case}.json"))
 }
 
 /// Docker's stderr as myvol prints it: one `Error: …` line per error, no usage text.

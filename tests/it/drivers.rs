@@ -7,128 +7,12 @@
 //! Every myvol here runs inside a mount namespace the test owns (`unshare -m`, entered with
 //! `nsenter`): the "host" mounts myvol makes live and die with it, even if the test fails.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use assert_cmd::cargo::cargo_bin;
-
-use crate::env::{Out, path_str};
-use crate::exec::{Rig, rig};
-
-/// A private mount namespace held open by a `sleep` until drop.
-pub(crate) struct HostNs {
-    holder: Child,
-    pub(crate) children: Vec<Child>,
-}
-
-impl HostNs {
-    pub(crate) fn new() -> Option<HostNs> {
-        for tool in ["unshare", "nsenter"] {
-            if which(tool).is_none() {
-                eprintln!("skipping: {tool}(1) is missing (util-linux)");
-                return None;
-            }
-        }
-        let holder = Command::new("unshare")
-            .args(["-m", "--propagation", "private", "sleep", "100000"])
-            .spawn()
-            .expect("unshare");
-        let mine = std::fs::read_link("/proc/self/ns/mnt").unwrap();
-        let path = format!("/proc/{}/ns/mnt", holder.id());
-        let start = Instant::now();
-        while std::fs::read_link(&path).map(|l| l == mine).unwrap_or(true) {
-            assert!(start.elapsed() < Duration::from_secs(10), "unshare did not start");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        Some(HostNs { holder, children: Vec::new() })
-    }
-
-    /// `PROGRAM` inside the namespace.
-    pub(crate) fn enter(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut c = Command::new("nsenter");
-        c.arg(format!("--mount=/proc/{}/ns/mnt", self.holder.id())).arg("--").arg(program);
-        c
-    }
-
-    /// `myvol ARGS…` inside the namespace, with the rig's store.
-    pub(crate) fn cmd(&self, r: &Rig, args: &[&str]) -> Command {
-        let mut c = self.enter(cargo_bin("myvol"));
-        c.args(args);
-        c.env("MYVOL_ROOT", &r.t.root)
-            .env("MYVOL_PLUGIN_PATH", r.t.dir.path().join("plugins"))
-            .env("TZ", "UTC")
-            .current_dir(r.t.dir.path());
-        c
-    }
-
-    pub(crate) fn run(&self, r: &Rig, args: &[&str]) -> Out {
-        r.t.exec(self.cmd(r, args), None)
-    }
-
-    #[track_caller]
-    pub(crate) fn ok(&self, r: &Rig, args: &[&str]) -> String {
-        let o = self.run(r, args);
-        assert_eq!(o.code, 0, "myvol {}: {o:#?}", args.join(" "));
-        o.stdout
-    }
-
-    /// Start `myvol run … sh -c SCRIPT` in the background.
-    fn spawn_run(&mut self, r: &Rig, args: &[&str], script: &str) -> usize {
-        let mut all = vec!["run"];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&[path_str(&r.rootfs), "sh", "-c", script]);
-        let child = self.cmd(r, &all).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn");
-        self.children.push(child);
-        self.children.len() - 1
-    }
-
-    fn wait(&mut self, i: usize) -> i32 {
-        self.children[i].wait().unwrap().code().unwrap_or(-1)
-    }
-
-    /// The mount points under `dir` in the namespace, with their filesystem types and sources.
-    pub(crate) fn mounts_under(&self, dir: &Path) -> Vec<(String, String, String)> {
-        let text = std::fs::read_to_string(format!("/proc/{}/mountinfo", self.holder.id())).unwrap();
-        text.lines()
-            .filter_map(|l| {
-                let f: Vec<&str> = l.split(' ').collect();
-                let sep = f.iter().position(|x| *x == "-")?;
-                let point = f[4].replace("\\040", " ");
-                point.starts_with(path_str(dir)).then(|| (point, f[sep + 1].to_owned(), f[sep + 2].to_owned()))
-            })
-            .collect()
-    }
-}
-
-impl Drop for HostNs {
-    fn drop(&mut self) {
-        for c in &mut self.children {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        let _ = self.holder.kill();
-        let _ = self.holder.wait();
-    }
-}
-
-pub(crate) fn which(prog: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(prog)).find(|p| p.exists())
-}
+use crate::env::{HostNs, LoopDev, Rig, path_str, rig, skip, wait_for_path};
 
 fn setup() -> Option<(Rig, HostNs)> {
     let r = rig()?;
     let ns = HostNs::new()?;
     Some((r, ns))
-}
-
-/// Wait until `path` exists (a run's signal that it got somewhere).
-fn wait_for(path: &Path) {
-    let start = Instant::now();
-    while !path.exists() {
-        assert!(start.elapsed() < Duration::from_secs(20), "{} never appeared", path.display());
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 #[test]
@@ -176,13 +60,13 @@ fn two_runs_share_one_tmpfs_and_the_last_one_out_unmounts() {
         &["-v", "shared:/data", "-v", &bind],
         "echo from-a > /data/a && touch /flags/a-ready && while [ ! -e /flags/a-go ]; do sleep 0.05; done",
     );
-    wait_for(&flags.join("a-ready"));
+    wait_for_path(&flags.join("a-ready"));
     let b = ns.spawn_run(
         &r,
         &["-v", "shared:/data", "-v", &bind],
         "cat /data/a > /flags/b-saw && touch /flags/b-ready && while [ ! -e /flags/b-go ]; do sleep 0.05; done",
     );
-    wait_for(&flags.join("b-ready"));
+    wait_for_path(&flags.join("b-ready"));
     assert_eq!(std::fs::read_to_string(flags.join("b-saw")).unwrap(), "from-a\n");
     let data = r.t.data("shared");
     let mounted = |ns: &HostNs| ns.mounts_under(&data).iter().filter(|m| m.1 == "tmpfs").count();
@@ -203,7 +87,7 @@ fn a_sigkilled_user_is_not_counted_and_the_next_invocation_unmounts() {
     std::fs::create_dir(&flags).unwrap();
     let bind = format!("{}:/flags", path_str(&flags));
     let i = ns.spawn_run(&r, &["-v", "kv:/data", "-v", &bind], "touch /flags/up && sleep 1000");
-    wait_for(&flags.join("up"));
+    wait_for_path(&flags.join("up"));
     let data = r.t.data("kv");
     assert_eq!(ns.mounts_under(&data).len(), 1);
     // SIGKILL the supervisor (nsenter execs myvol, so this pid is myvol's).
@@ -267,43 +151,10 @@ fn bind_volume_read_only_is_bind_then_remount() {
     assert!(!host.join("x").exists());
 }
 
-/// An ext4 image on a loop device, detached on drop.
-struct Loop {
-    dev: String,
-}
-
-impl Loop {
-    fn new(dir: &Path) -> Option<Loop> {
-        for tool in ["losetup", "mkfs.ext4"] {
-            if which(tool).is_none() {
-                eprintln!("skipping: {tool} is missing (util-linux, e2fsprogs)");
-                return None;
-            }
-        }
-        let img = dir.join("disk.img");
-        let f = std::fs::File::create(&img).unwrap();
-        f.set_len(16 << 20).unwrap();
-        let o = Command::new("mkfs.ext4").args(["-q", "-F"]).arg(&img).output().unwrap();
-        assert!(o.status.success(), "{o:?}");
-        let o = Command::new("losetup").args(["-f", "--show"]).arg(&img).output().unwrap();
-        if !o.status.success() {
-            eprintln!("skipping: no loop device: {}", String::from_utf8_lossy(&o.stderr).trim());
-            return None;
-        }
-        Some(Loop { dev: String::from_utf8_lossy(&o.stdout).trim().to_owned() })
-    }
-}
-
-impl Drop for Loop {
-    fn drop(&mut self) {
-        let _ = Command::new("losetup").args(["-d", &self.dev]).status();
-    }
-}
-
 #[test]
 fn block_device_volume_keeps_its_data_on_the_device() {
     let Some((r, ns)) = setup() else { return };
-    let Some(lo) = Loop::new(r.t.dir.path()) else { return };
+    let Some(lo) = LoopDev::new(r.t.dir.path()) else { return };
     let dev = format!("device={}", lo.dev);
     ns.ok(&r, &["volume", "create", "-o", "type=ext4", "-o", &dev, "-o", "o=noatime", "disk"]);
     let o = ns.run(
@@ -362,8 +213,7 @@ fn volume_mount_counts_and_unmount_of_an_unmounted_volume_is_quiet() {
 fn nfs_goes_through_the_real_mount_call_with_docker_arguments() {
     let Some((r, ns)) = setup() else { return };
     if std::fs::read_to_string("/proc/filesystems").unwrap().contains("\tnfs\n") {
-        eprintln!("skipping: this kernel has an NFS client; the test expects ENODEV from mount(2)");
-        return;
+        skip!("this kernel has an NFS client; the test expects ENODEV from mount(2)");
     }
     // A host name in addr= is resolved first (localhost: 127.0.0.1); the device is as given.
     ns.ok(

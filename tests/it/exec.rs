@@ -3,52 +3,17 @@
 //! and of what persists. Everything is mounted in the run's private mount namespace; a test
 //! checks that the host's mount table never shows any of it.
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use serde_json::{Value, json};
 
-use crate::env::{Out, TestEnv};
+use crate::env::tree::snapshot;
+use crate::env::{HostNs, Out, Rig, Spawned, path_str, rig, wait_until};
 
 /// mount(2) flags of Docker's tmpfs defaults: nosuid | nodev | noexec.
 const TMPFS_DEFAULT_FLAGS: u64 = 2 | 4 | 8;
-
-pub(crate) struct Rig {
-    pub(crate) t: TestEnv,
-    pub(crate) rootfs: PathBuf,
-    n: std::cell::Cell<u32>,
-}
-
-/// A test env with a busybox rootfs, or `None` (after saying why) when the test cannot mount.
-pub(crate) fn rig() -> Option<Rig> {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipping: run tests need root (mount, PID and UTS namespaces)");
-        return None;
-    }
-    let busybox = Path::new("/bin/busybox");
-    if !busybox.exists() {
-        eprintln!("skipping: /bin/busybox is missing (apt-get install busybox-static)");
-        return None;
-    }
-    let t = TestEnv::new();
-    let rootfs = t.dir.path().join("rootfs");
-    std::fs::create_dir_all(rootfs.join("bin")).unwrap();
-    std::fs::create_dir_all(rootfs.join("etc")).unwrap();
-    std::fs::copy(busybox, rootfs.join("bin/busybox")).unwrap();
-    let list = std::process::Command::new(busybox).arg("--list").output().unwrap();
-    for applet in String::from_utf8_lossy(&list.stdout).lines() {
-        if applet != "busybox" && !applet.is_empty() && !applet.contains('/') {
-            let _ = symlink("busybox", rootfs.join("bin").join(applet));
-        }
-    }
-    std::fs::write(rootfs.join("etc/hostname"), "image\n").unwrap();
-    std::fs::write(rootfs.join("etc/notexec"), "#!/bin/sh\necho no\n").unwrap();
-    std::fs::set_permissions(rootfs.join("etc/notexec"), std::fs::Permissions::from_mode(0o644)).unwrap();
-    Some(Rig { t, rootfs, n: std::cell::Cell::new(0) })
-}
 
 impl Rig {
     /// A spec running `sh -c SCRIPT` in the rig's rootfs.
@@ -83,35 +48,6 @@ impl Rig {
 
 fn bind(source: &Path, target: &str) -> Value {
     json!({"Bind": {"source": source, "target": target}})
-}
-
-/// A listing of a tree, with content hashes, owners, modes and times, to compare before and
-/// after a run.
-pub(crate) fn snapshot(root: &Path) -> BTreeMap<String, String> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-        entries.sort();
-        for p in entries {
-            let m = std::fs::symlink_metadata(&p).unwrap();
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            let what = if m.file_type().is_symlink() {
-                format!("link {:?}", std::fs::read_link(&p).unwrap())
-            } else if m.is_file() {
-                let data = std::fs::read(&p).unwrap();
-                let sum = data.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ *b as u64).wrapping_mul(0x100000001b3));
-                format!("file {} {sum:x}", data.len())
-            } else {
-                "dir".to_owned()
-            };
-            out.insert(rel, format!("{what} {:o} {}:{} {}.{}", m.mode(), m.uid(), m.gid(), m.mtime(), m.mtime_nsec()));
-            if m.is_dir() {
-                walk(root, &p, out);
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
 }
 
 #[test]
@@ -151,18 +87,10 @@ fn exec_read_only_binds_are_recursively_read_only() {
     );
     spec["mounts"] = json!([{"Bind": {"source": src, "target": "/ro", "access": "read-only"}}]);
     let f = r.write_spec(&spec);
-    // A submount inside the bind source, made in a throwaway mount namespace of its own.
-    let myvol = assert_cmd::cargo::cargo_bin("myvol");
-    let script = format!(
-        "mount -t tmpfs none '{}' && exec '{}' --root '{}' exec-spec '{}'",
-        src.join("sub").display(),
-        myvol.display(),
-        r.t.root.display(),
-        f.display()
-    );
-    let mut c = std::process::Command::new("unshare");
-    c.args(["--mount", "--propagation", "private", "sh", "-c", &script]);
-    let o = r.t.exec(c, None);
+    // A submount inside the bind source, made in a throwaway mount namespace of the test's own.
+    let Some(ns) = HostNs::new() else { return };
+    ns.sh(&format!("mount -t tmpfs none '{}'", src.join("sub").display()));
+    let o = ns.run(&r, &["exec-spec", path_str(&f)]);
     assert_eq!(o.code, 0, "{o:#?}");
     assert_eq!(
         o.stdout, "touch: /ro/x: Read-only file system\nrc=1\ntouch: /ro/sub/y: Read-only file system\nrc=1\n1\n",
@@ -325,20 +253,16 @@ enum To {
 /// Start a run whose shell traps INT and TERM (counting INTs), wait until it says it is
 /// ready, send `sig`, and return how it ended. The shell polls in short foreground sleeps,
 /// so a trap runs within 0.1 s whenever the signal arrives (no `wait` race), and it gives up
-/// after 30 s.
+/// after 30 s. After the first INT it waits 0.3 s more: the window in which a second delivery
+/// would be counted (that wait is what is observed, not a wait for readiness).
 fn signal_run(r: &Rig, sig: nix::sys::signal::Signal, to: To) -> (i32, String) {
     let f = r.write_spec(&r.spec(
         "trap 'n=$((n+1))' INT; trap 'echo got TERM; exit 143' TERM; echo ready; i=0; \
          while [ -z \"$n\" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; sleep 0.3; echo got INT x$n; exit 130",
     ));
     let mut c = r.t.cmd();
-    c.arg("exec-spec").arg(&f).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    std::os::unix::process::CommandExt::process_group(&mut c, 0);
-    let mut child = c.spawn().unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    assert_eq!(line, "ready\n");
+    c.arg("exec-spec").arg(&f).stdin(Stdio::null()).stderr(Stdio::piped());
+    let (mut child, mut out) = Spawned::ready(std::os::unix::process::CommandExt::process_group(&mut c, 0), "ready\n");
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     match to {
         To::Command => {
@@ -349,10 +273,10 @@ fn signal_run(r: &Rig, sig: nix::sys::signal::Signal, to: To) -> (i32, String) {
         To::Myvol => nix::sys::signal::kill(pid, sig).unwrap(),
         To::Group => nix::sys::signal::killpg(pid, sig).unwrap(),
     }
-    let status = child.wait().unwrap();
+    let code = child.wait();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
-    (status.code().unwrap_or(-1), rest)
+    (code, rest)
 }
 
 #[test]
@@ -452,17 +376,13 @@ fn exec_volumes_are_leased_while_the_command_runs() {
     spec["mounts"] = json!([bind(&data, "/data")]);
     let f = r.write_spec(&spec);
     let mut c = r.t.cmd();
-    c.arg("exec-spec").arg(&f).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    assert_eq!(line, "ready\n");
+    c.arg("exec-spec").arg(&f).stdin(Stdio::null()).stderr(Stdio::piped());
+    let (mut child, _out) = Spawned::ready(&mut c, "ready\n");
     let o = r.t.run(&["volume", "rm", "busy"]);
     assert_eq!(o.code, 1, "{o:#?}");
     assert!(o.stderr.starts_with("Error: remove busy: volume is in use - ["), "{o:#?}");
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(child.wait(), 0);
     r.t.ok(&["volume", "rm", "busy"]);
     assert!(r.runs_left().is_empty());
 }
@@ -472,28 +392,22 @@ fn exec_a_killed_supervisor_takes_the_command_along_and_its_run_dir_is_cleaned()
     let Some(r) = rig() else { return };
     let f = r.write_spec(&r.spec("echo ready; sleep 100 & wait $!"));
     let mut c = r.t.cmd();
-    c.arg("exec-spec").arg(&f).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    assert_eq!(line, "ready\n");
+    c.arg("exec-spec").arg(&f).stdin(Stdio::null()).stderr(Stdio::piped());
+    let (mut child, _out) = Spawned::ready(&mut c, "ready\n");
     let pid = child.id();
     let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
     let cpid: u32 = children.split_whitespace().next().unwrap().parse().unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.child().kill().unwrap();
+    child.wait();
     assert_eq!(r.runs_left().len(), 1, "the crash leaves its run directory");
     // The command dies with its supervisor (parent-death signal): gone, or a zombie waiting
     // for whoever inherited it.
-    let gone = (0..100).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(20));
+    wait_until("the command outlived its supervisor", std::time::Duration::from_secs(2), || {
         match std::fs::read_to_string(format!("/proc/{cpid}/stat")) {
             Err(_) => true,
             Ok(stat) => stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')),
         }
     });
-    assert!(gone, "the command outlived its supervisor");
     // The next mutation removes the unlocked leftover.
     r.t.ok(&["volume", "create", "after-crash"]);
     assert!(r.runs_left().is_empty(), "{:?}", r.runs_left());

@@ -2,19 +2,17 @@
 //! `volume exists`, `volume ls --size`, `system df`, shell completions and the man page.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use myvol::name::VolumeName;
 use myvol::store::Store;
 use myvol::units::human_size;
 
 use crate::env::TestEnv;
-use crate::tree::{assert_same, snapshot};
+use crate::env::tree::{assert_same, snapshot};
 
 fn fixture_stdout(case: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docker").join(format!("{case}.json"));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    v["stdout"].as_str().unwrap().to_owned()
+    crate::env::fixture(&format!("docker/{case}.json")).stdout
 }
 
 fn inspect(t: &TestEnv, name: &str) -> serde_json::Value {

@@ -1,12 +1,12 @@
 //! The in-use lease: `rm` and `prune` refuse a volume that a live process holds, and a holder
 //! that dies (even by SIGKILL) releases it.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use myvol::store::Store;
 
-use crate::env::{TestEnv, mask_ids};
+use crate::env::{Spawned, TestEnv, mask_ids, require_tools, wait_until};
 
 #[test]
 fn rm_and_prune_refuse_a_volume_held_by_this_process() {
@@ -64,8 +64,7 @@ fn two_leases_are_both_named() {
 /// does) is respected, and released when that process is killed with SIGKILL.
 #[test]
 fn a_killed_holder_releases_its_lease() {
-    if Command::new("flock").arg("--version").stdout(Stdio::null()).status().is_err() {
-        eprintln!("skipped: flock(1) from util-linux is not installed");
+    if !require_tools(&["flock"]) {
         return;
     }
     let t = TestEnv::new();
@@ -78,21 +77,15 @@ fn a_killed_holder_releases_its_lease() {
     std::fs::write(&file, "{}").unwrap();
     // -o: the lock is held by flock itself, not by the command it runs; its own process group
     // lets the test SIGKILL both at once.
-    use std::os::unix::process::CommandExt;
-    let mut holder =
-        Command::new("flock").args(["-x", "-o"]).arg(&file).args(["sleep", "600"]).process_group(0).spawn().unwrap();
+    let mut holder = Spawned::group(Command::new("flock").args(["-x", "-o"]).arg(&file).args(["sleep", "600"]));
     // Wait until the holder has the lock: then a non-blocking shared lock fails.
     let locked = || !Command::new("flock").args(["-s", "-n"]).arg(&file).arg("true").status().unwrap().success();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !locked() {
-        assert!(Instant::now() < deadline, "flock holder never took the lock");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("the flock holder takes the lock", Duration::from_secs(10), locked);
     let o = t.run(&["volume", "rm", "held"]);
     assert_eq!((o.code, mask_ids(&o.stderr).as_str()), (1, "Error: remove held: volume is in use - [<ID>]\n"));
     let pgid = nix::unistd::Pid::from_raw(holder.id() as i32);
     nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL).unwrap();
-    holder.wait().unwrap();
+    holder.wait();
     assert!(!locked(), "the lock outlived its holder");
     t.expect(&["volume", "rm", "held"], 0, "held\n", "");
 }

@@ -1,4 +1,4 @@
-//! Integration tests through the real `myvol` binary: one test binary, one harness.
+//! Integration tests through the real `myvol` binary: one test binary, one harness (`env`).
 
 mod env;
 mod plugin_server;
@@ -17,5 +17,4 @@ mod plugin_client;
 mod rclone;
 mod run;
 mod run_dry;
-mod tree;
 mod volume;

@@ -4,12 +4,9 @@
 //! ls, rm (Remove; its error keeps the volume unless -f), run (Mount/Unmount with one ID per
 //! user, also when myvol is SIGKILLed), volume mount/unmount, and the plugin's errors.
 
-use std::time::{Duration, Instant};
-
 use serde_json::{Value, json};
 
-use crate::env::{TestEnv, mask_ids, mask_times, path_str};
-use crate::exec::rig;
+use crate::env::{Spawned, TestEnv, mask_ids, mask_times, path_str, rig, wait_for_path};
 use crate::plugin_server::{FakePlugin, Fault};
 
 fn plugin_dir(t: &TestEnv) -> std::path::PathBuf {
@@ -206,16 +203,12 @@ fn a_killed_myvol_leaves_the_unmount_to_the_next_invocation() {
     let mut c = r.t.cmd();
     let bind = format!("{}:/flag", path_str(r.t.dir.path()));
     c.args(["run", "-v", "pk:/data", "-v", &bind, path_str(&r.rootfs), "sh", "-c", "touch /flag/up; sleep 1000"]);
-    let mut child = c.spawn().unwrap();
-    let start = Instant::now();
-    while !flag.exists() {
-        assert!(start.elapsed() < Duration::from_secs(20));
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut child = Spawned::new(&mut c);
+    wait_for_path(&flag);
     let ids: Vec<String> = p.mounts("pk").keys().cloned().collect();
     assert_eq!(ids.len(), 1);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
-    child.wait().unwrap();
+    child.wait();
     assert_eq!(p.mounts("pk").len(), 1, "nobody unmounted yet");
     // While the plugin refuses the unmount, the dead user's mount keeps the volume in use.
     p.fail("VolumeDriver.Unmount", Fault::Err("busy".into()));

@@ -486,6 +486,8 @@ fn tcp_connection_refused() {
     );
 }
 
+/// The plugin's socket appears 200 ms after the first call: that delay is the behaviour under
+/// test (a plugin still starting), not a wait for readiness.
 #[test]
 fn a_socket_that_appears_is_reached_by_retrying() {
     let d = tempdir();
@@ -504,6 +506,7 @@ fn a_socket_that_appears_is_reached_by_retrying() {
     assert_eq!(fake.methods(), ["Plugin.Activate", "VolumeDriver.Create"]);
 }
 
+/// A slow plugin (`Fault::Delay`, a sleep in the fake plugin) is the behaviour under test.
 #[test]
 fn timeouts() {
     let (_d, fake, mut p) = started();
@@ -533,10 +536,14 @@ fn thread_count(pid: &str) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/task")).map(|d| d.count()).unwrap_or(0)
 }
 
-/// Plugin calls start no thread, not even for a while: a child process makes calls against slow
-/// plugins (unix and TCP by host name) while this test samples the child's thread count.
+/// Plugin calls start no thread, not even for a while: a child process (this test again, in
+/// this test binary, told by `PROBE_ENV` to be the child) makes calls against slow plugins
+/// (unix and TCP by host name) while this test samples the child's thread count.
 #[test]
 fn calls_start_no_thread() {
+    if let Some(dir) = std::env::var_os(PROBE_ENV) {
+        return thread_probe(Path::new(&dir));
+    }
     let d = tempdir();
     let unix = FakePlugin::start(d.path(), "u");
     let tcp = FakePlugin::start_tcp(d.path());
@@ -548,7 +555,7 @@ fn calls_start_no_thread() {
     }
 
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "plugin_client::thread_probe_child", "--test-threads=1", "--nocapture"])
+        .args(["--exact", "plugin_client::calls_start_no_thread", "--test-threads=1", "--nocapture"])
         .env(PROBE_ENV, d.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -576,16 +583,14 @@ fn calls_start_no_thread() {
     assert_eq!(tcp.methods().len(), 3, "{:?}", tcp.methods());
 }
 
-/// The child of `calls_start_no_thread`; does nothing in a normal run.
-#[test]
-fn thread_probe_child() {
-    let Some(dir) = std::env::var_os(PROBE_ENV) else { return };
-    let r = reg(Path::new(&dir));
+/// The child of `calls_start_no_thread`: plugin calls, and the thread counts before and after.
+fn thread_probe(dir: &Path) {
+    let r = reg(dir);
     let before = thread_count("self");
     let p = VolumePlugin::activate(&r, "u").unwrap();
     p.create("v", None).unwrap();
     let mp = p.mount("v", "id").unwrap();
-    assert_eq!(PathBuf::from(mp), Path::new(&dir).join("mnt/v"));
+    assert_eq!(PathBuf::from(mp), dir.join("mnt/v"));
     p.unmount("v", "id").unwrap();
     assert_eq!(p.list().unwrap().len(), 1);
     assert_eq!(p.scope(), "local");

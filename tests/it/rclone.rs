@@ -4,18 +4,17 @@
 
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
-use crate::drivers::{HostNs, which};
-use crate::env::path_str;
-use crate::exec::rig;
+use crate::env::{HostNs, PATIENCE, path_str, require_tools, rig, skip, wait_until};
 
 #[test]
 fn rclone_plugin_volume_is_written_through_by_a_run() {
     let Some(r) = rig() else { return };
-    if which("rclone").is_none() || which("fusermount3").is_none() || !Path::new("/dev/fuse").exists() {
-        eprintln!("skipping: needs rclone, fuse3 and /dev/fuse (apt-get install rclone fuse3)");
+    if !require_tools(&["rclone", "fusermount3"]) {
         return;
+    }
+    if !Path::new("/dev/fuse").exists() {
+        skip!("needs /dev/fuse");
     }
     let Some(mut ns) = HostNs::new() else { return };
     let dir = r.t.dir.path();
@@ -43,11 +42,7 @@ fn rclone_plugin_volume_is_written_through_by_a_run() {
         .spawn()
         .expect("rclone");
     ns.children.push(rclone);
-    let start = Instant::now();
-    while !socket.exists() {
-        assert!(start.elapsed() < Duration::from_secs(30), "rclone never made its socket");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("rclone makes its socket", PATIENCE, || socket.exists());
     let spec = format!("remote=:local:{}", path_str(&remote));
     ns.ok(&r, &["volume", "create", "-d", "rclone", "-o", &spec, "rv"]);
     let o = ns.run(&r, &["volume", "inspect", "-f", "{{.Driver}} {{.Scope}} {{json .Status}}", "rv"]);

@@ -1,16 +1,16 @@
 //! `myvol run` for real, through the binary: a busybox rootfs built by the test (the rig of
 //! `exec.rs`), volumes in the test's private store, real mounts in the run's private
-//! namespaces. Tests that need a mount on the host side run myvol inside `unshare -m`, a
-//! mount namespace the test owns and that disappears with it.
+//! namespaces. Tests that need a mount on the host side run myvol inside `HostNs`, a mount
+//! namespace the test owns and that disappears with it.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::env::{Out, path_str};
-use crate::exec::{Rig, rig, snapshot};
+use crate::env::tree::snapshot;
+use crate::env::{HostNs, Out, Rig, Spawned, TempUser, path_str, require_tools, rig, wait_for_path};
 
 impl Rig {
     fn root_str(&self) -> &str {
@@ -92,24 +92,15 @@ fn run_anonymous_volumes_rm_removes_them_and_keeps_named_ones() {
 #[test]
 fn run_read_only_mounts_give_erofs_also_on_submounts() {
     let Some(r) = rig() else { return };
-    if which("unshare").is_none() {
-        eprintln!("skipping: unshare(1) is missing");
-        return;
-    }
+    let Some(ns) = HostNs::new() else { return };
     let host = r.host_dir("h");
     std::fs::create_dir(host.join("sub")).unwrap();
-    let myvol = assert_cmd::cargo::cargo_bin("myvol");
+    let h = path_str(&host);
     // In a mount namespace of the test's own: a tmpfs submount under the bind source.
-    let script = format!(
-        "mount -t tmpfs t {h}/sub && {myvol} --root {root} run -v {h}:/h:ro -v ro:/v:ro {rootfs} sh -c \
-         'touch /h/a; echo $?; touch /h/sub/b; echo $?; touch /v/c; echo $?; touch /ok && echo rootfs-writable' 2>&1",
-        h = host.display(),
-        myvol = myvol.display(),
-        root = r.root_str(),
-        rootfs = r.rootfs_str()
-    );
-    let o = Command::new("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]).output().unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
+    ns.sh(&format!("mount -t tmpfs t {h}/sub"));
+    let script = "touch /h/a; echo $?; touch /h/sub/b; echo $?; touch /v/c; echo $?; touch /ok && echo rootfs-writable";
+    let o = ns.run(&r, &["run", "-v", &format!("{h}:/h:ro"), "-v", "ro:/v:ro", r.rootfs_str(), "sh", "-c", script]);
+    let out = o.stdout + &o.stderr;
     assert!(out.contains("Read-only file system"), "{out}");
     assert_eq!(out.lines().filter(|l| *l == "1").count(), 3, "{out}");
     assert!(out.contains("rootfs-writable"), "{out}");
@@ -124,25 +115,15 @@ fn run_read_only_mounts_give_erofs_also_on_submounts() {
 #[test]
 fn run_bind_recursive_writable_leaves_submounts_writable() {
     let Some(r) = rig() else { return };
-    if which("unshare").is_none() {
-        eprintln!("skipping: unshare(1) is missing");
-        return;
-    }
+    let Some(ns) = HostNs::new() else { return };
     let host = r.host_dir("w");
     std::fs::create_dir(host.join("sub")).unwrap();
-    let myvol = assert_cmd::cargo::cargo_bin("myvol");
-    let script = format!(
-        "mount -t tmpfs t {h}/sub && {myvol} --root {root} run \
-         --mount type=bind,src={h},dst=/w,readonly,bind-recursive=writable {rootfs} sh -c \
-         'touch /w/top 2>/dev/null; echo top=$?; touch /w/sub/deep; echo sub=$?' 2>&1",
-        h = host.display(),
-        myvol = myvol.display(),
-        root = r.root_str(),
-        rootfs = r.rootfs_str()
-    );
-    let o = Command::new("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]).output().unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(out, "top=1\nsub=0\n", "{out} {}", String::from_utf8_lossy(&o.stderr));
+    let h = path_str(&host);
+    ns.sh(&format!("mount -t tmpfs t {h}/sub"));
+    let mount = format!("type=bind,src={h},dst=/w,readonly,bind-recursive=writable");
+    let script = "touch /w/top 2>/dev/null; echo top=$?; touch /w/sub/deep; echo sub=$?";
+    let o = ns.run(&r, &["run", "--mount", &mount, r.rootfs_str(), "sh", "-c", script]);
+    assert_eq!(o.stdout + &o.stderr, "top=1\nsub=0\n");
 }
 
 #[test]
@@ -192,25 +173,18 @@ fn run_tmpfs_size_subpath_copy_up_and_nocopy() {
 #[test]
 fn run_propagation_rshared_shows_shared_and_the_default_does_not() {
     let Some(r) = rig() else { return };
-    let host = r.host_dir("prop");
-    let h = host.to_str().unwrap();
-    let line = "grep ' /p ' /proc/self/mountinfo";
-    // The source must be a shared mount for rshared to mean anything: in the test's own mount
-    // namespace, bind it onto itself and make it shared.
-    if which("unshare").is_none() {
-        eprintln!("skipping: unshare(1) is missing");
+    if !require_tools(&["unshare", "nsenter"]) {
         return;
     }
-    let myvol = assert_cmd::cargo::cargo_bin("myvol");
+    let host = r.host_dir("prop");
+    let h = path_str(&host);
+    // The source must be a shared mount for rshared to mean anything: in the test's own mount
+    // namespace, bind it onto itself and make it shared.
     let run = |mode: &str| {
-        let script = format!(
-            "mount --bind {h} {h} && mount --make-shared {h} && {myvol} --root {root} run -v {h}:/p{mode} {rootfs} sh -c \"{line}\"",
-            myvol = myvol.display(),
-            root = r.root_str(),
-            rootfs = r.rootfs_str()
-        );
-        let o = Command::new("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]).output().unwrap();
-        String::from_utf8_lossy(&o.stdout).into_owned()
+        let ns = HostNs::new().expect("unshare and nsenter are there");
+        ns.sh(&format!("mount --bind {h} {h} && mount --make-shared {h}"));
+        let bind = format!("{h}:/p{mode}");
+        ns.run(&r, &["run", "-v", &bind, r.rootfs_str(), "sh", "-c", "grep ' /p ' /proc/self/mountinfo"]).stdout
     };
     let shared = run(":rshared");
     assert!(shared.contains(" shared:"), "{shared}");
@@ -225,18 +199,13 @@ fn run_volume_rm_is_refused_while_a_run_is_alive() {
     c.args(["run", "-v", "busy:/b", r.rootfs_str(), "sh", "-c"])
         .arg("echo up; i=0; while [ ! -e /b/stop ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done")
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    assert_eq!(line, "up\n");
+    let (mut child, _out) = Spawned::ready(&mut c, "up\n");
     let o = r.t.run(&["volume", "rm", "busy"]);
     assert_eq!(o.code, 1, "{o:#?}");
     assert!(o.stderr.contains("volume is in use"), "{o:#?}");
     std::fs::write(r.t.data("busy").join("stop"), "").unwrap();
-    assert!(child.wait().unwrap().success());
+    assert_eq!(child.wait(), 0);
     r.t.ok(&["volume", "rm", "busy"]);
 }
 
@@ -274,13 +243,8 @@ fn signal_run(r: &Rig, sig: nix::sys::signal::Signal, to_command: bool) -> (i32,
              while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done",
         )
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    assert_eq!(line, "ready\n");
+    let (mut child, mut out) = Spawned::ready(&mut c, "ready\n");
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     let target = if to_command {
         let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
@@ -289,10 +253,10 @@ fn signal_run(r: &Rig, sig: nix::sys::signal::Signal, to_command: bool) -> (i32,
         pid
     };
     nix::sys::signal::kill(target, sig).unwrap();
-    let status = child.wait().unwrap();
+    let code = child.wait();
     let mut rest = String::new();
     out.read_to_string(&mut rest).unwrap();
-    (status.code().unwrap_or(-1), rest)
+    (code, rest)
 }
 
 #[test]
@@ -353,8 +317,7 @@ fn run_stdin_with_i_and_a_terminal_with_t() {
     assert_eq!((o.code, o.stdout.as_str()), (0, ""));
     let o = r.sh(&[], "tty");
     assert_eq!((o.code, o.stdout.as_str()), (1, "not a tty\n"));
-    if which("script").is_none() {
-        eprintln!("skipping the -t part: script(1) is missing");
+    if !require_tools(&["script"]) {
         return;
     }
     // Under script(1): myvol's stdio is a terminal, the command gets a pty of its own.
@@ -422,27 +385,25 @@ fn run_unknown_and_unsupported_docker_flags() {
 fn run_rootless_as_an_ordinary_user() {
     let Some(r) = rig() else { return };
     // With subordinate ids (newuidmap/newgidmap map a range).
-    rootless_scenario(&r, "myvol-test-user", &["-m"]);
+    let Some(user) = TempUser::create(&[]) else { return };
+    rootless_scenario(&r, &user);
 }
 
 /// "No setup": a user without /etc/subuid and /etc/subgid entries gets the single mapping.
 #[test]
 fn run_rootless_without_subordinate_ids() {
     let Some(r) = rig() else { return };
-    let user = "myvol-test-nosub";
-    rootless_scenario(&r, user, &["-m", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0"]);
+    let Some(user) = TempUser::create(&["-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0"]) else { return };
+    rootless_scenario(&r, &user);
+    let user = &user.name;
     let subuid = std::fs::read_to_string("/etc/subuid").unwrap_or_default();
     assert!(!subuid.lines().any(|l| l.starts_with(&format!("{user}:"))), "{user} has subordinate ids");
 }
 
-fn rootless_scenario(r: &Rig, user: &str, useradd: &[&str]) {
-    if Command::new("id").arg(user).output().map(|o| !o.status.success()).unwrap_or(true) {
-        let made = Command::new("useradd").args(useradd).arg(user).status().map(|s| s.success()).unwrap_or(false);
-        assert!(made, "cannot create {user}");
-    }
-    let home = Path::new("/home").join(user);
+fn rootless_scenario(r: &Rig, user: &TempUser) {
+    let (home, user) = (&user.home, user.name.as_str());
     // A private directory in the user's home, with the binary, a rootfs and a store.
-    let base = tempfile::Builder::new().prefix("myvol-rootless-").tempdir_in(&home).unwrap();
+    let base = tempfile::Builder::new().prefix("myvol-rootless-").tempdir_in(home).unwrap();
     let b = base.path();
     let bin = b.join("myvol");
     std::fs::copy(assert_cmd::cargo::cargo_bin("myvol"), &bin).unwrap();
@@ -507,10 +468,6 @@ fn rootfs_has(rootfs: &str, name: &str) -> bool {
     Path::new(rootfs).join(name).exists()
 }
 
-fn which(prog: &str) -> Option<std::path::PathBuf> {
-    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(prog)).find(|p| p.exists())
-}
-
 /// ROOTFS `/`: the host's own tree, seen through the same overlay, so writes everywhere stay
 /// in the run's layer and only the volume keeps what the command wrote.
 #[test]
@@ -528,29 +485,36 @@ fn run_on_the_hosts_own_tree_changes_nothing_on_the_host() {
 
 /// `rslave` (and `rshared`) binds keep receiving what the host mounts under their source
 /// while the run lives; the default `rprivate` does not. The "host" is a mount namespace the
-/// test owns, in which the source is a shared mount.
+/// test owns, in which the source is a shared mount. The run says it is up (`/x/up`), the host
+/// mounts and writes, then tells the run to look (`/x/go`).
 #[test]
 fn run_slave_propagation_brings_host_mounts_in() {
     let Some(r) = rig() else { return };
-    if which("unshare").is_none() {
-        eprintln!("skipping: unshare(1) is missing");
+    if !require_tools(&["unshare", "nsenter"]) {
         return;
     }
     let host = r.host_dir("prop");
     std::fs::create_dir(host.join("sub")).unwrap();
-    let myvol = assert_cmd::cargo::cargo_bin("myvol");
+    let h = path_str(&host);
     let run = |mode: &str| {
-        let script = format!(
-            "mount --bind {h} {h} && mount --make-shared {h} && \
-             ({myvol} --root {root} run -v {h}:/x{mode} {rootfs} sh -c 'sleep 1; cat /x/sub/marker' > {h}.out 2>&1 &) && \
-             sleep 0.3 && mount -t tmpfs t {h}/sub && echo from-host > {h}/sub/marker && sleep 1.5 && cat {h}.out",
-            h = host.display(),
-            myvol = myvol.display(),
-            root = r.root_str(),
-            rootfs = r.rootfs_str()
-        );
-        let o = Command::new("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]).output().unwrap();
-        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+        let ns = HostNs::new().expect("unshare and nsenter are there");
+        for f in ["up", "go"] {
+            let _ = std::fs::remove_file(host.join(f));
+        }
+        ns.sh(&format!("mount --bind {h} {h} && mount --make-shared {h}"));
+        let script = "touch /x/up; i=0; while [ ! -e /x/go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; \
+                      cat /x/sub/marker";
+        let bind = format!("{h}:/x{mode}");
+        let mut c = ns.cmd(&r, &["run", "-v", &bind, r.rootfs_str(), "sh", "-c", script]);
+        let mut child = Spawned::new(c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()));
+        wait_for_path(&host.join("up"));
+        ns.sh(&format!("mount -t tmpfs t {h}/sub && echo from-host > {h}/sub/marker"));
+        std::fs::write(host.join("go"), "").unwrap();
+        let mut out = String::new();
+        child.child().stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        child.child().stderr.take().unwrap().read_to_string(&mut out).unwrap();
+        child.wait();
+        out
     };
     assert_eq!(run(":rslave"), "from-host\n");
     assert_eq!(run(":rshared"), "from-host\n");

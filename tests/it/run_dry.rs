@@ -252,21 +252,12 @@ fn dry_run_leaves_an_existing_store_untouched() {
 
 // ---- Replay of tests/fixtures/docker/mounts ------------------------------------------------
 
-#[derive(serde::Deserialize)]
-struct Fixture {
-    cmd: Vec<String>,
-    exit: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn mounts_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docker/mounts")
+    crate::env::fixtures_dir().join("docker/mounts")
 }
 
-fn fixture(name: &str) -> Option<Fixture> {
-    let text = std::fs::read_to_string(mounts_dir().join(name)).ok()?;
-    Some(serde_json::from_str(&text).unwrap_or_else(|e| panic!("fixture {name}: {e}")))
+fn fixture(name: &str) -> Option<crate::env::Fixture> {
+    crate::env::try_fixture(&format!("docker/mounts/{name}"))
 }
 
 /// Docker's error as myvol prints it: `Error: ` and the message, without Docker's

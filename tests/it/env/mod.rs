@@ -1,12 +1,36 @@
-//! `TestEnv`: a private temporary store and helpers to run `myvol` against it, asserting exit
-//! code, stdout and stderr together.
+//! The test env: `TestEnv`, a private temporary store and helpers to run `myvol` against it,
+//! asserting exit code, stdout and stderr together; and every helper the tests share, one
+//! definition each:
+//! - `skip`: a test that cannot run here says so (`skip!`, `require_root`, `require_tools`);
+//! - `proc`: child processes killed on drop (`Spawned`), waits with a deadline (`wait_until`);
+//! - `rig`: a busybox rootfs for the tests that run commands;
+//! - `hostns`: a mount namespace standing for the host (`HostNs`), a loop device (`LoopDev`);
+//! - `users`: throwaway system users (`TempUser`);
+//! - `fixtures`: the recorded Docker and podman outputs;
+//! - `tree`: a tree described entry by entry, to compare copies.
 
 #![allow(dead_code)]
+
+mod fixtures;
+mod hostns;
+mod proc;
+mod rig;
+mod skip;
+pub mod tree;
+mod users;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
+
+pub use fixtures::{Fixture, fixture, fixtures_dir, try_fixture};
+pub use hostns::{HostNs, LoopDev};
+pub use proc::{PATIENCE, Spawned, wait_for_path, wait_until};
+pub use rig::{Rig, rig};
+pub(crate) use skip::skip;
+pub use skip::{require_root, require_tools, skipped};
+pub use users::TempUser;
 
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
@@ -126,6 +150,32 @@ impl TestEnv {
     }
 }
 
+impl Drop for TestEnv {
+    /// Make the directories the test left read-only (`0555` in archive trees) writable again,
+    /// so that the temporary directory can go also for a user who is not root.
+    fn drop(&mut self) {
+        fn writable(dir: &Path) {
+            use std::os::unix::fs::PermissionsExt;
+            let Ok(entries) = std::fs::read_dir(dir) else { return };
+            for e in entries.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    let p = e.path();
+                    if let Ok(m) = std::fs::symlink_metadata(&p) {
+                        let mode = m.permissions().mode();
+                        if mode & 0o700 != 0o700 {
+                            let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode | 0o700));
+                        }
+                    }
+                    writable(&p);
+                }
+            }
+        }
+        if !rustix::process::geteuid().is_root() {
+            writable(self.dir.path());
+        }
+    }
+}
+
 /// Replace every 64-hex-digit id by `<ID>`.
 pub fn mask_ids(s: &str) -> String {
     let re = regex::Regex::new(r"\b[0-9a-f]{64}\b").unwrap();
@@ -140,4 +190,13 @@ pub fn mask_times(s: &str) -> String {
 
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
+}
+
+/// Where `prog` is on `PATH` (an executable file), if anywhere.
+pub fn which(prog: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(prog))
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
 }
