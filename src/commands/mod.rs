@@ -2,6 +2,7 @@
 //! they are handed and return a [`Failure`] for `main` to render; they never exit.
 
 pub mod archive;
+pub mod compose;
 pub mod exec_spec;
 pub mod run;
 pub mod system;
@@ -82,6 +83,7 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result {
         Command::Volume(Lazy(cmd)) => volume::run(&store, cmd, io),
         Command::Run(Lazy(args)) => run::run(&store, args, io),
         Command::System(Lazy(cmd)) => system::run(&store, cmd, io),
+        Command::Compose(Lazy(args)) => compose::run(&store, args, io),
         Command::Completion(Lazy(a)) => system::completion(a, io),
         Command::Man => system::man(io),
         Command::ExecSpec { file } => exec_spec::run(&store, &file, io),

@@ -143,9 +143,12 @@ pub fn load(opts: &LoadOptions, warnings: &mut Warnings) -> Result<Project, Comp
     project.environment = env;
 
     // Profiles, then the consistency of what is enabled.
-    let (enabled, disabled): (Vec<_>, Vec<_>) = std::mem::take(&mut project.services)
-        .into_iter()
-        .partition(|(_, s)| s.profiles.is_empty() || s.profiles.iter().any(|p| p == "*" || profiles.contains(p)));
+    let (enabled, disabled): (Vec<_>, Vec<_>) =
+        std::mem::take(&mut project.services).into_iter().partition(|(_, s)| {
+            s.profiles.is_empty()
+                || profiles.iter().any(|p| p == "*")
+                || s.profiles.iter().any(|p| profiles.contains(p))
+        });
     project.services = enabled.into_iter().collect();
     project.disabled_services = disabled.into_iter().collect();
     project.profiles = profiles;
@@ -328,11 +331,33 @@ fn project_name(
         }
         return Ok(p.clone());
     }
-    // The last non-empty `name:` of the files.
+    // The last non-empty `name:` of the files. Compose probes the first document of each
+    // file for it first, which is where a file that is no mapping fails.
     let mut named = false;
     let mut from_files = String::new();
     for (_, text) in contents {
-        let docs = yaml::parse_documents(text).map_err(|e| yaml_error_plain(&e))?;
+        let docs = match yaml::parse_documents(text) {
+            Ok(d) => d,
+            // Duplicate and non-string keys are reported later, by the full load.
+            Err(e) if e.0.starts_with("line ") || e.0.starts_with("non-string key") => continue,
+            Err(e) => return Err(yaml_error_plain(&e)),
+        };
+        if let Some(first) = docs.first() {
+            let kind = match &first.value {
+                Value::Map(_) | Value::Null => None,
+                Value::Seq(_) => Some("!!seq".to_owned()),
+                Value::Str(s) => Some(format!("!!str `{s}`")),
+                Value::Int(i) => Some(format!("!!int `{i}`")),
+                Value::Float(f) => Some(format!("!!float `{}`", f)),
+                Value::Bool(b) => Some(format!("!!bool `{b}`")),
+            };
+            if let Some(kind) = kind {
+                return Err(ComposeError::Invalid(format!(
+                    "yaml: unmarshal errors:\n  line {}: cannot unmarshal {kind} into cli.named",
+                    first.line
+                )));
+            }
+        }
         for d in docs {
             if let Some(Value::Str(n)) = d.value.as_map().and_then(|m| m.get("name"))
                 && !n.is_empty()

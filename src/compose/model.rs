@@ -265,3 +265,88 @@ pub fn labels_from(v: &Value) -> BTreeMap<String, String> {
     }
     out
 }
+
+/// A service name that is not in the project.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no such service: {0}")]
+pub struct NoSuchService(pub String);
+
+impl Project {
+    /// Enable the named services even when their profiles are not (Compose enables the
+    /// profiles of services named on the command line).
+    pub fn with_services_enabled(mut self, names: &[String]) -> Project {
+        if names.is_empty() {
+            return self;
+        }
+        let mut profiles = self.profiles.clone();
+        for n in names {
+            if let Some(s) = self.disabled_services.get(n) {
+                profiles.extend(s.profiles.iter().cloned());
+            }
+        }
+        let all: Vec<(String, Service)> =
+            std::mem::take(&mut self.services).into_iter().chain(std::mem::take(&mut self.disabled_services)).collect();
+        for (name, s) in all {
+            if s.profiles.is_empty()
+                || profiles.iter().any(|p| p == "*")
+                || s.profiles.iter().any(|p| profiles.contains(p))
+            {
+                self.services.insert(name, s);
+            } else {
+                self.disabled_services.insert(name, s);
+            }
+        }
+        self.profiles = profiles;
+        self
+    }
+
+    /// The enabled services in dependency order (a service after what it depends on), names
+    /// sorted where the order is free.
+    pub fn services_in_dependency_order(&self) -> Vec<String> {
+        fn visit(p: &Project, name: &str, seen: &mut Vec<String>, out: &mut Vec<String>) {
+            if seen.iter().any(|s| s == name) {
+                return;
+            }
+            seen.push(name.to_owned());
+            if let Some(s) = p.services.get(name) {
+                for dep in s.depends_on.keys() {
+                    visit(p, dep, seen, out);
+                }
+                out.push(name.to_owned());
+            }
+        }
+        let mut seen = Vec::new();
+        let mut out = Vec::new();
+        for name in self.services.keys() {
+            visit(self, name, &mut seen, &mut out);
+        }
+        out
+    }
+
+    /// Keep only the named services and what they depend on.
+    pub fn with_selected_services(mut self, names: &[String]) -> Result<Project, NoSuchService> {
+        if names.is_empty() {
+            return Ok(self);
+        }
+        let mut keep: Vec<String> = Vec::new();
+        let mut todo: Vec<String> = names.to_vec();
+        while let Some(n) = todo.pop() {
+            if keep.contains(&n) {
+                continue;
+            }
+            let Some(s) = self.services.get(&n) else { return Err(NoSuchService(n)) };
+            todo.extend(s.depends_on.iter().filter(|(d, _)| self.services.contains_key(*d)).map(|(d, _)| d.clone()));
+            keep.push(n);
+        }
+        let services = std::mem::take(&mut self.services);
+        for (name, mut s) in services {
+            if keep.contains(&name) {
+                s.depends_on.retain(|d, _| keep.contains(d));
+                self.services.insert(name, s);
+            } else {
+                self.disabled_services.insert(name, s);
+            }
+        }
+        Ok(self)
+    }
+}

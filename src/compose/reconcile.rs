@@ -71,6 +71,12 @@ pub fn mismatch_question(name: &str) -> String {
     format!("Volume {name:?} exists but doesn't match configuration in compose file. Recreate (data will be lost)?")
 }
 
+/// How Compose reads an answer to its question: `y`, or what Go's `strconv.ParseBool` reads
+/// as true (`1`, `t`, `true`), in any case.
+pub fn answer_is_yes(answer: &str) -> bool {
+    matches!(answer.trim().to_lowercase().as_str(), "y" | "1" | "t" | "true")
+}
+
 /// The warning for an existing volume Compose did not create.
 pub fn foreign_volume_warning(name: &str) -> String {
     format!(

@@ -32,6 +32,8 @@ pub enum ResetKind {
 #[derive(Debug, Clone)]
 pub struct Document {
     pub value: Value,
+    /// The line (1-based) where the document's root node starts.
+    pub line: usize,
     pub resets: Vec<(Vec<String>, ResetKind)>,
 }
 
@@ -46,8 +48,39 @@ fn err_at(line: usize, msg: impl std::fmt::Display) -> YamlError {
 
 /// A node while its collection is open.
 enum Frame {
-    Seq { items: Vec<Value>, anchor: usize, path: Vec<String> },
-    Map { entries: Vec<(Value, Value, usize)>, key: Option<(Value, usize)>, anchor: usize, path: Vec<String> },
+    Seq {
+        items: Vec<Value>,
+        anchor: usize,
+        path: Vec<String>,
+        line: usize,
+    },
+    Map {
+        entries: Vec<(Value, Value, usize)>,
+        key: Option<(Value, usize)>,
+        anchor: usize,
+        path: Vec<String>,
+        line: usize,
+    },
+}
+
+/// A parser error with the line yaml.v3 gives: for an error inside a collection, the
+/// (0-based) line where the collection starts, or failing that where the problem is; for
+/// the others, the line where the problem is.
+fn parse_error(e: &saphyr_parser::ScanError, stack: &[Frame]) -> YamlError {
+    let info = e.info();
+    let in_collection = ["while parsing a block mapping", "while parsing a block collection", "while parsing a flow"]
+        .iter()
+        .any(|c| info.starts_with(c));
+    let msg = problem(info);
+    if !in_collection {
+        return err_at(e.marker().line(), msg);
+    }
+    let context = match stack.last() {
+        Some(Frame::Seq { line, .. } | Frame::Map { line, .. }) => line.saturating_sub(1),
+        None => 0,
+    };
+    let line = if context != 0 { context } else { e.marker().line().saturating_sub(1) };
+    if line == 0 { YamlError(format!("yaml: {msg}")) } else { err_at(line, msg) }
 }
 
 /// Parse every document of `src`.
@@ -58,6 +91,7 @@ pub fn parse_documents(src: &str) -> Result<Vec<Document>, YamlError> {
     let mut anchors: HashMap<usize, Value> = HashMap::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Value> = None;
+    let mut root_line = 1usize;
     let mut resets: Vec<(Vec<String>, ResetKind)> = Vec::new();
     let mut alias_nodes = 0usize;
     // A tag seen on a collection start, applied when it ends.
@@ -67,7 +101,7 @@ pub fn parse_documents(src: &str) -> Result<Vec<Document>, YamlError> {
         let (event, span) = match parser.next_event() {
             None => break,
             Some(Ok(e)) => e,
-            Some(Err(e)) => return Err(err_at(e.marker().line(), e.info())),
+            Some(Err(e)) => return Err(parse_error(&e, &stack)),
         };
         let line = span.start.line();
         let node: Option<(Value, usize, Option<ResetKind>)> = match event {
@@ -81,7 +115,11 @@ pub fn parse_documents(src: &str) -> Result<Vec<Document>, YamlError> {
                 None
             }
             Event::DocumentEnd => {
-                docs.push(Document { value: root.take().unwrap_or(Value::Null), resets: std::mem::take(&mut resets) });
+                docs.push(Document {
+                    value: root.take().unwrap_or(Value::Null),
+                    line: root_line,
+                    resets: std::mem::take(&mut resets),
+                });
                 None
             }
             Event::Alias(id) => {
@@ -93,26 +131,35 @@ pub fn parse_documents(src: &str) -> Result<Vec<Document>, YamlError> {
                 Some((v, 0, None))
             }
             Event::Scalar(text, style, anchor, tag) => {
+                if stack.is_empty() {
+                    root_line = line;
+                }
                 let kind = reset_kind(tag.as_deref());
                 let v = resolve_scalar(&text, style, tag.as_deref()).map_err(|m| err_at(line, m))?;
                 Some((v, anchor, kind))
             }
             Event::SequenceStart(anchor, tag) => {
+                if stack.is_empty() {
+                    root_line = line;
+                }
                 if stack.len() >= MAX_DEPTH {
                     return Err(YamlError(format!("yaml: exceeded max depth of {MAX_DEPTH}")));
                 }
                 let path = child_path(&stack);
                 collection_tags.push(reset_kind(tag.as_deref()));
-                stack.push(Frame::Seq { items: Vec::new(), anchor, path });
+                stack.push(Frame::Seq { items: Vec::new(), anchor, path, line });
                 None
             }
             Event::MappingStart(anchor, tag) => {
+                if stack.is_empty() {
+                    root_line = line;
+                }
                 if stack.len() >= MAX_DEPTH {
                     return Err(YamlError(format!("yaml: exceeded max depth of {MAX_DEPTH}")));
                 }
                 let path = child_path(&stack);
                 collection_tags.push(reset_kind(tag.as_deref()));
-                stack.push(Frame::Map { entries: Vec::new(), key: None, anchor, path });
+                stack.push(Frame::Map { entries: Vec::new(), key: None, anchor, path, line });
                 None
             }
             Event::SequenceEnd => match stack.pop() {
@@ -168,9 +215,18 @@ pub fn parse_documents(src: &str) -> Result<Vec<Document>, YamlError> {
         }
     }
     if let Some(v) = root.take() {
-        docs.push(Document { value: v, resets });
+        docs.push(Document { value: v, line: root_line, resets });
     }
     Ok(docs)
+}
+
+/// The problem of a parser message without its context (`while parsing a block mapping, `),
+/// as yaml.v3 reports it.
+fn problem(info: &str) -> &str {
+    match info.strip_prefix("while ") {
+        Some(rest) => rest.split_once(", ").map_or(info, |(_, p)| p),
+        None => info,
+    }
 }
 
 fn reset_kind(tag: Option<&Tag>) -> Option<ResetKind> {

@@ -1,0 +1,202 @@
+//! `myvol compose`: load the project through the library, then `config`, `volumes`, or the
+//! volume part of `up`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use myvol::compose::reconcile::{self, Prompter, VolumeAction};
+use myvol::compose::{self, LoadOptions, Project, Warnings, labels};
+use myvol::output::compose as render;
+use myvol::output::volume::{LsContext, LsHeader};
+use myvol::output::{ListFormat, natural_cmp, template};
+use myvol::store::Store;
+
+use super::{Failure, Io, Result, status};
+use crate::cli::compose::{ComposeArgs, ComposeCommand, ConfigArgs, UpVolumesArgs, VolumesArgs};
+
+pub fn run(store: &Store, args: ComposeArgs, io: &mut Io<'_>) -> Result {
+    let ComposeArgs { files, project_name, project_directory, env_files, profiles, command } = args;
+    let opts = LoadOptions {
+        files,
+        project_name,
+        project_directory,
+        env_files,
+        profiles,
+        cwd: std::env::current_dir().map_err(|e| Failure::new(status::FAILURE, format!("getwd: {e}")))?,
+        environ: std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect(),
+        stdin: None,
+        home: std::env::var_os("HOME").map(PathBuf::from),
+    };
+    let mut opts = opts;
+    if opts.files.iter().any(|f| f.as_os_str() == "-") {
+        let mut s = String::new();
+        io.input.read_to_string(&mut s).map_err(|e| Failure::new(status::FAILURE, format!("read stdin: {e}")))?;
+        opts.stdin = Some(s);
+    }
+    let mut warnings = Warnings::default();
+    let loaded = compose::load(&opts, &mut warnings);
+    print_warnings(&warnings);
+    let project = loaded.map_err(|e| escaped(&e))?;
+    match command {
+        ComposeCommand::Config(a) => config(project, a, io),
+        ComposeCommand::Volumes(a) => volumes(store, project, a, io),
+        ComposeCommand::UpVolumes(a) => up_volumes(store, project, a, io),
+    }
+}
+
+/// A failure whose message may quote the user's files: each line escaped for the terminal
+/// (Compose's multi-line messages keep their lines).
+fn escaped(e: &dyn std::fmt::Display) -> Failure {
+    let text = e.to_string();
+    let lines: Vec<String> = text.lines().map(|l| myvol::text::escape_control(l).into_owned()).collect();
+    Failure::new(status::FAILURE, lines.join("\n"))
+}
+
+/// Compose logs its warnings through logrus; myvol prints them in logrus's terminal form.
+fn warn(msg: &str) {
+    eprintln!("WARN[0000] {}", myvol::text::escape_control(msg));
+}
+
+fn print_warnings(w: &Warnings) {
+    for m in w.iter() {
+        warn(m);
+    }
+}
+
+fn config(project: Project, a: ConfigArgs, io: &mut Io<'_>) -> Result {
+    let fail = |e: &dyn std::fmt::Display| escaped(e);
+    let project = project
+        .with_services_enabled(&a.service_names)
+        .with_selected_services(&a.service_names)
+        .map_err(|e| fail(&e))?
+        .without_unnecessary_resources();
+    if a.services {
+        for name in project.services_in_dependency_order() {
+            writeln!(io.out, "{name}")?;
+        }
+        return Ok(());
+    }
+    if a.volumes {
+        for key in project.volumes.keys() {
+            writeln!(io.out, "{key}")?;
+        }
+        return Ok(());
+    }
+    if a.profiles {
+        for p in project.all_profiles() {
+            writeln!(io.out, "{p}")?;
+        }
+        return Ok(());
+    }
+    let content = match a.format.as_deref().unwrap_or("yaml") {
+        "yaml" => render::config_yaml(&project),
+        "json" => render::config_json(&project),
+        other => return Err(fail(&format!("unsupported format {other:?}"))),
+    };
+    if a.quiet {
+        return Ok(());
+    }
+    if let Some(path) = &a.output {
+        if !content.is_empty() {
+            std::fs::write(path, content.as_bytes()).map_err(|e| fail(&compose::go_io_error("open", path, &e)))?;
+        }
+        return Ok(());
+    }
+    io.out.write_all(content.as_bytes())?;
+    Ok(())
+}
+
+/// `docker volume ls`'s format rules, which `compose volumes` uses.
+fn list_format(format: &str, quiet: bool) -> String {
+    match format {
+        "table" if quiet => "{{.Name}}".to_owned(),
+        "table" => "table {{.Driver}}\t{{.Name}}".to_owned(),
+        "raw" if quiet => "name: {{.Name}}".to_owned(),
+        "raw" => "name: {{.Name}}\\ndriver: {{.Driver}}\\n".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+fn volumes(store: &Store, project: Project, a: VolumesArgs, io: &mut Io<'_>) -> Result {
+    for s in &a.services {
+        if !project.services.contains_key(s) {
+            return Err(Failure::new(status::FAILURE, format!("no such service: {s}")));
+        }
+    }
+    let (mut vols, _unreadable) = store.list()?;
+    vols.retain(|v| v.label(labels::PROJECT) == Some(project.name.as_str()));
+    if !a.services.is_empty() {
+        // The volumes the named services mount (myvol keeps no containers to ask).
+        let mut used: Vec<String> = Vec::new();
+        for s in &a.services {
+            for v in &project.services[s].volumes {
+                if let Some(vol) = project.volumes.get(&v.source) {
+                    used.push(vol.name.clone());
+                }
+            }
+        }
+        vols.retain(|v| used.contains(&v.name));
+    }
+    vols.sort_unstable_by(|x, y| natural_cmp(&x.name, &y.name));
+    if a.quiet {
+        for v in &vols {
+            writeln!(io.out, "{}", v.name)?;
+        }
+        return Ok(());
+    }
+    let format = list_format(&a.format, false);
+    let fmt = ListFormat::parse(&format).map_err(|e| Failure::new(status::FAILURE, e))?;
+    let table = format.starts_with("table");
+    let rows: Vec<template::Value> = vols.iter().map(|v| LsContext::value(v, None, table)).collect();
+    let text = fmt.render(&LsHeader::value(), &rows).map_err(|e| Failure::new(status::FAILURE, e))?;
+    io.out.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// The recreate question on the command's stdout and stdin, as Compose asks it when stdin is
+/// not a terminal: the question with no newline, then one word read; `y`, `1`, `t`, `true`
+/// (any case) mean yes, anything else, or nothing, no.
+struct StdPrompter<'a, 'b> {
+    io: &'a mut Io<'b>,
+}
+
+impl Prompter for StdPrompter<'_, '_> {
+    fn warn(&mut self, message: &str) {
+        warn(message);
+    }
+
+    fn confirm(&mut self, question: &str) -> std::io::Result<bool> {
+        self.io.out.write_all(question.as_bytes())?;
+        self.io.out.flush()?;
+        let mut line = String::new();
+        self.io.input.read_line(&mut line)?;
+        Ok(reconcile::answer_is_yes(line.split_whitespace().next().unwrap_or("")))
+    }
+}
+
+fn up_volumes(store: &Store, project: Project, a: UpVolumesArgs, io: &mut Io<'_>) -> Result {
+    let project = project.without_unnecessary_resources();
+    let outcomes = {
+        let mut prompter = StdPrompter { io };
+        reconcile::ensure_volumes(store, &project, a.yes, &mut prompter)
+    };
+    let outcomes = outcomes.map_err(|e| escaped(&e))?;
+    let mut events: BTreeMap<&str, &str> = BTreeMap::new();
+    for o in &outcomes {
+        let what = match o.action {
+            VolumeAction::Created => "Created",
+            VolumeAction::Recreated => "Recreated",
+            VolumeAction::Existing | VolumeAction::External => "Running",
+        };
+        events.insert(o.name.as_str(), what);
+    }
+    // Compose's progress lines go to stderr.
+    let mut err = std::io::stderr().lock();
+    for (name, what) in events {
+        let _ = writeln!(err, " Volume {} {what}", myvol::text::escape_control(name));
+    }
+    Ok(())
+}

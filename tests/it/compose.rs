@@ -1,0 +1,141 @@
+//! `myvol compose`: the recordings of Docker Compose v2.40.3 (tests/fixtures/compose, made by
+//! its record.sh) replayed through the real binary, and the volume side of `up` on a private
+//! store.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::env::{Out, TestEnv};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose/cases")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let t = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &t);
+        } else {
+            std::fs::copy(e.path(), &t).unwrap();
+        }
+    }
+}
+
+/// Go's `strconv.Unquote` of a logrus `msg="…"` field.
+fn go_unquote(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+/// Compose's stderr as myvol prints the same things: errors as `Error: …` lines, logrus
+/// warnings (`time="…" level=warning msg="…"`) in logrus's terminal form `WARN[0000] …`.
+fn expected_stderr(compose: &str) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for line in compose.lines() {
+        if let Some(rest) = line.strip_prefix("time=\"") {
+            let msg = rest.split_once(" msg=").map(|(_, m)| m).unwrap_or("");
+            let msg = msg.strip_prefix('"').and_then(|m| m.strip_suffix('"')).map(go_unquote).unwrap_or(msg.to_owned());
+            lines.push(format!("WARN[0000] {msg}"));
+        } else {
+            lines.push(format!("Error: {line}"));
+        }
+    }
+    while lines.last().is_some_and(|l| l == "Error: ") {
+        lines.pop();
+    }
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// Outputs whose order Compose takes from a Go map (so varies run to run): compared sorted.
+fn unordered(args: &str) -> bool {
+    args.contains("--services") || args.contains("--volumes")
+}
+
+fn sorted_lines(s: &str) -> Vec<&str> {
+    let mut v: Vec<&str> = s.lines().collect();
+    v.sort_unstable();
+    v
+}
+
+fn run_case(name: &str) -> Vec<String> {
+    let dir = fixtures().join(name);
+    let recorded: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join(format!("{name}.json"))).unwrap()).unwrap();
+    let mut failures = Vec::new();
+    for run in recorded.as_array().unwrap() {
+        let args = run["args"].as_str().unwrap();
+        let t = TestEnv::new();
+        let work = t.dir.path().join("cases").join(name);
+        copy_dir(&dir, &work);
+        let mut c: Command = t.cmd();
+        c.env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("HOME", "/home/user")
+            .env("MYVOL_ROOT", &t.root)
+            .env("MYVOL_PLUGIN_PATH", t.dir.path().join("plugins"));
+        if let Ok(env) = std::fs::read_to_string(dir.join("env")) {
+            for l in env.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+                let (k, v) = l.split_once('=').unwrap();
+                c.env(k, v);
+            }
+        }
+        let cwd = match std::fs::read_to_string(dir.join("cwd")) {
+            Ok(rel) => work.join(rel.trim()),
+            Err(_) => work.clone(),
+        };
+        c.current_dir(&cwd).arg("compose").args(args.split_whitespace());
+        let stdin = std::fs::read_to_string(dir.join("stdin")).ok();
+        let o: Out = t.exec(c, stdin.as_deref());
+        let parent = work.parent().unwrap().to_str().unwrap().to_owned();
+        let fix = |s: &str| s.replace(work.to_str().unwrap(), "@DIR@").replace(&parent, "@PARENT@");
+        let (stdout, stderr) = (fix(&o.stdout), fix(&o.stderr));
+        let want_code = run["code"].as_i64().unwrap() as i32;
+        let want_stdout = run["stdout"].as_str().unwrap();
+        let want_stderr = expected_stderr(run["stderr"].as_str().unwrap());
+        let stdout_ok =
+            if unordered(args) { sorted_lines(&stdout) == sorted_lines(want_stdout) } else { stdout == want_stdout };
+        if o.code != want_code || !stdout_ok || stderr != want_stderr {
+            failures.push(format!(
+                "case {name}: compose {args}\n--- exit: want {want_code}, got {}\n--- stdout want:\n{want_stdout}\n--- stdout got:\n{stdout}\n--- stderr want:\n{want_stderr}\n--- stderr got:\n{stderr}",
+                o.code
+            ));
+        }
+    }
+    failures
+}
+
+/// Every recorded case, through the real binary.
+#[test]
+fn recorded_compose_cases_replay() {
+    let mut names: Vec<String> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 60, "the fixtures are missing: {names:?}");
+    let mut failures = Vec::new();
+    for name in &names {
+        assert!(fixtures().join(format!("{name}.json")).exists(), "case {name} has no recording (run record.sh)");
+        failures.extend(run_case(name));
+    }
+    assert!(failures.is_empty(), "{} run(s) differ from Docker Compose:\n\n{}", failures.len(), failures.join("\n\n"));
+}
