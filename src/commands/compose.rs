@@ -1,8 +1,6 @@
 //! `myvol compose`: load the project through the library, then `config`, `volumes`, or the
 //! volume part of `up`.
 
-use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
 
 use myvol::compose::reconcile::{self, Prompter, VolumeAction};
@@ -168,6 +166,15 @@ impl Prompter for StdPrompter<'_, '_> {
         warn(message);
     }
 
+    /// Compose's progress lines for the volumes it creates (on stderr, as without a terminal).
+    fn done(&mut self, name: &str, action: &VolumeAction) {
+        if matches!(action, VolumeAction::Created | VolumeAction::Recreated) {
+            let name = myvol::text::escape_control(name);
+            eprintln!(" Volume {name}  Creating");
+            eprintln!(" Volume {name}  Created");
+        }
+    }
+
     fn confirm(&mut self, question: &str) -> std::io::Result<bool> {
         self.io.out.write_all(question.as_bytes())?;
         self.io.out.flush()?;
@@ -179,24 +186,7 @@ impl Prompter for StdPrompter<'_, '_> {
 
 fn up_volumes(store: &Store, project: Project, a: UpVolumesArgs, io: &mut Io<'_>) -> Result {
     let project = project.without_unnecessary_resources();
-    let outcomes = {
-        let mut prompter = StdPrompter { io };
-        reconcile::ensure_volumes(store, &project, a.yes, &mut prompter)
-    };
-    let outcomes = outcomes.map_err(|e| escaped(&e))?;
-    let mut events: BTreeMap<&str, &str> = BTreeMap::new();
-    for o in &outcomes {
-        let what = match o.action {
-            VolumeAction::Created => "Created",
-            VolumeAction::Recreated => "Recreated",
-            VolumeAction::Existing | VolumeAction::External => "Running",
-        };
-        events.insert(o.name.as_str(), what);
-    }
-    // Compose's progress lines go to stderr.
-    let mut err = std::io::stderr().lock();
-    for (name, what) in events {
-        let _ = writeln!(err, " Volume {} {what}", myvol::text::escape_control(name));
-    }
+    let mut prompter = StdPrompter { io };
+    reconcile::ensure_volumes(store, &project, a.yes, &mut prompter).map_err(|e| escaped(&e))?;
     Ok(())
 }

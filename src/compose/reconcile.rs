@@ -27,6 +27,8 @@ pub trait Prompter {
     fn warn(&mut self, message: &str);
     /// A yes/no question whose default is no. `Err` when it cannot be asked.
     fn confirm(&mut self, question: &str) -> std::io::Result<bool>;
+    /// One volume is ready (Compose shows progress for the ones it creates).
+    fn done(&mut self, _name: &str, _action: &VolumeAction) {}
 }
 
 /// What happened to one volume.
@@ -121,6 +123,7 @@ pub fn ensure_volumes(
     let mut out = Vec::new();
     for (key, volume) in project.used_volumes() {
         let action = ensure_volume(store, project, &key, &volume, assume_yes, prompter)?;
+        prompter.done(&volume.name, &action);
         out.push(VolumeOutcome { key, name: volume.name.clone(), action });
     }
     Ok(out)
@@ -196,4 +199,146 @@ pub fn remove_volumes(store: &Store, project: &Project) -> Result<Vec<(String, R
         out.push((volume.name.clone(), action));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::compose::model::{MountKind, Service, ServiceVolume};
+
+    /// Records what the library asks and says, and answers the question as told.
+    struct Script {
+        answer: bool,
+        asked: Vec<String>,
+        warned: Vec<String>,
+    }
+
+    impl Prompter for Script {
+        fn warn(&mut self, m: &str) {
+            self.warned.push(m.to_owned());
+        }
+        fn confirm(&mut self, q: &str) -> std::io::Result<bool> {
+            self.asked.push(q.to_owned());
+            Ok(self.answer)
+        }
+    }
+
+    fn project(labels: &[(&str, &str)]) -> Project {
+        let mut p = Project { name: "proj".into(), ..Project::default() };
+        let volume = Volume {
+            name: "proj_data".into(),
+            labels: labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            ..Volume::default()
+        };
+        p.volumes.insert("data".into(), volume);
+        let mount = ServiceVolume {
+            kind: MountKind::Volume,
+            source: "data".into(),
+            target: "/data".into(),
+            read_only: false,
+            consistency: String::new(),
+            bind: None,
+            volume: None,
+            tmpfs: None,
+            image: None,
+            extensions: Default::default(),
+        };
+        p.services.insert("web".into(), Service { name: "web".into(), volumes: vec![mount], ..Service::default() });
+        p
+    }
+
+    fn script(answer: bool) -> Script {
+        Script { answer, asked: Vec::new(), warned: Vec::new() }
+    }
+
+    #[test]
+    fn creates_with_composes_labels_then_reuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("root"));
+        let p = project(&[("team", "a")]);
+        let mut s = script(false);
+        let out = ensure_volumes(&store, &p, false, &mut s).unwrap();
+        assert_eq!(out[0].action, VolumeAction::Created);
+        let v = store.get("proj_data").unwrap();
+        let labels = v.labels.unwrap();
+        assert_eq!(labels[labels::PROJECT], "proj");
+        assert_eq!(labels[labels::VOLUME], "data");
+        assert_eq!(labels[labels::VERSION], COMPOSE_VERSION);
+        assert_eq!(labels["team"], "a");
+        // `printf '%s' '{"name":"proj_data","driver":"local","labels":{"team":"a"}}' | sha256sum`
+        assert_eq!(labels[labels::CONFIG_HASH], "21c7dd5e7c1a3fc810b0bf8cd72ca9c519ef0c6841bd14ea87de590b0ca1a873");
+        let out = ensure_volumes(&store, &p, false, &mut s).unwrap();
+        assert_eq!(out[0].action, VolumeAction::Existing);
+        assert!(s.asked.is_empty() && s.warned.is_empty());
+    }
+
+    #[test]
+    fn a_changed_file_asks_and_the_answer_decides() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("root"));
+        ensure_volumes(&store, &project(&[]), false, &mut script(false)).unwrap();
+        std::fs::write(store.root().join("volumes/proj_data/_data/file"), "x").unwrap();
+        let changed = project(&[("new", "label")]);
+        let mut no = script(false);
+        assert_eq!(ensure_volumes(&store, &changed, false, &mut no).unwrap()[0].action, VolumeAction::Existing);
+        assert_eq!(no.asked, [mismatch_question("proj_data")]);
+        assert!(store.root().join("volumes/proj_data/_data/file").exists(), "no keeps the data");
+        let mut yes = script(true);
+        assert_eq!(ensure_volumes(&store, &changed, false, &mut yes).unwrap()[0].action, VolumeAction::Recreated);
+        assert!(!store.root().join("volumes/proj_data/_data/file").exists(), "yes recreates");
+        assert_eq!(store.get("proj_data").unwrap().label("new"), Some("label"));
+        // -y: no question.
+        let mut flag = script(false);
+        let back = project(&[]);
+        assert_eq!(ensure_volumes(&store, &back, true, &mut flag).unwrap()[0].action, VolumeAction::Recreated);
+        assert!(flag.asked.is_empty());
+    }
+
+    #[test]
+    fn foreign_and_other_project_volumes_warn_and_are_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("root"));
+        let req = |labels: BTreeMap<String, String>| CreateRequest {
+            name: Some("proj_data".into()),
+            driver: String::new(),
+            labels,
+            options: BTreeMap::new(),
+        };
+        store.create(req(BTreeMap::new())).unwrap();
+        let mut s = script(true);
+        assert_eq!(ensure_volumes(&store, &project(&[]), false, &mut s).unwrap()[0].action, VolumeAction::Existing);
+        assert_eq!(s.warned, [foreign_volume_warning("proj_data")]);
+        assert!(s.asked.is_empty(), "no hash label: no question");
+        store.remove("proj_data", false).unwrap();
+        store.create(req(BTreeMap::from([(labels::PROJECT.to_owned(), "other".to_owned())]))).unwrap();
+        let mut s = script(true);
+        ensure_volumes(&store, &project(&[]), false, &mut s).unwrap();
+        assert_eq!(s.warned, [other_project_warning("proj_data", "other", "proj")]);
+        assert_eq!(
+            s.warned[0],
+            "volume \"proj_data\" already exists but was created for project \"other\" (expected \"proj\"). Use `external: true` to use an existing volume"
+        );
+    }
+
+    #[test]
+    fn external_volumes_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("root"));
+        let mut p = project(&[]);
+        p.volumes.get_mut("data").unwrap().external = true;
+        let e = ensure_volumes(&store, &p, false, &mut script(false)).unwrap_err();
+        assert_eq!(e.to_string(), "external volume \"proj_data\" not found");
+        assert!(store.names().unwrap().is_empty());
+    }
+
+    #[test]
+    fn answers_as_compose_reads_them() {
+        for (a, yes) in
+            [("y", true), ("Y", true), ("yes", false), ("true", true), ("1", true), ("", false), ("n", false)]
+        {
+            assert_eq!(answer_is_yes(a), yes, "{a:?}");
+        }
+    }
 }

@@ -139,3 +139,127 @@ fn recorded_compose_cases_replay() {
     }
     assert!(failures.is_empty(), "{} run(s) differ from Docker Compose:\n\n{}", failures.len(), failures.join("\n\n"));
 }
+
+/// `up`'s volume side, as recorded from Docker Compose against a fake daemon (record-up.sh):
+/// the same volumes created with the same labels, options and config hash; the same
+/// question on stdout and the same answer taken; the same warnings; the same refusals.
+#[test]
+fn recorded_up_volume_cases_replay() {
+    let up = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose/up");
+    let mut names: Vec<String> = std::fs::read_dir(&up)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 12, "the up fixtures are missing: {names:?}");
+    let mut failures = Vec::new();
+    for name in &names {
+        let dir = up.join(name);
+        let rec: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(up.join(format!("{name}.json"))).unwrap()).unwrap();
+        let t = TestEnv::new();
+        let work = t.dir.path().join(name);
+        copy_dir(&dir, &work);
+        // The volumes that exist before, each with a marker file to tell a kept volume from a
+        // recreated one.
+        let before: serde_json::Map<String, serde_json::Value> = std::fs::read_to_string(dir.join("volumes.json"))
+            .map(|s| serde_json::from_str(&s).unwrap())
+            .unwrap_or_default();
+        for (vol, labels) in &before {
+            let mut args = vec!["volume".to_owned(), "create".to_owned()];
+            for (k, v) in labels.as_object().unwrap() {
+                args.push("--label".into());
+                args.push(format!("{k}={}", v.as_str().unwrap()));
+            }
+            args.push(vol.clone());
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            t.ok(&refs);
+            std::fs::write(t.data(vol).join("marker"), "kept").unwrap();
+        }
+        let mut c = t.cmd();
+        c.env("HOME", "/home/user").env_remove("COMPOSE_PROJECT_NAME").env_remove("COMPOSE_FILE");
+        c.current_dir(&work).args(["compose", "up-volumes"]);
+        if rec["args"].as_str().unwrap().split_whitespace().any(|a| a == "-y") {
+            c.arg("-y");
+        }
+        let stdin = std::fs::read_to_string(dir.join("stdin")).unwrap_or_default();
+        let o = t.exec(c, Some(&stdin));
+        let mut problems = Vec::new();
+        if o.stdout != rec["stdout"].as_str().unwrap() {
+            problems.push(format!("stdout {:?}, Compose printed {:?}", o.stdout, rec["stdout"]));
+        }
+        // Compose's warnings, its progress lines for volumes, and its error if the volumes are
+        // where it stopped, in order.
+        let compose_err = rec["stderr"].as_str().unwrap();
+        let mut want_err = String::new();
+        for line in compose_err.lines() {
+            if line.starts_with("time=") {
+                want_err.push_str(&expected_stderr(line));
+            } else if line.starts_with(" Volume ") {
+                want_err.push_str(&format!("{line}\n"));
+            } else if line.starts_with("external volume") {
+                want_err.push_str(&format!("Error: {line}\n"));
+            }
+        }
+        // Compose walks the volumes in Go's map order: the lines are compared as a set.
+        if sorted_lines(&o.stderr) != sorted_lines(&want_err) {
+            problems.push(format!("stderr {:?}, expected {want_err:?}", o.stderr));
+        }
+        let failed_on_volumes = compose_err.lines().any(|l| l.starts_with("external volume"));
+        if (o.code != 0) != failed_on_volumes {
+            problems.push(format!("exit {} ({:?})", o.code, o.stderr));
+        }
+        // The end state the requests Compose made lead to.
+        let mut created: Vec<(String, serde_json::Value)> = Vec::new();
+        let mut deleted: Vec<String> = Vec::new();
+        for r in rec["requests"].as_array().unwrap() {
+            let r = r.as_str().unwrap();
+            if let Some(body) = r.strip_prefix("POST ").and_then(|r| r.split_once(' ')).map(|(_, b)| b) {
+                let body: serde_json::Value = serde_json::from_str(body).unwrap();
+                created.push((body["Name"].as_str().unwrap().to_owned(), body));
+            } else if let Some(path) = r.strip_prefix("DELETE ") {
+                let vol = path.split('/').next_back().unwrap().split('?').next().unwrap();
+                deleted.push(vol.to_owned());
+            }
+        }
+        for (vol, body) in &created {
+            let out = t.run(&["volume", "inspect", vol]);
+            if out.code != 0 {
+                problems.push(format!("volume {vol} was not created: {}", out.stderr));
+                continue;
+            }
+            let got: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+            let got = &got[0];
+            if got["Labels"] != body["Labels"] {
+                problems.push(format!("volume {vol}: labels {}, Compose sent {}", got["Labels"], body["Labels"]));
+            }
+            let want_driver = body["Driver"].as_str().unwrap_or("local");
+            if got["Driver"] != want_driver {
+                problems.push(format!("volume {vol}: driver {}, Compose sent {want_driver}", got["Driver"]));
+            }
+            let want_opts =
+                if body["DriverOpts"].is_null() { serde_json::Value::Null } else { body["DriverOpts"].clone() };
+            if got["Options"] != want_opts {
+                problems.push(format!("volume {vol}: options {}, Compose sent {want_opts}", got["Options"]));
+            }
+        }
+        for vol in before.keys() {
+            let marker = t.data(vol).join("marker").exists();
+            let recreated = deleted.contains(vol);
+            if marker == recreated {
+                problems.push(format!("volume {vol}: recreated {}, Compose {}", !marker, recreated));
+            }
+        }
+        let names_now = t.ok(&["volume", "ls", "-q"]);
+        let expected_count = before.len() + created.iter().filter(|(n, _)| !deleted.contains(n)).count();
+        if names_now.lines().count() != expected_count {
+            problems.push(format!("volumes now {names_now:?}, expected {expected_count}"));
+        }
+        if !problems.is_empty() {
+            failures.push(format!("up case {name}:\n  {}", problems.join("\n  ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
