@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-/// The options every `compose` command takes, then the command.
+// The options every `compose` command takes, then the command (no doc comment: it would
+// replace the command's own help).
 #[derive(Debug, Args)]
 pub struct ComposeArgs {
     /// Compose configuration files (`-` for standard input) [default: compose.yaml,

@@ -135,3 +135,60 @@ fn volume_mount(project: &Project, service: &Service, v: &ServiceVolume) -> Resu
         other => Err(MountError::UnsupportedType { service: service.name.clone(), kind: other.as_str() }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::compose::{LoadOptions, Warnings, load};
+
+    fn project(src: &str) -> Project {
+        let opts = LoadOptions {
+            files: vec![PathBuf::from("-")],
+            cwd: PathBuf::from("/srv/app"),
+            environ: BTreeMap::new(),
+            stdin: Some(src.to_owned()),
+            home: Some(PathBuf::from("/home/u")),
+            ..LoadOptions::default()
+        };
+        load(&opts, &mut Warnings::default()).unwrap()
+    }
+
+    #[test]
+    fn service_volumes_become_mount_specs() {
+        let p = project(
+            "services:\n  web:\n    image: x\n    tmpfs: [/run]\n    volumes:\n      - logs:/logs:ro\n      - ./conf:/etc/app:z,rshared\n      - /anon\n      - type: tmpfs\n        target: /cache\n        tmpfs: {size: 64m, mode: 01777}\n      - type: volume\n        source: logs\n        target: /sub\n        volume: {subpath: a/b, nocopy: true}\n      - type: bind\n        source: /strict\n        target: /strict\n        bind: {recursive: disabled}\nvolumes:\n  logs:\n    driver_opts: {type: tmpfs, device: tmpfs}\n",
+        );
+        let m = service_mounts(&p, &p.services["web"]).unwrap();
+        assert_eq!(m.len(), 7);
+        assert_eq!(
+            (m[0].kind, m[0].source.as_deref(), m[0].target.as_str(), m[0].read_only),
+            (MountType::Volume, Some("app_logs"), "/logs", true)
+        );
+        assert_eq!(m[0].volume.opts.get("type").map(String::as_str), Some("tmpfs"));
+        assert_eq!(
+            (m[1].kind, m[1].source.as_deref(), m[1].mode.as_str()),
+            (MountType::Bind, Some("/srv/app/conf"), "z")
+        );
+        assert_eq!(
+            (m[1].propagation, m[1].origin, m[1].bind.create_src),
+            (Some(Propagation::Rshared), SpecOrigin::Volume, true)
+        );
+        assert!(m[2].is_anonymous());
+        assert_eq!((m[3].kind, m[3].tmpfs.size, m[3].tmpfs.mode), (MountType::Tmpfs, Some(64 << 20), Some(0o1777)));
+        assert_eq!((m[4].volume.subpath.as_deref(), m[4].volume.nocopy), (Some("a/b"), true));
+        assert_eq!((m[5].origin, m[5].bind.create_src, m[5].bind.nonrecursive), (SpecOrigin::Mount, false, true));
+        assert_eq!((m[6].kind, m[6].target.as_str(), m[6].origin), (MountType::Tmpfs, "/run", SpecOrigin::Tmpfs));
+    }
+
+    #[test]
+    fn image_mounts_are_not_supported_yet() {
+        let p = project(
+            "services:\n  web:\n    image: x\n    volumes:\n      - type: image\n        source: alpine\n        target: /i\n",
+        );
+        let e = service_mounts(&p, &p.services["web"]).unwrap_err();
+        assert_eq!(e.to_string(), "service \"web\": image mounts are not supported by myvol yet");
+    }
+}

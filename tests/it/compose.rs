@@ -263,3 +263,84 @@ fn recorded_up_volume_cases_replay() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+fn project_dir(t: &TestEnv, name: &str, compose: &str) -> PathBuf {
+    let dir = t.dir.path().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("compose.yaml"), compose).unwrap();
+    dir
+}
+
+fn compose(t: &TestEnv, dir: &Path, args: &[&str], stdin: Option<&str>) -> Out {
+    let mut c = t.cmd();
+    c.current_dir(dir).env("HOME", "/home/user").env_remove("COMPOSE_PROJECT_NAME").env_remove("COMPOSE_FILE");
+    c.env_remove("COMPOSE_PROFILES").arg("compose").args(args);
+    t.exec(c, stdin)
+}
+
+/// A billion laughs is refused at once, not expanded (Docker Compose runs out of memory).
+#[test]
+fn alias_bombs_are_refused() {
+    let t = TestEnv::new();
+    let mut src = String::from("x-a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..9 {
+        let p = i - 1;
+        src.push_str(&format!("x-a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+    }
+    src.push_str("services:\n  web:\n    image: x\n");
+    let dir = project_dir(&t, "bomb", &src);
+    let start = std::time::Instant::now();
+    let o = compose(&t, &dir, &["config"], None);
+    assert_eq!((o.code, o.stdout.as_str()), (1, ""));
+    assert_eq!(o.stderr, "Error: yaml: document contains excessive aliasing\n");
+    assert!(start.elapsed() < std::time::Duration::from_secs(10), "{:?}", start.elapsed());
+}
+
+/// `compose volumes` lists the project's volumes of the store, as `docker volume ls` does.
+#[test]
+fn volumes_lists_the_projects_volumes() {
+    let t = TestEnv::new();
+    let dir = project_dir(
+        &t,
+        "app",
+        "services:\n  web:\n    image: x\n    volumes: [data:/d]\n  db:\n    image: y\n    volumes: [db:/var/lib/db]\nvolumes:\n  data:\n  db:\n",
+    );
+    assert_eq!(compose(&t, &dir, &["volumes"], None).stdout, "DRIVER    VOLUME NAME\n");
+    let up = compose(&t, &dir, &["up-volumes"], None);
+    assert_eq!(up.code, 0, "{up:?}");
+    assert_eq!(
+        up.stderr,
+        " Volume app_data  Creating\n Volume app_data  Created\n Volume app_db  Creating\n Volume app_db  Created\n"
+    );
+    t.ok(&["volume", "create", "unrelated"]);
+    let o = compose(&t, &dir, &["volumes"], None);
+    assert_eq!(
+        (o.code, o.stdout.as_str(), o.stderr.as_str()),
+        (0, "DRIVER    VOLUME NAME\nlocal     app_data\nlocal     app_db\n", "")
+    );
+    assert_eq!(compose(&t, &dir, &["volumes", "-q", "db"], None).stdout, "app_db\n");
+    assert_eq!(
+        compose(&t, &dir, &["volumes", "--format", "{{.Name}}:{{.Driver}}"], None).stdout,
+        "app_data:local\napp_db:local\n"
+    );
+    let o = compose(&t, &dir, &["volumes", "nope"], None);
+    assert_eq!((o.code, o.stderr.as_str()), (1, "Error: no such service: nope\n"));
+    // A second up finds them as they are: nothing to create, nothing to ask.
+    let again = compose(&t, &dir, &["up-volumes"], None);
+    assert_eq!((again.code, again.stdout.as_str(), again.stderr.as_str()), (0, "", ""));
+}
+
+/// Compose's warnings (an unset variable) go to stderr in logrus's terminal form; the
+/// output is unchanged.
+#[test]
+fn warnings_go_to_stderr() {
+    let t = TestEnv::new();
+    let dir = project_dir(&t, "warn", "services:\n  web:\n    image: x$UNSET_VAR\n    ports: ['80:80']\n");
+    let o = compose(&t, &dir, &["config", "--services"], None);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert_eq!(o.stdout, "web\n");
+    assert_eq!(
+        o.stderr,
+        "WARN[0000] The \"UNSET_VAR\" variable is not set. Defaulting to a blank string.\nWARN[0000] services.web.ports: not supported by myvol, ignored\n"
+    );
+}
