@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use myvol::compose::reconcile::{self, Prompter, VolumeAction};
-use myvol::compose::{self, LoadOptions, Project, Warnings, labels};
+use myvol::compose::{self, LoadOptions, Project, Warnings};
 use myvol::output::compose as render;
 use myvol::output::volume::{LsContext, LsHeader};
 use myvol::output::{ListFormat, natural_cmp, template};
@@ -124,8 +124,7 @@ fn volumes(store: &Store, project: Project, a: VolumesArgs, io: &mut Io<'_>) -> 
             return Err(Failure::new(status::FAILURE, format!("no such service: {s}")));
         }
     }
-    let (mut vols, _unreadable) = store.list()?;
-    vols.retain(|v| v.label(labels::PROJECT) == Some(project.name.as_str()));
+    let mut vols = reconcile::labelled_volumes(store, &project.name).map_err(|e| escaped(&e))?;
     if !a.services.is_empty() {
         // The volumes the named services mount (myvol keeps no containers to ask).
         let mut used: Vec<String> = Vec::new();

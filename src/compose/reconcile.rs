@@ -201,6 +201,31 @@ pub fn remove_volumes(store: &Store, project: &Project) -> Result<Vec<(String, R
     Ok(out)
 }
 
+/// The store's volumes that carry the project's label, by name (`compose volumes`, and
+/// `down -v` with only `-p`).
+pub fn labelled_volumes(store: &Store, project: &str) -> Result<Vec<crate::store::Volume>, ReconcileError> {
+    let (mut vols, _unreadable) = store.list()?;
+    vols.retain(|v| v.label(labels::PROJECT) == Some(project));
+    vols.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(vols)
+}
+
+/// `down -v` with only a project name: remove the volumes that carry its label. Empty means
+/// Compose's `Warning: No resource found to remove for project "P".`
+pub fn remove_labelled_volumes(store: &Store, project: &str) -> Result<Vec<(String, RemoveAction)>, ReconcileError> {
+    let mut out = Vec::new();
+    for v in labelled_volumes(store, project)? {
+        let action = match store.remove(&v.name, false) {
+            Ok(()) => RemoveAction::Removed,
+            Err(StoreError::NotFound(_)) => RemoveAction::Missing,
+            Err(StoreError::InUse { .. } | StoreError::Busy { .. } | StoreError::Mounted { .. }) => RemoveAction::InUse,
+            Err(e) => return Err(e.into()),
+        };
+        out.push((v.name, action));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -331,6 +356,29 @@ mod tests {
         let e = ensure_volumes(&store, &p, false, &mut script(false)).unwrap_err();
         assert_eq!(e.to_string(), "external volume \"proj_data\" not found");
         assert!(store.names().unwrap().is_empty());
+    }
+
+    #[test]
+    fn down_removes_the_projects_volumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("root"));
+        let p = project(&[]);
+        ensure_volumes(&store, &p, false, &mut script(false)).unwrap();
+        store
+            .create(CreateRequest {
+                name: Some("mine".into()),
+                driver: String::new(),
+                labels: BTreeMap::new(),
+                options: BTreeMap::new(),
+            })
+            .unwrap();
+        assert_eq!(labelled_volumes(&store, "proj").unwrap().len(), 1);
+        assert_eq!(remove_volumes(&store, &p).unwrap(), [("proj_data".to_owned(), RemoveAction::Removed)]);
+        assert_eq!(remove_volumes(&store, &p).unwrap(), [("proj_data".to_owned(), RemoveAction::Missing)]);
+        ensure_volumes(&store, &p, false, &mut script(false)).unwrap();
+        assert_eq!(remove_labelled_volumes(&store, "proj").unwrap(), [("proj_data".to_owned(), RemoveAction::Removed)]);
+        assert!(remove_labelled_volumes(&store, "proj").unwrap().is_empty());
+        assert_eq!(store.names().unwrap(), ["mine"]);
     }
 
     #[test]
