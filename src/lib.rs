@@ -6,6 +6,7 @@
 //! `myvol` binary parses argv, calls in here, and renders errors once.
 
 pub mod archive;
+pub mod compose;
 pub mod copy;
 pub mod driver;
 pub mod failpoint;

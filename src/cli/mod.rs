@@ -1,5 +1,6 @@
 //! The command line, as clap types only: no behaviour lives here. Doc comments are the help.
 
+pub mod compose;
 pub mod run;
 pub mod system;
 pub mod volume;
@@ -46,6 +47,13 @@ pub enum Command {
     /// Manage the managed root
     #[command(subcommand)]
     System(Lazy<system::SystemCommand>),
+
+    /// Define and run multi-container applications from Compose files
+    ///
+    /// Reads compose.yaml (or the files of -f) as Docker Compose v2 reads them. For now:
+    /// `config` and `volumes`; running services comes next.
+    #[command(override_usage = "myvol compose [OPTIONS] COMMAND")]
+    Compose(Lazy<compose::ComposeArgs>),
 
     /// Print a shell completion script
     ///

@@ -2,6 +2,7 @@
 //! they are handed and return a [`Failure`] for `main` to render; they never exit.
 
 pub mod archive;
+pub mod compose;
 pub mod exec_spec;
 pub mod run;
 pub mod status;
@@ -108,6 +109,7 @@ pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result {
         Command::Volume(Lazy(cmd)) => volume::dispatch(&store, &plugins, cmd, io),
         Command::Run(Lazy(args)) => run::myvol_run(&store, &plugins, args, io),
         Command::System(Lazy(cmd)) => system::dispatch(&store, cmd, io),
+        Command::Compose(Lazy(args)) => compose::dispatch(&store, args, io),
         Command::Completion(Lazy(a)) => system::completion(a, io),
         Command::Man => system::man(io),
         Command::ExecSpec { file } => exec_spec::myvol_exec_spec(&store, &file, io),

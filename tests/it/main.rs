@@ -5,6 +5,7 @@ mod plugin_server;
 
 mod archive;
 mod compat;
+mod compose;
 mod concurrency;
 #[cfg(feature = "failpoints")]
 mod crash;
