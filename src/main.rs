@@ -1,6 +1,8 @@
 //! The `myvol` binary: parse argv, hand it to its command, render errors once, exit with
 //! Docker's status codes ([`commands::ExitStatus`]).
 
+#![deny(unsafe_code)]
+
 mod cli;
 mod commands;
 
