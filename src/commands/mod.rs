@@ -46,6 +46,15 @@ impl Failure {
     pub fn many(code: u8, messages: Vec<String>) -> Failure {
         Failure { code, messages, broken_pipe: false }
     }
+
+    /// A `--format` failure: a write error is one (a closed pipe ends quietly), anything else
+    /// exits `code`.
+    pub fn format(code: u8, e: myvol::output::FormatError) -> Failure {
+        match e {
+            myvol::output::FormatError::Write(e) => Failure::from(e),
+            e => Failure::new(code, e),
+        }
+    }
 }
 
 impl From<io::Error> for Failure {

@@ -3,9 +3,60 @@
 //! `%!verb(type=value)` diagnostics.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 use super::Value;
+
+/// A string that refuses to grow past a limit: writes past it are dropped and remembered, so
+/// that building an oversized result costs no more than the limit.
+pub(super) struct Bounded {
+    s: String,
+    limit: usize,
+    over: bool,
+}
+
+impl Bounded {
+    pub fn new(limit: usize) -> Bounded {
+        Bounded { s: String::new(), limit, over: false }
+    }
+
+    /// The text, or `None` if it did not fit.
+    pub fn finish(self) -> Option<String> {
+        (!self.over).then_some(self.s)
+    }
+
+    pub fn push_str(&mut self, x: &str) {
+        if self.over || self.s.len() + x.len() > self.limit {
+            self.over = true;
+            return;
+        }
+        self.s.push_str(x);
+    }
+
+    pub fn push(&mut self, c: char) {
+        self.push_str(c.encode_utf8(&mut [0; 4]));
+    }
+
+    /// Append `n` copies of `c`.
+    fn repeat(&mut self, c: char, n: usize) {
+        if self.over || n.saturating_mul(c.len_utf8()).saturating_add(self.s.len()) > self.limit {
+            self.over = true;
+            return;
+        }
+        self.s.extend(std::iter::repeat_n(c, n));
+    }
+
+    fn is_over(&self) -> bool {
+        self.over
+    }
+}
+
+impl fmt::Write for Bounded {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.push_str(s);
+        if self.over { Err(fmt::Error) } else { Ok(()) }
+    }
+}
 
 /// Go's `%T` of a value (the dynamic type as Docker's data would have it).
 pub(super) fn type_name(v: &Value) -> Cow<'_, str> {
@@ -24,7 +75,7 @@ pub(super) fn type_name(v: &Value) -> Cow<'_, str> {
 }
 
 /// Whether a map looks like Go's `map[string]string` (all values strings, or no values).
-pub(super) fn is_string_map(m: &Option<std::collections::BTreeMap<String, Value>>) -> bool {
+pub(super) fn is_string_map(m: &Option<std::rc::Rc<std::collections::BTreeMap<String, Value>>>) -> bool {
     m.as_ref().is_none_or(|m| m.values().all(|v| matches!(v, Value::Str(_))))
 }
 
@@ -129,77 +180,73 @@ fn special_float(f: f64, plus: bool) -> Option<String> {
 
 // ---- %v -------------------------------------------------------------------------------------
 
-/// Append Go's `%v` rendering of `v`.
-pub(super) fn write_v(out: &mut String, v: &Value) {
+/// Write Go's `%v` rendering of `v`; stops at the writer's first error.
+pub(super) fn write_v<W: fmt::Write + ?Sized>(out: &mut W, v: &Value) -> fmt::Result {
     match v {
-        Value::Nil => out.push_str("<nil>"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        Value::Float(f) => out.push_str(&float_v(*f)),
-        Value::Str(s) => out.push_str(s),
+        Value::Nil => out.write_str("<nil>"),
+        Value::Bool(b) => out.write_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => write!(out, "{i}"),
+        Value::Float(f) => out.write_str(&float_v(*f)),
+        Value::Str(s) => out.write_str(s),
         Value::List(l) => {
-            out.push('[');
+            out.write_char('[')?;
             for (i, e) in l.iter().enumerate() {
                 if i > 0 {
-                    out.push(' ');
+                    out.write_char(' ')?;
                 }
-                write_v(out, e);
+                write_v(out, e)?;
             }
-            out.push(']');
+            out.write_char(']')
         }
         Value::Map(m) => {
-            out.push_str("map[");
+            out.write_str("map[")?;
             if let Some(m) = m {
                 for (i, (k, e)) in m.iter().enumerate() {
                     if i > 0 {
-                        out.push(' ');
+                        out.write_char(' ')?;
                     }
-                    out.push_str(k);
-                    out.push(':');
-                    write_v(out, e);
+                    out.write_str(k)?;
+                    out.write_char(':')?;
+                    write_v(out, e)?;
                 }
             }
-            out.push(']');
+            out.write_char(']')
         }
-        Value::Object(o) => out.push_str(&o.display()),
+        Value::Object(o) => out.write_str(&o.display()),
     }
 }
 
 /// Go's `%v` rendering of `v` as a new string.
 pub(super) fn to_v(v: &Value) -> String {
     let mut s = String::new();
-    write_v(&mut s, v);
+    let _ = write_v(&mut s, v);
     s
 }
 
 /// Go's `fmt.Sprint`: operands separated by a space when neither side is a string.
-pub(super) fn sprint(args: &[Value]) -> String {
-    let mut out = String::new();
+pub(super) fn sprint(out: &mut Bounded, args: &[Value]) -> Result<(), String> {
     let mut prev_string = false;
     for (i, a) in args.iter().enumerate() {
         let is_string = matches!(a, Value::Str(_));
         if i > 0 && !is_string && !prev_string {
             out.push(' ');
         }
-        write_v(&mut out, a);
+        let _ = write_v(out, a);
         prev_string = is_string;
     }
-    out
+    Ok(())
 }
 
 /// Go's `fmt.Sprintln`: operands always separated by spaces, then a newline.
-pub(super) fn sprintln(args: &[Value]) -> String {
-    let mut out = String::new();
+pub(super) fn sprintln(out: &mut Bounded, args: &[Value]) -> Result<(), String> {
     for (i, a) in args.iter().enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        write_v(&mut out, a);
+        let _ = write_v(out, a);
     }
     out.push('\n');
-    out
+    Ok(())
 }
 
 // ---- Sprintf --------------------------------------------------------------------------------
@@ -217,7 +264,7 @@ struct Spec {
 
 impl Spec {
     /// Pad `s` to the width with spaces (or zeros after a sign when `zero_ok`).
-    fn pad(&self, out: &mut String, s: &str, zero_ok: bool) {
+    fn pad(&self, out: &mut Bounded, s: &str, zero_ok: bool) {
         let n = s.chars().count();
         let Some(w) = self.width.filter(|&w| w > n) else {
             out.push_str(s);
@@ -226,98 +273,202 @@ impl Spec {
         let fill = w - n;
         if self.minus {
             out.push_str(s);
-            out.extend(std::iter::repeat_n(' ', fill));
+            out.repeat(' ', fill);
         } else if self.zero && zero_ok {
             let (sign, rest) = match s.as_bytes().first() {
                 Some(b'+' | b'-' | b' ') => s.split_at(1),
                 _ => ("", s),
             };
             out.push_str(sign);
-            out.extend(std::iter::repeat_n('0', fill));
+            out.repeat('0', fill);
             out.push_str(rest);
         } else {
-            out.extend(std::iter::repeat_n(' ', fill));
+            out.repeat(' ', fill);
             out.push_str(s);
         }
     }
 }
 
-/// Go's `fmt.Sprintf(format, args...)`.
-pub(super) fn sprintf(format: &str, args: &[Value]) -> String {
-    let mut out = String::with_capacity(format.len() + 16);
-    let mut arg_num = 0;
-    let mut chars = format.char_indices().peekable();
-    while let Some((_, c)) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
+/// Go's `tooLarge`: widths and precisions past a million are refused.
+fn too_large(x: i64) -> bool {
+    !(-1_000_000..=1_000_000).contains(&x)
+}
+
+/// Go's `parsenum`: the number at `b[i..end]`, whether there was one, and where it ends. A
+/// number that grows too large consumes the rest of the format.
+fn parse_num(b: &[u8], mut i: usize, end: usize) -> (usize, bool, usize) {
+    let (mut num, mut isnum) = (0i64, false);
+    while i < end && b[i].is_ascii_digit() {
+        if too_large(num) {
+            return (0, false, end);
         }
+        num = num * 10 + i64::from(b[i] - b'0');
+        isnum = true;
+        i += 1;
+    }
+    (num as usize, isnum, i)
+}
+
+/// Go's `intFromArg`: a `*` width or precision from the arguments.
+fn int_from_arg(args: &[Value], arg_num: usize) -> (i64, bool, usize) {
+    match args.get(arg_num) {
+        None => (0, false, arg_num),
+        Some(Value::Int(n)) if !too_large(*n) => (*n, true, arg_num + 1),
+        Some(_) => (0, false, arg_num + 1),
+    }
+}
+
+/// The state of one `Sprintf`: Go's `pp` fields that matter here.
+struct Printf<'a> {
+    args: &'a [Value],
+    reordered: bool,
+    good_arg_num: bool,
+}
+
+impl Printf<'_> {
+    /// Go's `argNumber`: an explicit `[n]` argument index at `b[i..]`.
+    fn arg_number(&mut self, arg_num: usize, b: &[u8], i: usize) -> (usize, usize, bool) {
+        if i >= b.len() || b[i] != b'[' {
+            return (arg_num, i, false);
+        }
+        self.reordered = true;
+        let (index, wid, ok) = parse_arg_number(&b[i..]);
+        if ok && index < self.args.len() {
+            return (index, i + wid, true);
+        }
+        self.good_arg_num = false;
+        (arg_num, i + wid, ok)
+    }
+}
+
+/// Go's `parseArgNumber`: `[n]` at the start of `b`, as a zero-based index, the bytes to
+/// consume, and whether it parsed.
+fn parse_arg_number(b: &[u8]) -> (usize, usize, bool) {
+    if b.len() < 3 {
+        return (0, 1, false);
+    }
+    for i in 1..b.len() {
+        if b[i] == b']' {
+            let (width, ok, newi) = parse_num(b, 1, i);
+            if !ok || newi != i {
+                return (0, i + 1, false);
+            }
+            // `[0]` parses but names no argument.
+            return (width.wrapping_sub(1), i + 1, true);
+        }
+    }
+    (0, 1, false)
+}
+
+/// Go's `fmt.Sprintf(format, args...)`, into a bounded buffer.
+pub(super) fn sprintf(out: &mut Bounded, format: &str, args: &[Value]) -> Result<(), String> {
+    let b = format.as_bytes();
+    let end = b.len();
+    let mut p = Printf { args, reordered: false, good_arg_num: true };
+    let mut arg_num = 0;
+    let mut i = 0;
+    while i < end {
+        if out.is_over() {
+            return Ok(());
+        }
+        p.good_arg_num = true;
+        let last = i;
+        while i < end && b[i] != b'%' {
+            i += 1;
+        }
+        if i > last {
+            out.push_str(&format[last..i]);
+        }
+        if i >= end {
+            break;
+        }
+        i += 1;
         let mut spec = Spec::default();
-        // Flags.
-        while let Some(&(_, f)) = chars.peek() {
-            match f {
-                '#' => spec.sharp = true,
-                '0' => spec.zero = !spec.minus,
-                '+' => spec.plus = true,
-                '-' => {
+        while i < end {
+            match b[i] {
+                b'#' => spec.sharp = true,
+                b'0' => spec.zero = !spec.minus,
+                b'+' => spec.plus = true,
+                b'-' => {
                     spec.minus = true;
                     spec.zero = false;
                 }
-                ' ' => spec.space = true,
+                b' ' => spec.space = true,
                 _ => break,
             }
-            chars.next();
+            i += 1;
         }
+        let mut after_index;
+        (arg_num, i, after_index) = p.arg_number(arg_num, b, i);
         // Width.
-        if let Some(&(_, '*')) = chars.peek() {
-            chars.next();
-            match args.get(arg_num) {
-                Some(Value::Int(w)) => {
-                    if *w < 0 {
-                        spec.minus = true;
-                        spec.zero = false;
-                    }
-                    spec.width = Some(w.unsigned_abs().min(1 << 20) as usize);
+        if i < end && b[i] == b'*' {
+            i += 1;
+            let (w, ok, next) = int_from_arg(args, arg_num);
+            arg_num = next;
+            if ok {
+                if w < 0 {
+                    spec.minus = true;
+                    spec.zero = false;
                 }
-                _ => out.push_str("%!(BADWIDTH)"),
+                spec.width = Some(w.unsigned_abs() as usize);
+            } else {
+                out.push_str("%!(BADWIDTH)");
             }
-            arg_num += 1;
+            after_index = false;
         } else {
-            spec.width = parse_num(&mut chars);
+            let (w, ok, next) = parse_num(b, i, end);
+            i = next;
+            if ok {
+                spec.width = Some(w);
+                if after_index {
+                    p.good_arg_num = false;
+                }
+            }
         }
         // Precision.
-        if let Some(&(_, '.')) = chars.peek() {
-            chars.next();
-            if let Some(&(_, '*')) = chars.peek() {
-                chars.next();
-                match args.get(arg_num) {
-                    Some(Value::Int(p)) if *p >= 0 => spec.prec = Some((*p).min(1 << 20) as usize),
-                    _ => out.push_str("%!(BADPREC)"),
+        if i < end && b[i] == b'.' {
+            i += 1;
+            if after_index {
+                p.good_arg_num = false;
+            }
+            (arg_num, i, after_index) = p.arg_number(arg_num, b, i);
+            if i < end && b[i] == b'*' {
+                i += 1;
+                let (pr, ok, next) = int_from_arg(args, arg_num);
+                arg_num = next;
+                if ok && pr >= 0 {
+                    spec.prec = Some(pr as usize);
+                } else {
+                    out.push_str("%!(BADPREC)");
                 }
-                arg_num += 1;
+                after_index = false;
             } else {
-                spec.prec = Some(parse_num(&mut chars).unwrap_or(0));
+                let (pr, _, next) = parse_num(b, i, end);
+                i = next;
+                spec.prec = Some(pr);
             }
         }
-        let Some((_, verb)) = chars.next() else {
+        if !after_index {
+            (arg_num, i, _) = p.arg_number(arg_num, b, i);
+        }
+        if i >= end {
             out.push_str("%!(NOVERB)");
             break;
-        };
+        }
+        let verb = format[i..].chars().next().unwrap_or('\u{FFFD}');
+        i += verb.len_utf8();
         if verb == '%' {
             out.push('%');
-            continue;
-        }
-        match args.get(arg_num) {
-            None => {
-                let _ = write!(out, "%!{verb}(MISSING)");
-            }
-            Some(a) => {
-                format_arg(&mut out, a, verb, &spec);
-                arg_num += 1;
-            }
+        } else if !p.good_arg_num {
+            let _ = write!(out, "%!{verb}(BADINDEX)");
+        } else if arg_num >= args.len() {
+            let _ = write!(out, "%!{verb}(MISSING)");
+        } else {
+            format_arg(out, &args[arg_num], verb, &spec);
+            arg_num += 1;
         }
     }
-    if arg_num < args.len() {
+    if !p.reordered && arg_num < args.len() {
         out.push_str("%!(EXTRA ");
         for (i, a) in args[arg_num..].iter().enumerate() {
             if i > 0 {
@@ -327,36 +478,26 @@ pub(super) fn sprintf(format: &str, args: &[Value]) -> String {
                 out.push_str("<nil>");
             } else {
                 let _ = write!(out, "{}=", type_name(a));
-                write_v(&mut out, a);
+                let _ = write_v(out, a);
             }
         }
         out.push(')');
     }
-    out
+    Ok(())
 }
 
-fn parse_num(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>) -> Option<usize> {
-    let mut n: Option<usize> = None;
-    while let Some(&(_, d)) = chars.peek() {
-        let Some(v) = d.to_digit(10) else { break };
-        n = Some((n.unwrap_or(0).saturating_mul(10).saturating_add(v as usize)).min(1 << 20));
-        chars.next();
-    }
-    n
-}
-
-fn bad_verb(out: &mut String, v: &Value, verb: char) {
+fn bad_verb(out: &mut Bounded, v: &Value, verb: char) {
     let _ = write!(out, "%!{verb}(");
     if let Value::Nil = v {
         out.push_str("<nil>");
     } else {
         let _ = write!(out, "{}=", type_name(v));
-        write_v(out, v);
+        let _ = write_v(out, v);
     }
     out.push(')');
 }
 
-fn format_arg(out: &mut String, v: &Value, verb: char, spec: &Spec) {
+fn format_arg(out: &mut Bounded, v: &Value, verb: char, spec: &Spec) {
     if verb == 'T' {
         spec.pad(out, &type_name(v), false);
         return;
@@ -385,7 +526,7 @@ fn format_arg(out: &mut String, v: &Value, verb: char, spec: &Spec) {
         }
         Value::Map(m) => {
             out.push_str("map[");
-            for (i, (k, e)) in m.iter().flatten().enumerate() {
+            for (i, (k, e)) in m.iter().flat_map(|m| m.iter()).enumerate() {
                 if i > 0 {
                     out.push(' ');
                 }
@@ -414,7 +555,7 @@ fn sign_prefix(neg: bool, spec: &Spec) -> &'static str {
     }
 }
 
-fn format_int(out: &mut String, i: i64, verb: char, spec: &Spec, v: &Value) {
+fn format_int(out: &mut Bounded, i: i64, verb: char, spec: &Spec, v: &Value) {
     let mag = i.unsigned_abs();
     let (mut digits, prefix) = match verb {
         'v' | 'd' => (mag.to_string(), ""),
@@ -449,8 +590,8 @@ fn format_int(out: &mut String, i: i64, verb: char, spec: &Spec, v: &Value) {
         if p == 0 && mag == 0 {
             digits.clear();
         }
-        while digits.len() < p {
-            digits.insert(0, '0');
+        if digits.len() < p {
+            digits = "0".repeat(p - digits.len()) + &digits;
         }
     }
     let s = format!("{}{prefix}{digits}", sign_prefix(i < 0, spec));
@@ -458,7 +599,7 @@ fn format_int(out: &mut String, i: i64, verb: char, spec: &Spec, v: &Value) {
     spec.pad(out, &s, zero_ok);
 }
 
-fn format_float(out: &mut String, f: f64, verb: char, spec: &Spec, v: &Value) {
+fn format_float(out: &mut Bounded, f: f64, verb: char, spec: &Spec, v: &Value) {
     if let Some(s) = special_float(f, spec.plus) {
         let s = if f.is_infinite() && f > 0.0 && !spec.plus {
             if spec.space { " Inf".to_string() } else { "Inf".to_string() }
@@ -482,7 +623,7 @@ fn format_float(out: &mut String, f: f64, verb: char, spec: &Spec, v: &Value) {
     spec.pad(out, &s, true);
 }
 
-fn format_str(out: &mut String, s: &str, verb: char, spec: &Spec, v: &Value) {
+fn format_str(out: &mut Bounded, s: &str, verb: char, spec: &Spec, v: &Value) {
     let s: Cow<'_, str> = match spec.prec {
         Some(p) if matches!(verb, 'v' | 's' | 'q') => s.chars().take(p).collect::<String>().into(),
         _ => s.into(),
@@ -493,7 +634,7 @@ fn format_str(out: &mut String, s: &str, verb: char, spec: &Spec, v: &Value) {
             let q = if spec.sharp && !s.contains('`') && !s.chars().any(|c| c.is_control() && c != '\t') {
                 format!("`{s}`")
             } else {
-                crate::text::go_quote(&s)
+                crate::quote::go_quote(&s)
             };
             spec.pad(out, &q, false);
         }
@@ -520,7 +661,7 @@ fn quote_rune(c: char) -> String {
         '\'' => "'\\''".to_string(),
         '"' => "'\"'".to_string(),
         _ => {
-            let q = crate::text::go_quote(&c.to_string());
+            let q = crate::quote::go_quote(&c.to_string());
             format!("'{}'", &q[1..q.len() - 1])
         }
     }

@@ -37,19 +37,20 @@ impl Object for VolumeCtx {
             ("Fail", _) => return Some(Err("boom".into())),
             ("Size", []) => Value::Int(42),
             ("UsageData", []) => Value::Nil,
-            ("LabelMap", []) => Value::Map(Some(
+            ("LabelMap", []) => Value::map(
                 self.labels
                     .iter()
                     .map(|(k, v)| (k.clone(), Value::Str(v.clone())))
                     .collect(),
-            )),
+            ),
             _ => return None,
         };
         Some(Ok(v))
     }
 
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({"Name": self.name, "Driver": self.driver, "Labels": self.labels})
+    fn json_fields(&self) -> Vec<(String, Value)> {
+        let labels = self.labels.iter().map(|(k, v)| (k.clone(), s(v))).collect();
+        vec![("Name".into(), s(&self.name)), ("Driver".into(), s(&self.driver)), ("Labels".into(), Value::map(labels))]
     }
 
     fn display(&self) -> String {
@@ -74,12 +75,12 @@ fn s(x: &str) -> Value {
 }
 
 fn map(pairs: &[(&str, Value)]) -> Value {
-    Value::Map(Some(
+    Value::map(
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
-    ))
+    )
 }
 
 /// Data with every kind of value.
@@ -87,9 +88,9 @@ fn data() -> Value {
     map(&[
         ("Name", s("web")),
         ("Labels", map(&[("a", s("b")), ("c", s("d"))])),
-        ("List", Value::List(vec![s("x"), s("y"), s("z")])),
-        ("Empty", Value::List(vec![])),
-        ("Nums", Value::List(vec![Value::Int(1), Value::Int(2), Value::Int(3)])),
+        ("List", Value::list(vec![s("x"), s("y"), s("z")])),
+        ("Empty", Value::list(vec![])),
+        ("Nums", Value::list(vec![Value::Int(1), Value::Int(2), Value::Int(3)])),
         ("N", Value::Int(3)),
         ("Zero", Value::Int(0)),
         ("F", Value::Float(1.5)),
@@ -107,9 +108,7 @@ fn data() -> Value {
 
 fn run(src: &str, dot: &Value) -> Result<String, String> {
     let t = Template::parse(src).map_err(|e| e.to_string())?;
-    let mut out = String::new();
-    t.execute(dot, &mut out).map_err(|e| e.to_string())?;
-    Ok(out)
+    t.render(dot).map_err(|e| e.to_string())
 }
 
 fn check(cases: &[(&str, Value, Result<&str, &str>)]) {
@@ -378,7 +377,6 @@ fn parse_errors() {
         ("{{\"abcdefghijklmno\" }\n}}", d.clone(), Err("template: :1: unexpected \"}\" in operand")),
         ("{{if .T}}{{\"abcdefghijklmno\" | end}}", d.clone(), Err("template: :1: unexpected <end> in command")),
         ("{{.Name \"abcdefghijklmno\" (}}", d.clone(), Err("template: :1: unclosed left paren")),
-        ("{{define \"x\"}}{{end}}", d.clone(), Err("template: :1: {{define}} is not supported")),
         ("line1\nline2 {{end}}", d.clone(), Err("template: :2: unexpected {{end}}")),
     ]);
 }
@@ -419,10 +417,10 @@ fn exec_errors() {
         ("{{len 3}}", d.clone(), Err("template: :1:2: executing \"\" at <len 3>: error calling len: len of type int")),
         ("{{not}}", d.clone(), Err("template: :1:2: executing \"\" at <not>: wrong number of args for not: want 1 got 0")),
         ("{{eq 1}}", d.clone(), Err("template: :1:2: executing \"\" at <eq 1>: error calling eq: missing argument for comparison")),
-        ("{{eq 1 \"a\"}}", d.clone(), Err("template: :1:2: executing \"\" at <eq 1 \"a\">: error calling eq: incompatible types for comparison: int and string")),
+        ("{{eq 1 \"a\"}}", d.clone(), Err("template: :1:2: executing \"\" at <eq 1 \"a\">: error calling eq: incompatible types for comparison")),
         ("{{eq .List .List}}", d.clone(), Err("template: :1:2: executing \"\" at <eq .List .List>: error calling eq: non-comparable type [x y z]: []string")),
         ("{{lt true false}}", d.clone(), Err("template: :1:2: executing \"\" at <lt true false>: error calling lt: invalid type for comparison")),
-        ("{{lt 1 1.5}}", d.clone(), Err("template: :1:2: executing \"\" at <lt 1 1.5>: error calling lt: incompatible types for comparison: int and float64")),
+        ("{{lt 1 1.5}}", d.clone(), Err("template: :1:2: executing \"\" at <lt 1 1.5>: error calling lt: incompatible types for comparison")),
         ("{{printf}}", d.clone(), Err("template: :1:2: executing \"\" at <printf>: wrong number of args for printf: want at least 1 got 0")),
         ("{{printf 1}}", d.clone(), Err("template: :1:9: executing \"\" at <1>: expected string; found 1")),
         ("{{nil}}", d.clone(), Err("template: :1:2: executing \"\" at <nil>: nil is not a command")),
@@ -444,9 +442,9 @@ fn exec_errors() {
 #[test]
 fn output_before_an_error_is_kept() {
     let t = Template::parse("a{{.Name}}b{{.Bogus}}c").unwrap();
-    let mut out = String::new();
+    let mut out = Vec::new();
     let err = t.execute(&vol(), &mut out).unwrap_err();
-    assert_eq!(out, "ar1-ab");
+    assert_eq!(out, b"ar1-ab");
     assert!(matches!(err, TemplateError::Exec(_)));
     assert!(matches!(
         Template::parse("{{"),
@@ -458,7 +456,7 @@ fn output_before_an_error_is_kept() {
 fn parse_once_execute_many() {
     let t = Template::parse("{{.Name}}\t{{.Driver}}\t{{.Label \"a\"}}\n").unwrap();
     let v = vol();
-    let mut out = String::new();
+    let mut out = Vec::new();
     for _ in 0..1000 {
         t.execute(&v, &mut out).unwrap();
     }
@@ -466,22 +464,9 @@ fn parse_once_execute_many() {
 }
 
 #[test]
-fn from_json_and_debug() {
-    let v = Value::from(serde_json::json!({"b": [1, 2.5, null, "x"], "a": {"k": true}, "c": null}));
+fn debug_format() {
     assert_eq!(
-        run("{{.}}", &v).unwrap(),
-        "map[a:map[k:true] b:[1 2.5 <nil> x] c:<nil>]"
-    );
-    assert_eq!(
-        run("{{json .}}", &v).unwrap(),
-        "{\"a\":{\"k\":true},\"b\":[1,2.5,null,\"x\"],\"c\":null}"
-    );
-    assert_eq!(
-        run("{{.c}}|{{index .b 2}}|{{.a.k}}", &v).unwrap(),
-        "<no value>|<no value>|true"
-    );
-    assert_eq!(
-        format!("{:?}", Value::List(vec![s("a"), Value::Int(1)])),
+        format!("{:?}", Value::list(vec![s("a"), Value::Int(1)])),
         "List([Str(\"a\"), Int(1)])"
     );
     assert_eq!(
@@ -595,8 +580,7 @@ fn garbage_never_panics() {
             .collect();
         if let Ok(t) = Template::parse(&src) {
             parsed += 1;
-            let mut out = String::new();
-            let _ = t.execute(&d, &mut out);
+            let _ = t.render(&d);
         }
     }
     assert!(parsed > 100, "only {parsed} garbage templates parsed");
@@ -609,12 +593,12 @@ fn garbage_never_panics() {
     let deep = "{{if 1}}".repeat(5000);
     assert!(Template::parse(&deep).is_err());
     // The deepest accepted nesting executes without exhausting a test thread's stack.
-    let deep = format!("{{{{{}1{}}}}}", "(".repeat(195), ")".repeat(195));
+    let deep = format!("{{{{{}1{}}}}}", "(".repeat(95), ")".repeat(95));
     assert_eq!(run(&deep, &d).unwrap(), "1");
     let deep = format!(
         "{}{{{{(((len $.List)))}}}}{}",
-        "{{if 1}}{{with $.List}}".repeat(90),
-        "{{end}}{{end}}".repeat(90)
+        "{{if 1}}{{with $.List}}".repeat(45),
+        "{{end}}{{end}}".repeat(45)
     );
     assert_eq!(run(&deep, &d).unwrap(), "3");
 }
