@@ -253,11 +253,14 @@ impl<'t> State<'t, '_> {
         let Some(tree) = self.set.trees.get(name) else {
             return Err(self.errorf(format_args!("template {} not defined", crate::quote::go_quote(name))));
         };
+        if self.depth >= MAX_EXEC_DEPTH {
+            return Err(self.errorf(format_args!("exceeded maximum template depth ({MAX_EXEC_DEPTH})")));
+        }
         let dot = match pipe {
             Some(p) => self.eval_pipeline(dot, p)?,
             None => None,
         };
-        self.enter()?;
+        self.depth += 1;
         let caller = std::mem::replace(&mut self.tmpl, name);
         let outer = std::mem::take(&mut self.vars);
         let held = std::mem::take(&mut self.held);

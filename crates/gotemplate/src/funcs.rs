@@ -408,6 +408,25 @@ fn index_arg(idx: &Val, cap: usize) -> Result<usize, String> {
     }
 }
 
+/// The zero value of a map's element type, as `index` of a missing key yields it: the
+/// element type is read off the values (all strings, as labels, or none: `""`; all ints:
+/// `0`; all bools: `false`; all floats: `0`); mixed values are Go's `interface{}`, no value.
+fn zero_value(m: &Option<std::rc::Rc<std::collections::BTreeMap<String, Value>>>) -> Val {
+    if is_string_map(m) {
+        return Some(Value::Str(String::new()));
+    }
+    let values = || m.iter().flat_map(|m| m.values());
+    if values().all(|v| matches!(v, Value::Int(_))) {
+        Some(Value::Int(0))
+    } else if values().all(|v| matches!(v, Value::Bool(_))) {
+        Some(Value::Bool(false))
+    } else if values().all(|v| matches!(v, Value::Float(_))) {
+        Some(Value::Float(0.0))
+    } else {
+        None
+    }
+}
+
 /// Go's `index`.
 fn index(item: Val, indexes: &[Val]) -> Result<Val, String> {
     let Some(mut item) = item.filter(|v| !matches!(v, Value::Nil)) else {
@@ -441,8 +460,7 @@ fn index(item: Val, indexes: &[Val]) -> Result<Val, String> {
                 };
                 match m.as_ref().and_then(|m| m.get(key)) {
                     Some(v) => from_container(v),
-                    None if is_string_map(m) => Some(Value::Str(String::new())),
-                    None => None,
+                    None => zero_value(m),
                 }
             }
             Value::Nil => return Err("index of nil pointer".into()),

@@ -19,8 +19,9 @@
 //!   ends the verb with `%!(NOVERB)`, a `*` argument over 10^6 gives `%!(BADWIDTH)`).
 //! - The values a template holds at once (function results and strings being passed as
 //!   arguments, and what its variables hold) may take [`MAX_VALUES_BYTES`] in all; past that
-//!   execution fails with `error calling F: ... exceeds the 64 MiB limit` instead of
-//!   allocating more.
+//!   execution fails (`error calling F: result exceeds the 64 MiB limit of template values`)
+//!   instead of allocating more. Strings and lists are counted by size, whether built by the
+//!   template or read from the data.
 //! - Nesting of parentheses and control structures is limited to 100 levels at parse time, and
 //!   execution depth (nested structures plus `{{template}}` calls) to [`MAX_EXEC_DEPTH`], so
 //!   that hostile templates cannot overflow the stack.
@@ -36,12 +37,15 @@
 //!   pipeline. [`Value::Nil`] returned by an [`Object`] stands for a nil pointer and prints
 //!   `<nil>`; field access through it fails with `nil pointer evaluating interface {}.X`.
 //! - A missing key read with `.key` prints `<no value>` (Go's default `missingkey` option), for
-//!   every map. `index` of a missing key yields the element type's zero value: `""` for maps
-//!   whose values are all strings (Go's `map[string]string`, e.g. labels), else no value.
+//!   every map. `index` of a missing key yields the element type's zero value, the type read
+//!   off the values: `""` for maps whose values are all strings (Go's `map[string]string`,
+//!   e.g. labels) or that are empty, `0` for all ints, `false` for all bools, else no value.
 //! - Byte escapes in string literals that do not form valid UTF-8 become U+FFFD.
 
 mod exec;
 mod funcs;
+#[cfg(test)]
+mod go_suite;
 mod json;
 mod lex;
 mod parse;

@@ -43,7 +43,7 @@ impl Bounded {
             self.over = true;
             return;
         }
-        self.s.extend(std::iter::repeat_n(c, n));
+        self.s.push_str(&c.encode_utf8(&mut [0; 4]).repeat(n));
     }
 
     fn is_over(&self) -> bool {

@@ -37,12 +37,15 @@ pub fn go_quote(s: &str) -> String {
 }
 
 /// Characters Go's `strconv.IsPrint` rejects among those templates meet: C0 and C1 controls,
-/// DEL, and the invisible format characters (bidirectional controls, zero-width spaces).
+/// DEL, the invisible format characters (bidirectional controls, zero-width spaces) and the
+/// noncharacters.
 pub(crate) fn is_unprintable(c: char) -> bool {
     let u = c as u32;
     u < 0x20
         || (0x7f..=0x9f).contains(&u)
         || matches!(u, 0x200b..=0x200f | 0x2028..=0x202e | 0x2060..=0x2069 | 0xfeff | 0xfff9..=0xfffb)
+        || (0xfdd0..=0xfdef).contains(&u)
+        || u & 0xfffe == 0xfffe
 }
 
 #[cfg(test)]

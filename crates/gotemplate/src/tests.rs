@@ -602,3 +602,107 @@ fn garbage_never_panics() {
     );
     assert_eq!(run(&deep, &d).unwrap(), "3");
 }
+
+#[test]
+fn defined_templates() {
+    let d = data();
+    check(&[
+        ("{{define \"a\"}}A{{end}}", d.clone(), Ok("")),
+        ("{{define \"a\"}}A{{end}}\n", d.clone(), Ok("\n")),
+        ("{{define \"\"}}X{{end}}", d.clone(), Ok("X")),
+        ("{{define \"a\"}}A{{end}}{{define \"a\"}} {{end}}{{template \"a\"}}", d.clone(), Ok("A")),
+        ("{{define \"a\"}}A{{end}}{{define \"a\"}}B{{end}}", d.clone(), Err("template: :1: template: multiple definition of template \"a\"")),
+        ("{{define \"a\"}}{{.}}{{end}}{{template \"a\"}}", d.clone(), Ok("<no value>")),
+        ("{{define `a`}}[{{.}}]{{end}}{{range .List}}{{template `a` .}}{{end}}", d.clone(), Ok("[x][y][z]")),
+        ("{{range .List}}{{template \"t\" .}}{{end}}{{define \"t\"}}({{.}}){{end}}", d.clone(), Ok("(x)(y)(z)")),
+        ("{{$x := 1}}{{define \"a\"}}{{$x}}{{end}}", d.clone(), Err("template: :1: undefined variable \"$x\"")),
+        ("{{range .List}}{{block \"b\" .}}{{break}}{{end}}{{end}}", d.clone(), Err("template: :1: {{break}} outside {{range}}")),
+        ("{{block \"b\" .Name}}<{{.}}>{{end}}|{{template \"b\" \"z\"}}", d.clone(), Ok("<web>|<z>")),
+        ("{{define 3}}{{end}}", d.clone(), Err("template: :1: unexpected \"3\" in define clause")),
+        ("{{define \"a\"}}{{else}}{{end}}", d.clone(), Err("template: :1: unexpected {{else}} in define clause")),
+        ("{{template x}}", d.clone(), Err("template: :1: unexpected \"x\" in template clause")),
+        ("{{template \"a\" | }}", d.clone(), Err("template: :1: unexpected \"|\" in template clause")),
+        ("{{if .T}}{{define \"a\"}}{{end}}{{end}}", d.clone(), Err("template: :1: unexpected <define> in command")),
+        ("{{template \"nope\"}}", d.clone(), Err("template: :1:11: executing \"\" at <{{template \"nope\"}}>: template \"nope\" not defined")),
+        ("{{define \"r\"}}{{template \"r\" .}}{{end}}{{template \"r\" .}}", d.clone(), Err("template: :1:25: executing \"r\" at <{{template \"r\" .}}>: exceeded maximum template depth (200)")),
+    ]);
+}
+
+#[test]
+fn header_functions() {
+    let header = |src: &str| {
+        let t = Template::parse(src).unwrap();
+        let mut out = Vec::new();
+        let r = t.execute_with(&data(), &mut out, Funcs::DockerHeader);
+        (String::from_utf8(out).unwrap(), r.err().map(|e| e.to_string()))
+    };
+    assert_eq!(header("{{lower .Name}}|{{upper .Name}}|{{title .Name}}|{{truncate .Name 1}}"), ("web|web|web|web".into(), None));
+    assert_eq!(header("{{split .Name \"e\"}}|{{join .Name \",\"}}|{{pad .Name 1 1}}"), ("web|web| web ".into(), None));
+    assert_eq!(
+        header("a{{json .Labels}}b"),
+        ("a".into(), Some("template: :1:8: executing \"\" at <.Labels>: wrong type for value; expected string; got map[string]string".into()))
+    );
+    assert_eq!(header("{{json .Name}}"), ("web".into(), None));
+}
+
+#[test]
+fn printf_like_go() {
+    let d = data();
+    check(&[
+        ("{{printf \"%[2]d %[1]d\" 11 22}}", d.clone(), Ok("22 11")),
+        ("{{printf \"%d %d %#[1]x %#x\" 16 17}}", d.clone(), Ok("16 17 0x10 0x11")),
+        ("{{printf \"%[3]d\" 1 2}}", d.clone(), Ok("%!d(BADINDEX)")),
+        ("{{printf \"%[0]d\" 1}}", d.clone(), Ok("%!d(BADINDEX)")),
+        ("{{printf \"%[1]*d|\" 3 7}}", d.clone(), Ok("  7|")),
+        ("{{printf \"%*d|\" 10000000 1}}", d.clone(), Ok("%!(BADWIDTH)1|")),
+        ("{{printf \"%.*d|\" -1 5}}", d.clone(), Ok("%!(BADPREC)5|")),
+        ("{{printf \"%-*d|\" 3 7}}", d.clone(), Ok("7  |")),
+        ("{{printf \"%*d|\" -3 7}}", d.clone(), Ok("7  |")),
+        ("{{printf \"%*d\"}}", d.clone(), Ok("%!(BADWIDTH)%!d(MISSING)")),
+        ("{{printf \"%99999999d\" 1}}", d.clone(), Ok("%!(NOVERB)%!(EXTRA int=1)")),
+        ("{{len (printf \"%10000000d\" 1)}}", d.clone(), Ok("10000000")),
+        ("{{len (printf \"%.10000000d\" 1)}}", d.clone(), Ok("10000000")),
+        ("{{printf \"%5.\"}}", d.clone(), Ok("%!(NOVERB)")),
+        ("{{printf \"%é\" 1}}", d.clone(), Ok("%!é(int=1)")),
+    ]);
+}
+
+#[test]
+fn values_are_limited() {
+    let d = data();
+    let limit = "the 64 MiB limit";
+    for src in [
+        "{{$x := printf \"%1000000d\" 1}}{{range 100}}{{$x = printf \"%s%s\" $x $x}}{{end}}",
+        "{{len (split (printf \"%3000000s\" \"\") \"\")}}",
+        "{{printf \"%10000000v\" (split (printf \"%100s\" \"\") \"\")}}",
+        "{{$a := printf \"%9000000d\" 1}}{{$b := printf \"%9000000d\" 1}}{{$c := printf \"%9000000d\" 1}}\
+         {{$d := printf \"%9000000d\" 1}}{{$e := printf \"%9000000d\" 1}}{{$f := printf \"%9000000d\" 1}}\
+         {{$g := printf \"%9000000d\" 1}}{{$h := printf \"%9000000d\" 1}}",
+        "{{pad \"x\" 70000000 1}}",
+        "{{json (split (printf \"%2000000s\" \"\") \"\")}}",
+    ] {
+        let err = run(src, &d).unwrap_err();
+        assert!(err.contains(limit), "{src}: {err}");
+    }
+    // Values a node is done with are given back: the same work in a loop is fine.
+    assert_eq!(run("{{range 12}}{{$x := printf \"%9000000d\" 1}}{{end}}ok", &d).unwrap(), "ok");
+}
+
+#[test]
+fn write_errors_stop_execution() {
+    struct Closed(usize);
+    impl std::io::Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            self.0 += 1;
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let t = Template::parse("{{range 1000000000}}{{range 1000000000}}x{{end}}{{end}}").unwrap();
+    let mut w = Closed(0);
+    let err = t.execute(&data(), &mut w).unwrap_err();
+    assert!(matches!(err, TemplateError::Write(ref e) if e.kind() == std::io::ErrorKind::BrokenPipe), "{err:?}");
+    assert_eq!(w.0, 1, "one write, then stop");
+}
