@@ -72,6 +72,8 @@ struct State<'t, 'o> {
     pending: usize,
     /// Bytes of the values variables hold.
     held: usize,
+    /// The value a field chain has reached came out of a map of mixed values.
+    iface: bool,
 }
 
 /// Run the template named `""` of `set` (parsed from `text`) with `dot` as data.
@@ -91,6 +93,7 @@ pub(super) fn execute(text: &str, set: &TreeSet, dot: &Value, out: &mut dyn io::
         depth: 0,
         pending: 0,
         held: 0,
+        iface: false,
     };
     s.push_var("$", dot.clone())?;
     let Some(root) = set.trees.get("") else {
@@ -531,6 +534,8 @@ impl<'t> State<'t, '_> {
         self.eval_field(dot, &idents[n - 1], node, args, fin, recv)
     }
 
+    /// Go's `evalField`. A value read from a map of mixed values has Go's static type
+    /// `interface {}`, which is what a failed field access on it names.
     fn eval_field(
         &mut self,
         dot: &Val,
@@ -539,6 +544,22 @@ impl<'t> State<'t, '_> {
         args: &'t [Arg],
         fin: Final,
         recv: Val,
+    ) -> EResult<Val> {
+        let iface = std::mem::take(&mut self.iface);
+        let v = self.eval_field_of(dot, name, node, args, fin, recv, iface)?;
+        Ok(v)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn eval_field_of(
+        &mut self,
+        dot: &Val,
+        name: &str,
+        node: &'t Arg,
+        args: &'t [Arg],
+        fin: Final,
+        recv: Val,
+        iface: bool,
     ) -> EResult<Val> {
         let has_args = args.len() > 1 || fin.is_some();
         match recv {
@@ -583,12 +604,16 @@ impl<'t> State<'t, '_> {
                 if has_args {
                     return Err(self.errorf(format_args!("{name} is not a method but has arguments")));
                 }
+                self.iface = super::printf::elem_type(m.iter().flat_map(|m| m.values())) == "interface {}";
                 Ok(match m.as_ref().and_then(|m| m.get(name)) {
                     None | Some(Value::Nil) => None,
                     Some(v) => Some(v.clone()),
                 })
             }
-            Some(v) => Err(self.errorf(format_args!("can't evaluate field {name} in type {}", type_name(&v)))),
+            Some(v) => {
+                let typ = if iface { "interface {}".into() } else { type_name(&v) };
+                Err(self.errorf(format_args!("can't evaluate field {name} in type {typ}")))
+            }
         }
     }
 

@@ -542,6 +542,16 @@ fn go_type(v: &Val) -> String {
     }
 }
 
+/// Go's `%s` of a value (in `eq`'s messages).
+fn percent_s(v: &Val) -> String {
+    bounded(1 << 16, |b| sprintf(b, "%s", &[v.clone().unwrap_or(Value::Nil)])).unwrap_or_default()
+}
+
+/// Go's `%v` of a value.
+fn sv(v: &Val) -> String {
+    v.as_ref().map_or("<nil>".to_string(), to_v)
+}
+
 fn eq_one(a: &Val, b: &Val) -> Result<bool, String> {
     let (k1, k2) = (basic_kind(a), basic_kind(b));
     if k1 != k2 {
@@ -558,16 +568,20 @@ fn eq_one(a: &Val, b: &Val) -> Result<bool, String> {
         _ => {
             let (r1, r2) = (reflect_kind(a), reflect_kind(b));
             if r1 != r2 && r1 != 0 && r2 != 0 {
-                let sv = |v: &Val| v.as_ref().map_or("<nil>".to_string(), to_v);
-                return Err(format!("non-comparable types {}: {}, {}: {}", sv(a), go_type(a), go_type(b), sv(b)));
+                return Err(format!(
+                    "non-comparable types {}: {}, {}: {}",
+                    percent_s(a),
+                    go_type(a),
+                    go_type(b),
+                    sv(b)
+                ));
             }
             if is_nil(a) || is_nil(b) {
                 is_nil(a) == is_nil(b)
             } else if let (Some(Value::Object(x)), Some(Value::Object(y))) = (a, b) {
                 std::ptr::addr_eq(std::rc::Rc::as_ptr(x), std::rc::Rc::as_ptr(y))
             } else {
-                let bv = b.as_ref().map_or(String::new(), to_v);
-                return Err(format!("non-comparable type {bv}: {}", go_type(b)));
+                return Err(format!("non-comparable type {}: {}", percent_s(b), go_type(b)));
             }
         }
     })

@@ -426,3 +426,83 @@ fn parse_error_tests() {
     }
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// The data of the `printf` cases below: Go's `map[string]any` of these values.
+fn fmt_data() -> Value {
+    let s = |x: &str| Value::str(x);
+    let int = Value::Int;
+    Value::map(BTreeMap::from([
+        ("Name".to_owned(), s("web")),
+        ("Labels".to_owned(), Value::map(BTreeMap::from([("a".to_owned(), s("b")), ("c".to_owned(), s("d"))]))),
+        ("List".to_owned(), Value::list(vec![s("x"), s("y"), s("z")])),
+        ("Nums".to_owned(), Value::list(vec![int(1), int(2), int(3)])),
+        ("N".to_owned(), int(3)),
+        ("Zero".to_owned(), int(0)),
+        ("F".to_owned(), Value::Float(1.5)),
+        ("Big".to_owned(), Value::Float(1e21)),
+        ("Tiny".to_owned(), Value::Float(1e-7)),
+        ("Null".to_owned(), Value::Nil),
+        (
+            "Mixed".to_owned(),
+            Value::map(BTreeMap::from([
+                ("n".to_owned(), int(1)),
+                ("s".to_owned(), s("x")),
+                ("z".to_owned(), Value::Nil),
+            ])),
+        ),
+        ("Uni".to_owned(), s("h\u{e9}llo\u{2192}")),
+    ]))
+}
+
+/// `printf` against Go's `fmt`: flags, widths and precisions on every kind of value, bad
+/// verbs (which print the value with the verb's flags), `%#v`, `%x` of floats. Expected
+/// outputs are Go's.
+#[test]
+#[rustfmt::skip]
+fn printf_matches_go_fmt() {
+    let d = fmt_data();
+    let n = exec_cases(&[
+        ("{{printf \"%+v|\" .N}}", d.clone(), Ok("3|")),
+        ("{{printf \"%#v|\" .N}}", d.clone(), Ok("3|")),
+        ("{{printf \"%+d|\" .N}}", d.clone(), Ok("+3|")),
+        ("{{printf \"%-05d|\" .N}}", d.clone(), Ok("3    |")),
+        ("{{printf \"%-8.3s|\" .N}}", d.clone(), Ok("%!s(int=003     )|")),
+        ("{{printf \"%05s|\" .N}}", d.clone(), Ok("%!s(int=00003)|")),
+        ("{{printf \"%.2q|\" .N}}", d.clone(), Ok("'\\x03'|")),
+        ("{{printf \"%+q|\" .N}}", d.clone(), Ok("'\\x03'|")),
+        ("{{printf \"%#q|\" .N}}", d.clone(), Ok("'\\x03'|")),
+        ("{{printf \"% x|\" .N}}", d.clone(), Ok(" 3|")),
+        ("{{printf \"%#8.3o|\" .N}}", d.clone(), Ok("     003|")),
+        ("{{printf \"%+c|\" .N}}", d.clone(), Ok("\u{3}|")),
+        ("{{printf \"%+.0e|\" .N}}", d.clone(), Ok("%!e(int=+3)|")),
+        ("{{printf \"%08.3e|\" .N}}", d.clone(), Ok("%!e(int=     003)|")),
+        ("{{printf \"%#.0f|\" .N}}", d.clone(), Ok("%!f(int=3)|")),
+        ("{{printf \"%08.3f|\" .N}}", d.clone(), Ok("%!f(int=     003)|")),
+        ("{{printf \"%12.5g|\" .N}}", d.clone(), Ok("%!g(int=       00003)|")),
+        ("{{printf \"%#g|\" .N}}", d.clone(), Ok("%!g(int=3)|")),
+        ("{{printf \"%+.2v|\" .F}}", d.clone(), Ok("1.5|")),
+        ("{{printf \"%#v|\" .F}}", d.clone(), Ok("1.5|")),
+        ("{{printf \"%x|\" .F}}", d.clone(), Ok("0x1.8p+00|")),
+        ("{{printf \"%#x|\" .F}}", d.clone(), Ok("0x1.8000p+00|")),
+        ("{{printf \"%b|\" .F}}", d.clone(), Ok("6755399441055744p-52|")),
+        ("{{printf \"%#v|\" .List}}", d.clone(), Ok("[]string{\"x\", \"y\", \"z\"}|")),
+        ("{{printf \"%x|\" .List}}", d.clone(), Ok("[78 79 7a]|")),
+        ("{{printf \"% 12.5v|\" .Nums}}", d.clone(), Ok("[       00001        00002        00003]|")),
+        ("{{printf \"%T|\" .Nums}}", d.clone(), Ok("[]int|")),
+        ("{{printf \"%#v|\" .Null}}", d.clone(), Ok("<nil>|")),
+        ("{{printf \"%#v|\" .Labels}}", d.clone(), Ok("map[string]string{\"a\":\"b\", \"c\":\"d\"}|")),
+        ("{{printf \"%X|\" .Tiny}}", d.clone(), Ok("0X1.AD7F29ABCAF48P-24|")),
+        ("{{printf \"%e|\" .Big}}", d.clone(), Ok("1.000000e+21|")),
+        ("{{printf \"%.0d|\" 0}}", d.clone(), Ok("|")),
+        ("{{printf \"%#o|\" 0}}", d.clone(), Ok("0|")),
+        ("{{printf \"% d|\" -7}}", d.clone(), Ok("-7|")),
+        ("{{printf \"%U|\" -7}}", d.clone(), Ok("U+FFFFFFFFFFFFFFF9|")),
+        ("{{printf \"%#v|\" .Mixed}}", d.clone(), Ok("map[string]interface {}{\"n\":1, \"s\":\"x\", \"z\":interface {}(nil)}|")),
+        ("{{printf \"%d|\" .Mixed}}", d.clone(), Ok("map[%!d(string=n):1 %!d(string=s):%!d(string=x) %!d(string=z):<nil>]|")),
+        ("{{printf \"%c|\" .Mixed}}", d.clone(), Ok("map[%!c(string=n):\u{1} %!c(string=s):%!c(string=x) %!c(string=z):<nil>]|")),
+        ("{{printf \"%-12.5X|\" .Uni}}", d.clone(), Ok("68C3A96C6C  |")),
+        ("{{printf \"%v|\" 123456789.0}}", d.clone(), Ok("1.23456789e+08|")),
+        ("{{printf \"%g|\" 0.000012345}}", d.clone(), Ok("1.2345e-05|")),
+    ]);
+    assert!(n > 40);
+}

@@ -29,7 +29,9 @@
 //! # Differences from Go
 //!
 //! All in corners `--format` users do not reach:
-//! - Complex and hexadecimal floating-point literals are rejected ("illegal number syntax").
+//! - Complex literals are rejected ("illegal number syntax").
+//! - A `nil` inside a map read through a field chain (`.Status.x.y` where `x` is null) is no
+//!   value, not Go's `nil pointer evaluating interface {}.y` error.
 //! - Methods of an [`Object`] receive their arguments untyped; arity and type errors are the
 //!   object's to report (as `error calling X: ...`).
 //! - A `nil` stored in a [`Value::Map`] or [`Value::List`] is a Go nil interface: fetched with

@@ -928,15 +928,39 @@ fn parse_int_base0(s: &str) -> (Option<u64>, Option<i64>) {
 /// Go's `strconv.ParseFloat(s, 64)` for decimal syntax (hex floats are not supported).
 fn parse_float(s: &str) -> Option<f64> {
     let body = s.trim_start_matches(['+', '-']);
-    if body.is_empty()
-        || !body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-' | b'_'))
-        || (s.contains('_') && !underscore_ok(s))
-        || s.len() - body.len() > 1
-    {
+    if s.len() - body.len() > 1 || (s.contains('_') && !underscore_ok(s)) {
         return None;
     }
-    let clean: String = s.chars().filter(|&c| c != '_').collect();
-    clean.parse::<f64>().ok()
+    let neg = s.starts_with('-');
+    let clean: String = body.chars().filter(|&c| c != '_').collect();
+    let v = if let Some(hex) = clean.strip_prefix("0x").or_else(|| clean.strip_prefix("0X")) {
+        parse_hex_float(hex)?
+    } else {
+        if clean.is_empty()
+            || !clean.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+        {
+            return None;
+        }
+        clean.parse::<f64>().ok()?
+    };
+    // Out of range is strconv's error, not infinity.
+    v.is_finite().then_some(if neg { -v } else { v })
+}
+
+/// The digits of a Go hexadecimal floating-point literal after `0x`: `1.8p+3`. The `p`
+/// exponent is required.
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (mant, exp) = s.split_once(['p', 'P'])?;
+    let exp: i32 = exp.parse().ok()?;
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int.chars().chain(frac.chars()) {
+        v = v * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    Some(v * 2f64.powi(exp - 4 * frac.len() as i32))
 }
 
 /// Go's `newNumber`: interpret a number or character literal.

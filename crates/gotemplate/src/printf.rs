@@ -66,11 +66,28 @@ pub(super) fn type_name(v: &Value) -> Cow<'_, str> {
         Value::Int(_) => Cow::Borrowed("int"),
         Value::Float(_) => Cow::Borrowed("float64"),
         Value::Str(_) => Cow::Borrowed("string"),
-        Value::List(l) if l.iter().all(|v| matches!(v, Value::Str(_))) => Cow::Borrowed("[]string"),
-        Value::List(_) => Cow::Borrowed("[]interface {}"),
-        Value::Map(m) if is_string_map(m) => Cow::Borrowed("map[string]string"),
-        Value::Map(_) => Cow::Borrowed("map[string]interface {}"),
+        Value::List(l) => Cow::Owned(format!("[]{}", elem_type(l.iter()))),
+        Value::Map(m) => Cow::Owned(format!("map[string]{}", elem_type(m.iter().flat_map(|m| m.values())))),
         Value::Object(o) => Cow::Owned(o.type_name().to_string()),
+    }
+}
+
+/// The element type of a Go slice or map, read off its elements: one basic type for all
+/// (`string` for none, as labels), else `interface {}`.
+pub(super) fn elem_type<'a>(mut values: impl Iterator<Item = &'a Value> + Clone) -> &'static str {
+    let kind = |v: &Value| match v {
+        Value::Bool(_) => "bool",
+        Value::Int(_) => "int",
+        Value::Float(_) => "float64",
+        Value::Str(_) => "string",
+        _ => "interface {}",
+    };
+    match values.clone().next() {
+        None => "string",
+        Some(first) => {
+            let k = kind(first);
+            if values.all(|v| kind(v) == k) { k } else { "interface {}" }
+        }
     }
 }
 
@@ -251,6 +268,7 @@ pub(super) fn sprintln(out: &mut Bounded, args: &[Value]) -> Result<(), String> 
 
 // ---- Sprintf --------------------------------------------------------------------------------
 
+/// Go's `fmt` flags, width and precision for one verb.
 #[derive(Default, Clone, Copy)]
 struct Spec {
     minus: bool,
@@ -258,34 +276,38 @@ struct Spec {
     sharp: bool,
     space: bool,
     zero: bool,
+    /// `%+v` and `%#v`: the flags become these and `plus`/`sharp` are cleared.
+    plus_v: bool,
+    sharp_v: bool,
     width: Option<usize>,
     prec: Option<usize>,
 }
 
 impl Spec {
-    /// Pad `s` to the width with spaces (or zeros after a sign when `zero_ok`).
-    fn pad(&self, out: &mut Bounded, s: &str, zero_ok: bool) {
-        let n = s.chars().count();
-        let Some(w) = self.width.filter(|&w| w > n) else {
+    /// Go's `writePadding`: `n` spaces, or zeros with the `0` flag.
+    fn write_padding(&self, out: &mut Bounded, n: usize) {
+        out.repeat(if self.zero { '0' } else { ' ' }, n);
+    }
+
+    /// Go's `pad`/`padString`: `s` padded to the width, on the left unless `-`.
+    fn pad(&self, out: &mut Bounded, s: &str) {
+        let Some(w) = self.width.filter(|&w| w > 0) else {
             out.push_str(s);
             return;
         };
-        let fill = w - n;
+        let fill = w.saturating_sub(s.chars().count());
         if self.minus {
             out.push_str(s);
-            out.repeat(' ', fill);
-        } else if self.zero && zero_ok {
-            let (sign, rest) = match s.as_bytes().first() {
-                Some(b'+' | b'-' | b' ') => s.split_at(1),
-                _ => ("", s),
-            };
-            out.push_str(sign);
-            out.repeat('0', fill);
-            out.push_str(rest);
+            self.write_padding(out, fill);
         } else {
-            out.repeat(' ', fill);
+            self.write_padding(out, fill);
             out.push_str(s);
         }
+    }
+
+    /// [`Spec::pad`] without zero padding.
+    fn pad_spaces(&self, out: &mut Bounded, s: &str) {
+        Spec { zero: false, ..*self }.pad(out, s);
     }
 }
 
@@ -464,7 +486,13 @@ pub(super) fn sprintf(out: &mut Bounded, format: &str, args: &[Value]) -> Result
         } else if arg_num >= args.len() {
             let _ = write!(out, "%!{verb}(MISSING)");
         } else {
-            format_arg(out, &args[arg_num], verb, &spec);
+            if verb == 'v' {
+                spec.sharp_v = spec.sharp;
+                spec.sharp = false;
+                spec.plus_v = spec.plus;
+                spec.plus = false;
+            }
+            print_arg(out, &args[arg_num], verb, &spec);
             arg_num += 1;
         }
     }
@@ -478,7 +506,7 @@ pub(super) fn sprintf(out: &mut Bounded, format: &str, args: &[Value]) -> Result
                 out.push_str("<nil>");
             } else {
                 let _ = write!(out, "{}=", type_name(a));
-                let _ = write_v(out, a);
+                print_arg(out, a, 'v', &Spec::default());
             }
         }
         out.push(')');
@@ -486,182 +514,500 @@ pub(super) fn sprintf(out: &mut Bounded, format: &str, args: &[Value]) -> Result
     Ok(())
 }
 
-fn bad_verb(out: &mut Bounded, v: &Value, verb: char) {
+/// Go's `badVerb`: `%!verb(type=value)`, the value printed with `%v` and the verb's flags.
+fn bad_verb(out: &mut Bounded, v: &Value, verb: char, spec: &Spec) {
     let _ = write!(out, "%!{verb}(");
     if let Value::Nil = v {
         out.push_str("<nil>");
     } else {
         let _ = write!(out, "{}=", type_name(v));
-        let _ = write_v(out, v);
+        print_arg(out, v, 'v', spec);
     }
     out.push(')');
 }
 
-fn format_arg(out: &mut Bounded, v: &Value, verb: char, spec: &Spec) {
+/// Go's `printArg` for one operand.
+fn print_arg(out: &mut Bounded, v: &Value, verb: char, spec: &Spec) {
     if verb == 'T' {
-        spec.pad(out, &type_name(v), false);
+        match v {
+            Value::Nil => spec.pad(out, "<nil>"),
+            _ => fmt_s(out, &type_name(v), spec),
+        }
         return;
     }
     match v {
         Value::Nil => match verb {
-            'v' => spec.pad(out, "<nil>", false),
-            _ => bad_verb(out, v, verb),
+            'v' => spec.pad(out, "<nil>"),
+            _ => bad_verb(out, v, verb, spec),
         },
+        _ => print_value(out, v, verb, spec, 0),
+    }
+}
+
+/// Go's `printValue`: lists and maps element by element, a nil element as `<nil>`.
+fn print_value(out: &mut Bounded, v: &Value, verb: char, spec: &Spec, depth: usize) {
+    if out.is_over() {
+        return;
+    }
+    match v {
+        Value::Nil if depth > 0 => {
+            if spec.sharp_v {
+                out.push_str("interface {}(nil)");
+            } else {
+                out.push_str("<nil>");
+            }
+        }
+        Value::Nil => print_arg(out, v, verb, spec),
         Value::Bool(b) => match verb {
-            't' | 'v' => spec.pad(out, if *b { "true" } else { "false" }, false),
-            _ => bad_verb(out, v, verb),
+            't' | 'v' => spec.pad(out, if *b { "true" } else { "false" }),
+            _ => bad_verb(out, v, verb, spec),
         },
-        Value::Int(i) => format_int(out, *i, verb, spec, v),
-        Value::Float(f) => format_float(out, *f, verb, spec, v),
-        Value::Str(s) => format_str(out, s, verb, spec, v),
+        Value::Int(i) => fmt_int(out, *i, verb, spec, v),
+        Value::Float(f) => fmt_float_verb(out, *f, verb, spec, v),
+        Value::Str(s) => match verb {
+            'v' if spec.sharp_v => fmt_q(out, s, spec),
+            'v' | 's' => fmt_s(out, s, spec),
+            'x' | 'X' => fmt_sx(out, s, verb == 'X', spec),
+            'q' => fmt_q(out, s, spec),
+            _ => bad_verb(out, v, verb, spec),
+        },
         Value::List(l) => {
+            if spec.sharp_v {
+                out.push_str(&type_name(v));
+                out.push('{');
+                for (i, e) in l.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    print_value(out, e, verb, spec, depth + 1);
+                }
+                out.push('}');
+                return;
+            }
             out.push('[');
             for (i, e) in l.iter().enumerate() {
                 if i > 0 {
                     out.push(' ');
                 }
-                format_arg(out, e, verb, spec);
+                print_value(out, e, verb, spec, depth + 1);
             }
             out.push(']');
         }
         Value::Map(m) => {
-            out.push_str("map[");
+            if spec.sharp_v {
+                out.push_str(&type_name(v));
+                if m.is_none() {
+                    out.push_str("(nil)");
+                    return;
+                }
+                out.push('{');
+            } else {
+                out.push_str("map[");
+            }
             for (i, (k, e)) in m.iter().flat_map(|m| m.iter()).enumerate() {
                 if i > 0 {
-                    out.push(' ');
+                    out.push_str(if spec.sharp_v { ", " } else { " " });
                 }
-                format_arg(out, &Value::Str(k.clone()), verb, spec);
+                print_value(out, &Value::Str(k.clone()), verb, spec, depth + 1);
                 out.push(':');
-                format_arg(out, e, verb, spec);
+                print_value(out, e, verb, spec, depth + 1);
             }
-            out.push(']');
+            out.push(if spec.sharp_v { '}' } else { ']' });
         }
         Value::Object(o) => match verb {
-            'v' | 's' => spec.pad(out, &o.display(), false),
-            _ => bad_verb(out, v, verb),
+            'v' | 's' => spec.pad(out, &o.display()),
+            _ => bad_verb(out, v, verb, spec),
         },
     }
 }
 
-fn sign_prefix(neg: bool, spec: &Spec) -> &'static str {
-    if neg {
-        "-"
-    } else if spec.plus {
-        "+"
-    } else if spec.space {
-        " "
+/// Go's `fmtInteger` dispatch for an `int`.
+fn fmt_int(out: &mut Bounded, i: i64, verb: char, spec: &Spec, v: &Value) {
+    let u = i as u64;
+    match verb {
+        'v' | 'd' => fmt_integer(out, u, 10, true, false, spec),
+        'b' => fmt_integer(out, u, 2, true, false, spec),
+        'o' | 'O' => fmt_integer_o(out, u, verb == 'O', spec),
+        'x' => fmt_integer(out, u, 16, true, false, spec),
+        'X' => fmt_integer(out, u, 16, true, true, spec),
+        'c' => spec.pad(out, rune_of(u).encode_utf8(&mut [0; 4])),
+        'q' => spec.pad(out, &quote_rune(rune_of(u), spec.plus)),
+        'U' => fmt_unicode(out, u, spec),
+        _ => bad_verb(out, v, verb, spec),
+    }
+}
+
+fn rune_of(u: u64) -> char {
+    u32::try_from(u).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}')
+}
+
+fn fmt_integer_o(out: &mut Bounded, u: u64, big_o: bool, spec: &Spec) {
+    if big_o {
+        // `%O` always has its 0o prefix.
+        fmt_integer_prefixed(out, u, 8, true, false, spec, "0o");
     } else {
-        ""
+        fmt_integer(out, u, 8, true, false, spec);
     }
 }
 
-fn format_int(out: &mut Bounded, i: i64, verb: char, spec: &Spec, v: &Value) {
-    let mag = i.unsigned_abs();
-    let (mut digits, prefix) = match verb {
-        'v' | 'd' => (mag.to_string(), ""),
-        'b' => (format!("{mag:b}"), if spec.sharp { "0b" } else { "" }),
-        'o' => (format!("{mag:o}"), if spec.sharp { "0" } else { "" }),
-        'O' => (format!("{mag:o}"), "0o"),
-        'x' => (format!("{mag:x}"), if spec.sharp { "0x" } else { "" }),
-        'X' => (format!("{mag:X}"), if spec.sharp { "0X" } else { "" }),
-        'c' => {
-            let c = u32::try_from(i).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}');
-            spec.pad(out, &c.to_string(), false);
-            return;
-        }
-        'q' => {
-            let c = u32::try_from(i).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}');
-            spec.pad(out, &quote_rune(c), false);
-            return;
-        }
-        'U' => {
-            let mut s = format!("U+{mag:04X}");
-            if spec.sharp
-                && let Some(c) = u32::try_from(i).ok().and_then(char::from_u32)
-            {
-                let _ = write!(s, " '{c}'");
-            }
-            spec.pad(out, &s, false);
-            return;
-        }
-        _ => return bad_verb(out, v, verb),
-    };
+fn fmt_integer(out: &mut Bounded, u: u64, base: u32, signed: bool, upper: bool, spec: &Spec) {
+    fmt_integer_prefixed(out, u, base, signed, upper, spec, "");
+}
+
+/// Go's `fmtInteger`: precision and zero padding as leading zeros, `#` prefixes, sign.
+fn fmt_integer_prefixed(out: &mut Bounded, u: u64, base: u32, signed: bool, upper: bool, spec: &Spec, o: &str) {
+    let negative = signed && (u as i64) < 0;
+    let mag = if negative { (u as i64).unsigned_abs() } else { u };
+    let mut prec = 0;
     if let Some(p) = spec.prec {
+        prec = p;
         if p == 0 && mag == 0 {
-            digits.clear();
+            Spec { zero: false, ..*spec }.write_padding(out, spec.width.unwrap_or(0));
+            return;
         }
-        if digits.len() < p {
-            digits = "0".repeat(p - digits.len()) + &digits;
+    } else if spec.zero && spec.width.is_some() {
+        prec = spec.width.unwrap_or(0);
+        if negative || spec.plus || spec.space {
+            prec = prec.saturating_sub(1);
         }
     }
-    let s = format!("{}{prefix}{digits}", sign_prefix(i < 0, spec));
-    let zero_ok = spec.prec.is_none() && prefix.is_empty();
-    spec.pad(out, &s, zero_ok);
+    let mut digits = match base {
+        2 => format!("{mag:b}"),
+        8 => format!("{mag:o}"),
+        16 if upper => format!("{mag:X}"),
+        16 => format!("{mag:x}"),
+        _ => mag.to_string(),
+    };
+    if digits.len() < prec {
+        digits = "0".repeat(prec - digits.len()) + &digits;
+    }
+    let mut prefix = String::new();
+    if negative {
+        prefix.push('-');
+    } else if spec.plus {
+        prefix.push('+');
+    } else if spec.space {
+        prefix.push(' ');
+    }
+    prefix.push_str(o);
+    if spec.sharp {
+        match base {
+            2 => prefix.push_str("0b"),
+            8 if !digits.starts_with('0') => prefix.push('0'),
+            16 => prefix.push_str(if upper { "0X" } else { "0x" }),
+            _ => {}
+        }
+    }
+    spec.pad_spaces(out, &(prefix + &digits));
 }
 
-fn format_float(out: &mut Bounded, f: f64, verb: char, spec: &Spec, v: &Value) {
-    if let Some(s) = special_float(f, spec.plus) {
-        let s = if f.is_infinite() && f > 0.0 && !spec.plus {
-            if spec.space { " Inf".to_string() } else { "Inf".to_string() }
-        } else {
-            s
-        };
-        spec.pad(out, &s, false);
-        return;
+/// Go's `fmtUnicode`: `U+0078`, with `#` also ` 'x'`.
+fn fmt_unicode(out: &mut Bounded, u: u64, spec: &Spec) {
+    let prec = spec.prec.filter(|&p| p > 4).unwrap_or(4);
+    let mut s = format!("U+{u:0prec$X}");
+    if spec.sharp
+        && let Some(c) = u32::try_from(u).ok().and_then(char::from_u32)
+        && !crate::quote::is_unprintable(c)
+    {
+        let _ = write!(s, " '{c}'");
     }
+    spec.pad_spaces(out, &s);
+}
+
+/// Go's `fmtFloat` dispatch for a `float64`.
+fn fmt_float_verb(out: &mut Bounded, f: f64, verb: char, spec: &Spec, v: &Value) {
+    match verb {
+        'v' => fmt_float(out, f, 'g', None, spec),
+        'b' | 'g' | 'G' | 'x' | 'X' => fmt_float(out, f, verb, None, spec),
+        'f' | 'e' | 'E' | 'F' => fmt_float(out, f, verb, Some(6), spec),
+        _ => bad_verb(out, v, verb, spec),
+    }
+}
+
+/// Go's `strconv.FormatFloat(f, verb, prec, 64)` (`None`: shortest).
+fn format_float(f: f64, verb: char, prec: Option<usize>) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+    }
+    let sign = if f.is_sign_negative() { "-" } else { "" };
     let body = match verb {
-        'v' | 'g' | 'G' => fmt_g(f, spec.prec, verb == 'G'),
         'e' | 'E' => {
-            let p = spec.prec.unwrap_or(6);
-            let (d, dp) = float_digits(f, Some(p + 1));
+            let (d, dp) = match prec {
+                Some(p) => float_digits(f, Some(p + 1)),
+                None => float_digits(f, None),
+            };
+            let p = prec.unwrap_or(d.len() - 1);
             fmt_e(&d, dp, p, verb == 'E')
         }
-        'f' | 'F' => format!("{:.*}", spec.prec.unwrap_or(6), f.abs()),
-        _ => return bad_verb(out, v, verb),
+        'f' | 'F' => match prec {
+            Some(p) => format!("{:.*}", p, f.abs()),
+            None => format!("{}", f.abs()),
+        },
+        'g' | 'G' => fmt_g(f, prec, verb == 'G'),
+        'x' | 'X' => fmt_hex_float(f, prec, verb == 'X'),
+        'b' => {
+            let bits = f.to_bits();
+            let mut exp = ((bits >> 52) & 0x7ff) as i64;
+            let mut mant = bits & ((1 << 52) - 1);
+            if exp == 0 {
+                exp += 1;
+            } else {
+                mant |= 1 << 52;
+            }
+            exp += -1023 - 52;
+            format!("{mant}p{}{}", if exp >= 0 { "+" } else { "-" }, exp.abs())
+        }
+        _ => return String::new(),
     };
-    let s = format!("{}{body}", sign_prefix(f.is_sign_negative(), spec));
-    spec.pad(out, &s, true);
+    format!("{sign}{body}")
 }
 
-fn format_str(out: &mut Bounded, s: &str, verb: char, spec: &Spec, v: &Value) {
-    let s: Cow<'_, str> = match spec.prec {
-        Some(p) if matches!(verb, 'v' | 's' | 'q') => s.chars().take(p).collect::<String>().into(),
-        _ => s.into(),
+/// Go's `%x` of a float: `0x1.8p+00`, rounded to `prec` hex digits when given.
+fn fmt_hex_float(f: f64, prec: Option<usize>, upper: bool) -> String {
+    let bits = f.abs().to_bits();
+    let mut exp = ((bits >> 52) & 0x7ff) as i64;
+    let mut mant = bits & ((1 << 52) - 1);
+    if exp == 0 {
+        exp += 1;
+    } else {
+        mant |= 1 << 52;
+    }
+    exp -= 1023;
+    if mant == 0 {
+        exp = 0;
+    }
+    mant <<= 60 - 52;
+    while mant != 0 && mant & (1 << 60) == 0 {
+        mant <<= 1;
+        exp -= 1;
+    }
+    if let Some(p) = prec.filter(|&p| p < 15) {
+        let shift = (p * 4) as u32;
+        let extra = (mant << shift) & ((1 << 60) - 1);
+        mant >>= 60 - shift;
+        if extra | (mant & 1) > 1 << 59 {
+            mant += 1;
+        }
+        mant <<= 60 - shift;
+        if mant & (1 << 61) != 0 {
+            mant >>= 1;
+            exp += 1;
+        }
+    }
+    let hex: &[u8] = if upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
+    let mut s = String::from(if upper { "0X" } else { "0x" });
+    s.push(if (mant >> 60) & 1 == 1 { '1' } else { '0' });
+    mant <<= 4;
+    let digits = match prec {
+        None if mant != 0 => {
+            s.push('.');
+            usize::MAX
+        }
+        Some(p) if p > 0 => {
+            s.push('.');
+            p
+        }
+        _ => 0,
     };
-    match verb {
-        'v' | 's' => spec.pad(out, &s, false),
-        'q' => {
-            let q = if spec.sharp && !s.contains('`') && !s.chars().any(|c| c.is_control() && c != '\t') {
-                format!("`{s}`")
-            } else {
-                crate::quote::go_quote(&s)
-            };
-            spec.pad(out, &q, false);
+    let mut n = 0;
+    while n < digits && (digits != usize::MAX || mant != 0) {
+        s.push(hex[((mant >> 60) & 15) as usize] as char);
+        mant <<= 4;
+        n += 1;
+    }
+    s.push(if upper { 'P' } else { 'p' });
+    s.push(if exp < 0 { '-' } else { '+' });
+    let _ = write!(s, "{:02}", exp.abs());
+    s
+}
+
+/// Go's `fmt.fmtFloat`: sign, `#`, zero padding after the sign, Inf and NaN unpadded by zeros.
+fn fmt_float(out: &mut Bounded, f: f64, verb: char, prec: Option<usize>, spec: &Spec) {
+    let prec = spec.prec.or(prec);
+    let formatted = format_float(f, verb, prec);
+    let mut num = match formatted.strip_prefix(['-', '+']) {
+        Some(rest) => format!("{}{rest}", &formatted[..1]),
+        None => format!("+{formatted}"),
+    };
+    if spec.space && num.starts_with('+') && !spec.plus {
+        num.replace_range(..1, " ");
+    }
+    if num[1..].starts_with(['I', 'N']) {
+        if num[1..].starts_with('N') && !spec.space && !spec.plus {
+            num.remove(0);
         }
-        'x' | 'X' => {
-            let mut h = String::new();
-            for (i, b) in s.bytes().enumerate() {
-                if i > 0 && spec.space {
-                    h.push(' ');
+        spec.pad_spaces(out, &num);
+        return;
+    }
+    if spec.sharp && verb != 'b' {
+        let mut digits: i64 = match verb {
+            'v' | 'g' | 'G' | 'x' => prec.map_or(6, |p| p as i64),
+            _ => 0,
+        };
+        let mut tail = String::new();
+        let mut has_point = false;
+        let mut saw_nonzero = false;
+        let bytes: Vec<char> = num.chars().collect();
+        let mut kept = String::from(bytes[0]);
+        let mut i = 1;
+        while i < bytes.len() {
+            match bytes[i] {
+                '.' => has_point = true,
+                'p' | 'P' => {
+                    tail = bytes[i..].iter().collect();
+                    break;
                 }
-                if spec.sharp && (i == 0 || spec.space) {
-                    h.push_str(if verb == 'x' { "0x" } else { "0X" });
+                'e' | 'E' if verb != 'x' && verb != 'X' => {
+                    tail = bytes[i..].iter().collect();
+                    break;
                 }
-                let _ = if verb == 'x' { write!(h, "{b:02x}") } else { write!(h, "{b:02X}") };
+                c => {
+                    if c != '0' {
+                        saw_nonzero = true;
+                    }
+                    if saw_nonzero {
+                        digits -= 1;
+                    }
+                }
             }
-            spec.pad(out, &h, false);
+            kept.push(bytes[i]);
+            i += 1;
         }
-        _ => bad_verb(out, v, verb),
+        if !has_point {
+            if kept.len() == 2 && kept.ends_with('0') {
+                digits -= 1;
+            }
+            kept.push('.');
+        }
+        while digits > 0 {
+            kept.push('0');
+            digits -= 1;
+        }
+        kept.push_str(&tail);
+        num = kept;
+    }
+    if spec.plus || !num.starts_with('+') {
+        let len = num.chars().count();
+        if spec.zero && spec.width.is_some_and(|w| w > len) {
+            out.push_str(&num[..1]);
+            spec.write_padding(out, spec.width.unwrap_or(0) - len);
+            out.push_str(&num[1..]);
+            return;
+        }
+        spec.pad(out, &num);
+        return;
+    }
+    spec.pad(out, &num[1..]);
+}
+
+/// Go's `truncateString`: at most `prec` runes.
+fn truncate<'s>(s: &'s str, spec: &Spec) -> &'s str {
+    match spec.prec.and_then(|p| s.char_indices().nth(p)) {
+        Some((i, _)) => &s[..i],
+        None => s,
     }
 }
 
-/// Go's `strconv.QuoteRune`.
-fn quote_rune(c: char) -> String {
+/// Go's `fmtS`.
+fn fmt_s(out: &mut Bounded, s: &str, spec: &Spec) {
+    spec.pad(out, truncate(s, spec));
+}
+
+/// Go's `fmtSbx` for a string: hex bytes, `#` and space flags.
+fn fmt_sx(out: &mut Bounded, s: &str, upper: bool, spec: &Spec) {
+    let mut length = s.len();
+    if let Some(p) = spec.prec {
+        length = length.min(p);
+    }
+    let mut width = 2 * length;
+    if width == 0 {
+        if let Some(w) = spec.width {
+            spec.write_padding(out, w);
+        }
+        return;
+    }
+    if spec.space {
+        if spec.sharp {
+            width *= 2;
+        }
+        width += length - 1;
+    } else if spec.sharp {
+        width += 2;
+    }
+    let pad = spec.width.filter(|&w| w > width).map(|w| w - width);
+    if let Some(n) = pad
+        && !spec.minus
+    {
+        spec.write_padding(out, n);
+    }
+    let prefix = if upper { "0X" } else { "0x" };
+    if spec.sharp {
+        out.push_str(prefix);
+    }
+    for (i, b) in s.bytes().take(length).enumerate() {
+        if spec.space && i > 0 {
+            out.push(' ');
+            if spec.sharp {
+                out.push_str(prefix);
+            }
+        }
+        let _ = if upper { write!(out, "{b:02X}") } else { write!(out, "{b:02x}") };
+    }
+    if let Some(n) = pad
+        && spec.minus
+    {
+        spec.write_padding(out, n);
+    }
+}
+
+/// Go's `fmtQ`: a quoted string, raw with `#` when it can be, ASCII-only with `+`.
+fn fmt_q(out: &mut Bounded, s: &str, spec: &Spec) {
+    let s = truncate(s, spec);
+    if spec.sharp && can_backquote(s) {
+        spec.pad(out, &format!("`{s}`"));
+        return;
+    }
+    if spec.plus {
+        spec.pad(out, &quote_ascii(s));
+    } else {
+        spec.pad(out, &crate::quote::go_quote(s));
+    }
+}
+
+/// Go's `strconv.CanBackquote`.
+fn can_backquote(s: &str) -> bool {
+    !s.chars().any(|c| (c < ' ' && c != '\t') || c == '`' || c == '\u{7f}' || c == '\u{feff}')
+}
+
+/// Go's `strconv.QuoteToASCII`: non-ASCII as `\u00e9` or `\U0001f600`.
+fn quote_ascii(s: &str) -> String {
+    let q = crate::quote::go_quote(s);
+    let mut out = String::with_capacity(q.len());
+    for c in q.chars() {
+        match c as u32 {
+            0..0x80 => out.push(c),
+            u @ 0x80..0x10000 => {
+                let _ = write!(out, "\\u{u:04x}");
+            }
+            u => {
+                let _ = write!(out, "\\U{u:08x}");
+            }
+        }
+    }
+    out
+}
+
+/// Go's `strconv.QuoteRune` (`QuoteRuneToASCII` with `ascii`).
+fn quote_rune(c: char, ascii: bool) -> String {
     match c {
         '\'' => "'\\''".to_string(),
         '"' => "'\"'".to_string(),
         _ => {
             let q = crate::quote::go_quote(&c.to_string());
+            let q = if ascii { quote_ascii(&c.to_string()) } else { q };
             format!("'{}'", &q[1..q.len() - 1])
         }
     }
