@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use myvol::compose::reconcile::{self, Prompter, VolumeAction};
 use myvol::compose::{self, LoadOptions, Project, Warnings};
 use myvol::output::compose as render;
-use myvol::output::volume::{LsContext, LsHeader};
-use myvol::output::{ListFormat, natural_cmp, template};
+use myvol::output::volume::{LsContext, ls_header};
+use myvol::output::{ListFormat, natural_cmp};
 use myvol::store::Store;
 
 use super::{ExitStatus, Failure, Io, Result};
@@ -145,12 +145,10 @@ fn volumes(store: &Store, project: Project, a: VolumesArgs, io: &mut Io<'_>) -> 
         return Ok(());
     }
     let format = list_format(&a.format, false);
-    let fmt = ListFormat::parse(&format).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
-    let table = format.starts_with("table");
-    let rows: Vec<template::Value> = vols.iter().map(|v| LsContext::value(v, None, table)).collect();
-    let text = fmt.render(&LsHeader::value(), &rows).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
-    io.out.write_all(text.as_bytes())?;
-    Ok(())
+    let fmt = ListFormat::parse(&format).map_err(|e| Failure::format(ExitStatus::Failure, e))?;
+    let table = fmt.is_table();
+    let rows = vols.iter().map(|v| LsContext::value(v, None, table));
+    fmt.render(&ls_header(), rows, io.out).map_err(|e| Failure::format(ExitStatus::Failure, e))
 }
 
 /// The recreate question on the command's stdout and stdin, as Compose asks it when stdin is

@@ -46,6 +46,15 @@ impl Failure {
     pub fn quiet(status: ExitStatus) -> Failure {
         Failure::many(status, Vec::new())
     }
+
+    /// A `--format` failure: a write error is one (a closed pipe ends quietly), anything else
+    /// exits with `status`.
+    pub fn format(status: ExitStatus, e: myvol::output::FormatError) -> Failure {
+        match e {
+            myvol::output::FormatError::Write(e) => Failure::from(e),
+            e => Failure::new(status, e),
+        }
+    }
 }
 
 impl From<io::Error> for Failure {

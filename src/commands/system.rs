@@ -29,12 +29,15 @@ fn local_usage(store: &Store) -> Result<Vec<(Volume, Usage)>> {
 fn df(store: &Store, a: DfArgs, io: &mut Io<'_>) -> Result {
     let vols = local_usage(store)?;
     let format = a.format.as_deref().filter(|f| !f.is_empty());
-    let text = match (a.verbose, format) {
-        (true, None | Some("table")) => render_verbose(&vols),
-        (true, Some(f)) => render_verbose_format(&vols, f).map_err(|e| Failure::new(ExitStatus::Failure, e))?,
-        (false, f) => render_summary(&DfRow::summary(&vols), f).map_err(|e| Failure::new(ExitStatus::Failure, e))?,
-    };
-    io.out.write_all(text.as_bytes())?;
+    match (a.verbose, format) {
+        (true, None | Some("table")) => render_verbose(&vols, io.out)?,
+        (true, Some(f)) => {
+            render_verbose_format(&vols, f, io.out).map_err(|e| Failure::format(ExitStatus::Failure, e))?
+        }
+        (false, f) => {
+            render_summary(&DfRow::summary(&vols), f, io.out).map_err(|e| Failure::format(ExitStatus::Failure, e))?
+        }
+    }
     Ok(())
 }
 

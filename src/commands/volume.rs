@@ -1,13 +1,14 @@
 //! `myvol volume create|ls|inspect|rm|prune|rename|clone|exists` (export and import: archive.rs).
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use myvol::driver::Plugins;
 use myvol::driver::local::validate_options;
 use myvol::filter::{Filters, ListFilter, PruneFilter};
 use myvol::name::VolumeName;
-use myvol::output::volume::{InspectContext, LsContext, LsHeader, inspect_json};
-use myvol::output::{FormatError, ListFormat, go_json, go_json_indent, natural_cmp, template};
+use myvol::output::volume::{InspectContext, LsContext, inspect_json, ls_header};
+use myvol::output::{FormatError, ListFormat, Spill, go_json, go_json_indent, natural_cmp, template};
 use myvol::store::{CreateRequest, Store, StoreError};
 use myvol::units::human_size;
 
@@ -68,9 +69,10 @@ fn create(store: &Store, a: CreateArgs, io: &mut Io<'_>) -> Result {
     Ok(())
 }
 
-/// The resolved `--format` of `volume ls`, as docker/cli's NewVolumeFormat resolves it.
+/// The resolved `--format` of `volume ls`, as docker/cli's NewVolumeFormat resolves it (an
+/// empty format is the default one).
 fn ls_format(format: Option<&str>, quiet: bool, size: bool) -> String {
-    match format.unwrap_or("table") {
+    match format.filter(|f| !f.is_empty()).unwrap_or("table") {
         "table" if quiet => "{{.Name}}".to_owned(),
         "table" if size => "table {{.Driver}}\t{{.Name}}\t{{.Size}}".to_owned(),
         "table" => "table {{.Driver}}\t{{.Name}}".to_owned(),
@@ -87,8 +89,8 @@ fn ls(store: &Store, plugins: &Plugins, a: LsArgs, io: &mut Io<'_>) -> Result {
     })?;
     let filter = ListFilter::new(&filters).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
     let format = ls_format(a.format.as_deref(), a.quiet, a.size);
-    let fmt = ListFormat::parse(&format).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
-    let table = format.starts_with("table");
+    let fmt = ListFormat::parse(&format).map_err(|e| Failure::format(ExitStatus::Failure, e))?;
+    let table = fmt.is_table();
 
     let dangling = |name: &VolumeName, want: bool| store.users(name).map(|u| u.is_empty() == want).unwrap_or(false);
     if format == "{{.Name}}" {
@@ -129,10 +131,8 @@ fn ls(store: &Store, plugins: &Plugins, a: LsArgs, io: &mut Io<'_>) -> Result {
     } else {
         vec![None; vols.len()]
     };
-    let rows: Vec<template::Value> = vols.iter().zip(usage).map(|(v, u)| LsContext::value(v, u, table)).collect();
-    let text = fmt.render(&LsHeader::value(), &rows).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
-    io.out.write_all(text.as_bytes())?;
-    Ok(())
+    let rows = vols.iter().zip(usage).map(|(v, u)| LsContext::value(v, u, table));
+    fmt.render(&ls_header(), rows, io.out).map_err(|e| Failure::format(ExitStatus::Failure, e))
 }
 
 fn inspect(store: &Store, plugins: &Plugins, a: InspectArgs, io: &mut Io<'_>) -> Result {
@@ -150,7 +150,10 @@ fn inspect(store: &Store, plugins: &Plugins, a: InspectArgs, io: &mut Io<'_>) ->
     };
     let mut errors = Vec::new();
     let mut found = Vec::new();
-    let mut text = String::new();
+    // Template output streams, each volume's held back (Docker prints nothing of a volume
+    // whose template fails) while the output is small.
+    let mut spill = Spill::new(io.out);
+    let mut rendered = false;
     for name in a.names {
         // A string that is not a volume name names no volume.
         match VolumeName::from_string(name).map_err(StoreError::NotFound).and_then(|n| store.get(&n)) {
@@ -165,35 +168,35 @@ fn inspect(store: &Store, plugins: &Plugins, a: InspectArgs, io: &mut Io<'_>) ->
                 } else {
                     None
                 };
-                if let Mode::Template(t) = &mode {
-                    let mut one = String::new();
-                    match t.execute(&InspectContext::value(&v, status.as_ref()), &mut one) {
-                        Ok(()) => {
-                            text.push_str(&one);
-                            text.push('\n');
+                match &mode {
+                    Mode::Template(t) => {
+                        let mark = spill.mark();
+                        match t.execute(&InspectContext::value(&v, status.as_ref()), &mut spill) {
+                            Ok(()) => {
+                                spill.write_all(b"\n")?;
+                                rendered = true;
+                            }
+                            Err(template::TemplateError::Write(e)) => return Err(e.into()),
+                            Err(e) => {
+                                spill.rollback(mark);
+                                errors.push(FormatError::Exec(e).to_string());
+                            }
                         }
-                        Err(e) => errors.push(FormatError::Exec(e).to_string()),
                     }
+                    _ => found.push(inspect_json(&v, status.as_ref())),
                 }
-                found.push(inspect_json(&v, status.as_ref()));
             }
             Err(e) => errors.push(e.to_string()),
         }
     }
     match mode {
-        Mode::Indented => {
-            text = go_json_indent(&serde_json::Value::Array(found));
-            text.push('\n');
-        }
-        Mode::Json => {
-            text = go_json(&serde_json::Value::Array(found), true);
-            text.push('\n');
-        }
+        Mode::Indented => writeln!(spill, "{}", go_json_indent(&serde_json::Value::Array(found)))?,
+        Mode::Json => writeln!(spill, "{}", go_json(&serde_json::Value::Array(found), true))?,
         // Docker's template inspector prints a newline when nothing rendered.
-        Mode::Template(_) if text.is_empty() => text.push('\n'),
+        Mode::Template(_) if !rendered => spill.write_all(b"\n")?,
         Mode::Template(_) => {}
     }
-    io.out.write_all(text.as_bytes())?;
+    spill.commit()?;
     if errors.is_empty() { Ok(()) } else { Err(Failure::many(ExitStatus::Failure, errors)) }
 }
 

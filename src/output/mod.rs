@@ -1,18 +1,22 @@
-//! Pure rendering into strings: Docker's tables, JSON, and Go-style `--format` templates.
-//! Nothing here touches the store, prints, or picks an exit code.
+//! Rendering into the writer a command is handed: Docker's tables, JSON, and Go-style
+//! `--format` templates (the engine is the `gotemplate` crate). Output streams: nothing here
+//! builds a whole listing in memory. Nothing here touches the store or picks an exit code.
 
 pub mod compose;
 pub mod mounts;
 pub mod system;
 pub mod tabwriter;
-pub mod template;
 pub mod volume;
 
+/// Go's `text/template` with Docker's functions.
+pub use gotemplate as template;
+
 use std::cmp::Ordering;
+use std::io::{self, Write};
 
 use thiserror::Error;
 
-use template::{Template, TemplateError, Value};
+use template::{Funcs, Template, TemplateError, Value};
 
 /// A `--format` that failed, in the words Docker's CLI uses.
 #[derive(Debug, Error)]
@@ -23,6 +27,81 @@ pub enum FormatError {
     /// The template failed while rendering a row.
     #[error("template parsing error: {0}")]
     Exec(TemplateError),
+    /// The output could not be written (a closed pipe, a full disk).
+    #[error("write: {0}")]
+    Write(#[source] io::Error),
+}
+
+impl FormatError {
+    /// An execution error; a write error stays one.
+    pub fn exec(e: TemplateError) -> FormatError {
+        match e {
+            TemplateError::Write(e) => FormatError::Write(e),
+            e => FormatError::Exec(e),
+        }
+    }
+}
+
+impl From<io::Error> for FormatError {
+    fn from(e: io::Error) -> FormatError {
+        FormatError::Write(e)
+    }
+}
+
+/// How much output [`Spill`] holds back before it starts passing output through.
+pub const SPILL_BYTES: usize = 1 << 20;
+
+/// A writer that holds output back until it exceeds [`SPILL_BYTES`], then passes everything
+/// through. Docker renders a whole listing into memory and prints nothing of it when a row
+/// fails; holding back the first megabyte gives that behaviour for every listing of a sane
+/// size while keeping memory bounded (and `| head` prompt) for huge ones.
+pub struct Spill<'a> {
+    out: &'a mut dyn Write,
+    buf: Vec<u8>,
+    spilled: bool,
+}
+
+impl<'a> Spill<'a> {
+    pub fn new(out: &'a mut dyn Write) -> Spill<'a> {
+        Spill { out, buf: Vec::new(), spilled: false }
+    }
+
+    /// Where the output is now, if it is still held back (for [`Spill::rollback`]).
+    pub fn mark(&self) -> Option<usize> {
+        (!self.spilled).then_some(self.buf.len())
+    }
+
+    /// Drop what was written since `mark`, if it is still held back.
+    pub fn rollback(&mut self, mark: Option<usize>) {
+        if let Some(m) = mark
+            && !self.spilled
+        {
+            self.buf.truncate(m);
+        }
+    }
+
+    /// Write out what is held back.
+    pub fn commit(self) -> io::Result<()> {
+        self.out.write_all(&self.buf)
+    }
+}
+
+impl Write for Spill<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.spilled {
+            return self.out.write(data);
+        }
+        self.buf.extend_from_slice(data);
+        if self.buf.len() > SPILL_BYTES {
+            self.spilled = true;
+            self.out.write_all(&std::mem::take(&mut self.buf))?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.spilled { self.out.flush() } else { Ok(()) }
+    }
 }
 
 /// Compare as docker/cli sorts volume names ("natural" order): runs of digits compare by
@@ -141,6 +220,69 @@ fn go_escape(s: String, escape_html: bool) -> String {
     out
 }
 
+/// Go's type name of a value passed to a method, for "wrong type for value" messages.
+pub fn go_type(v: &Value) -> String {
+    match v {
+        Value::Nil => "<nil>".into(),
+        Value::Bool(_) => "bool".into(),
+        Value::Int(_) => "int".into(),
+        Value::Float(_) => "float64".into(),
+        Value::Str(_) => "string".into(),
+        Value::List(_) => "[]interface {}".into(),
+        Value::Map(_) => "map[string]interface {}".into(),
+        Value::Object(o) => o.type_name().to_owned(),
+    }
+}
+
+/// docker/cli's `SubHeaderContext`: the dot of a table's header row, a `map[string]string` from
+/// field names to column titles, whose `Label` method titles a label column.
+pub struct SubHeader(&'static [(&'static str, &'static str)]);
+
+impl SubHeader {
+    /// The header dot for these `(field, title)` pairs, sorted by field.
+    pub fn value(titles: &'static [(&'static str, &'static str)]) -> Value {
+        Value::object(SubHeader(titles))
+    }
+}
+
+impl template::Object for SubHeader {
+    fn type_name(&self) -> &str {
+        "formatter.SubHeaderContext"
+    }
+
+    fn get(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        if name == "Label" {
+            // docker/cli: the last dot-separated part, with `-` and `_` as spaces.
+            return Some(match args {
+                [Value::Str(k)] => {
+                    let last = k.rsplit('.').next().unwrap_or_default();
+                    Ok(Value::str(last.replace(['-', '_'], " ")))
+                }
+                [other] => Err(format!("wrong type for value; expected string; got {}", go_type(other))),
+                _ => Err(format!("wrong number of args for Label: want 1 got {}", args.len())),
+            });
+        }
+        if !args.is_empty() {
+            return None;
+        }
+        self.0.iter().find(|(k, _)| *k == name).map(|(_, h)| Ok(Value::str(*h)))
+    }
+
+    fn json_fields(&self) -> Vec<(String, Value)> {
+        self.0.iter().map(|(k, h)| ((*k).to_owned(), Value::str(*h))).collect()
+    }
+
+    /// Go's `%v` of the map: `map[Driver:DRIVER Name:VOLUME NAME]`.
+    fn display(&self) -> String {
+        let items: Vec<String> = self.0.iter().map(|(k, h)| format!("{k}:{h}")).collect();
+        format!("map[{}]", items.join(" "))
+    }
+
+    fn is_map(&self) -> bool {
+        true
+    }
+}
+
 /// A `--format` for list commands, resolved as docker/cli's formatter resolves it.
 pub struct ListFormat {
     table: bool,
@@ -163,26 +305,45 @@ impl ListFormat {
         Ok(ListFormat { table, template })
     }
 
-    /// Render rows (each a template dot) and, for a table, the header rendered from
-    /// `header` (a dot whose fields are the column titles), aligned as Docker's tabwriter.
-    pub fn render(&self, header: &Value, rows: &[Value]) -> Result<String, FormatError> {
-        let mut body = String::new();
+    /// Whether this is a `table` format.
+    pub fn is_table(&self) -> bool {
+        self.table
+    }
+
+    /// Render `rows` (each a template dot) to `out`, one line each, and for a table first the
+    /// header rendered from `header` with Docker's header functions, everything aligned as
+    /// Docker's tabwriter aligns it. When a row fails, nothing is printed (as in Docker) unless
+    /// more than [`SPILL_BYTES`] were already written.
+    pub fn render(
+        &self,
+        header: &Value,
+        rows: impl IntoIterator<Item = Value>,
+        out: &mut dyn Write,
+    ) -> Result<(), FormatError> {
+        let mut spill = Spill::new(out);
+        if self.table {
+            let mut tw = tabwriter::TabWriter::docker(&mut spill);
+            // A header that cannot render (a function applied to a title) is cut short where
+            // it failed, as Docker's header pass ignores its errors; a write error stops.
+            if let Err(TemplateError::Write(e)) = self.template.execute_with(header, &mut tw, Funcs::DockerHeader) {
+                return Err(FormatError::Write(e));
+            }
+            tw.write_all(b"\n")?;
+            self.rows(rows, &mut tw)?;
+            tw.flush()?;
+        } else {
+            self.rows(rows, &mut spill)?;
+        }
+        spill.commit()?;
+        Ok(())
+    }
+
+    fn rows(&self, rows: impl IntoIterator<Item = Value>, out: &mut dyn Write) -> Result<(), FormatError> {
         for row in rows {
-            self.template.execute(row, &mut body).map_err(FormatError::Exec)?;
-            body.push('\n');
+            self.template.execute(&row, out).map_err(FormatError::exec)?;
+            out.write_all(b"\n")?;
         }
-        if !self.table {
-            return Ok(body);
-        }
-        let mut head = String::new();
-        // A header that cannot render (a function applied to a title) is left empty, as
-        // Docker's header pass ignores its errors.
-        let _ = self.template.execute(header, &mut head);
-        head.push('\n');
-        let mut tw = tabwriter::TabWriter::docker();
-        tw.write_str(&head);
-        tw.write_str(&body);
-        Ok(tw.finish())
+        Ok(())
     }
 }
 

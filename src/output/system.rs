@@ -3,13 +3,13 @@
 //! rows are printed as Docker prints them for an engine that has none, so scripts written
 //! against `docker system df` (a row by its TYPE, a column by position) keep working.
 
-use std::rc::Rc;
+use std::io::{self, Write};
 
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use super::template::{Object, Template, Value};
 use super::volume::LsContext;
-use super::{FormatError, ListFormat, go_json, tabwriter};
+use super::{FormatError, ListFormat, Spill, SubHeader, go_json, tabwriter};
 use crate::store::{Usage, Volume};
 use crate::units::human_size;
 
@@ -65,7 +65,7 @@ impl DfRow {
     }
 
     pub fn value(&self) -> Value {
-        Value::Object(Rc::new(self.clone()))
+        Value::object(self.clone())
     }
 
     pub fn json(&self) -> Json {
@@ -86,8 +86,14 @@ impl Object for DfRow {
         self.field(name).map(|s| Ok(Value::Str(s)))
     }
 
-    fn to_json(&self) -> Json {
-        self.json()
+    /// docker/cli's `MarshalJSON` (sorted keys, through `json.Marshal`).
+    fn json_fields(&self) -> Vec<(String, Value)> {
+        let keys = ["Active", "Reclaimable", "Size", "TotalCount", "Type"];
+        keys.iter().map(|k| ((*k).to_owned(), Value::str(self.field(k).unwrap_or_default()))).collect()
+    }
+
+    fn json_escapes_html(&self) -> bool {
+        true
     }
 
     fn display(&self) -> String {
@@ -95,78 +101,47 @@ impl Object for DfRow {
     }
 }
 
-/// Header dot of the summary table.
-struct DfHeader;
-
-impl Object for DfHeader {
-    fn type_name(&self) -> &str {
-        "formatter.SubHeaderContext"
-    }
-
-    fn get(&self, name: &str, _args: &[Value]) -> Option<Result<Value, String>> {
-        let h = match name {
-            "Type" => "TYPE",
-            "TotalCount" => "TOTAL",
-            "Active" => "ACTIVE",
-            "Size" => "SIZE",
-            "Reclaimable" => "RECLAIMABLE",
-            _ => return None,
-        };
-        Some(Ok(Value::Str(h.to_owned())))
-    }
-
-    fn to_json(&self) -> Json {
-        Json::Object(Map::new())
-    }
-
-    fn display(&self) -> String {
-        String::new()
-    }
-}
+/// docker/cli's header map of the summary table.
+const DF_HEADER: [(&str, &str); 5] =
+    [("Active", "ACTIVE"), ("Reclaimable", "RECLAIMABLE"), ("Size", "SIZE"), ("TotalCount", "TOTAL"), ("Type", "TYPE")];
 
 /// `system df [--format F]`. `json` is one compact object per row.
-pub fn render_summary(rows: &[DfRow], format: Option<&str>) -> Result<String, FormatError> {
+pub fn render_summary(rows: &[DfRow], format: Option<&str>, out: &mut dyn Write) -> Result<(), FormatError> {
     let format = match format {
         None | Some("") | Some("table") => DEFAULT_FORMAT,
         Some("json") => {
-            let mut s = String::new();
             for r in rows {
-                s.push_str(&go_json(&r.json(), false));
-                s.push('\n');
+                writeln!(out, "{}", go_json(&r.json(), true))?;
             }
-            return Ok(s);
+            return Ok(());
         }
         Some(f) => f,
     };
     let fmt = ListFormat::parse(format)?;
-    let values: Vec<Value> = rows.iter().map(DfRow::value).collect();
-    fmt.render(&Value::Object(Rc::new(DfHeader)), &values)
+    fmt.render(&SubHeader::value(&DF_HEADER), rows.iter().map(DfRow::value), out)
 }
 
 /// `system df -v` with no format: Docker's four sections, each its own aligned table.
-pub fn render_verbose(volumes: &[(Volume, Usage)]) -> String {
-    let table = |lines: &[String]| {
-        let mut tw = tabwriter::TabWriter::docker();
+pub fn render_verbose(volumes: &[(Volume, Usage)], out: &mut dyn Write) -> io::Result<()> {
+    fn table(out: &mut dyn Write, lines: impl IntoIterator<Item = String>) -> io::Result<()> {
+        let mut tw = tabwriter::TabWriter::docker(out);
         for l in lines {
-            tw.write_str(l);
-            tw.write_str("\n");
+            tw.write_str(&l)?;
+            tw.write_str("\n")?;
         }
-        tw.finish()
-    };
-    let mut out = String::new();
-    out.push_str("Images space usage:\n\n");
-    out.push_str(&table(&["REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS".into()]));
-    out.push_str("\nContainers space usage:\n\n");
-    out.push_str(&table(&["CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES".into()]));
-    out.push_str("\nLocal Volumes space usage:\n\n");
-    let mut lines = vec!["VOLUME NAME\tLINKS\tSIZE".to_owned()];
-    for (v, u) in volumes {
-        lines.push(format!("{}\t{}\t{}", crate::text::escape_control(v.name.as_str()), u.links, human_size(u.size)));
+        tw.flush()
     }
-    out.push_str(&table(&lines));
-    out.push_str("\nBuild cache usage: 0B\n\n");
-    out.push_str(&table(&["CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED".into()]));
-    out
+    out.write_all(b"Images space usage:\n\n")?;
+    table(out, ["REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS".into()])?;
+    out.write_all(b"\nContainers space usage:\n\n")?;
+    table(out, ["CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES".into()])?;
+    out.write_all(b"\nLocal Volumes space usage:\n\n")?;
+    let rows = volumes
+        .iter()
+        .map(|(v, u)| format!("{}\t{}\t{}", crate::text::escape_control(v.name.as_str()), u.links, human_size(u.size)));
+    table(out, std::iter::once("VOLUME NAME\tLINKS\tSIZE".to_owned()).chain(rows))?;
+    out.write_all(b"\nBuild cache usage: 0B\n\n")?;
+    table(out, ["CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED".into()])
 }
 
 /// The dot of `system df -v --format TEMPLATE`: docker/cli's `diskUsageContext`, whose
@@ -185,27 +160,20 @@ impl Object for DfVerbose {
             return None;
         }
         Some(Ok(match name {
-            "Volumes" => Value::List(self.volumes.clone()),
-            "Images" | "Containers" | "BuildCache" => Value::List(Vec::new()),
+            "Volumes" => Value::list(self.volumes.clone()),
+            "Images" | "Containers" | "BuildCache" => Value::list(Vec::new()),
             _ => return None,
         }))
     }
 
-    fn to_json(&self) -> Json {
-        let vols = self
-            .volumes
-            .iter()
-            .map(|v| match v {
-                Value::Object(o) => o.to_json(),
-                _ => Json::Null,
-            })
-            .collect();
-        let mut m = Map::new();
-        m.insert("Images".into(), Json::Array(Vec::new()));
-        m.insert("Containers".into(), Json::Array(Vec::new()));
-        m.insert("Volumes".into(), Json::Array(vols));
-        m.insert("BuildCache".into(), Json::Array(Vec::new()));
-        Json::Object(m)
+    /// Struct order; the volumes are `*volumeContext`s, which marshal themselves.
+    fn json_fields(&self) -> Vec<(String, Value)> {
+        vec![
+            ("Images".into(), Value::list(Vec::new())),
+            ("Containers".into(), Value::list(Vec::new())),
+            ("Volumes".into(), Value::list(self.volumes.clone())),
+            ("BuildCache".into(), Value::list(Vec::new())),
+        ]
     }
 
     fn display(&self) -> String {
@@ -213,19 +181,22 @@ impl Object for DfVerbose {
     }
 }
 
-/// `system df -v --format F`: `json` is one compact object (no newline after it, as
-/// Docker); a template is executed once over the whole usage, with no newline added.
-pub fn render_verbose_format(volumes: &[(Volume, Usage)], format: &str) -> Result<String, FormatError> {
+/// `system df -v --format F`: `json` is `{{json .}}` (no newline after it, as Docker); a
+/// template is executed once over the whole usage, with no newline added.
+pub fn render_verbose_format(
+    volumes: &[(Volume, Usage)],
+    format: &str,
+    out: &mut dyn Write,
+) -> Result<(), FormatError> {
     let dot = DfVerbose {
         volumes: volumes.iter().map(|(v, u)| LsContext::value(v, Some((u.links, u.size)), false)).collect(),
     };
-    if format == "json" {
-        return Ok(go_json(&dot.to_json(), false));
-    }
+    let format = if format == "json" { "{{json .}}" } else { format };
     let t = Template::parse(format).map_err(FormatError::Parse)?;
-    let mut out = String::new();
-    t.execute(&Value::Object(Rc::new(dot)), &mut out).map_err(FormatError::Exec)?;
-    Ok(out)
+    let mut spill = Spill::new(out);
+    t.execute(&Value::object(dot), &mut spill).map_err(FormatError::exec)?;
+    spill.commit()?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,11 +1,18 @@
 //! Go's `text/tabwriter` (flags 0), as Docker renders its tables with
-//! `tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)`.
+//! `tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)`, writing to an [`io::Write`].
 //!
 //! Text is split into cells at `\t` (and `\v`); a line's cells line up with the cells of the
 //! same column in the adjacent lines. Text after a line's last tab is not part of a column and
 //! is not padded. A column block is a run of consecutive lines that have a cell in that column;
 //! its width is the widest cell (in runes) plus `padding`, at least `minwidth`. A line without
 //! tabs ends all blocks, as does `\f`.
+
+use std::io::{self, Write};
+
+/// How much a table may buffer (text bytes, plus 32 per cell) before it is flushed. Go's
+/// tabwriter buffers a whole table to align it; past this size the lines so far are aligned
+/// among themselves and written, and alignment starts afresh with the following lines.
+pub const TABLE_BUFFER_BYTES: usize = 8 << 20;
 
 /// A cell: its text size in bytes, width in runes, and whether a tab ended it.
 #[derive(Clone, Copy, Default, Debug)]
@@ -15,9 +22,11 @@ struct Cell {
     htab: bool,
 }
 
-/// A Go `tabwriter.Writer` that writes into a string.
-#[derive(Debug)]
-pub struct TabWriter {
+/// A Go `tabwriter.Writer` writing to `W`. Text is buffered up to a flush point (a line
+/// without tabs, a form feed, [`TabWriter::flush`], or [`TABLE_BUFFER_BYTES`] of text), then
+/// written aligned.
+pub struct TabWriter<W: Write> {
+    out: W,
     minwidth: usize,
     tabwidth: usize,
     padding: usize,
@@ -26,15 +35,18 @@ pub struct TabWriter {
     pos: usize,
     cell: Cell,
     lines: Vec<Vec<Cell>>,
+    cells: usize,
     widths: Vec<usize>,
-    out: String,
+    /// An incomplete UTF-8 sequence at the end of the last write.
+    partial: Vec<u8>,
 }
 
-impl TabWriter {
+impl<W: Write> TabWriter<W> {
     /// A writer with Go's `NewWriter(out, minwidth, tabwidth, padding, padchar, 0)` settings.
     /// With `padchar` `'\t'`, padding is done with tabs assumed `tabwidth` wide.
-    pub fn new(minwidth: usize, tabwidth: usize, padding: usize, padchar: char) -> Self {
+    pub fn new(out: W, minwidth: usize, tabwidth: usize, padding: usize, padchar: char) -> Self {
         TabWriter {
+            out,
             minwidth,
             tabwidth,
             padding,
@@ -43,18 +55,19 @@ impl TabWriter {
             pos: 0,
             cell: Cell::default(),
             lines: vec![Vec::new()],
+            cells: 0,
             widths: Vec::new(),
-            out: String::new(),
+            partial: Vec::new(),
         }
     }
 
     /// Docker's table writer: `NewWriter(out, 10, 1, 3, ' ', 0)`.
-    pub fn docker() -> Self {
-        Self::new(10, 1, 3, ' ')
+    pub fn docker(out: W) -> Self {
+        Self::new(out, 10, 1, 3, ' ')
     }
 
     /// Write text; cells end at `\t` or `\v`, lines at `\n` or `\f` (which also flushes).
-    pub fn write_str(&mut self, s: &str) {
+    pub fn write_str(&mut self, s: &str) -> io::Result<()> {
         let mut n = 0;
         for (i, b) in s.bytes().enumerate() {
             if !matches!(b, b'\t' | b'\x0b' | b'\n' | b'\x0c') {
@@ -69,17 +82,21 @@ impl TabWriter {
                 if b == b'\x0c' || ncells == 1 {
                     // A line with a single cell does not affect the formatting of the
                     // following lines (its only cell is not in a column): flush.
-                    self.flush_internal();
+                    self.flush_internal()?;
                 }
             }
         }
         self.append(&s[n..]);
+        if self.buf.len() + 32 * self.cells > TABLE_BUFFER_BYTES {
+            self.flush_internal()?;
+        }
+        Ok(())
     }
 
-    /// Flush buffered text and return everything written.
-    pub fn finish(mut self) -> String {
-        self.flush_internal();
-        self.out
+    /// Write out everything buffered (the last line's cells included) and return the writer.
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.flush_internal()?;
+        Ok(self.out)
     }
 
     fn append(&mut self, text: &str) {
@@ -95,65 +112,79 @@ impl TabWriter {
     fn terminate_cell(&mut self, htab: bool) -> usize {
         self.cell.htab = htab;
         let cell = std::mem::take(&mut self.cell);
+        self.cells += 1;
         let line = self.lines.last_mut().expect("at least one line");
         line.push(cell);
         line.len()
     }
 
-    fn flush_internal(&mut self) {
+    fn flush_internal(&mut self) -> io::Result<()> {
         if self.cell.size > 0 {
             self.terminate_cell(false);
         }
-        self.format(0, 0, self.lines.len());
+        let result = self.format(0, 0, self.lines.len());
         self.buf.clear();
         self.pos = 0;
         self.cell = Cell::default();
         self.lines.clear();
         self.lines.push(Vec::new());
+        self.cells = 0;
         self.widths.clear();
+        result.map(|_| ())
     }
 
-    fn write_padding(&mut self, textw: usize, cellw: usize) {
-        if self.padchar == '\t' {
+    fn write_padding(&mut self, textw: usize, cellw: usize) -> io::Result<()> {
+        let (c, n) = if self.padchar == '\t' {
             if self.tabwidth == 0 {
-                return;
+                return Ok(());
             }
             let cellw = cellw.div_ceil(self.tabwidth) * self.tabwidth;
-            let n = cellw.saturating_sub(textw);
-            self.out.extend(std::iter::repeat_n('\t', n.div_ceil(self.tabwidth)));
-            return;
+            ('\t', cellw.saturating_sub(textw).div_ceil(self.tabwidth))
+        } else {
+            (self.padchar, cellw.saturating_sub(textw))
+        };
+        let mut chunk = [0u8; 4];
+        let c = c.encode_utf8(&mut chunk).as_bytes();
+        let run: Vec<u8> = c.iter().copied().cycle().take(c.len() * n.min(4096)).collect();
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(4096);
+            self.out.write_all(&run[..k * c.len()])?;
+            left -= k;
         }
-        self.out.extend(std::iter::repeat_n(self.padchar, cellw.saturating_sub(textw)));
+        Ok(())
     }
 
-    fn write_lines(&mut self, mut pos: usize, line0: usize, line1: usize) -> usize {
+    fn write_text(&mut self, pos: usize, size: usize) -> io::Result<()> {
+        let end = (pos + size).min(self.buf.len());
+        let text = self.buf.get(pos..end).unwrap_or("");
+        self.out.write_all(text.as_bytes())
+    }
+
+    fn write_lines(&mut self, mut pos: usize, line0: usize, line1: usize) -> io::Result<usize> {
         for i in line0..line1 {
             for j in 0..self.lines[i].len() {
                 let c = self.lines[i][j];
                 if c.size > 0 {
-                    let end = (pos + c.size).min(self.buf.len());
-                    let text = self.buf.get(pos..end).unwrap_or("");
-                    self.out.push_str(text);
+                    self.write_text(pos, c.size)?;
                     pos += c.size;
                 }
                 if j < self.widths.len() {
-                    self.write_padding(c.width, self.widths[j]);
+                    self.write_padding(c.width, self.widths[j])?;
                 }
             }
             if i + 1 == self.lines.len() {
                 // The last buffered line has no newline: write the pending cell's text.
-                let end = (pos + self.cell.size).min(self.buf.len());
-                let text = self.buf.get(pos..end).unwrap_or("").to_string();
-                self.out.push_str(&text);
+                self.write_text(pos, self.cell.size)?;
                 pos += self.cell.size;
             } else {
-                self.out.push('\n');
+                self.out.write_all(b"\n")?;
             }
         }
-        pos
+        Ok(pos)
     }
 
-    fn format(&mut self, mut pos: usize, mut line0: usize, line1: usize) -> usize {
+    fn format(&mut self, mut pos: usize, mut line0: usize, line1: usize) -> io::Result<usize> {
         let column = self.widths.len();
         let mut this = line0;
         while this < line1 {
@@ -163,7 +194,7 @@ impl TabWriter {
             }
             // A cell exists in this column: print the lines before the block, then find
             // the block's extent and width.
-            pos = self.write_lines(pos, line0, this);
+            pos = self.write_lines(pos, line0, this)?;
             line0 = this;
             let mut width = self.minwidth;
             while this < line1 {
@@ -175,11 +206,43 @@ impl TabWriter {
                 this += 1;
             }
             self.widths.push(width);
-            pos = self.format(pos, line0, this);
+            pos = self.format(pos, line0, this)?;
             self.widths.pop();
             line0 = this;
         }
         self.write_lines(pos, line0, line1)
+    }
+}
+
+impl<W: Write> Write for TabWriter<W> {
+    /// Bytes are text: a UTF-8 sequence split across writes is joined before it is counted.
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let joined;
+        let bytes = if self.partial.is_empty() {
+            data
+        } else {
+            let mut v = std::mem::take(&mut self.partial);
+            v.extend_from_slice(data);
+            joined = v;
+            &joined[..]
+        };
+        let valid = match std::str::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) if e.error_len().is_none() => {
+                self.partial = bytes[e.valid_up_to()..].to_vec();
+                // The prefix up to valid_up_to() is valid UTF-8.
+                std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default()
+            }
+            Err(_) => return Err(io::Error::new(io::ErrorKind::InvalidData, "table text is not UTF-8")),
+        };
+        self.write_str(valid)?;
+        Ok(data.len())
+    }
+
+    /// Go's `Flush`: format and write everything buffered.
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_internal()?;
+        self.out.flush()
     }
 }
 
@@ -188,9 +251,13 @@ mod tests {
     use super::TabWriter;
 
     fn docker(input: &str) -> String {
-        let mut w = TabWriter::docker();
-        w.write_str(input);
-        w.finish()
+        let mut w = TabWriter::docker(Vec::new());
+        w.write_str(input).unwrap();
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    }
+
+    fn finish(w: TabWriter<Vec<u8>>) -> String {
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
     }
 
     #[test]
@@ -229,25 +296,69 @@ mod tests {
 
     #[test]
     fn split_writes_and_other_settings() {
-        let mut w = TabWriter::docker();
+        let mut w = TabWriter::docker(Vec::new());
         for part in ["DRI", "VER\tVOL", "UME NAME\nloc", "al\tr1-a\n"] {
-            w.write_str(part);
+            w.write_str(part).unwrap();
         }
-        assert_eq!(w.finish(), "DRIVER    VOLUME NAME\nlocal     r1-a\n");
+        assert_eq!(finish(w), "DRIVER    VOLUME NAME\nlocal     r1-a\n");
+
+        // Bytes split inside a UTF-8 sequence.
+        let mut w = TabWriter::docker(Vec::new());
+        let text = "é\tb\nhi\tc\n".as_bytes();
+        for b in text {
+            std::io::Write::write_all(&mut w, std::slice::from_ref(b)).unwrap();
+        }
+        assert_eq!(finish(w), "é         b\nhi        c\n");
 
         // minwidth 0, padding 1, '.' padding.
-        let mut w = TabWriter::new(0, 8, 1, '.');
-        w.write_str("a\tbbb\tc\naa\tb\tc\n");
-        assert_eq!(w.finish(), "a..bbb.c\naa.b...c\n");
+        let mut w = TabWriter::new(Vec::new(), 0, 8, 1, '.');
+        w.write_str("a\tbbb\tc\naa\tb\tc\n").unwrap();
+        assert_eq!(finish(w), "a..bbb.c\naa.b...c\n");
 
         // Tab padding rounds cell widths up to multiples of tabwidth.
-        let mut w = TabWriter::new(0, 8, 1, '\t');
-        w.write_str("a\tb\naaaaaaaaa\tc\n");
-        assert_eq!(w.finish(), "a\t\tb\naaaaaaaaa\tc\n");
+        let mut w = TabWriter::new(Vec::new(), 0, 8, 1, '\t');
+        w.write_str("a\tb\naaaaaaaaa\tc\n").unwrap();
+        assert_eq!(finish(w), "a\t\tb\naaaaaaaaa\tc\n");
 
         // A form feed flushes and ends blocks.
-        let mut w = TabWriter::new(0, 8, 1, '.');
-        w.write_str("a\tb\x0caaaa\tc\n");
-        assert_eq!(w.finish(), "a.b\naaaa.c\n");
+        let mut w = TabWriter::new(Vec::new(), 0, 8, 1, '.');
+        w.write_str("a\tb\x0caaaa\tc\n").unwrap();
+        assert_eq!(finish(w), "a.b\naaaa.c\n");
+    }
+
+    /// A table larger than the buffer limit is written in aligned blocks, not held whole.
+    #[test]
+    fn big_tables_flush_in_blocks() {
+        let mut w = TabWriter::docker(Vec::new());
+        let row = format!("{}\tx\n", "a".repeat(1000));
+        let rows = 3 * super::TABLE_BUFFER_BYTES / row.len();
+        let mut most = 0;
+        for _ in 0..rows {
+            w.write_str(&row).unwrap();
+            most = most.max(w.buf.len());
+        }
+        // The buffer was flushed whenever it passed the limit.
+        assert!(most <= super::TABLE_BUFFER_BYTES, "{most} bytes buffered");
+        let out = finish(w);
+        let line = format!("{}   x\n", "a".repeat(1000));
+        assert_eq!(out, line.repeat(rows));
+    }
+
+    /// A write error (a closed pipe) comes back from the first write that reaches it.
+    #[test]
+    fn write_errors_propagate() {
+        struct Closed;
+        impl std::io::Write for Closed {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut w = TabWriter::docker(Closed);
+        w.write_str("a\tb\n").unwrap();
+        let e = w.write_str("no tabs: flushes\n").unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
     }
 }

@@ -3,9 +3,8 @@
 //! store's [`Volume`].
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 
 use super::template::{Object, Value};
 use crate::store::Volume;
@@ -68,12 +67,27 @@ fn map_json(m: &Option<BTreeMap<String, String>>) -> Json {
 }
 
 fn map_value(m: &Option<BTreeMap<String, String>>) -> Value {
-    Value::Map(m.as_ref().map(|m| m.iter().map(|(k, v)| (k.clone(), Value::Str(v.clone()))).collect()))
+    match m {
+        None => Value::Map(None),
+        Some(m) => Value::map(m.iter().map(|(k, v)| (k.clone(), Value::str(v))).collect()),
+    }
 }
 
-fn map_display(m: &Option<BTreeMap<String, String>>) -> String {
-    let items: Vec<String> = m.iter().flatten().map(|(k, v)| format!("{k}:{v}")).collect();
-    format!("map[{}]", items.join(" "))
+/// A JSON value as a template value: objects become maps (sorted keys), arrays lists, `null`
+/// nil, integral numbers that fit `i64` ints, other numbers floats (Go decodes a plugin's
+/// `Status` into `map[string]interface{}`).
+pub fn json_value(v: &Json) -> Value {
+    match v {
+        Json::Null => Value::Nil,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or(0.0)),
+        },
+        Json::String(s) => Value::str(s),
+        Json::Array(a) => Value::list(a.iter().map(json_value).collect()),
+        Json::Object(o) => Value::map(o.iter().map(|(k, v)| (k.clone(), json_value(v))).collect()),
+    }
 }
 
 /// The `volume inspect` JSON object of one volume, keys in Docker's struct order
@@ -94,17 +108,29 @@ pub fn inspect_json(v: &Volume, status: Option<&Map<String, Json>>) -> Json {
     Json::Object(o)
 }
 
-/// The template dot of `volume inspect`: Docker's `volume.Volume` struct.
+/// The template dot of `volume inspect`: Docker's `volume.Volume` struct. Its maps are built
+/// once, so that templates reading them many times share them.
 pub struct InspectContext {
     v: Volume,
-    status: Option<Map<String, Json>>,
-    json: Json,
+    created_at: String,
+    labels: Value,
+    options: Value,
+    status: Value,
 }
 
 impl InspectContext {
     /// `status`: a plugin volume's `Status`, as the plugin gave it.
     pub fn value(v: &Volume, status: Option<&Map<String, Json>>) -> Value {
-        Value::Object(Rc::new(InspectContext { v: v.clone(), status: status.cloned(), json: inspect_json(v, status) }))
+        Value::object(InspectContext {
+            v: v.clone(),
+            created_at: created_at(v),
+            labels: map_value(&v.labels),
+            options: map_value(&v.options),
+            status: match status {
+                Some(m) if !m.is_empty() => json_value(&Json::Object(m.clone())),
+                _ => Value::Map(None),
+            },
+        })
     }
 }
 
@@ -119,37 +145,51 @@ impl Object for InspectContext {
         }
         let v = &self.v;
         Some(Ok(match name {
-            "CreatedAt" => Value::Str(created_at(v)),
-            "Driver" => Value::Str(v.driver.clone()),
-            "Labels" => map_value(&v.labels),
-            "Mountpoint" => Value::Str(v.mountpoint.display().to_string()),
-            "Name" => Value::Str(v.name.as_str().to_owned()),
-            "Options" => map_value(&v.options),
-            "Scope" => Value::Str(v.scope.clone()),
-            "Status" => match &self.status {
-                Some(m) => Value::from(Json::Object(m.clone())),
-                None => Value::Map(None),
-            },
+            "CreatedAt" => Value::str(&self.created_at),
+            "Driver" => Value::str(&v.driver),
+            "Labels" => self.labels.clone(),
+            "Mountpoint" => Value::str(v.mountpoint.display().to_string()),
+            "Name" => Value::str(v.name.as_str()),
+            "Options" => self.options.clone(),
+            "Scope" => Value::str(&v.scope),
+            "Status" => self.status.clone(),
             "ClusterVolume" | "UsageData" => Value::Nil,
             _ => return None,
         }))
     }
 
-    fn to_json(&self) -> Json {
-        self.json.clone()
+    /// Struct order; `Status` only when there is one (`omitempty`), as [`inspect_json`].
+    fn json_fields(&self) -> Vec<(String, Value)> {
+        let v = &self.v;
+        let mut f = vec![
+            ("CreatedAt".to_owned(), Value::str(&self.created_at)),
+            ("Driver".to_owned(), Value::str(&v.driver)),
+            ("Labels".to_owned(), self.labels.clone()),
+            ("Mountpoint".to_owned(), Value::str(v.mountpoint.display().to_string())),
+            ("Name".to_owned(), Value::str(v.name.as_str())),
+            ("Options".to_owned(), self.options.clone()),
+            ("Scope".to_owned(), Value::str(&v.scope)),
+        ];
+        if let Value::Map(Some(_)) = self.status {
+            f.push(("Status".to_owned(), self.status.clone()));
+        }
+        f
     }
 
+    /// Go's `%v` of the struct: `{ClusterVolume CreatedAt Driver Labels Mountpoint Name
+    /// Options Scope Status UsageData}`.
     fn display(&self) -> String {
         let v = &self.v;
         format!(
-            "{{<nil> {} {} {} {} {} {} {} map[] <nil>}}",
-            created_at(v),
+            "{{<nil> {} {} {} {} {} {} {} {} <nil>}}",
+            self.created_at,
             v.driver,
-            map_display(&v.labels),
+            self.labels,
             v.mountpoint.display(),
             v.name,
-            map_display(&v.options),
-            v.scope
+            self.options,
+            v.scope,
+            self.status,
         )
     }
 }
@@ -179,7 +219,7 @@ pub struct LsContext {
 
 impl LsContext {
     pub fn value(v: &Volume, usage: Option<(u64, u64)>, escape: bool) -> Value {
-        Value::Object(Rc::new(LsContext { v: v.clone(), usage, escape }))
+        Value::object(LsContext { v: v.clone(), usage, escape })
     }
 
     fn s(&self, s: &str) -> String {
@@ -217,6 +257,7 @@ impl Object for LsContext {
         if name == "Label" {
             return Some(match args {
                 [Value::Str(k)] => Ok(Value::Str(self.s(self.v.label(k).unwrap_or("")))),
+                [other] => Err(format!("wrong type for value; expected string; got {}", super::go_type(other))),
                 _ => Err(format!("wrong number of args for Label: want 1 got {}", args.len())),
             });
         }
@@ -226,8 +267,9 @@ impl Object for LsContext {
         self.field(name).map(|s| Ok(Value::Str(s)))
     }
 
-    fn to_json(&self) -> Json {
-        // Docker marshals every argument-less string method, keys sorted.
+    /// docker/cli's `MarshalJSON`: every argument-less string method, keys sorted, through
+    /// `json.Marshal` (which escapes `<`, `>` and `&`). Values are never terminal-escaped.
+    fn json_fields(&self) -> Vec<(String, Value)> {
         let mut keys: Vec<&str> = LS_HEADERS.iter().map(|(k, _)| *k).collect();
         keys.sort_unstable();
         let v = &self.v;
@@ -238,44 +280,37 @@ impl Object for LsContext {
             "Labels" => v.labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
             other => self.field(other).unwrap_or_default(),
         };
-        Json::Object(keys.into_iter().map(|k| (k.to_owned(), Json::String(raw(k)))).collect())
+        keys.into_iter().map(|k| (k.to_owned(), Value::Str(raw(k)))).collect()
     }
 
+    fn json_escapes_html(&self) -> bool {
+        true
+    }
+
+    /// Go's `%v` of `*volumeContext`: `&{HeaderContext{Header} volume.Volume}`.
     fn display(&self) -> String {
-        format!("&{{{{}} {}}}", InspectContext { v: self.v.clone(), status: None, json: Json::Null }.display())
+        let inner = InspectContext::value(&self.v, None);
+        format!("&{{{{<nil>}} {inner}}}")
     }
 }
 
-/// The dot used to render a table's header row: every field is its column title, and
-/// `.Label "k"` is `k`.
-pub struct LsHeader;
-
-impl Object for LsHeader {
-    fn type_name(&self) -> &str {
-        "formatter.SubHeaderContext"
-    }
-
-    fn get(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
-        if name == "Label" {
-            return match args {
-                [Value::Str(k)] => Some(Ok(Value::Str(k.clone()))),
-                _ => None,
-            };
-        }
-        LS_HEADERS.iter().find(|(k, _)| *k == name).map(|(_, h)| Ok(Value::Str((*h).to_owned())))
-    }
-
-    fn to_json(&self) -> Json {
-        json!({})
-    }
-
-    fn display(&self) -> String {
-        String::new()
-    }
+/// The header dot of `volume ls --format 'table …'`: docker/cli's `SubHeaderContext` of
+/// volumes.
+pub fn ls_header() -> Value {
+    super::SubHeader::value(&LS_HEADER_MAP)
 }
 
-impl LsHeader {
-    pub fn value() -> Value {
-        Value::Object(Rc::new(LsHeader))
-    }
-}
+/// docker/cli's volume header map (it has `ID`, which volume rows have not).
+const LS_HEADER_MAP: [(&str, &str); 11] = [
+    ("Availability", "AVAILABILITY"),
+    ("Driver", "DRIVER"),
+    ("Group", "GROUP"),
+    ("ID", "ID"),
+    ("Labels", "LABELS"),
+    ("Links", "LINKS"),
+    ("Mountpoint", "MOUNTPOINT"),
+    ("Name", "VOLUME NAME"),
+    ("Scope", "SCOPE"),
+    ("Size", "SIZE"),
+    ("Status", "STATUS"),
+];

@@ -2,9 +2,14 @@
 
 use std::cmp::Ordering;
 
-use super::Value;
-use super::exec::Val;
-use super::fmt::{is_string_map, sprint, sprintf, sprintln, to_v, type_name};
+use super::exec::{Val, value_size};
+use super::printf::{Bounded, is_string_map, sprint, sprintf, sprintln, to_v, type_name};
+use super::{Funcs, MAX_VALUES_BYTES, Value};
+
+/// The error of a function whose result would not fit in what values may still take.
+fn too_large() -> String {
+    format!("result exceeds the {} MiB limit of template values", MAX_VALUES_BYTES >> 20)
+}
 
 /// The Go type of a function parameter, which decides how arguments are checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,9 +108,17 @@ impl Func {
     }
 
     /// Fixed parameters and the type of the variadic tail, if any (Go's signature).
-    pub fn signature(self) -> (&'static [Param], Option<Param>) {
+    pub fn signature(self, funcs: Funcs) -> (&'static [Param], Option<Param>) {
         use Func::*;
         use Param::*;
+        if funcs == Funcs::DockerHeader {
+            match self {
+                Json | Title | Lower | Upper => return (&[Str], None),
+                Split | Join => return (&[Str, Str], None),
+                Truncate => return (&[Str, Int], None),
+                _ => {}
+            }
+        }
         match self {
             And | Or | Index | Slice | Call | Eq => (&[Reflect], Some(Reflect)),
             Not | Len => (&[Reflect], None),
@@ -122,8 +135,22 @@ impl Func {
     }
 
     /// Run the function on checked arguments. `Err` is the message after "error calling X: ".
-    /// `and`, `or` and `call` are handled by the executor.
-    pub fn call(self, a: &[Val]) -> Result<Val, String> {
+    /// `and`, `or` and `call` are handled by the executor. A result that would take more than
+    /// `room` bytes (as [`value_size`] counts) is an error, found before it is built.
+    pub fn call(self, funcs: Funcs, a: &[Val], room: usize) -> Result<Val, String> {
+        use Func::*;
+        if funcs == Funcs::DockerHeader && matches!(self, Json | Split | Join | Title | Lower | Upper | Truncate) {
+            // Docker's header functions leave the header text alone.
+            return Ok(a.first().cloned().flatten());
+        }
+        let v = self.call_bounded(a, room)?;
+        if value_size(&v) > room {
+            return Err(too_large());
+        }
+        Ok(v)
+    }
+
+    fn call_bounded(self, a: &[Val], room: usize) -> Result<Val, String> {
         use Func::*;
         let s = |i: usize| match a.get(i) {
             Some(Some(Value::Str(s))) => s.as_str(),
@@ -141,20 +168,20 @@ impl Func {
             Len => Value::Int(length(&first)?),
             Index => return index(first, &a[1..]),
             Slice => return slice(first, &a[1..]),
-            Print => Value::Str(sprint(&any(a))),
-            Println => Value::Str(sprintln(&any(a))),
-            Printf => Value::Str(sprintf(s(0), &any(&a[1..]))),
-            Html => Value::Str(html_escape(&eval_args(a))),
-            Js => Value::Str(js_escape(&eval_args(a))),
-            Urlquery => Value::Str(query_escape(&eval_args(a))),
+            Print => Value::Str(bounded(room, |b| sprint(b, &any(a)))?),
+            Println => Value::Str(bounded(room, |b| sprintln(b, &any(a)))?),
+            Printf => Value::Str(bounded(room, |b| sprintf(b, s(0), &any(&a[1..])))?),
+            Html => Value::Str(bounded(room, |b| html_escape(b, &eval_args(a, room)?))?),
+            Js => Value::Str(bounded(room, |b| js_escape(b, &eval_args(a, room)?))?),
+            Urlquery => Value::Str(bounded(room, |b| query_escape(b, &eval_args(a, room)?))?),
             Eq => Value::Bool(eq(&first, &a[1..])?),
             Ne => Value::Bool(!eq(&first, &a[1..2])?),
             Lt => Value::Bool(lt(&first, &a[1])?),
             Le => Value::Bool(lt(&first, &a[1])? || eq(&first, &a[1..2])?),
             Gt => Value::Bool(!(lt(&first, &a[1])? || eq(&first, &a[1..2])?)),
             Ge => Value::Bool(!lt(&first, &a[1])?),
-            Json => Value::Str(super::json::encode(first.as_ref().unwrap_or(&Value::Nil))),
-            Split => Value::List(split(s(0), s(1))),
+            Json => Value::Str(bounded(room, |b| super::json::encode(b, first.as_ref().unwrap_or(&Value::Nil)))?),
+            Split => Value::list(split(s(0), s(1), room)?),
             Join => {
                 let items: Vec<&str> = match &first {
                     Some(Value::List(l)) => l
@@ -166,8 +193,13 @@ impl Func {
                         .collect(),
                     _ => Vec::new(),
                 };
+                let len = items.iter().map(|i| i.len()).sum::<usize>() + s(1).len() * items.len().saturating_sub(1);
+                if len > room {
+                    return Err(too_large());
+                }
                 Value::Str(items.join(s(1)))
             }
+            Title | Lower | Upper if s(0).len().saturating_mul(3) > room => return Err(too_large()),
             Title => Value::Str(title(s(0))),
             Lower => Value::Str(map_chars(s(0), |c| c.to_lowercase())),
             Upper => Value::Str(map_chars(s(0), |c| c.to_uppercase())),
@@ -177,8 +209,8 @@ impl Func {
                     Value::Str(String::new())
                 } else if before < 0 || after < 0 {
                     return Err("strings: negative Repeat count".into());
-                } else if before.saturating_add(after) > (1 << 24) {
-                    return Err("strings: Repeat output length overflow".into());
+                } else if (before as u64).saturating_add(after as u64).saturating_add(src.len() as u64) > room as u64 {
+                    return Err(too_large());
                 } else {
                     let mut out = " ".repeat(before as usize);
                     out.push_str(src);
@@ -198,6 +230,13 @@ impl Func {
             }
         }))
     }
+}
+
+/// Run a string-building function with at most `room` bytes of output.
+fn bounded(room: usize, f: impl FnOnce(&mut Bounded) -> Result<(), String>) -> Result<String, String> {
+    let mut b = Bounded::new(room);
+    f(&mut b)?;
+    b.finish().ok_or_else(too_large)
 }
 
 /// Go's truth: false for nil, false, 0, and empty strings, slices and maps.
@@ -260,18 +299,22 @@ fn title(s: &str) -> String {
         .collect()
 }
 
-/// Go's `strings.Split`.
-fn split(s: &str, sep: &str) -> Vec<Value> {
-    if sep.is_empty() {
-        return s.chars().map(|c| Value::Str(c.to_string())).collect();
+/// Go's `strings.Split`, refusing a result larger than `room` (as [`value_size`] counts it).
+fn split(s: &str, sep: &str, room: usize) -> Result<Vec<Value>, String> {
+    let pieces = if sep.is_empty() { s.chars().count() } else { s.matches(sep).count() + 1 };
+    if pieces.saturating_mul(32).saturating_add(s.len()) > room {
+        return Err(too_large());
     }
-    s.split(sep).map(|p| Value::Str(p.to_string())).collect()
+    if sep.is_empty() {
+        return Ok(s.chars().map(|c| Value::Str(c.to_string())).collect());
+    }
+    Ok(s.split(sep).map(|p| Value::Str(p.to_string())).collect())
 }
 
 /// The textual form of `html`/`js`/`urlquery` arguments (Go's `evalArgs`).
-fn eval_args(a: &[Val]) -> String {
+fn eval_args(a: &[Val], room: usize) -> Result<String, String> {
     if let [Some(Value::Str(s))] = a {
-        return s.clone();
+        return Ok(s.clone());
     }
     let args: Vec<Value> = a
         .iter()
@@ -280,12 +323,11 @@ fn eval_args(a: &[Val]) -> String {
             Some(v) => v.clone(),
         })
         .collect();
-    sprint(&args)
+    bounded(room, |b| sprint(b, &args))
 }
 
 /// Go's `template.HTMLEscapeString`.
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+fn html_escape(out: &mut Bounded, s: &str) -> Result<(), String> {
     for c in s.chars() {
         match c {
             '\0' => out.push('\u{FFFD}'),
@@ -297,12 +339,11 @@ fn html_escape(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    Ok(())
 }
 
 /// Go's `template.JSEscapeString`.
-fn js_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+fn js_escape(out: &mut Bounded, s: &str) -> Result<(), String> {
     for c in s.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -314,16 +355,15 @@ fn js_escape(s: &str) -> String {
             '=' => out.push_str("\\u003D"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u00{:02X}", c as u32)),
             c if c.is_ascii() => out.push(c),
-            c if c.is_control() || crate::text::is_unprintable(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if c.is_control() || crate::quote::is_unprintable(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
             c => out.push(c),
         }
     }
-    out
+    Ok(())
 }
 
 /// Go's `url.QueryEscape`.
-fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+fn query_escape(out: &mut Bounded, s: &str) -> Result<(), String> {
     for b in s.bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
@@ -331,7 +371,7 @@ fn query_escape(s: &str) -> String {
             b => out.push_str(&format!("%{b:02X}")),
         }
     }
-    out
+    Ok(())
 }
 
 /// Go's `len`.
@@ -368,6 +408,25 @@ fn index_arg(idx: &Val, cap: usize) -> Result<usize, String> {
     }
 }
 
+/// The zero value of a map's element type, as `index` of a missing key yields it: the
+/// element type is read off the values (all strings, as labels, or none: `""`; all ints:
+/// `0`; all bools: `false`; all floats: `0`); mixed values are Go's `interface{}`, no value.
+fn zero_value(m: &Option<std::rc::Rc<std::collections::BTreeMap<String, Value>>>) -> Val {
+    if is_string_map(m) {
+        return Some(Value::Str(String::new()));
+    }
+    let values = || m.iter().flat_map(|m| m.values());
+    if values().all(|v| matches!(v, Value::Int(_))) {
+        Some(Value::Int(0))
+    } else if values().all(|v| matches!(v, Value::Bool(_))) {
+        Some(Value::Bool(false))
+    } else if values().all(|v| matches!(v, Value::Float(_))) {
+        Some(Value::Float(0.0))
+    } else {
+        None
+    }
+}
+
 /// Go's `index`.
 fn index(item: Val, indexes: &[Val]) -> Result<Val, String> {
     let Some(mut item) = item.filter(|v| !matches!(v, Value::Nil)) else {
@@ -401,8 +460,7 @@ fn index(item: Val, indexes: &[Val]) -> Result<Val, String> {
                 };
                 match m.as_ref().and_then(|m| m.get(key)) {
                     Some(v) => from_container(v),
-                    None if is_string_map(m) => Some(Value::Str(String::new())),
-                    None => None,
+                    None => zero_value(m),
                 }
             }
             Value::Nil => return Err("index of nil pointer".into()),
@@ -446,7 +504,7 @@ fn slice(item: Val, indexes: &[Val]) -> Result<Val, String> {
     }
     Ok(Some(match item {
         Value::Str(s) => Value::Str(byte_slice(&s, idx[0], idx[1])),
-        Value::List(l) => Value::List(l[idx[0]..idx[1]].to_vec()),
+        Value::List(l) => Value::List(l[idx[0]..idx[1]].into()),
         _ => return Ok(None),
     }))
 }
@@ -484,11 +542,21 @@ fn go_type(v: &Val) -> String {
     }
 }
 
+/// Go's `%s` of a value (in `eq`'s messages).
+fn percent_s(v: &Val) -> String {
+    bounded(1 << 16, |b| sprintf(b, "%s", &[v.clone().unwrap_or(Value::Nil)])).unwrap_or_default()
+}
+
+/// Go's `%v` of a value.
+fn sv(v: &Val) -> String {
+    v.as_ref().map_or("<nil>".to_string(), to_v)
+}
+
 fn eq_one(a: &Val, b: &Val) -> Result<bool, String> {
     let (k1, k2) = (basic_kind(a), basic_kind(b));
     if k1 != k2 {
         if a.is_some() && b.is_some() {
-            return Err(format!("incompatible types for comparison: {} and {}", go_type(a), go_type(b)));
+            return Err("incompatible types for comparison".into());
         }
         return Ok(false);
     }
@@ -500,16 +568,20 @@ fn eq_one(a: &Val, b: &Val) -> Result<bool, String> {
         _ => {
             let (r1, r2) = (reflect_kind(a), reflect_kind(b));
             if r1 != r2 && r1 != 0 && r2 != 0 {
-                let sv = |v: &Val| v.as_ref().map_or("<nil>".to_string(), to_v);
-                return Err(format!("non-comparable types {}: {}, {}: {}", sv(a), go_type(a), go_type(b), sv(b)));
+                return Err(format!(
+                    "non-comparable types {}: {}, {}: {}",
+                    percent_s(a),
+                    go_type(a),
+                    go_type(b),
+                    sv(b)
+                ));
             }
             if is_nil(a) || is_nil(b) {
                 is_nil(a) == is_nil(b)
             } else if let (Some(Value::Object(x)), Some(Value::Object(y))) = (a, b) {
                 std::ptr::addr_eq(std::rc::Rc::as_ptr(x), std::rc::Rc::as_ptr(y))
             } else {
-                let bv = b.as_ref().map_or(String::new(), to_v);
-                return Err(format!("non-comparable type {bv}: {}", go_type(b)));
+                return Err(format!("non-comparable type {}: {}", percent_s(b), go_type(b)));
             }
         }
     })
@@ -535,7 +607,7 @@ fn lt(a: &Val, b: &Val) -> Result<bool, String> {
         return Err("invalid type for comparison".into());
     }
     if k1 != k2 {
-        return Err(format!("incompatible types for comparison: {} and {}", go_type(a), go_type(b)));
+        return Err("incompatible types for comparison".into());
     }
     Ok(match (a, b) {
         (Some(Value::Int(x)), Some(Value::Int(y))) => x < y,

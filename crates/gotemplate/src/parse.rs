@@ -1,6 +1,6 @@
-//! The parser and parse tree: a port of Go's `text/template/parse/parse.go` and `node.go`
-//! (without `define`, `template` and `block`, which Docker's `--format` users do not need).
+//! The parser and parse tree: a port of Go's `text/template/parse/parse.go` and `node.go`.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use super::TemplateError;
@@ -10,7 +10,7 @@ use super::lex::{Item, ItemType, lex};
 /// Deepest nesting of parentheses and control structures accepted. Go allows 10000
 /// parenthesised levels; recursion that deep could overflow a Rust thread's stack, so the limit
 /// is lower here (with Go's message).
-const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 100;
 
 /// A list of nodes (the body of a template or of a control structure).
 #[derive(Debug, Default)]
@@ -18,16 +18,40 @@ pub(super) struct List {
     pub nodes: Vec<Node>,
 }
 
+impl List {
+    /// Go's `IsEmptyTree`: only blank text (comments are dropped by the lexer).
+    fn is_empty_tree(&self) -> bool {
+        self.nodes.iter().all(|n| match n {
+            Node::Text(t) => t.trim_matches(|c: char| c.is_whitespace()).is_empty(),
+            _ => false,
+        })
+    }
+}
+
+/// The templates one text defines, by name: the text's own body is named `""`.
+#[derive(Debug, Default)]
+pub(super) struct TreeSet {
+    pub trees: HashMap<String, List>,
+}
+
 /// A node that produces output or controls execution.
 #[derive(Debug)]
 pub(super) enum Node {
     Text(String),
-    Action { pipe: Pipe },
-    If(Branch),
-    With(Branch),
-    Range(Branch),
+    Action {
+        pipe: Pipe,
+    },
+    If(Box<Branch>),
+    With(Box<Branch>),
+    Range(Box<Branch>),
     Break,
     Continue,
+    /// `{{template "name" pipe}}` (also what `{{block}}` leaves in place).
+    Template {
+        pos: usize,
+        name: String,
+        pipe: Option<Box<Pipe>>,
+    },
 }
 
 /// The common shape of `if`, `with` and `range`.
@@ -218,6 +242,13 @@ impl fmt::Display for Node {
             Node::Range(b) => branch(f, "range", b),
             Node::Break => f.write_str("{{break}}"),
             Node::Continue => f.write_str("{{continue}}"),
+            Node::Template { name, pipe, .. } => {
+                write!(f, "{{{{template {}", crate::quote::go_quote(name))?;
+                if let Some(p) = pipe {
+                    write!(f, " {p}")?;
+                }
+                f.write_str("}}")
+            }
         }
     }
 }
@@ -249,10 +280,11 @@ struct Parser {
     action_line: usize,
     range_depth: usize,
     depth: usize,
+    set: TreeSet,
 }
 
-/// Parse `text` into the root list.
-pub(super) fn parse(text: &str) -> PResult<List> {
+/// Parse `text` into its templates: its body (named `""`) and those it defines.
+pub(super) fn parse(text: &str) -> PResult<TreeSet> {
     let mut p = Parser {
         items: lex(text),
         cursor: 0,
@@ -262,8 +294,11 @@ pub(super) fn parse(text: &str) -> PResult<List> {
         action_line: 0,
         range_depth: 0,
         depth: 0,
+        set: TreeSet::default(),
     };
-    p.parse()
+    let root = p.parse()?;
+    p.add(String::new(), root)?;
+    Ok(p.set)
 }
 
 impl Parser {
@@ -357,6 +392,47 @@ impl Parser {
         Ok(t)
     }
 
+    /// Go's `Tree.add`: a template replaces an empty one of the same name; two non-empty
+    /// definitions are an error.
+    fn add(&mut self, name: String, list: List) -> PResult<()> {
+        match self.set.trees.get(&name) {
+            Some(old) if !old.is_empty_tree() => {
+                if !list.is_empty_tree() {
+                    let q = crate::quote::go_quote(&name);
+                    return Err(self.errorf(format_args!("template: multiple definition of template {q}")));
+                }
+            }
+            _ => {
+                self.set.trees.insert(name, list);
+            }
+        }
+        Ok(())
+    }
+
+    /// Parse the body of a `define` or `block` as a template of its own: no variables but `$`,
+    /// outside any `range`.
+    fn parse_body(&mut self, name: String, context: &str) -> PResult<()> {
+        let vars = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
+        let range_depth = std::mem::take(&mut self.range_depth);
+        let (list, end) = self.item_list()?;
+        if !matches!(end, Parsed::End) {
+            return Err(self.errorf(format_args!("unexpected {} in {context}", end.describe())));
+        }
+        self.vars = vars;
+        self.range_depth = range_depth;
+        self.add(name, list)
+    }
+
+    /// The quoted name after `define`, `template` or `block`.
+    fn template_name(&mut self, t: usize, context: &str) -> PResult<String> {
+        match self.typ(t) {
+            ItemType::String | ItemType::RawString => {
+                unquote(&self.item(t).val).ok_or_else(|| self.errorf("invalid syntax"))
+            }
+            _ => Err(self.unexpected(t, context)),
+        }
+    }
+
     fn parse(&mut self) -> PResult<List> {
         let mut root = List::default();
         loop {
@@ -368,7 +444,12 @@ impl Parser {
                 let delim = self.next();
                 let t = self.next_non_space();
                 if self.typ(t) == ItemType::Define {
-                    return Err(self.errorf("{{define}} is not supported"));
+                    const CONTEXT: &str = "define clause";
+                    let t = self.next_non_space();
+                    let name = self.template_name(t, CONTEXT)?;
+                    self.expect(ItemType::RightDelim, CONTEXT)?;
+                    self.parse_body(name, CONTEXT)?;
+                    continue;
                 }
                 self.backup2(delim);
             }
@@ -410,8 +491,26 @@ impl Parser {
     fn action(&mut self) -> PResult<Parsed> {
         let t = self.next_non_space();
         match self.typ(t) {
-            ItemType::Block => return Err(self.errorf("{{block}} is not supported")),
-            ItemType::Template => return Err(self.errorf("{{template}} is not supported")),
+            ItemType::Block => {
+                const CONTEXT: &str = "block clause";
+                let t = self.next_non_space();
+                let name = self.template_name(t, CONTEXT)?;
+                let pipe = self.pipeline(CONTEXT, ItemType::RightDelim)?;
+                self.parse_body(name.clone(), CONTEXT)?;
+                return Ok(Parsed::Node(Node::Template { pos: self.item(t).pos, name, pipe: Some(Box::new(pipe)) }));
+            }
+            ItemType::Template => {
+                const CONTEXT: &str = "template clause";
+                let t = self.next_non_space();
+                let name = self.template_name(t, CONTEXT)?;
+                let mut pipe = None;
+                let next = self.next_non_space();
+                if self.typ(next) != ItemType::RightDelim {
+                    self.backup();
+                    pipe = Some(Box::new(self.pipeline(CONTEXT, ItemType::RightDelim)?));
+                }
+                return Ok(Parsed::Node(Node::Template { pos: self.item(t).pos, name, pipe }));
+            }
             ItemType::Break | ItemType::Continue => {
                 let brk = self.typ(t) == ItemType::Break;
                 let name = if brk { "{{break}}" } else { "{{continue}}" };
@@ -454,7 +553,7 @@ impl Parser {
         Ok(())
     }
 
-    fn parse_control(&mut self, context: &str) -> PResult<Branch> {
+    fn parse_control(&mut self, context: &str) -> PResult<Box<Branch>> {
         self.enter()?;
         let mark = self.vars.len();
         let pipe = self.pipeline(context, ItemType::RightDelim)?;
@@ -486,7 +585,7 @@ impl Parser {
         }
         self.vars.truncate(mark);
         self.depth -= 1;
-        Ok(Branch { pipe, list, else_list })
+        Ok(Box::new(Branch { pipe, list, else_list }))
     }
 
     fn pipeline(&mut self, context: &str, end: ItemType) -> PResult<Pipe> {
@@ -614,7 +713,7 @@ impl Parser {
                 Arg::Variable { pos, idents }
             }
             Arg::Bool { .. } | Arg::String { .. } | Arg::Number { .. } | Arg::Nil { .. } | Arg::Dot { .. } => {
-                let s = crate::text::go_quote(&node.to_string());
+                let s = crate::quote::go_quote(&node.to_string());
                 return Err(self.errorf(format_args!("unexpected . after term {s}")));
             }
             node => Arg::Chain { pos, node: Box::new(node), fields },
@@ -628,7 +727,7 @@ impl Parser {
             ItemType::Identifier => match Func::lookup(&val) {
                 Some(func) => Arg::Identifier { pos, name: val, func },
                 None => {
-                    let q = crate::text::go_quote(&val);
+                    let q = crate::quote::go_quote(&val);
                     return Err(self.errorf(format_args!("function {q} not defined")));
                 }
             },
@@ -637,7 +736,7 @@ impl Parser {
             ItemType::Variable => {
                 let idents: Vec<String> = val.split('.').map(str::to_string).collect();
                 if !self.vars.iter().any(|v| *v == idents[0]) {
-                    let q = crate::text::go_quote(&idents[0]);
+                    let q = crate::quote::go_quote(&idents[0]);
                     return Err(self.errorf(format_args!("undefined variable {q}")));
                 }
                 Arg::Variable { pos, idents }
@@ -829,21 +928,45 @@ fn parse_int_base0(s: &str) -> (Option<u64>, Option<i64>) {
 /// Go's `strconv.ParseFloat(s, 64)` for decimal syntax (hex floats are not supported).
 fn parse_float(s: &str) -> Option<f64> {
     let body = s.trim_start_matches(['+', '-']);
-    if body.is_empty()
-        || !body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-' | b'_'))
-        || (s.contains('_') && !underscore_ok(s))
-        || s.len() - body.len() > 1
-    {
+    if s.len() - body.len() > 1 || (s.contains('_') && !underscore_ok(s)) {
         return None;
     }
-    let clean: String = s.chars().filter(|&c| c != '_').collect();
-    clean.parse::<f64>().ok()
+    let neg = s.starts_with('-');
+    let clean: String = body.chars().filter(|&c| c != '_').collect();
+    let v = if let Some(hex) = clean.strip_prefix("0x").or_else(|| clean.strip_prefix("0X")) {
+        parse_hex_float(hex)?
+    } else {
+        if clean.is_empty()
+            || !clean.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+        {
+            return None;
+        }
+        clean.parse::<f64>().ok()?
+    };
+    // Out of range is strconv's error, not infinity.
+    v.is_finite().then_some(if neg { -v } else { v })
+}
+
+/// The digits of a Go hexadecimal floating-point literal after `0x`: `1.8p+3`. The `p`
+/// exponent is required.
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (mant, exp) = s.split_once(['p', 'P'])?;
+    let exp: i32 = exp.parse().ok()?;
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int.chars().chain(frac.chars()) {
+        v = v * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    Some(v * 2f64.powi(exp - 4 * frac.len() as i32))
 }
 
 /// Go's `newNumber`: interpret a number or character literal.
 fn new_number(text: &str, typ: ItemType) -> Result<Number, String> {
     let mut n = Number { text: text.to_string(), is_int: false, is_uint: false, is_float: false, int: 0, float: 0.0 };
-    let illegal = || format!("illegal number syntax: {}", crate::text::go_quote(text));
+    let illegal = || format!("illegal number syntax: {}", crate::quote::go_quote(text));
     match typ {
         ItemType::CharConstant => {
             let (u, tail) = unquote_char(&text[1..], '\'').ok_or("invalid syntax")?;
@@ -887,7 +1010,7 @@ fn new_number(text: &str, typ: ItemType) -> Result<Number, String> {
         n.is_float = true;
     } else if let Some(f) = parse_float(text) {
         if !text.contains(['.', 'e', 'E', 'p', 'P']) {
-            return Err(format!("integer overflow: {}", crate::text::go_quote(text)));
+            return Err(format!("integer overflow: {}", crate::quote::go_quote(text)));
         }
         n.is_float = true;
         n.float = f;

@@ -90,9 +90,9 @@ impl fmt::Display for Item {
             t if t.is_keyword() => write!(f, "<{}>", self.val),
             _ if self.val.len() > 10 => {
                 let head: String = self.val.chars().take(10).collect();
-                write!(f, "{}...", crate::text::go_quote(&head))
+                write!(f, "{}...", crate::quote::go_quote(&head))
             }
-            _ => f.write_str(&crate::text::go_quote(&self.val)),
+            _ => f.write_str(&crate::quote::go_quote(&self.val)),
         }
     }
 }
@@ -187,7 +187,7 @@ fn has_right_trim_marker(s: &str) -> bool {
 pub(super) fn sharp_u(r: Rune) -> String {
     match r {
         None => "U+FFFFFFFFFFFFFFFF".to_string(),
-        Some(c) if !c.is_control() && !crate::text::is_unprintable(c) => {
+        Some(c) if !c.is_control() && !crate::quote::is_unprintable(c) => {
             format!("U+{:04X} '{}'", c as u32, c)
         }
         Some(c) => format!("U+{:04X}", c as u32),
@@ -542,12 +542,12 @@ impl Lexer<'_> {
 
     fn lex_number(&mut self) -> Option<State> {
         if !self.scan_number() {
-            let text = crate::text::go_quote(&self.input[self.start..self.pos]);
+            let text = crate::quote::go_quote(&self.input[self.start..self.pos]);
             return self.errorf(format!("bad number syntax: {text}"));
         }
         if let Some('+' | '-') = self.peek() {
             if !self.scan_number() || !self.input[..self.pos].ends_with('i') {
-                let text = crate::text::go_quote(&self.input[self.start..self.pos]);
+                let text = crate::quote::go_quote(&self.input[self.start..self.pos]);
                 return self.errorf(format!("bad number syntax: {text}"));
             }
             return self.emit(ItemType::Complex);

@@ -1,9 +1,13 @@
-//! The executor: a port of Go's `text/template/exec.go` over [`Value`]s.
+//! The executor: a port of Go's `text/template/exec.go` over [`Value`]s, writing to an
+//! [`io::Write`] as it goes.
 
-use super::fmt::{type_name, write_v};
+use std::fmt::{self, Write as _};
+use std::io;
+
 use super::funcs::{Func, Param, truth};
-use super::parse::{Arg, Branch, Command, List, Node, Pipe};
-use super::{TemplateError, Value};
+use super::parse::{Arg, Branch, Command, List, Node, Pipe, TreeSet};
+use super::printf::{type_name, write_v};
+use super::{Funcs, MAX_EXEC_DEPTH, MAX_VALUES_BYTES, TemplateError, Value};
 
 /// A value during execution. `None` is Go's invalid `reflect.Value` ("no value"): what a
 /// missing map key or a nil interface yields. It prints as `<no value>`.
@@ -32,27 +36,149 @@ enum Flow {
     Continue,
 }
 
-struct State<'t, 'o> {
-    text: &'t str,
-    out: &'o mut String,
-    at: At<'t>,
-    vars: Vec<(&'t str, Val)>,
+/// The output: an `io::Write` seen as a `fmt::Write`, keeping the first error.
+struct Out<'o> {
+    w: &'o mut dyn io::Write,
+    err: Option<io::Error>,
 }
 
-/// Run `root` (parsed from `text`) with `dot` as data, appending to `out`.
-pub(super) fn execute(text: &str, root: &List, dot: &Value, out: &mut String) -> EResult<()> {
+impl fmt::Write for Out<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.w.write_all(s.as_bytes()).map_err(|e| {
+            self.err = Some(e);
+            fmt::Error
+        })
+    }
+}
+
+/// A variable: its name, value, and the bytes its value is counted for.
+struct Var<'t> {
+    name: &'t str,
+    val: Val,
+    size: usize,
+}
+
+struct State<'t, 'o> {
+    text: &'t str,
+    set: &'t TreeSet,
+    /// The name of the template being executed (for error messages).
+    tmpl: &'t str,
+    out: Out<'o>,
+    at: At<'t>,
+    vars: Vec<Var<'t>>,
+    funcs: Funcs,
+    depth: usize,
+    /// Bytes of the values being computed for the node being executed.
+    pending: usize,
+    /// Bytes of the values variables hold.
+    held: usize,
+    /// The value a field chain has reached came out of a map of mixed values.
+    iface: bool,
+}
+
+/// Run the template named `""` of `set` (parsed from `text`) with `dot` as data.
+pub(super) fn execute(text: &str, set: &TreeSet, dot: &Value, out: &mut dyn io::Write, funcs: Funcs) -> EResult<()> {
     let dot: Val = match dot {
         Value::Nil => None,
         v => Some(v.clone()),
     };
-    let mut s = State { text, out, at: At::None, vars: vec![("$", dot.clone())] };
+    let mut s = State {
+        text,
+        set,
+        tmpl: "",
+        out: Out { w: out, err: None },
+        at: At::None,
+        vars: Vec::new(),
+        funcs,
+        depth: 0,
+        pending: 0,
+        held: 0,
+        iface: false,
+    };
+    s.push_var("$", dot.clone())?;
+    let Some(root) = set.trees.get("") else {
+        return Err(s.errorf("\"\" is an incomplete or empty template"));
+    };
     s.walk_list(&dot, root)?;
     Ok(())
+}
+
+/// What a value is counted for against [`MAX_VALUES_BYTES`]: strings by length, lists and maps
+/// by their entries (one level down), other values nothing.
+pub(super) fn value_size(v: &Val) -> usize {
+    let shallow = |v: &Value| match v {
+        Value::Str(s) => s.len(),
+        _ => 0,
+    };
+    match v {
+        Some(Value::Str(s)) => s.len(),
+        Some(Value::List(l)) => l.iter().map(|e| 32 + shallow(e)).sum(),
+        Some(Value::Map(Some(m))) => m.iter().map(|(k, e)| 64 + k.len() + shallow(e)).sum(),
+        _ => 0,
+    }
 }
 
 impl<'t> State<'t, '_> {
     fn at(&mut self, at: At<'t>) {
         self.at = at;
+    }
+
+    /// Write text to the output; a write error stops execution.
+    fn write(&mut self, s: &str) -> EResult<()> {
+        if self.out.write_str(s).is_err() {
+            return Err(self.write_error());
+        }
+        Ok(())
+    }
+
+    fn write_error(&mut self) -> TemplateError {
+        TemplateError::Write(self.out.err.take().unwrap_or_else(|| io::Error::other("formatting failed")))
+    }
+
+    /// Go's `%v` of a value, to the output.
+    fn print_value(&mut self, v: &Value) -> EResult<()> {
+        if write_v(&mut self.out, v).is_err() {
+            return Err(self.write_error());
+        }
+        Ok(())
+    }
+
+    /// The bytes values may still take.
+    fn room(&self) -> usize {
+        MAX_VALUES_BYTES.saturating_sub(self.pending + self.held)
+    }
+
+    /// Count `bytes` of values against the limit.
+    fn charge(&mut self, bytes: usize) -> EResult<()> {
+        if bytes > self.room() {
+            return Err(self.errorf(format_args!("template values exceed the {} MiB limit", MAX_VALUES_BYTES >> 20)));
+        }
+        self.pending += bytes;
+        Ok(())
+    }
+
+    fn push_var(&mut self, name: &'t str, val: Val) -> EResult<()> {
+        let size = value_size(&val);
+        if size > self.room() {
+            return Err(self.errorf(format_args!("template values exceed the {} MiB limit", MAX_VALUES_BYTES >> 20)));
+        }
+        self.held += size;
+        self.vars.push(Var { name, val, size });
+        Ok(())
+    }
+
+    fn truncate_vars(&mut self, mark: usize) {
+        for v in self.vars.drain(mark.min(self.vars.len())..) {
+            self.held -= v.size;
+        }
+    }
+
+    fn enter(&mut self) -> EResult<()> {
+        if self.depth >= MAX_EXEC_DEPTH {
+            return Err(self.errorf(format_args!("exceeded maximum template depth ({MAX_EXEC_DEPTH})")));
+        }
+        self.depth += 1;
+        Ok(())
     }
 
     /// Go's `state.errorf`: prefix the message with the location and context of the node.
@@ -71,7 +197,8 @@ impl<'t> State<'t, '_> {
             Some(nl) => pos - (nl + 1),
             None => pos,
         };
-        TemplateError::Exec(format!("template: :{line}:{col}: executing \"\" at <{context}>: {msg}"))
+        let name = crate::quote::go_quote(self.tmpl);
+        TemplateError::Exec(format!("template: :{line}:{col}: executing {name} at <{context}>: {msg}"))
     }
 
     fn walk_list(&mut self, dot: &Val, list: &'t List) -> EResult<Flow> {
@@ -85,16 +212,23 @@ impl<'t> State<'t, '_> {
     }
 
     fn walk(&mut self, dot: &Val, node: &'t Node) -> EResult<Flow> {
+        let mark = self.pending;
+        let flow = self.walk_node(dot, node);
+        self.pending = mark;
+        flow
+    }
+
+    fn walk_node(&mut self, dot: &Val, node: &'t Node) -> EResult<Flow> {
         match node {
-            Node::Text(t) => self.out.push_str(t),
+            Node::Text(t) => self.write(t)?,
             Node::Action { pipe } => {
                 self.at(At::Node(node, pipe.pos));
                 let val = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
                     self.at(At::Node(node, pipe.pos));
                     match &val {
-                        None => self.out.push_str("<no value>"),
-                        Some(v) => write_v(self.out, v),
+                        None => self.write("<no value>")?,
+                        Some(v) => self.print_value(v)?,
                     }
                 }
             }
@@ -103,39 +237,90 @@ impl<'t> State<'t, '_> {
             Node::Range(b) => return self.walk_range(dot, b, node),
             Node::Break => return Ok(Flow::Break),
             Node::Continue => return Ok(Flow::Continue),
+            Node::Template { pos, name, pipe } => self.walk_template(dot, node, *pos, name, pipe.as_deref())?,
         }
         Ok(Flow::Normal)
+    }
+
+    /// Go's `walkTemplate`: run a defined template with the pipeline's value as dot and no
+    /// variables but `$`.
+    fn walk_template(
+        &mut self,
+        dot: &Val,
+        node: &'t Node,
+        pos: usize,
+        name: &'t str,
+        pipe: Option<&'t Pipe>,
+    ) -> EResult<()> {
+        self.at(At::Node(node, pos));
+        let Some(tree) = self.set.trees.get(name) else {
+            return Err(self.errorf(format_args!("template {} not defined", crate::quote::go_quote(name))));
+        };
+        if self.depth >= MAX_EXEC_DEPTH {
+            return Err(self.errorf(format_args!("exceeded maximum template depth ({MAX_EXEC_DEPTH})")));
+        }
+        let dot = match pipe {
+            Some(p) => self.eval_pipeline(dot, p)?,
+            None => None,
+        };
+        self.depth += 1;
+        let caller = std::mem::replace(&mut self.tmpl, name);
+        let outer = std::mem::take(&mut self.vars);
+        let held = std::mem::take(&mut self.held);
+        let result = match self.push_var("$", dot.clone()) {
+            Ok(()) => self.walk_list(&dot, tree),
+            Err(e) => Err(e),
+        };
+        self.vars = outer;
+        self.held = held;
+        self.tmpl = caller;
+        self.depth -= 1;
+        result.map(|_| ())
     }
 
     fn walk_if_or_with(&mut self, with: bool, dot: &Val, b: &'t Branch, node: &'t Node) -> EResult<Flow> {
         self.at(At::Node(node, b.pipe.pos));
         let mark = self.vars.len();
         let val = self.eval_pipeline(dot, &b.pipe)?;
+        self.enter()?;
         let flow = if truth(&val) {
-            if with { self.walk_list(&val, &b.list)? } else { self.walk_list(dot, &b.list)? }
+            if with { self.walk_list(&val, &b.list) } else { self.walk_list(dot, &b.list) }
         } else if let Some(e) = &b.else_list {
-            self.walk_list(dot, e)?
+            self.walk_list(dot, e)
         } else {
-            Flow::Normal
+            Ok(Flow::Normal)
         };
-        self.vars.truncate(mark);
-        Ok(flow)
+        self.depth -= 1;
+        self.truncate_vars(mark);
+        flow
     }
 
     fn set_var(&mut self, name: &str, value: Val) -> EResult<()> {
-        match self.vars.iter_mut().rev().find(|(n, _)| *n == name) {
-            Some(slot) => {
-                slot.1 = value;
-                Ok(())
-            }
-            None => Err(self.errorf(format_args!("undefined variable: {name}"))),
-        }
+        let size = value_size(&value);
+        let Some(i) = self.vars.iter().rposition(|v| v.name == name) else {
+            return Err(self.errorf(format_args!("undefined variable: {name}")));
+        };
+        self.replace_var(i, value, size)
     }
 
-    fn set_top_var(&mut self, n: usize, value: Val) {
-        let len = self.vars.len();
-        if let Some(slot) = len.checked_sub(n).and_then(|i| self.vars.get_mut(i)) {
-            slot.1 = value;
+    fn replace_var(&mut self, i: usize, value: Val, size: usize) -> EResult<()> {
+        let old = self.vars[i].size;
+        if size > self.room() + old {
+            return Err(self.errorf(format_args!("template values exceed the {} MiB limit", MAX_VALUES_BYTES >> 20)));
+        }
+        self.held = self.held - old + size;
+        self.vars[i].val = value;
+        self.vars[i].size = size;
+        Ok(())
+    }
+
+    fn set_top_var(&mut self, n: usize, value: Val) -> EResult<()> {
+        match self.vars.len().checked_sub(n) {
+            Some(i) => {
+                let size = value_size(&value);
+                self.replace_var(i, value, size)
+            }
+            None => Ok(()),
         }
     }
 
@@ -149,18 +334,18 @@ impl<'t> State<'t, '_> {
                     self.set_var(&decl[0], elem.clone())?;
                 }
             } else {
-                self.set_top_var(1, elem.clone());
+                self.set_top_var(1, elem.clone())?;
             }
         }
         if decl.len() > 1 {
             if r.pipe.is_assign {
                 self.set_var(&decl[1], elem.clone())?;
             } else {
-                self.set_top_var(2, index);
+                self.set_top_var(2, index)?;
             }
         }
         let flow = self.walk_list(&elem, &r.list)?;
-        self.vars.truncate(mark);
+        self.truncate_vars(mark);
         Ok(flow)
     }
 
@@ -168,6 +353,15 @@ impl<'t> State<'t, '_> {
         self.at(At::Node(node, r.pipe.pos));
         let outer = self.vars.len();
         let val = self.eval_pipeline(dot, &r.pipe)?;
+        self.enter()?;
+        let result = self.range_over(dot, r, &val);
+        self.depth -= 1;
+        result?;
+        self.truncate_vars(outer);
+        Ok(Flow::Normal)
+    }
+
+    fn range_over(&mut self, dot: &Val, r: &'t Branch, val: &Val) -> EResult<()> {
         let mark = self.vars.len();
         let mut ran = false;
         match &val {
@@ -181,7 +375,7 @@ impl<'t> State<'t, '_> {
                 }
             }
             Some(Value::Map(Some(m))) => {
-                for (k, e) in m {
+                for (k, e) in m.iter() {
                     ran = true;
                     let elem = if let Value::Nil = e { None } else { Some(e.clone()) };
                     if self.one_iteration(r, mark, Some(Value::Str(k.clone())), elem)? == Flow::Break {
@@ -203,15 +397,14 @@ impl<'t> State<'t, '_> {
             None | Some(Value::Nil) | Some(Value::Map(None)) => {}
             Some(v) => {
                 let mut s = String::new();
-                write_v(&mut s, v);
+                let _ = write_v(&mut s, v);
                 return Err(self.errorf(format_args!("range can't iterate over {s}")));
             }
         }
         if !ran && let Some(e) = &r.else_list {
             self.walk_list(dot, e)?;
         }
-        self.vars.truncate(outer);
-        Ok(Flow::Normal)
+        Ok(())
     }
 
     fn eval_pipeline(&mut self, dot: &Val, pipe: &'t Pipe) -> EResult<Val> {
@@ -225,7 +418,7 @@ impl<'t> State<'t, '_> {
             if pipe.is_assign {
                 self.set_var(name, value.clone())?;
             } else {
-                self.vars.push((name.as_str(), value.clone()));
+                self.push_var(name.as_str(), value.clone())?;
             }
         }
         Ok(value)
@@ -252,7 +445,7 @@ impl<'t> State<'t, '_> {
             }
             Arg::Pipe(p) => {
                 self.not_a_function(&cmd.args, &fin)?;
-                return self.eval_pipeline(dot, p);
+                return self.eval_nested(dot, p);
             }
             Arg::Variable { .. } => return self.eval_variable(dot, first, &cmd.args, fin),
             _ => {}
@@ -267,6 +460,14 @@ impl<'t> State<'t, '_> {
             Arg::String { text, .. } => Ok(Some(Value::Str(text.clone()))),
             _ => Err(self.errorf(format_args!("can't evaluate command {first}"))),
         }
+    }
+
+    /// A parenthesized pipeline.
+    fn eval_nested(&mut self, dot: &Val, p: &'t Pipe) -> EResult<Val> {
+        self.enter()?;
+        let v = self.eval_pipeline(dot, p);
+        self.depth -= 1;
+        v
     }
 
     fn ideal_constant(&mut self, n: &'t Arg) -> EResult<Val> {
@@ -306,8 +507,8 @@ impl<'t> State<'t, '_> {
         let Arg::Variable { idents, .. } = var else {
             return Ok(None);
         };
-        let value = match self.vars.iter().rev().find(|(n, _)| *n == idents[0]) {
-            Some((_, v)) => v.clone(),
+        let value = match self.vars.iter().rev().find(|v| v.name == idents[0]) {
+            Some(v) => v.val.clone(),
             None => return Err(self.errorf(format_args!("undefined variable: {}", idents[0]))),
         };
         if idents.len() == 1 {
@@ -333,6 +534,8 @@ impl<'t> State<'t, '_> {
         self.eval_field(dot, &idents[n - 1], node, args, fin, recv)
     }
 
+    /// Go's `evalField`. A value read from a map of mixed values has Go's static type
+    /// `interface {}`, which is what a failed field access on it names.
     fn eval_field(
         &mut self,
         dot: &Val,
@@ -341,6 +544,22 @@ impl<'t> State<'t, '_> {
         args: &'t [Arg],
         fin: Final,
         recv: Val,
+    ) -> EResult<Val> {
+        let iface = std::mem::take(&mut self.iface);
+        let v = self.eval_field_of(dot, name, node, args, fin, recv, iface)?;
+        Ok(v)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn eval_field_of(
+        &mut self,
+        dot: &Val,
+        name: &str,
+        node: &'t Arg,
+        args: &'t [Arg],
+        fin: Final,
+        recv: Val,
+        iface: bool,
     ) -> EResult<Val> {
         let has_args = args.len() > 1 || fin.is_some();
         match recv {
@@ -358,6 +577,13 @@ impl<'t> State<'t, '_> {
                     }
                 }
                 match o.get(name, &argv) {
+                    None if o.is_map() => {
+                        if has_args {
+                            self.at(At::Arg(node));
+                            return Err(self.errorf(format_args!("{name} is not a method but has arguments")));
+                        }
+                        Ok(None)
+                    }
                     None => {
                         // Evaluating the arguments moved the error position; Go reports the field.
                         self.at(At::Arg(node));
@@ -378,12 +604,16 @@ impl<'t> State<'t, '_> {
                 if has_args {
                     return Err(self.errorf(format_args!("{name} is not a method but has arguments")));
                 }
+                self.iface = super::printf::elem_type(m.iter().flat_map(|m| m.values())) == "interface {}";
                 Ok(match m.as_ref().and_then(|m| m.get(name)) {
                     None | Some(Value::Nil) => None,
                     Some(v) => Some(v.clone()),
                 })
             }
-            Some(v) => Err(self.errorf(format_args!("can't evaluate field {name} in type {}", type_name(&v)))),
+            Some(v) => {
+                let typ = if iface { "interface {}".into() } else { type_name(&v) };
+                Err(self.errorf(format_args!("can't evaluate field {name} in type {typ}")))
+            }
         }
     }
 
@@ -399,7 +629,7 @@ impl<'t> State<'t, '_> {
         fin: Final,
     ) -> EResult<Val> {
         let args = if args.is_empty() { args } else { &args[1..] };
-        let (fixed, variadic) = func.signature();
+        let (fixed, variadic) = func.signature(self.funcs);
         let num_in = args.len() + usize::from(fin.is_some());
         let num_fixed = if variadic.is_some() {
             if num_in < fixed.len() {
@@ -455,7 +685,7 @@ impl<'t> State<'t, '_> {
         if func == Func::Call {
             let callee = match args.first() {
                 Some(a) => a.to_string(),
-                None => argv.first().cloned().flatten().map_or(String::new(), |v| super::fmt::to_v(&v)),
+                None => argv.first().cloned().flatten().map_or(String::new(), |v| super::printf::to_v(&v)),
             };
             self.at(node);
             return Err(match argv.first() {
@@ -465,8 +695,13 @@ impl<'t> State<'t, '_> {
                 }
             });
         }
-        match func.call(&argv) {
-            Ok(v) => Ok(v),
+        let room = self.room();
+        match func.call(self.funcs, &argv, room) {
+            Ok(v) => {
+                self.at(node);
+                self.charge(value_size(&v))?;
+                Ok(v)
+            }
             Err(e) => {
                 self.at(node);
                 Err(self.errorf(format_args!("error calling {name}: {e}")))
@@ -480,7 +715,7 @@ impl<'t> State<'t, '_> {
             (_, Param::Reflect) => return Ok(v),
             (None, Param::Any) => return Ok(Some(Value::Nil)),
             (_, Param::Any) => true,
-            (None | Some(Value::Nil), Param::StrList) => return Ok(Some(Value::List(Vec::new()))),
+            (None | Some(Value::Nil), Param::StrList) => return Ok(Some(Value::list(Vec::new()))),
             (None | Some(Value::Nil), _) => {
                 return Err(self.errorf(format_args!("invalid value; expected {}", typ.go_name())));
             }
@@ -505,7 +740,7 @@ impl<'t> State<'t, '_> {
                 return match typ {
                     None | Some(Param::Reflect) => Ok(None),
                     Some(Param::Any) => Ok(Some(Value::Nil)),
-                    Some(Param::StrList) => Ok(Some(Value::List(Vec::new()))),
+                    Some(Param::StrList) => Ok(Some(Value::list(Vec::new()))),
                     Some(t) => Err(self.errorf(format_args!("cannot assign nil to {}", t.go_name()))),
                 };
             }
@@ -514,7 +749,7 @@ impl<'t> State<'t, '_> {
                 self.eval_field_chain(dot, dot.clone(), n, idents, std::slice::from_ref(n), None)?
             }
             Arg::Variable { .. } => self.eval_variable(dot, n, &[], None)?,
-            Arg::Pipe(p) => self.eval_pipeline(dot, p)?,
+            Arg::Pipe(p) => self.eval_nested(dot, p)?,
             Arg::Identifier { name, func, .. } => {
                 self.at(At::Arg(n));
                 self.eval_call(dot, *func, At::Arg(n), name, &[], None)?
@@ -522,6 +757,9 @@ impl<'t> State<'t, '_> {
             Arg::Chain { .. } => self.eval_chain(dot, n, &[], None)?,
             _ => return self.eval_literal(typ, n),
         };
+        if let Some(Value::Str(s)) = &v {
+            self.charge(s.len())?;
+        }
         match typ {
             None => Ok(v),
             Some(t) => self.validate_type(v, t),

@@ -2,31 +2,29 @@
 //! newline trimmed.
 
 use super::Value;
-use super::fmt::{float_digits, fmt_e};
+use super::printf::{Bounded, float_digits, fmt_e};
 
-/// Encode `v` as Go's encoder would (an `Object` through its [`super::Object::to_json`]).
-/// Non-finite floats make Go's encoder fail; Docker then prints nothing, so this returns "".
-pub(super) fn encode(v: &Value) -> String {
-    let mut out = String::new();
-    if write_value(&mut out, v) { out } else { String::new() }
+/// Encode `v` as Go's encoder would, objects by their [`super::Object::json_fields`].
+/// Non-finite floats make Go's encoder fail (Docker's `json` then panics, which the template
+/// reports as `error calling json: json: unsupported value: NaN`).
+pub(super) fn encode(out: &mut Bounded, v: &Value) -> Result<(), String> {
+    write_value(out, v, false)
 }
 
-fn write_value(out: &mut String, v: &Value) -> bool {
+fn write_value(out: &mut Bounded, v: &Value, escape_html: bool) -> Result<(), String> {
     match v {
         Value::Nil | Value::Map(None) => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
-        Value::Float(f) => return write_float(out, *f),
-        Value::Str(s) => write_string(out, s),
+        Value::Float(f) => write_float(out, *f)?,
+        Value::Str(s) => write_string(out, s, escape_html),
         Value::List(l) => {
             out.push('[');
             for (i, e) in l.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                if !write_value(out, e) {
-                    return false;
-                }
+                write_value(out, e, escape_html)?;
             }
             out.push(']');
         }
@@ -36,68 +34,41 @@ fn write_value(out: &mut String, v: &Value) -> bool {
                 if i > 0 {
                     out.push(',');
                 }
-                write_string(out, k);
+                write_string(out, k, escape_html);
                 out.push(':');
-                if !write_value(out, e) {
-                    return false;
-                }
+                write_value(out, e, escape_html)?;
             }
             out.push('}');
         }
-        Value::Object(o) => return write_serde(out, &o.to_json()),
-    }
-    true
-}
-
-fn write_serde(out: &mut String, v: &serde_json::Value) -> bool {
-    match v {
-        serde_json::Value::Null => out.push_str("null"),
-        serde_json::Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        serde_json::Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                out.push_str(&i.to_string());
-            } else if let Some(u) = n.as_u64() {
-                out.push_str(&u.to_string());
-            } else {
-                return write_float(out, n.as_f64().unwrap_or(0.0));
-            }
-        }
-        serde_json::Value::String(s) => write_string(out, s),
-        serde_json::Value::Array(a) => {
-            out.push('[');
-            for (i, e) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                if !write_serde(out, e) {
-                    return false;
-                }
-            }
-            out.push(']');
-        }
-        serde_json::Value::Object(o) => {
+        Value::Object(o) => {
+            let escape_html = escape_html || o.json_escapes_html();
             out.push('{');
-            for (i, (k, e)) in o.iter().enumerate() {
+            for (i, (k, e)) in o.json_fields().iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                write_string(out, k);
+                write_string(out, k, escape_html);
                 out.push(':');
-                if !write_serde(out, e) {
-                    return false;
-                }
+                write_value(out, e, escape_html)?;
             }
             out.push('}');
         }
     }
-    true
+    Ok(())
 }
 
 /// Go's float64 encoding: shortest digits, `%f` style unless the magnitude is below 1e-6 or
 /// at least 1e21, then `%e` style with a one-digit negative exponent kept short (`1e-7`).
-fn write_float(out: &mut String, f: f64) -> bool {
+fn write_float(out: &mut Bounded, f: f64) -> Result<(), String> {
     if !f.is_finite() {
-        return false;
+        let v = if f.is_nan() {
+            "NaN"
+        } else if f > 0.0 {
+            "+Inf"
+        } else {
+            "-Inf"
+        };
+        return Err(format!("json: unsupported value: {v}"));
     }
     let abs = f.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
@@ -114,12 +85,12 @@ fn write_float(out: &mut String, f: f64) -> bool {
         // Rust's Display is the shortest round-trip representation without an exponent.
         out.push_str(&format!("{f}"));
     }
-    true
+    Ok(())
 }
 
-/// Go's JSON string encoding without HTML escaping: `\"`, `\\`, `\b \f \n \r \t`, other
-/// control characters as `\u00xx`, and U+2028/U+2029 escaped.
-fn write_string(out: &mut String, s: &str) {
+/// Go's JSON string encoding: `\"`, `\\`, `\b \f \n \r \t`, other control characters as
+/// `\u00xx`, U+2028/U+2029 escaped, and `<`, `>`, `&` as `\u003c`… when `escape_html`.
+fn write_string(out: &mut Bounded, s: &str, escape_html: bool) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -131,6 +102,9 @@ fn write_string(out: &mut String, s: &str) {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '<' if escape_html => out.push_str("\\u003c"),
+            '>' if escape_html => out.push_str("\\u003e"),
+            '&' if escape_html => out.push_str("\\u0026"),
             '\u{2028}' => out.push_str("\\u2028"),
             '\u{2029}' => out.push_str("\\u2029"),
             c => out.push(c),
