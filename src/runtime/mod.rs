@@ -37,6 +37,7 @@ use crate::text::errno_text;
 
 pub use mounts::{MASKED_PATHS, READONLY_PATHS};
 pub use run_dir::RunDir;
+pub use tty::{NotATty, check_input};
 
 /// What the runtime runs: a root filesystem, the mounts to make in it, in order, and the
 /// process to start there. A view, of a [`crate::plan::RunPlan`] and its [`Process`]
@@ -259,6 +260,9 @@ pub enum ExecError {
     /// Reported by the child through its pipe, with its message (runc's wording).
     #[error("{message}")]
     Child { failure: ChildFailure, message: String },
+    /// `-i -t` with an input that is not a terminal ([`check_input`]).
+    #[error(transparent)]
+    NotATty(#[from] NotATty),
 }
 
 fn sup(what: &'static str) -> impl FnOnce(io::Error) -> ExecError {
@@ -382,6 +386,7 @@ pub fn validate(exec: &Exec<'_>) -> Result<(), Invalid> {
 /// command ended. `held` (the volumes' leases or attachments) is kept until the command has
 /// ended and the run is cleaned up, then dropped.
 pub fn execute<H>(store: &Store, exec: &Exec<'_>, held: H) -> Result<Exit, ExecError> {
+    check_input(exec.process.tty, exec.process.interactive)?;
     let run = RunDir::create(store).map_err(ExecError::RunDir)?;
     let result = supervise(exec, &run);
     run.remove();
@@ -510,7 +515,9 @@ fn clone_and_wait(
                         return Err(ExecError::Supervisor { what: "receive the terminal", source: e });
                     }
                 };
-                let _raw = tty::RawMode::enter();
+                // Raw mode only when the keys are read (`-i`): with `-t` alone, Ctrl-C stays a
+                // signal to myvol, which forwards it.
+                let _raw = if exec.process.interactive { tty::RawMode::enter() } else { None };
                 return tty::proxy(pid, master, exec.process.interactive, set).map_err(sup("proxy the terminal"));
             }
             wait_exit(pid, set).map_err(sup("wait for the command"))
