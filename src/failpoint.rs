@@ -1,6 +1,8 @@
 //! Crash injection for tests. Built only with the `failpoints` feature: then, when the
 //! environment variable `MYVOL_FAILPOINT` names a point, the process kills itself with SIGKILL
-//! there, exactly as a crash or `kill -9` would. Without the feature, `hit` is a no-op.
+//! there, exactly as a crash or `kill -9` would; with `stop:NAME`, it stops itself there
+//! (SIGSTOP), so that a test can act at that instant and let it go on (SIGCONT). Without the
+//! feature, `hit` is a no-op.
 //!
 //! The library's own unit tests cannot be killed, but they can look: `observe` runs a hook
 //! at every point this thread reaches (to copy the store as a crash at that instant would
@@ -11,9 +13,14 @@ pub fn hit(name: &str) {
     #[cfg(test)]
     observer::notify(name);
     #[cfg(feature = "failpoints")]
-    if std::env::var_os("MYVOL_FAILPOINT").is_some_and(|v| v == name) {
-        let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
-        std::process::abort();
+    if let Some(v) = std::env::var_os("MYVOL_FAILPOINT") {
+        if v == name {
+            let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
+            std::process::abort();
+        }
+        if v.to_str().and_then(|v| v.strip_prefix("stop:")) == Some(name) {
+            let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP);
+        }
     }
 }
 

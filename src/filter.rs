@@ -7,16 +7,17 @@ use regex::Regex;
 use thiserror::Error;
 
 use crate::store::{ANONYMOUS_LABEL, Volume};
+use crate::text::echo;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FilterError {
     #[error("bad format of filter (expected name=value)")]
     BadFormat,
-    #[error("invalid filter '{0}'")]
+    #[error("invalid filter '{}'", echo(.0))]
     InvalidKey(String),
-    #[error("invalid filter '{key}={value}'")]
+    #[error("invalid filter '{}={}'", echo(key), echo(value))]
     InvalidValue { key: String, value: String },
-    #[error("conflicting options: cannot specify both --all and --filter all={0}")]
+    #[error("conflicting options: cannot specify both --all and --filter all={}", echo(.0))]
     AllConflict(String),
 }
 

@@ -34,7 +34,9 @@ fn main() -> ExitCode {
 }
 
 /// Print each message as one `Error: …` line and return the exit status. A closed stdout
-/// (`myvol volume ls | head -1`) ends quietly.
+/// (`myvol volume ls | head -1`) ends quietly. Every message goes through
+/// [`myvol::text::for_terminal`]: whatever text from outside it holds, it is one line, with no
+/// control or bidi character, and bounded.
 fn render(f: Failure) -> ExitCode {
     if f.broken_pipe {
         return ExitCode::SUCCESS;
@@ -42,9 +44,7 @@ fn render(f: Failure) -> ExitCode {
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for m in &f.messages {
-        for line in m.lines() {
-            let _ = writeln!(err, "Error: {line}");
-        }
+        let _ = writeln!(err, "Error: {}", myvol::text::for_terminal(m));
     }
     ExitCode::from(f.status.code())
 }

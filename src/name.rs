@@ -9,7 +9,7 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use crate::text::go_quote;
+use crate::text::echo;
 
 /// Why a name is not a valid local volume name, in Docker's words.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -18,7 +18,7 @@ pub enum NameError {
     TooShort,
     #[error(
         "{} includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path",
-        go_quote(.0)
+        echo(.0).quoted()
     )]
     InvalidCharacters(String),
 }

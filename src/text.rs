@@ -1,8 +1,37 @@
 //! Text helpers shared by the library and the renderers: Go's `%q` quoting (Docker's error
-//! messages quote names with it), OS errors as Go prints them, and escaping of control
-//! characters before they reach a terminal.
+//! messages quote names with it), OS errors as Go prints them, and the one rule for text from
+//! outside myvol on its way to a terminal.
+//!
+//! # Text from outside
+//!
+//! Names, labels, options, paths, archive members and the answers of plugins and registries
+//! are hostile until checked: they may hold terminal escapes (`\x1b[2J`), newlines that fake a
+//! second message, bidirectional controls that reorder what is shown (Trojan Source), or
+//! 100,000 characters. Two layers keep them harmless:
+//!
+//! - **At the point of echo**, an error that repeats such a value wraps it in [`Echo`]: the
+//!   value is escaped ([`escape_control`]) and, when longer than [`ECHO_MAX`] characters, cut
+//!   to them with `…[N bytes]` after it. The message keeps its shape (`get NAME: no such
+//!   volume`), whatever the value.
+//! - **At the edge**, `main` passes every message it prints through [`for_terminal`]: every
+//!   control and bidi character is escaped (myvol's own messages hold none, so a message is
+//!   always one line) and a message longer than [`MESSAGE_MAX`] characters is cut. A value
+//!   echoed without [`Echo`] is therefore still escaped, and still bounded.
+//!
+//! Tables escape their cells the same way ([`escape_control`]); JSON escapes by its own rules;
+//! a `--format` template prints what it is given, as Docker's does (it is for scripts).
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
+use std::path::Path;
+
+/// How many characters of a value from outside an error message shows ([`Echo`]): more than
+/// any legitimate name (255 bytes at most) or usual path, so that messages stay Docker's for
+/// them, and little enough that a 100,000-character value cannot flood the terminal.
+pub const ECHO_MAX: usize = 1024;
+
+/// How many characters of one message reach the terminal ([`for_terminal`]): room for a few
+/// values cut to [`ECHO_MAX`].
+pub const MESSAGE_MAX: usize = 8192;
 
 /// Quote `s` as Go's `strconv.Quote` (`%q`) does: double quotes, `\"` and `\\`, the C escapes
 /// for control characters, `\xNN` for other bytes below 0x20 and DEL, `\u`/`\U` for
@@ -99,6 +128,92 @@ pub fn escape_bytes(b: &[u8]) -> String {
     out
 }
 
+/// A value from outside myvol, as an error message shows it: control and bidi characters
+/// escaped ([`escape_control`]; bytes that are not UTF-8 as `\xNN`), and cut to [`ECHO_MAX`]
+/// characters with `…[N bytes]` (its whole length) when longer. With [`Echo::quoted`], Go's
+/// `%q` quoting ([`go_quote`]) instead of the escapes, as Docker's messages quote some values.
+#[derive(Debug, Clone, Copy)]
+pub struct Echo<'a> {
+    bytes: &'a [u8],
+    quoted: bool,
+}
+
+/// [`Echo`] of a string.
+pub fn echo(s: &str) -> Echo<'_> {
+    Echo { bytes: s.as_bytes(), quoted: false }
+}
+
+/// [`Echo`] of a path (its bytes: a path need not be UTF-8).
+pub fn echo_path(p: &Path) -> Echo<'_> {
+    Echo { bytes: std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()), quoted: false }
+}
+
+/// [`Echo`] of raw bytes (an archive member's name).
+pub fn echo_bytes(b: &[u8]) -> Echo<'_> {
+    Echo { bytes: b, quoted: false }
+}
+
+impl<'a> Echo<'a> {
+    /// The value in Go's `%q` quotes (the length note, if any, after the closing quote).
+    pub fn quoted(self) -> Echo<'a> {
+        Echo { quoted: true, ..self }
+    }
+}
+
+impl fmt::Display for Echo<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (head, cut) = head_chars(self.bytes, ECHO_MAX);
+        if self.quoted {
+            f.write_str(&go_quote(&String::from_utf8_lossy(head)))?;
+        } else {
+            f.write_str(&escape_bytes(head))?;
+        }
+        if cut {
+            write!(f, "…[{} bytes]", self.bytes.len())?;
+        }
+        Ok(())
+    }
+}
+
+/// The first `max` characters of `b` (an invalid byte counts as one), and whether that is
+/// less than all of it.
+fn head_chars(b: &[u8], max: usize) -> (&[u8], bool) {
+    let mut n = 0;
+    let mut end = 0;
+    for chunk in b.utf8_chunks() {
+        for (i, _) in chunk.valid().char_indices() {
+            if n == max {
+                return (&b[..end + i], true);
+            }
+            n += 1;
+        }
+        end += chunk.valid().len();
+        for _ in chunk.invalid() {
+            if n == max {
+                return (&b[..end], true);
+            }
+            n += 1;
+            end += 1;
+        }
+    }
+    (b, false)
+}
+
+/// A message on its way to the terminal (`main`'s `Error: …` lines): every control and bidi
+/// character escaped, so that it stays one line and sets no terminal state, and cut to
+/// [`MESSAGE_MAX`] characters with `…[N bytes]` when longer.
+pub fn for_terminal(msg: &str) -> std::borrow::Cow<'_, str> {
+    let escaped = escape_control(msg);
+    match head_chars(escaped.as_bytes(), MESSAGE_MAX) {
+        (_, false) => escaped,
+        (head, true) => {
+            // `head` ends on a character boundary of valid UTF-8.
+            let head = String::from_utf8_lossy(head);
+            std::borrow::Cow::Owned(format!("{head}…[{} bytes]", escaped.len()))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +243,40 @@ mod tests {
         assert_eq!(escape_control("a\x1b[31mb\n"), "a\\x1b[31mb\\n");
         assert_eq!(escape_control("x\u{202e}y"), "x\\u{202e}y");
         assert_eq!(escape_bytes(b"a\xffb\n"), "a\\xffb\\n");
+    }
+
+    #[test]
+    fn echo_escapes_and_cuts() {
+        assert_eq!(echo("plain").to_string(), "plain");
+        assert_eq!(echo("ab\t\x1b[31mred").to_string(), "ab\\t\\x1b[31mred");
+        assert_eq!(echo("a\nb").quoted().to_string(), r#""a\nb""#);
+        assert_eq!(echo_path(Path::new("/x\u{202e}y")).to_string(), "/x\\u{202e}y");
+        assert_eq!(echo_bytes(b"m\xff").to_string(), "m\\xff");
+        // Exactly ECHO_MAX characters: whole. One more: cut, with the whole length in bytes.
+        let max = "é".repeat(ECHO_MAX);
+        assert_eq!(echo(&max).to_string(), max);
+        let long = "é".repeat(ECHO_MAX + 1);
+        assert_eq!(echo(&long).to_string(), format!("{max}…[{} bytes]", long.len()));
+        assert_eq!(echo(&long).quoted().to_string(), format!("\"{max}\"…[{} bytes]", long.len()));
+        // A 100,000-character value stays small, escaped before it is measured out.
+        let huge = "\x1b".repeat(100_000);
+        let shown = echo(&huge).to_string();
+        assert_eq!(shown, format!("{}…[100000 bytes]", "\\x1b".repeat(ECHO_MAX)));
+        let bytes = vec![b'x'; ECHO_MAX + 44];
+        assert_eq!(echo_bytes(&bytes).to_string(), format!("{}…[{} bytes]", "x".repeat(ECHO_MAX), ECHO_MAX + 44));
+        // A valid name is never cut: messages stay Docker's for it.
+        let name = "n".repeat(255);
+        assert_eq!(echo(&name).to_string(), name);
+    }
+
+    #[test]
+    fn for_terminal_is_one_bounded_line() {
+        assert!(matches!(for_terminal("get v1: no such volume"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(for_terminal("one\nError: forged\x1b]0;title\x07"), "one\\nError: forged\\x1b]0;title\\x07");
+        let long = "y".repeat(MESSAGE_MAX + 10);
+        assert_eq!(for_terminal(&long), format!("{}…[{} bytes]", "y".repeat(MESSAGE_MAX), long.len()));
+        // Escaping an escaped message changes nothing: the two layers compose.
+        let once = echo("a\x1bb\n").to_string();
+        assert_eq!(for_terminal(&once), once);
     }
 }

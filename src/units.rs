@@ -7,13 +7,13 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SizeError {
     /// No digit at all, a negative number, or (myvol) more than `i64::MAX` bytes.
-    #[error("invalid size: '{0}'")]
+    #[error("invalid size: '{}'", crate::text::echo(.0))]
     InvalidSize(String),
     /// A unit other than `b`, `k`, `m`, `g`, `t`, `p` with an optional `b` or `ib`.
-    #[error("invalid suffix: '{0}'")]
+    #[error("invalid suffix: '{}'", crate::text::echo(.0))]
     InvalidSuffix(String),
     /// The number part is not a Go float.
-    #[error("strconv.ParseFloat: parsing {}: invalid syntax", crate::text::go_quote(.0))]
+    #[error("strconv.ParseFloat: parsing {}: invalid syntax", crate::text::echo(.0).quoted())]
     InvalidNumber(String),
 }
 

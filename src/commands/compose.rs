@@ -49,8 +49,8 @@ pub fn dispatch(store: &Store, args: ComposeArgs, io: &mut Io<'_>) -> Result {
 /// (Compose's multi-line messages keep their lines).
 fn escaped(e: &dyn std::fmt::Display) -> Failure {
     let text = e.to_string();
-    let lines: Vec<String> = text.lines().map(|l| myvol::text::escape_control(l).into_owned()).collect();
-    Failure::new(ExitStatus::Failure, lines.join("\n"))
+    // One message per line: the edge escapes each (a newline inside one would be escaped).
+    Failure::many(ExitStatus::Failure, text.lines().map(str::to_owned).collect())
 }
 
 /// Compose logs its warnings through logrus; myvol prints them in logrus's terminal form.

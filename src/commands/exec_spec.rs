@@ -29,6 +29,8 @@ pub fn myvol_exec_spec(store: &Store, file: &Path, io: &mut Io<'_>) -> Result {
     let exec = spec.exec();
     runtime::validate(&exec).map_err(|e| failed(format!("invalid exec spec: {e}")))?;
     runtime::check_rootfs(exec.rootfs).map_err(|e| failed(e.to_string()))?;
+    runtime::check_input(exec.process.tty, exec.process.interactive)
+        .map_err(|e| Failure::new(ExitStatus::Failure, e))?;
     let leases = leases_for(store, &exec)?;
     io.out.flush()?;
     command_ended(runtime::execute(store, &exec, leases).map_err(RunError::from)?)

@@ -21,6 +21,11 @@ pub fn myvol_run(store: &Store, plugins: &Plugins, a: RunArgs, io: &mut Io<'_>) 
     let dry_run = a.dry_run;
     let cwd = current_dir()?;
     let request = request(a, &cwd)?;
+    if !dry_run {
+        // Docker's client checks this before anything is created; so does myvol.
+        runtime::check_input(request.process.tty, request.process.interactive)
+            .map_err(|e| Failure::new(ExitStatus::Failure, e))?;
+    }
     let mut plan = plan::resolve(&request, store, &cwd).map_err(RunError::from)?;
     if dry_run {
         writeln!(io.out, "{}", mounts::render(&plan))?;

@@ -72,6 +72,7 @@ impl ExitStatus {
     /// | execute | the run directory, the supervisor's own steps, a setup step in the run (a mount, the hostname, privileges…) | 125 |
     /// | execute | the command not found: not in `PATH`, or `ENOENT` on its path | 127 |
     /// | execute | the command refused by `execve` (`EACCES`, `ENOEXEC`…) | 126 |
+    /// | execute | `-i -t` with an input that is not a terminal (checked first, by `run` before planning) | 1 |
     ///
     /// By errno: `ENOENT` 127, `EACCES` and `EISDIR` 126, any other 125 (also an error with no
     /// errno). A store error carries an errno when it wraps an `io::Error` (creating a volume's
@@ -104,6 +105,8 @@ impl ExitStatus {
                 ExecError::Child { failure: ChildFailure::Setup, .. }
                 | ExecError::RunDir(_)
                 | ExecError::Supervisor { .. } => ExitStatus::RunFailed,
+                // docker/cli's own check, before any container exists: a plain error, 1.
+                ExecError::NotATty(_) => ExitStatus::Failure,
             },
         }
     }

@@ -12,7 +12,7 @@ use thiserror::Error;
 
 use crate::spec::mount_flag;
 use crate::sys::{Syscall, ms};
-use crate::text::{errno_text, go_quote};
+use crate::text::{echo, echo_path, errno_text};
 use crate::units::{SizeError, ram_in_bytes};
 
 /// The option keys the local driver accepts.
@@ -20,9 +20,9 @@ pub const VALID_OPTIONS: [&str; 4] = ["device", "o", "size", "type"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum LocalOptionError {
-    #[error("invalid option: {}", go_quote(.0))]
+    #[error("invalid option: {}", echo(.0).quoted())]
     Invalid(String),
-    #[error("missing required option: {}", go_quote(.0))]
+    #[error("missing required option: {}", echo(.0).quoted())]
     Missing(&'static str),
     #[error(transparent)]
     Size(#[from] SizeError),
@@ -87,19 +87,19 @@ pub struct MountCall {
 pub enum LocalMountError {
     #[error("missing device in volume options")]
     MissingDevice,
-    #[error("error resolving passed in network volume address: lookup {host}: {detail}")]
+    #[error("error resolving passed in network volume address: lookup {}: {}", echo(host), echo(detail))]
     Resolve { host: String, detail: String },
-    #[error("error parsing mount device url: parse {device:?}: {detail}")]
+    #[error("error parsing mount device url: parse {}: {}", echo(device).quoted(), echo(detail))]
     DeviceUrl { device: String, detail: String },
     /// moby/sys/mount's `mountError`, with Docker's wrapping; `password=` is masked.
     #[error("failed to mount local volume: {op} {}{}{}: {}", source_target(.device, .target), flags_text(*.flags), data_text(.data), errno_text(.error))]
     Mount { op: &'static str, device: String, target: PathBuf, flags: u64, data: String, error: io::Error },
-    #[error("failed to unmount local volume: unmount {}: {}", .target.display(), errno_text(.error))]
+    #[error("failed to unmount local volume: unmount {}: {}", echo_path(.target), errno_text(.error))]
     Unmount { target: PathBuf, error: io::Error },
 }
 
 fn source_target(source: &str, target: &Path) -> String {
-    if source.is_empty() { target.display().to_string() } else { format!("{source}:{}", target.display()) }
+    if source.is_empty() { echo_path(target).to_string() } else { format!("{}:{}", echo(source), echo_path(target)) }
 }
 
 fn flags_text(flags: u64) -> String {
@@ -107,7 +107,7 @@ fn flags_text(flags: u64) -> String {
 }
 
 fn data_text(data: &str) -> String {
-    if data.is_empty() { String::new() } else { format!(", data: {}", mask_password(data)) }
+    if data.is_empty() { String::new() } else { format!(", data: {}", echo(&mask_password(data))) }
 }
 
 /// `password=SECRET` shown as `password=********` (Docker ≥ 23).

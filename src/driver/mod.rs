@@ -5,7 +5,9 @@
 //!   device) on `_data`, in the host's mount namespace, when the first user arrives, and
 //!   unmounts it when the last one leaves.
 //! * Any other driver name is a Docker volume **plugin** ([`plugin`]): the plugin mounts the
-//!   volume per user (one mount ID per lease) and returns the path to use.
+//!   volume per user (one mount ID per lease) and returns the path to use. That path is
+//!   checked and opened at once ([`plugin::mountpoint`]); a run binds the opened directory
+//!   ([`Attachment::opened`]), never the path looked up again.
 //!
 //! Users are counted with the store's in-use leases. Deciding to mount or unmount happens
 //! under the volume's mount lock ([`MountLock`]), looking at the live leases, so two runs share one
@@ -20,16 +22,18 @@ pub mod local;
 pub mod plugin;
 mod plugin_adapter;
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use thiserror::Error;
 
 use crate::name::VolumeName;
 use crate::store::{Lease, MountLock, Store, StoreError, Volume};
 use crate::sys::{Linux, Syscall};
+use crate::text::echo_path;
 use local::LocalMountError;
-use plugin::VolumePlugin;
+use plugin::{PluginError, VolumePlugin};
 pub use plugin_adapter::{PluginDriverError, Plugins, describe, fill_mountpoints};
 
 /// The name of the built-in driver.
@@ -40,11 +44,11 @@ pub const LOCAL: &str = crate::store::LOCAL_DRIVER;
 pub enum DriverError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("error while mounting volume '{}': {source}", path.display())]
+    #[error("error while mounting volume '{}': {source}", echo_path(path))]
     Mount { path: PathBuf, source: Box<LocalMountError> },
-    #[error("error while unmounting volume '{}': {source}", path.display())]
+    #[error("error while unmounting volume '{}': {source}", echo_path(path))]
     Unmount { path: PathBuf, source: Box<LocalMountError> },
-    #[error("{op} {}: {}", path.display(), crate::text::errno_text(source))]
+    #[error("{op} {}: {}", echo_path(path), crate::text::errno_text(source))]
     Io { op: &'static str, path: PathBuf, source: std::io::Error },
     /// A plugin volume: Docker names the volume's path; a plugin volume has none before it
     /// is mounted, so its name is shown.
@@ -66,12 +70,21 @@ pub struct Attachment {
     path: PathBuf,
     /// The plugin that mounted a plugin volume.
     plugin: Option<VolumePlugin>,
+    /// A plugin volume's mountpoint, opened when it was checked; closed before the plugin is
+    /// asked to unmount (an open fd would keep its mount busy).
+    opened: Option<Arc<OwnedFd>>,
 }
 
 impl Attachment {
     /// Where the volume's content is.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A plugin volume's checked mountpoint, for the run to bind by fd (`None` for a local
+    /// volume, whose path is the store's).
+    pub fn opened(&self) -> Option<crate::runtime::OpenedSource> {
+        self.opened.as_ref().map(crate::runtime::OpenedSource::new)
     }
 
     pub fn volume(&self) -> &Volume {
@@ -87,6 +100,7 @@ impl Attachment {
         let Some(lease) = self.lease.take() else {
             return Ok(());
         };
+        self.opened = None;
         if let Some(p) = self.plugin.take() {
             let lock = self.store.mount_lock(&self.volume.name)?;
             return plugin_unmount(&self.store, &lock, &p, lease);
@@ -117,20 +131,54 @@ pub fn attach(store: &Store, plugins: &Plugins, volume: Volume, mut lease: Lease
         let p = plugins.activate(&volume.driver).map_err(mount_error)?;
         let lock = store.mount_lock(&volume.name)?;
         store.set_mount_mark(&lock, true)?;
-        let path = p.mount(volume.name.as_str(), lease.id()).map_err(|e| mount_error(e.into()))?;
+        let answer = p.mount(volume.name.as_str(), lease.id()).map_err(|e| mount_error(e.into()))?;
+        let checked = match checked_mountpoint(store, &p, volume.name.as_str(), answer) {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = p.unmount(volume.name.as_str(), lease.id());
+                return Err(mount_error(e.into()));
+            }
+        };
+        // Tests swap the path here: what is bound must stay what was checked.
+        crate::failpoint::hit("plugin-mountpoint-checked");
         if let Err(e) = lease.mark_mounted() {
             // Without the record, a crash would leave the plugin's mount behind: undo it now.
+            drop(checked);
             let _ = p.unmount(volume.name.as_str(), lease.id());
             return Err(mount_error(PluginDriverError::RecordMount(e)));
         }
-        return Ok(Attachment { store: store.clone(), volume, lease: Some(lease), path: path.into(), plugin: Some(p) });
+        let (path, fd) = checked.into_parts();
+        return Ok(Attachment {
+            store: store.clone(),
+            volume,
+            lease: Some(lease),
+            path,
+            plugin: Some(p),
+            opened: Some(Arc::new(fd)),
+        });
     }
     let path = volume.mountpoint.clone();
     if local::needs_mount(volume.options.as_ref()) {
         let lock = store.mount_lock(&volume.name)?;
         mount_if_needed(&Linux, store, &lock, &volume)?;
     }
-    Ok(Attachment { store: store.clone(), volume, lease: Some(lease), path, plugin: None })
+    Ok(Attachment { store: store.clone(), volume, lease: Some(lease), path, plugin: None, opened: None })
+}
+
+/// The mountpoint plugin `p` answered for `volume`, checked against the rule of
+/// [`plugin::mountpoint`] and opened.
+fn checked_mountpoint(
+    store: &Store,
+    p: &VolumePlugin,
+    volume: &str,
+    answer: String,
+) -> Result<plugin::Mountpoint, PluginError> {
+    plugin::mountpoint::open(&answer, store.root()).map_err(|reason| PluginError::BadMountpoint {
+        plugin: p.name().to_owned(),
+        volume: volume.to_owned(),
+        mountpoint: answer,
+        reason,
+    })
 }
 
 /// Unmount a plugin volume for `lease`'s holder. When the plugin cannot be reached, the
@@ -272,8 +320,14 @@ pub fn mount_pinned(store: &Store, plugins: &Plugins, name: &VolumeName) -> Resu
         let id = store.pin(name, "mount")?;
         let lock = store.mount_lock(name)?;
         store.set_mount_mark(&lock, true)?;
-        return match p.mount(name.as_str(), &id) {
-            Ok(path) => Ok(path.into()),
+        let checked = p.mount(name.as_str(), &id).and_then(|answer| {
+            checked_mountpoint(store, &p, name.as_str(), answer).inspect_err(|_| {
+                let _ = p.unmount(name.as_str(), &id);
+            })
+        });
+        return match checked {
+            // Printed, not bound: the fd is closed at once.
+            Ok(m) => Ok(m.into_parts().0),
             Err(e) => {
                 store.unpin(&lock, &id);
                 clear_plugin_mark(store, &lock);

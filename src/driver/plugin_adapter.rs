@@ -17,7 +17,7 @@ use crate::store::{BoxedError, ExternalDriver, Volume};
 #[derive(Debug, Error)]
 pub enum PluginDriverError {
     /// The plugin could not be found or activated.
-    #[error("error looking up volume plugin {driver}: {source}")]
+    #[error("error looking up volume plugin {}: {source}", crate::text::echo(driver))]
     Lookup { driver: String, source: Box<PluginError> },
     /// The plugin refused or failed a call (its own message, as Docker shows it).
     #[error(transparent)]

@@ -14,7 +14,7 @@ use crate::driver::Plugins;
 use crate::driver::{self, Attachment, DriverError};
 use crate::name::VolumeName;
 use crate::store::{CreateRequest, Store, StoreError};
-use crate::text::errno_text;
+use crate::text::{echo_path, errno_text};
 
 /// What attaching has done so far, to keep for the run and undo after it.
 #[derive(Debug, Default)]
@@ -49,7 +49,12 @@ pub enum AttachError {
     #[error(transparent)]
     Driver(#[from] DriverError),
     /// Creating a missing `-v` bind source.
-    #[error("error while creating mount source path '{}': mkdir {}: {}", path.display(), path.display(), errno_text(source))]
+    #[error(
+        "error while creating mount source path '{}': mkdir {}: {}",
+        echo_path(path),
+        echo_path(path),
+        errno_text(source)
+    )]
     BindSource {
         path: PathBuf,
         #[source]
@@ -88,6 +93,7 @@ pub fn attach(
                 }
                 let a = driver::attach(store, plugins, created.volume, lease)?;
                 v.bind.source = a.path().to_owned();
+                v.bind.opened = a.opened();
                 attached.volumes.push(a);
             }
             PlannedSource::Bind(b) if b.source_kind == SourceKind::Missing => {

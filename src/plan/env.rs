@@ -5,14 +5,16 @@
 
 use thiserror::Error;
 
+use crate::text::echo;
+
 /// A bad `-e` or `--env-file` entry. Messages are docker/cli's.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum EnvError {
-    #[error("invalid environment variable: {0}")]
+    #[error("invalid environment variable: {}", echo(.0))]
     Invalid(String),
-    #[error("poorly formatted environment: variable '{0}' contains whitespaces")]
+    #[error("poorly formatted environment: variable '{}' contains whitespaces", echo(.0))]
     Whitespace(String),
-    #[error("poorly formatted environment: no variable name on line '{0}'")]
+    #[error("poorly formatted environment: no variable name on line '{}'", echo(.0))]
     NoName(String),
 }
 

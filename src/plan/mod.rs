@@ -33,7 +33,7 @@ use crate::runtime::user::{self, UserError};
 use crate::runtime::{self, Access, Bind, Exec, ExecError, MountRef, Network, Process, Recursion, RootfsError, Tmpfs};
 use crate::spec::{self, BindRecursive, MountSpec, MountType, Propagation, SpecError, SpecOrigin, clean_path};
 use crate::store::{ANONYMOUS_LABEL, Store, StoreError, layout};
-use crate::text::{errno_text, go_quote};
+use crate::text::{echo, echo_path, errno_text, go_quote};
 use env::EnvError;
 
 /// The command run when none is given, as for an image without CMD.
@@ -230,14 +230,19 @@ pub enum PlanError {
     #[error(transparent)]
     Volume(#[from] StoreError),
     /// A `--mount` bind source that cannot be examined (Docker reports the stat error).
-    #[error("invalid mount config for type \"bind\": stat {}: {}", path.display(), errno_text(source))]
+    #[error("invalid mount config for type \"bind\": stat {}: {}", echo_path(path), errno_text(source))]
     BindSourceStat {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
     /// A `-v` bind source that cannot be examined, so it could not be created either.
-    #[error("error while creating mount source path '{}': stat {}: {}", path.display(), path.display(), errno_text(source))]
+    #[error(
+        "error while creating mount source path '{}': stat {}: {}",
+        echo_path(path),
+        echo_path(path),
+        errno_text(source)
+    )]
     BindSourceCreate {
         path: PathBuf,
         #[source]
@@ -247,8 +252,8 @@ pub enum PlanError {
     /// run keep private references to the store's mounts (Docker's data-root rule).
     #[error(
         "invalid mount config: must use either propagation mode \"rslave\" or \"rshared\" when mount source is within the daemon root, daemon root: {}, bind mount source: {}, propagation: {}",
-        go_quote(&root.display().to_string()),
-        go_quote(&bind_source.display().to_string()),
+        echo_path(root).quoted(),
+        echo_path(bind_source).quoted(),
         go_quote(propagation.as_str())
     )]
     DataRootPropagation { root: PathBuf, bind_source: PathBuf, propagation: Propagation },
@@ -259,7 +264,7 @@ pub enum PlanError {
     #[error(transparent)]
     Rootfs(#[from] RootfsError),
     /// An `--env-file` that cannot be read.
-    #[error("open {path}: {}", errno_text(source))]
+    #[error("open {}: {}", echo(path), errno_text(source))]
     EnvFile {
         path: String,
         #[source]
@@ -465,6 +470,7 @@ fn plan_volume(
         recursion: Recursion::Recursive,
         propagation: Propagation::Rprivate,
         copy_up: m.copy_data(),
+        opened: None,
     };
     Ok(PlannedVolume { name, anonymous, driver, create, labels, options: m.volume.opts.clone(), bind })
 }
@@ -509,7 +515,16 @@ fn plan_bind(m: &MountSpec, root: &Path) -> Result<PlannedBind, PlanError> {
         (true, _) => Access::ReadOnly,
     };
     let bind_recursive = m.bind.recursive.or((recursion == Recursion::NonRecursive).then_some(BindRecursive::Disabled));
-    let bind = Bind { source, subpath: None, target: m.target.clone(), access, recursion, propagation, copy_up: false };
+    let bind = Bind {
+        source,
+        subpath: None,
+        target: m.target.clone(),
+        access,
+        recursion,
+        propagation,
+        copy_up: false,
+        opened: None,
+    };
     Ok(PlannedBind { source_kind, bind_recursive, bind })
 }
 

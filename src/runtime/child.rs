@@ -9,6 +9,7 @@ use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
+use std::sync::Arc;
 
 use rustix::fs::{self as rfs, FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
@@ -19,7 +20,7 @@ use super::mounts::{self, BindOptions};
 use super::resolve::{self, ensure_dir_in_root, ensure_file_in_root, ensure_top_dir, open_in_root};
 use super::{ChildChannels, ChildFailure, ChildReport, Exec, MountRef, Network, Process, RunDir, copyup, tty};
 use crate::sys::{self, Syscall, attr};
-use crate::text::errno_text;
+use crate::text::{echo, errno_text};
 
 /// The child's exit status when it fails before exec (the supervisor reports the failure
 /// itself, from the pipe; the status shows only if the pipe could not say it): Docker's 125
@@ -52,23 +53,23 @@ pub fn default_caps() -> CapabilitySet {
 pub enum SetupError {
     #[error("{step}: {}", errno_text(source))]
     Step { step: String, source: io::Error },
-    #[error("error mounting {from:?} to rootfs at {target:?}: {}", errno_text(err))]
+    #[error("error mounting {} to rootfs at {}: {}", echo(from).quoted(), echo(target).quoted(), errno_text(err))]
     Mount { from: String, target: String, err: io::Error },
-    #[error("error mounting {from:?} to rootfs at {target:?}: the target resolves to the root of the rootfs")]
+    #[error("error mounting {} to rootfs at {}: the target resolves to the root of the rootfs", echo(from).quoted(), echo(target).quoted())]
     TargetIsRoot { from: String, target: String },
-    #[error("invalid volume subpath {subpath:?} of {volume:?}: subpath escapes the volume")]
+    #[error("invalid volume subpath {} of {}: subpath escapes the volume", echo(subpath).quoted(), echo(volume).quoted())]
     SubpathEscapes { volume: String, subpath: String },
-    #[error("exec: {0:?}: executable file not found in $PATH")]
+    #[error("exec: {}: executable file not found in $PATH", echo(.0).quoted())]
     NotFound(String),
-    #[error("exec: {0:?}: stat {0}: no such file or directory")]
+    #[error("exec: {}: stat {}: no such file or directory", echo(.0).quoted(), echo(.0))]
     NoSuchFile(String),
-    #[error("exec: {path:?}: {}", errno_text(err))]
+    #[error("exec: {}: {}", echo(path).quoted(), errno_text(err))]
     Exec { path: String, err: io::Error },
 }
 
 impl SetupError {
     /// What kind of failure the supervisor is told of (it decides the exit status).
-    fn failure(&self) -> ChildFailure {
+    pub(super) fn failure(&self) -> ChildFailure {
         match self {
             SetupError::NotFound(_) | SetupError::NoSuchFile(_) => ChildFailure::NotFound,
             SetupError::Exec { .. } => ChildFailure::CannotExecute,
@@ -92,10 +93,11 @@ fn errno(e: Errno) -> io::Error {
 /// The child's entry point: set up, exec, or report and `_exit`.
 pub(super) fn main(sys: &dyn Syscall, exec: &Exec<'_>, run: &RunDir, ch: ChildChannels) -> ! {
     let report = ch.report;
-    let (sync, console, rootless) = (ch.sync, ch.console, ch.rootless);
+    let (sync, console, rootless, sources) = (ch.sync, ch.console, ch.rootless, ch.sources);
     let err = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let Err(e) =
-            wait_for_maps(sync).and_then(|()| setup(sys, exec, run, console, rootless)).and_then(|p| exec_command(&p));
+        let Err(e) = wait_for_maps(sync)
+            .and_then(|()| setup(sys, exec, run, console, rootless, &sources))
+            .and_then(|p| exec_command(&p));
         e
     })) {
         Ok(e) => e,
@@ -109,7 +111,7 @@ pub(super) fn main(sys: &dyn Syscall, exec: &Exec<'_>, run: &RunDir, ch: ChildCh
 
 /// What is left to do after the root is built: everything `execve` needs, computed before
 /// `pivot_root` so no lookup happens in the rootfs with privileges.
-struct Prepared {
+struct Ready {
     argv: Vec<CString>,
     envp: Vec<CString>,
     name: String,
@@ -140,7 +142,8 @@ fn setup(
     run: &RunDir,
     console: Option<OwnedFd>,
     rootless: bool,
-) -> Result<Prepared, SetupError> {
+    sources: &[Option<Prepared>],
+) -> Result<Ready, SetupError> {
     // Die with the supervisor: a SIGKILLed myvol must not leave the command running.
     rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
         .map_err(|e| step("set the parent-death signal")(errno(e)))?;
@@ -180,8 +183,8 @@ fn setup(
     mount_proc(sys, root)?;
     let dev = mount_dev(sys, root, rootless)?;
     mount_sys(sys, root, own_netns)?;
-    for &m in &exec.mounts {
-        mount(sys, root, m)?;
+    for (i, &m) in exec.mounts.iter().enumerate() {
+        mount(sys, root, m, sources.get(i).and_then(Option::as_ref))?;
     }
     mask_paths(sys, root, dev.as_fd())?;
 
@@ -322,7 +325,90 @@ fn check_not_root(root: BorrowedFd<'_>, target: BorrowedFd<'_>, source: &str, pa
     Ok(())
 }
 
-fn mount(sys: &dyn Syscall, root: BorrowedFd<'_>, m: MountRef<'_>) -> Result<(), SetupError> {
+/// A bind source opened before the run ([`super::OpenedSource`]), made ready by the
+/// supervisor before it creates the run.
+pub(super) enum Prepared {
+    /// As root: the object to bind (the volume subpath resolved beneath the checked
+    /// directory) and its detached copy, cloned in the host's mount namespace. The run
+    /// attaches this very tree: the source's path is not looked up again.
+    Tree { src: OwnedFd, tree: OwnedFd },
+    /// Rootless (cloning mounts outside the run's namespaces needs privileges): the checked
+    /// directory. The run looks its path up again, refusing any symlink, and binds it only if
+    /// it is this very directory.
+    Verify { checked: Arc<OwnedFd> },
+}
+
+/// For every bind with an opened source, what the run needs to bind exactly that source (by
+/// mount index; `None` for the other mounts). Runs in the supervisor, before the clone.
+pub(super) fn prepare_sources(
+    sys: &dyn Syscall,
+    exec: &Exec<'_>,
+    rootless: bool,
+) -> Result<Vec<Option<Prepared>>, SetupError> {
+    let mut out = Vec::with_capacity(exec.mounts.len());
+    for &m in &exec.mounts {
+        let MountRef::Bind(b) = m else {
+            out.push(None);
+            continue;
+        };
+        let Some(opened) = &b.opened else {
+            out.push(None);
+            continue;
+        };
+        let src_name = b.source.display().to_string();
+        let err = |err| SetupError::Mount { from: src_name.clone(), target: b.target.clone(), err };
+        let checked =
+            opened.get().ok_or_else(|| err(io::Error::other("the source was closed before the run started")))?;
+        if rootless {
+            out.push(Some(Prepared::Verify { checked }));
+            continue;
+        }
+        let src = match &b.subpath {
+            None => checked.try_clone().map_err(err)?,
+            Some(sp) => subpath_of(checked.as_fd(), sp, &src_name, err)?,
+        };
+        let tree = mounts::clone_tree(sys, src.as_fd(), b.recursion).map_err(err)?;
+        out.push(Some(Prepared::Tree { src, tree }));
+    }
+    Ok(out)
+}
+
+/// A volume subpath beneath `vol`, as an error of the run's setup when it escapes.
+fn subpath_of(
+    vol: BorrowedFd<'_>,
+    subpath: &str,
+    volume: &str,
+    err: impl FnOnce(io::Error) -> SetupError,
+) -> Result<OwnedFd, SetupError> {
+    open_subpath(vol, subpath).map_err(|e| match e.raw_os_error() {
+        Some(libc::EXDEV) => SetupError::SubpathEscapes { volume: volume.to_owned(), subpath: subpath.to_owned() },
+        _ => err(e),
+    })
+}
+
+/// A bind's source opened by the run itself: by path (a source the runtime was given as a
+/// path: the store's, the user's), or, for a checked source of a rootless run, by path again
+/// with every symlink refused and checked to be the very directory the supervisor holds.
+fn open_source(path: &Path, verify: Option<&Arc<OwnedFd>>) -> io::Result<OwnedFd> {
+    let Some(checked) = verify else {
+        return Ok(rfs::open(path, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?);
+    };
+    let rel = path.strip_prefix("/").map_err(|_| io::Error::from(Errno::INVAL))?;
+    let root = rfs::open("/", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    let fd =
+        crate::fsutil::open_beneath(root.as_fd(), rel.as_os_str(), OFlags::PATH | OFlags::DIRECTORY, Mode::empty())?;
+    if !resolve::same_inode(fd.as_fd(), checked.as_fd())? {
+        return Err(io::Error::other("the source is no longer the directory that was checked"));
+    }
+    Ok(fd)
+}
+
+fn mount(
+    sys: &dyn Syscall,
+    root: BorrowedFd<'_>,
+    m: MountRef<'_>,
+    prepared: Option<&Prepared>,
+) -> Result<(), SetupError> {
     match m {
         MountRef::Tmpfs(t) => {
             let target = &t.target;
@@ -335,15 +421,23 @@ fn mount(sys: &dyn Syscall, root: BorrowedFd<'_>, m: MountRef<'_>) -> Result<(),
             let (source, target) = (&b.source, &b.target);
             let src_name = source.display().to_string();
             let err = |err| SetupError::Mount { from: src_name.clone(), target: target.clone(), err };
-            // The source is opened once; the mount is made from this very fd.
-            let src = rfs::open(source, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
-                .map_err(|e| err(errno(e)))?;
-            let src = match &b.subpath {
-                None => src,
-                Some(sp) => open_subpath(src.as_fd(), sp).map_err(|e| match e.raw_os_error() {
-                    Some(libc::EXDEV) => SetupError::SubpathEscapes { volume: src_name.clone(), subpath: sp.clone() },
-                    _ => err(e),
-                })?,
+            // The source is opened once (or was, by the supervisor); the mount is made from
+            // this very fd, or is the tree the supervisor cloned from it.
+            let opened;
+            let (src, tree) = match prepared {
+                Some(Prepared::Tree { src, tree }) => (src.as_fd(), Some(tree.as_fd())),
+                other => {
+                    let verify = match other {
+                        Some(Prepared::Verify { checked }) => Some(checked),
+                        _ => None,
+                    };
+                    let src = open_source(source, verify).map_err(err)?;
+                    opened = match &b.subpath {
+                        None => src,
+                        Some(sp) => subpath_of(src.as_fd(), sp, &src_name, err)?,
+                    };
+                    (opened.as_fd(), None)
+                }
             };
             let ftype = resolve::file_type(src.as_fd()).map_err(err)?;
             if ftype == FileType::Symlink {
@@ -366,7 +460,10 @@ fn mount(sys: &dyn Syscall, root: BorrowedFd<'_>, m: MountRef<'_>) -> Result<(),
                 extra: 0,
                 propagation: mounts::propagation_type(b.propagation),
             };
-            mounts::bind(sys, src.as_fd(), t.as_fd(), o).map(drop).map_err(err)
+            match tree {
+                Some(tree) => mounts::attach(sys, tree, t.as_fd(), o).map_err(err),
+                None => mounts::bind(sys, src, t.as_fd(), o).map(drop).map_err(err),
+            }
         }
     }
 }
@@ -459,7 +556,7 @@ fn cstring(s: &str) -> CString {
     CString::new(s).unwrap_or_default()
 }
 
-fn prepare_exec(process: &Process, hostname: &str) -> Result<Prepared, SetupError> {
+fn prepare_exec(process: &Process, hostname: &str) -> Result<Ready, SetupError> {
     let mut env: Vec<String> = Vec::new();
     let has = |env: &[String], k: &str| env.iter().any(|e| e.split_once('=').is_some_and(|(key, _)| key == k));
     if !has(&process.env, "PATH") {
@@ -472,7 +569,7 @@ fn prepare_exec(process: &Process, hostname: &str) -> Result<Prepared, SetupErro
         env.push(if uid == 0 { "HOME=/root".to_owned() } else { "HOME=/".to_owned() });
     }
     let path = env.iter().rev().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH).to_owned();
-    Ok(Prepared {
+    Ok(Ready {
         argv: process.command.iter().map(|a| cstring(a)).collect(),
         envp: env.iter().map(|e| cstring(e)).collect(),
         name: process.command[0].clone(),
@@ -522,7 +619,7 @@ fn drop_privileges(user: Option<(u32, u32)>, groups: &[u32], rootless: bool) -> 
 /// The last steps: restore what the command should inherit (umask 022, default signal
 /// dispositions, an empty signal mask), mark every fd but 0–2 close-on-exec, and exec,
 /// searching `PATH` when the name has no `/`.
-fn exec_command(p: &Prepared) -> Result<Infallible, SetupError> {
+fn exec_command(p: &Ready) -> Result<Infallible, SetupError> {
     rustix::process::umask(Mode::from_raw_mode(0o022));
     sys::reset_signal_dispositions();
     let _ = nix::sys::signal::sigprocmask(

@@ -23,6 +23,7 @@ mod userns;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -37,6 +38,7 @@ use crate::text::errno_text;
 
 pub use mounts::{MASKED_PATHS, READONLY_PATHS};
 pub use run_dir::RunDir;
+pub use tty::{NotATty, check_input};
 
 /// What the runtime runs: a root filesystem, the mounts to make in it, in order, and the
 /// process to start there. A view, of a [`crate::plan::RunPlan`] and its [`Process`]
@@ -151,7 +153,50 @@ pub struct Bind {
     /// empty directory, copy the directory's content into it first.
     #[serde(default)]
     pub copy_up: bool,
+    /// The source, opened and checked by whoever resolved it (a plugin volume's mountpoint):
+    /// the runtime binds this very directory and `source` only names it. Never read from an
+    /// exec file.
+    #[serde(skip)]
+    pub opened: Option<OpenedSource>,
 }
+
+/// A bind source opened before the run (a volume plugin's checked mountpoint,
+/// [`crate::driver::Attachment::opened`]). It refers to its holder's fd without keeping it
+/// open: the holder closes it before the plugin is asked to unmount, which an open fd would
+/// keep busy.
+///
+/// As root, the supervisor clones the mount tree from this fd (`open_tree`) before creating
+/// the run, and the run attaches that clone: the path is never looked up again. Rootless,
+/// the supervisor may not clone mounts, so the run looks the path up again in its own copy of
+/// the host's mounts, refusing any symlink, and binds it only if it is this very directory
+/// (device and inode).
+#[derive(Clone, Default)]
+pub struct OpenedSource(Weak<OwnedFd>);
+
+impl OpenedSource {
+    pub fn new(fd: &Arc<OwnedFd>) -> OpenedSource {
+        OpenedSource(Arc::downgrade(fd))
+    }
+
+    /// The fd, while its holder keeps it.
+    fn get(&self) -> Option<Arc<OwnedFd>> {
+        self.0.upgrade()
+    }
+}
+
+impl std::fmt::Debug for OpenedSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OpenedSource")
+    }
+}
+
+impl PartialEq for OpenedSource {
+    fn eq(&self, other: &OpenedSource) -> bool {
+        Weak::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for OpenedSource {}
 
 /// Whether a mount can be written, and for a read-only bind how far down that goes.
 /// Serialised as `read-write`, `read-only`, `read-only-top`.
@@ -259,6 +304,9 @@ pub enum ExecError {
     /// Reported by the child through its pipe, with its message (runc's wording).
     #[error("{message}")]
     Child { failure: ChildFailure, message: String },
+    /// `-i -t` with an input that is not a terminal ([`check_input`]).
+    #[error(transparent)]
+    NotATty(#[from] NotATty),
 }
 
 fn sup(what: &'static str) -> impl FnOnce(io::Error) -> ExecError {
@@ -291,9 +339,9 @@ pub struct Invalid(pub String);
 /// Why a root filesystem cannot be used.
 #[derive(Debug, Error)]
 pub enum RootfsError {
-    #[error("invalid rootfs {}: not a directory", path.display())]
+    #[error("invalid rootfs {}: not a directory", crate::text::echo_path(path))]
     NotADirectory { path: PathBuf },
-    #[error("invalid rootfs {}: {}", path.display(), errno_text(source))]
+    #[error("invalid rootfs {}: {}", crate::text::echo_path(path), errno_text(source))]
     Unusable {
         path: PathBuf,
         #[source]
@@ -382,6 +430,7 @@ pub fn validate(exec: &Exec<'_>) -> Result<(), Invalid> {
 /// command ended. `held` (the volumes' leases or attachments) is kept until the command has
 /// ended and the run is cleaned up, then dropped.
 pub fn execute<H>(store: &Store, exec: &Exec<'_>, held: H) -> Result<Exit, ExecError> {
+    check_input(exec.process.tty, exec.process.interactive)?;
     let run = RunDir::create(store).map_err(ExecError::RunDir)?;
     let result = supervise(exec, &run);
     run.remove();
@@ -429,6 +478,8 @@ pub(crate) struct ChildChannels {
     pub console: Option<OwnedFd>,
     /// In a user namespace of its own (myvol is not root).
     pub rootless: bool,
+    /// The binds with an [`OpenedSource`], made ready by the supervisor (by mount index).
+    sources: Vec<Option<child::Prepared>>,
 }
 
 fn clone_and_wait(
@@ -465,15 +516,20 @@ fn clone_and_wait(
         Some((a, b)) => (Some(a), Some(b)),
         None => (None, None),
     };
+    let sources = child::prepare_sources(&sys::Linux, exec, rootless)
+        .map_err(|e| ExecError::Child { failure: e.failure(), message: e.to_string() })?;
     match sys::clone_into_namespaces(namespace_flags(exec.process, rootless)).map_err(sup("create the namespaces"))? {
         sys::Forked::Child => {
             drop(report_r);
             drop(sync_w);
             drop(console_parent);
-            let ch = ChildChannels { report: report_w, sync: sync_r, console: console_child, rootless };
+            let ch = ChildChannels { report: report_w, sync: sync_r, console: console_child, rootless, sources };
             child::main(&sys::Linux, exec, run, ch)
         }
         sys::Forked::Parent(pid) => {
+            // The run has its copies of the prepared sources; ours would keep the plugins'
+            // mounts busy.
+            drop(sources);
             drop(report_w);
             drop(sync_r);
             drop(console_child);
@@ -510,7 +566,9 @@ fn clone_and_wait(
                         return Err(ExecError::Supervisor { what: "receive the terminal", source: e });
                     }
                 };
-                let _raw = tty::RawMode::enter();
+                // Raw mode only when the keys are read (`-i`): with `-t` alone, Ctrl-C stays a
+                // signal to myvol, which forwards it.
+                let _raw = if exec.process.interactive { tty::RawMode::enter() } else { None };
                 return tty::proxy(pid, master, exec.process.interactive, set).map_err(sup("proxy the terminal"));
             }
             wait_exit(pid, set).map_err(sup("wait for the command"))
@@ -575,6 +633,7 @@ mod tests {
                 recursion: Recursion::Recursive,
                 propagation: Propagation::Rprivate,
                 copy_up: false,
+                opened: None,
             })
         };
         for (f, msg) in [

@@ -82,25 +82,39 @@ impl BindOptions {
 /// `MOUNT_ATTR_RDONLY` on the detached copy (on the whole tree, submounts included, unless
 /// [`Access::ReadOnlyTop`]), attach it with `move_mount`, then set its propagation.
 pub fn bind(sys: &dyn Syscall, src: BorrowedFd<'_>, target: BorrowedFd<'_>, o: BindOptions) -> io::Result<OwnedFd> {
-    let recursive = o.recursion == Recursion::Recursive;
+    let mnt = clone_tree(sys, src, o.recursion)?;
+    attach(sys, mnt.as_fd(), target, o)?;
+    Ok(mnt)
+}
+
+/// The first half of [`bind`]: a detached copy of the mount at `src` (its whole tree when
+/// [`Recursion::Recursive`]). Made in one mount namespace, it can be attached in another:
+/// the supervisor clones a plugin's checked mountpoint this way for the run.
+pub fn clone_tree(sys: &dyn Syscall, src: BorrowedFd<'_>, recursion: Recursion) -> io::Result<OwnedFd> {
     let mut flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | OpenTreeFlags::AT_EMPTY_PATH;
-    if recursive {
+    if recursion == Recursion::Recursive {
         flags |= OpenTreeFlags::AT_RECURSIVE;
     }
-    let mnt = sys.open_tree(src, "", flags)?;
+    sys.open_tree(src, "", flags)
+}
+
+/// The second half of [`bind`]: set the attributes of the detached tree `mnt`, attach it on
+/// `target`, then set its propagation.
+pub fn attach(sys: &dyn Syscall, mnt: BorrowedFd<'_>, target: BorrowedFd<'_>, o: BindOptions) -> io::Result<()> {
+    let recursive = o.recursion == Recursion::Recursive;
     let mut set = attr::NODEV | o.extra;
     let top_only_read_only = o.access == Access::ReadOnlyTop && recursive;
     if o.access != Access::ReadWrite && !top_only_read_only {
         set |= attr::RDONLY;
     }
-    sys.mount_setattr(mnt.as_fd(), recursive, MountAttr { set, clear: 0, propagation: 0 })?;
+    sys.mount_setattr(mnt, recursive, MountAttr { set, clear: 0, propagation: 0 })?;
     if top_only_read_only {
         // `bind-recursive=writable`: the bind itself read-only, its submounts as they are.
-        sys.mount_setattr(mnt.as_fd(), false, MountAttr { set: attr::RDONLY, clear: 0, propagation: 0 })?;
+        sys.mount_setattr(mnt, false, MountAttr { set: attr::RDONLY, clear: 0, propagation: 0 })?;
     }
-    sys.move_mount(mnt.as_fd(), target)?;
-    sys.mount_setattr(mnt.as_fd(), recursive, MountAttr { set: 0, clear: 0, propagation: o.propagation })?;
-    Ok(mnt)
+    sys.move_mount(mnt, target)?;
+    sys.mount_setattr(mnt, recursive, MountAttr { set: 0, clear: 0, propagation: o.propagation })?;
+    Ok(())
 }
 
 /// Create a new filesystem of `fstype` with `data` (`key=value` and bare flags, comma

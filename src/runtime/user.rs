@@ -27,11 +27,11 @@ pub struct ExecUser {
 /// Why a user could not be resolved. Messages are runc's.
 #[derive(Debug, Error)]
 pub enum UserError {
-    #[error("unable to find user {0}: no matching entries in passwd file")]
+    #[error("unable to find user {}: no matching entries in passwd file", crate::text::echo(.0))]
     NoUser(String),
-    #[error("unable to find group {0}: no matching entries in group file")]
+    #[error("unable to find group {}: no matching entries in group file", crate::text::echo(.0))]
     NoGroup(String),
-    #[error("invalid user {0:?}: uids and gids must be in range 0-2147483647")]
+    #[error("invalid user {}: uids and gids must be in range 0-2147483647", crate::text::echo(.0).quoted())]
     OutOfRange(String),
     #[error("read {path} of the rootfs: {}", crate::text::errno_text(source))]
     Read {

@@ -3,7 +3,7 @@
 
 use thiserror::Error;
 
-use crate::text::go_quote;
+use crate::text::echo;
 
 /// Which half of Docker reports an error. myvol prints both the same way (`Error: <text>`,
 /// exit 125 in `myvol run`), but callers that mimic `docker create` may want Docker's split
@@ -23,23 +23,23 @@ pub enum SpecError {
     #[error("invalid empty volume spec")]
     EmptyVolumeSpec,
     /// The CLI's first split of a `-v` spec failed (CLI).
-    #[error("invalid spec: {spec}: {reason}")]
+    #[error("invalid spec: {}: {reason}", echo(spec))]
     CliVolumeSpec { spec: String, reason: CliSpecReason },
     /// The daemon's `ParseMountRaw` could not split the spec (daemon).
-    #[error("invalid volume specification: '{spec}'")]
+    #[error("invalid volume specification: '{}'", echo(spec))]
     InvalidVolumeSpec { spec: String },
     /// The daemon split the spec but its mount config is invalid (daemon).
-    #[error("invalid volume specification: '{spec}': {source}")]
+    #[error("invalid volume specification: '{}': {source}", echo(spec))]
     InvalidVolumeConfig {
         spec: String,
         #[source]
         source: MountConfigError,
     },
     /// A `-v` mode that is unknown or repeats a class (daemon). No prefix, as in Docker.
-    #[error("invalid mode: {mode}")]
+    #[error("invalid mode: {}", echo(mode))]
     InvalidMode { mode: String },
     /// The CLI rejected a `--mount` value (CLI).
-    #[error("invalid argument {} for \"--mount\" flag: {reason}", go_quote(.spec))]
+    #[error("invalid argument {} for \"--mount\" flag: {reason}", echo(.spec).quoted())]
     MountFlag { spec: String, reason: MountFlagError },
     /// The daemon's common validation rejected a `--mount` (daemon).
     #[error(transparent)]
@@ -52,7 +52,7 @@ pub enum SpecError {
     #[error("invalid tmpfs option {}", go_string_slice(.0))]
     InvalidTmpfsOption(Vec<String>),
     /// Two mounts of one run on one destination (daemon).
-    #[error("Duplicate mount point: {target}")]
+    #[error("Duplicate mount point: {}", echo(target))]
     DuplicateMountPoint { target: String },
 }
 
@@ -87,7 +87,7 @@ pub enum CliSpecReason {
 /// `invalid mount config for type "T": DETAIL` (moby `errMountConfig`); `kind` is the type as
 /// the user gave it (lower-cased), shown Go-`%q`-quoted.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("invalid mount config for type {}: {detail}", go_quote(.kind))]
+#[error("invalid mount config for type {}: {detail}", echo(.kind).quoted())]
 pub struct MountConfigError {
     pub kind: String,
     pub detail: ConfigDetail,
@@ -102,12 +102,12 @@ pub enum ConfigDetail {
     ExtraField(&'static str),
     #[error("invalid specification: destination can't be '/'")]
     TargetIsRoot,
-    #[error("invalid mount path: '{0}' mount path must be absolute")]
+    #[error("invalid mount path: '{}' mount path must be absolute", echo(.0))]
     NotAbsolute(String),
-    #[error("invalid propagation mode: {0}")]
+    #[error("invalid propagation mode: {}", echo(.0))]
     InvalidPropagation(String),
     /// Produced only through [`SpecError::bind_source_missing`].
-    #[error("bind source path does not exist: {0}")]
+    #[error("bind source path does not exist: {}", echo(.0))]
     BindSourceMissing(String),
     #[error("must not set Subpath when using anonymous volumes")]
     AnonymousSubpath,
@@ -124,22 +124,22 @@ pub enum ConfigDetail {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum MountFlagError {
     /// Go `encoding/csv` errors: `EOF` for an empty value, `parse error on line 1, column N: …`.
-    #[error("{0}")]
+    #[error("{}", echo(.0))]
     Csv(String),
-    #[error("invalid field '{0}' must be a key=value pair")]
+    #[error("invalid field '{}' must be a key=value pair", echo(.0))]
     InvalidField(String),
-    #[error("unexpected key '{key}' in '{field}'")]
+    #[error("unexpected key '{}' in '{}'", echo(key), echo(field))]
     UnexpectedKey { key: String, field: String },
-    #[error("invalid value for {key}: {value}")]
+    #[error("invalid value for {}: {}", echo(key), echo(value))]
     InvalidValue { key: String, value: String },
-    #[error("invalid value for bind-recursive: {0} (must be \"enabled\", \"disabled\", \"writable\", or \"readonly\")")]
+    #[error("invalid value for bind-recursive: {} (must be \"enabled\", \"disabled\", \"writable\", or \"readonly\")", echo(.0))]
     InvalidBindRecursive(String),
     #[error("type is required")]
     TypeRequired,
     #[error("target is required")]
     TargetRequired,
     /// `cannot mix 'GROUP-*' options with mount type 'T'`.
-    #[error("cannot mix '{group}-*' options with mount type '{kind}'")]
+    #[error("cannot mix '{group}-*' options with mount type '{}'", echo(kind))]
     CannotMix { group: &'static str, kind: String },
     #[error("option 'bind-recursive=writable' requires 'readonly' to be specified in conjunction")]
     WritableNeedsReadonly,
@@ -151,6 +151,6 @@ pub enum MountFlagError {
 
 /// Go's `%q` of a `[]string`: `["a" "b"]`.
 fn go_string_slice(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| go_quote(s)).collect();
+    let quoted: Vec<String> = items.iter().map(|s| echo(s).quoted().to_string()).collect();
     format!("[{}]", quoted.join(" "))
 }

@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use super::layout::FORMAT_VERSION;
 use crate::name::NameError;
-use crate::text::{errno_text, go_quote};
+use crate::text::{echo, echo_path, errno_text};
 
 /// An error of a driver (an [`ExternalDriver`](super::ExternalDriver)'s, or the local
 /// driver's verdict on options), which the store reports without knowing its type.
@@ -17,59 +17,73 @@ pub type BoxedError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Docker has one (`create NAME: …`, `get NAME: no such volume`, `remove NAME: …`).
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("create {name}: {source}")]
+    #[error("create {}: {source}", echo(name))]
     InvalidName { name: String, source: NameError },
     /// Options the local driver refuses (its verdict is the source).
-    #[error("create {name}: {source}")]
+    #[error("create {}: {source}", echo(name))]
     InvalidOption { name: String, source: BoxedError },
-    #[error("create {name}: error looking up volume plugin {driver}: plugin {} not found", go_quote(driver))]
+    #[error("create {}: error looking up volume plugin {}: plugin {} not found", echo(name), echo(driver), echo(driver).quoted())]
     UnknownDriver { name: String, driver: String },
-    #[error("create {name}: driver '{existing}' already has volume '{name}': volume name must be unique")]
+    #[error(
+        "create {}: driver '{}' already has volume '{}': volume name must be unique",
+        echo(name),
+        echo(existing),
+        echo(name)
+    )]
     Conflict { name: String, existing: String },
-    #[error("create {name}: error while creating volume root path '{}': mkdir {}: {}", path.display(), path.display(), errno_text(source))]
+    #[error(
+        "create {}: error while creating volume root path '{}': mkdir {}: {}",
+        echo(name),
+        echo_path(path),
+        echo_path(path),
+        errno_text(source)
+    )]
     CreateDir { name: String, path: PathBuf, source: io::Error },
-    #[error("get {0}: no such volume")]
+    #[error("get {}: no such volume", echo(.0))]
     NotFound(String),
-    #[error("remove {name}: volume is in use - [{}]", ids.join(", "))]
+    #[error("remove {}: volume is in use - [{}]", echo(name), ids.join(", "))]
     InUse { name: String, ids: Vec<String> },
     /// Something is still mounted on the volume's `_data` with no user left (the next myvol
     /// invocation normally unmounts it first).
-    #[error("remove {name}: volume is still mounted at {}", path.display())]
+    #[error("remove {}: volume is still mounted at {}", echo(name), echo_path(path))]
     Mounted { name: String, path: PathBuf },
     /// An external driver's (a volume plugin's) error, with the operation and the volume it
     /// was about.
-    #[error("{op} {name}: {source}")]
+    #[error("{op} {}: {source}", echo(name))]
     Driver { op: &'static str, name: String, source: BoxedError },
     /// `volume import` of a volume that a live process uses (without `--force`).
-    #[error("volume {name} is in use - [{}]", ids.join(", "))]
+    #[error("volume {} is in use - [{}]", echo(name), ids.join(", "))]
     ImportBusy { name: String, ids: Vec<String> },
     /// `volume export|import` of a volume whose content is not kept in the store (tmpfs,
     /// bind, NFS: a volume with driver options).
-    #[error("{op} {name}: volume has driver options: its content is not kept in the store")]
+    #[error("{op} {}: volume has driver options: its content is not kept in the store", echo(name))]
     NoContent { op: &'static str, name: String },
     /// `rename`, `clone`, `export`, `import` of a plugin volume.
-    #[error("{op} {name}: volume of driver '{driver}': its content is not kept in the store")]
+    #[error("{op} {}: volume of driver '{}': its content is not kept in the store", echo(name), echo(driver))]
     External { op: &'static str, name: String, driver: String },
-    #[error("{op} {name}: volume is in use - [{}]", ids.join(", "))]
+    #[error("{op} {}: volume is in use - [{}]", echo(name), ids.join(", "))]
     Busy { op: &'static str, name: String, ids: Vec<String> },
     /// `rename`/`clone` to a name that is taken.
-    #[error("{op} {name}: volume {target} already exists")]
+    #[error("{op} {}: volume {} already exists", echo(name), echo(target))]
     TargetExists { op: &'static str, name: String, target: String },
     /// `rename`/`clone` to a name that is not a valid volume name.
-    #[error("{op} {name}: {source}")]
+    #[error("{op} {}: {source}", echo(name))]
     InvalidTarget { op: &'static str, name: String, source: NameError },
-    #[error("clone {name}: copying {}: {}", path.display(), errno_text(source))]
+    #[error("clone {}: copying {}: {}", echo(name), echo_path(path), errno_text(source))]
     Copy { name: String, path: PathBuf, source: io::Error },
-    #[error("get {name}: invalid metadata in {}: {detail}", path.display())]
+    #[error("get {}: invalid metadata in {}: {}", echo(name), echo_path(path), echo(detail))]
     BadMeta { name: String, path: PathBuf, detail: String },
-    #[error("{op} {}: {}", path.display(), errno_text(source))]
+    #[error("{op} {}: {}", echo_path(path), errno_text(source))]
     Io { op: &'static str, path: PathBuf, source: io::Error },
     #[error(
         "the store at {} has format {found}, newer than this myvol understands ({FORMAT_VERSION}); use a newer myvol",
-        path.display()
+        echo_path(path)
     )]
     FormatTooNew { path: PathBuf, found: u32 },
-    #[error("refusing to use the store at {}: it is owned by uid {owner}, not by uid {uid} who runs myvol", path.display())]
+    #[error(
+        "refusing to use the store at {}: it is owned by uid {owner}, not by uid {uid} who runs myvol",
+        echo_path(path)
+    )]
     ForeignRoot { path: PathBuf, owner: u32, uid: u32 },
 }
 

@@ -20,4 +20,5 @@ mod rclone;
 mod run;
 mod run_dry;
 mod template_abuse;
+mod trust_edges;
 mod volume;

@@ -22,6 +22,11 @@ fn reg(dir: &Path) -> Registry {
     Registry::new(vec![dir.to_owned()], vec![dir.to_owned()])
 }
 
+/// [`reg`], with plugin `t` allowed over TCP (`MYVOL_PLUGIN_TCP=t`).
+fn reg_tcp(dir: &Path) -> Registry {
+    reg(dir).allow_tcp(["t"])
+}
+
 fn write(path: &Path, content: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, content).unwrap();
@@ -78,7 +83,7 @@ fn discovery_sockets() {
 fn discovery_spec_files() {
     let d = tempdir();
     let (s1, s2) = (d.path().join("s1"), d.path().join("s2"));
-    let r = Registry::new(vec![], vec![s1.clone(), s2.clone()]);
+    let r = Registry::new(vec![], vec![s1.clone(), s2.clone()]).allow_tcp(["*"]);
 
     write(&s1.join("u.spec"), "  unix:///run/u.sock \n");
     assert_eq!(find(&r, "u"), unix(Path::new("/run/u.sock")));
@@ -127,6 +132,20 @@ fn discovery_spec_files() {
     write(&bad, "{not json");
     let e = find(&r, "bad").unwrap_err();
     assert!(e.starts_with(&format!(r#"plugin "bad": invalid spec file {}: invalid JSON: "#, bad.display())), "{e}");
+
+    // TCP only for the plugins the user names (MYVOL_PLUGIN_TCP): who answers cannot be checked.
+    let strict = Registry::new(vec![], vec![s1.clone()]).allow_tcp(["n"]);
+    assert_eq!(find(&strict, "n"), Ok(Address::Tcp("10.0.0.1:9000".into())));
+    assert_eq!(
+        find(&strict, "t"),
+        Err(format!(
+            "plugin \"t\": {} gives the TCP address localhost:8080; myvol uses a TCP plugin only when MYVOL_PLUGIN_TCP names it, as who answers cannot be checked",
+            s1.join("t.spec").display()
+        ))
+    );
+    assert!(matches!(strict.find("jn"), Err(PluginError::TcpNotAllowed { .. })));
+    // Unix sockets need no permission.
+    assert_eq!(find(&strict, "u"), unix(Path::new("/run/u.sock")));
 }
 
 #[test]
@@ -240,7 +259,7 @@ fn tcp_plugin_sends_host_port() {
     let port = fake.tcp_addr().unwrap().port();
     // "localhost" may resolve to ::1 first, where nothing listens: the next address is tried.
     write(&d.path().join("t.spec"), &format!("tcp://localhost:{port}\n"));
-    let p = VolumePlugin::activate(&reg(d.path()), "t").unwrap();
+    let p = VolumePlugin::activate(&reg_tcp(d.path()), "t").unwrap();
     assert_eq!(p.address(), &Address::Tcp(format!("localhost:{port}")));
     p.create("v", None).unwrap();
     assert_eq!(fake.volumes(), ["v"]);
@@ -384,7 +403,7 @@ fn plugin_errors() {
     fake.fail("VolumeDriver.List", Fault::Reply(200, huge));
     assert_eq!(
         p.list().unwrap_err().to_string(),
-        r#"VolumeDriver.List: the response of plugin "fake" is larger than 16 MiB"#
+        r#"VolumeDriver.List: the response of plugin "fake" is larger than 1 MiB"#
     );
 
     // Mount without a mountpoint; Get without a volume.
@@ -477,7 +496,7 @@ fn tcp_connection_refused() {
     let d = tempdir();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     write(&d.path().join("t.spec"), &format!("tcp://127.0.0.1:{port}"));
-    let e = VolumePlugin::activate(&reg(d.path()), "t").unwrap_err();
+    let e = VolumePlugin::activate(&reg_tcp(d.path()), "t").unwrap_err();
     assert_eq!(
         e.to_string(),
         format!(
@@ -585,7 +604,7 @@ fn calls_start_no_thread() {
 
 /// The child of `calls_start_no_thread`: plugin calls, and the thread counts before and after.
 fn thread_probe(dir: &Path) {
-    let r = reg(dir);
+    let r = reg_tcp(dir);
     let before = thread_count("self");
     let p = VolumePlugin::activate(&r, "u").unwrap();
     p.create("v", None).unwrap();

@@ -8,12 +8,18 @@
 //! while mounted and the data survives. Mounts are counted per ID. Remove refuses a mounted
 //! volume; Get and Path of an unknown volume answer HTTP 500 `{"Err":"volume not found"}`, as
 //! rclone does.
+//!
+//! For the tests of what myvol trusts, the plugin can answer Mount with any text
+//! ([`FakePlugin::set_mount_answer`]), run a hook just before it answers Mount
+//! ([`FakePlugin::on_mount`]), and serve as another user ([`FakePlugin::start_as`]): its
+//! thread takes that uid before it listens, so that `SO_PEERCRED` names it.
 
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -66,6 +72,16 @@ struct Vol {
     mounts: BTreeMap<String, u32>,
 }
 
+/// A hook run by Mount (see [`FakePlugin::on_mount`]).
+#[derive(Clone)]
+struct MountHook(Arc<dyn Fn(&Path) + Send + Sync>);
+
+impl std::fmt::Debug for MountHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MountHook")
+    }
+}
+
 #[derive(Debug)]
 struct State {
     volumes: BTreeMap<String, Vol>,
@@ -74,6 +90,10 @@ struct State {
     /// `None`: no Capabilities endpoint (404).
     scope: Option<String>,
     implements: Vec<String>,
+    /// What Mount answers instead of the mountpoint.
+    mount_answer: Option<String>,
+    /// Run after Mount's bookkeeping, before its answer.
+    on_mount: Option<MountHook>,
 }
 
 struct Shared {
@@ -91,6 +111,33 @@ impl Shared {
 enum Listener {
     Unix(std::os::unix::net::UnixListener),
     Tcp(std::net::TcpListener),
+    /// A unix socket to listen on (and maybe bind) as another user, in the serving thread.
+    UnixAs {
+        fd: OwnedFd,
+        socket: PathBuf,
+        bind: bool,
+        uid: u32,
+        gid: u32,
+    },
+}
+
+impl Listener {
+    /// In the serving thread: a socket to be served as another user becomes that user's.
+    fn ready(self) -> Listener {
+        let Listener::UnixAs { fd, socket, bind, uid, gid } = self else { return self };
+        use rustix::process::{Gid, Uid};
+        // This thread's credentials only (raw setgroups/setgid/setuid): the test process
+        // keeps root's.
+        rustix::thread::set_thread_groups(&[]).expect("setgroups");
+        rustix::thread::set_thread_gid(Gid::from_raw(gid)).expect("setgid");
+        rustix::thread::set_thread_uid(Uid::from_raw(uid)).expect("setuid");
+        if bind {
+            let addr = rustix::net::SocketAddrUnix::new(&socket).expect("socket address");
+            rustix::net::bind(&fd, &addr).expect("bind the socket as the other user");
+        }
+        rustix::net::listen(&fd, 64).expect("listen");
+        Listener::Unix(std::os::unix::net::UnixListener::from(fd))
+    }
 }
 
 /// A running fake plugin; stopped on drop.
@@ -113,6 +160,22 @@ impl FakePlugin {
         FakePlugin::serve(dir, Listener::Unix(l), format!("unix://{}", socket.display()), Some(socket.to_owned()))
     }
 
+    /// Serve on the unix socket `socket` as `uid`/`gid`, volumes under `dir`: the serving
+    /// thread takes that user's credentials, then creates the socket (`bind`, so the user must
+    /// be able to write its directory) or, without `bind`, listens on a socket this (root)
+    /// process created. Either way the peer a client sees is that user.
+    pub fn start_as(dir: &Path, socket: &Path, uid: u32, gid: u32, bind: bool) -> FakePlugin {
+        use rustix::net::{AddressFamily, SocketFlags, SocketType};
+        let fd = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None)
+            .expect("socket");
+        if !bind {
+            let addr = rustix::net::SocketAddrUnix::new(socket).expect("socket address");
+            rustix::net::bind(&fd, &addr).expect("bind the fake plugin's socket");
+        }
+        let listener = Listener::UnixAs { fd, socket: socket.to_owned(), bind, uid, gid };
+        FakePlugin::serve(dir, listener, format!("unix://{}", socket.display()), Some(socket.to_owned()))
+    }
+
     /// Serve on TCP, on a free port of 127.0.0.1; volumes live under `dir`.
     pub fn start_tcp(dir: &Path) -> FakePlugin {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the fake plugin's TCP port");
@@ -129,13 +192,15 @@ impl FakePlugin {
                 faults: HashMap::new(),
                 scope: Some("local".into()),
                 implements: vec!["VolumeDriver".into()],
+                mount_answer: None,
+                on_mount: None,
             }),
             stop: AtomicBool::new(false),
         });
         let s = shared.clone();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("fake plugin runtime");
-            rt.block_on(accept_loop(listener, s));
+            rt.block_on(accept_loop(listener.ready(), s));
         });
         FakePlugin { shared, url, socket, thread: Some(thread) }
     }
@@ -176,6 +241,16 @@ impl FakePlugin {
     /// What Capabilities answers as Scope; `None` removes the endpoint (HTTP 404).
     pub fn set_scope(&self, scope: Option<&str>) {
         self.shared.lock().scope = scope.map(str::to_owned);
+    }
+
+    /// What Mount answers as `Mountpoint` (its bookkeeping unchanged); `None`: the real one.
+    pub fn set_mount_answer(&self, answer: Option<&str>) {
+        self.shared.lock().mount_answer = answer.map(str::to_owned);
+    }
+
+    /// Run `hook` with the mountpoint after Mount's bookkeeping, just before it answers.
+    pub fn on_mount(&self, hook: impl Fn(&Path) + Send + Sync + 'static) {
+        self.shared.lock().on_mount = Some(MountHook(Arc::new(hook)));
     }
 
     /// What Activate lists in `Implements`.
@@ -235,6 +310,7 @@ async fn accept_loop(listener: Listener, shared: Arc<Shared>) {
                 }
             }
         }
+        Listener::UnixAs { .. } => unreachable!("made ready in the serving thread"),
         Listener::Tcp(l) => {
             l.set_nonblocking(true).expect("non-blocking listener");
             let l = tokio::net::TcpListener::from_std(l).expect("tokio listener");
@@ -367,7 +443,11 @@ fn dispatch(shared: &Shared, method: &str, req: Value) -> Reply {
                     }
                 }
                 *v.mounts.entry(id).or_insert(0) += 1;
-                ok(json!({ "Mountpoint": mnt.display().to_string() }))
+                if let Some(hook) = st.on_mount.clone() {
+                    (hook.0)(&mnt);
+                }
+                let answer = st.mount_answer.clone().unwrap_or_else(|| mnt.display().to_string());
+                ok(json!({ "Mountpoint": answer }))
             }
         },
         "VolumeDriver.Unmount" => match st.volumes.get_mut(&name) {

@@ -344,6 +344,117 @@ fn run_stdin_with_i_and_a_terminal_with_t() {
     assert!(out.contains("got:hello\r\n"), "{out:?}");
 }
 
+/// `myvol ARGS…` with `input` piped to its stdin; killed (and the test failed) if it has not
+/// ended within `PATIENCE`: a hang is a failure, not a stuck test.
+fn run_piped_with_deadline(t: &crate::env::TestEnv, args: &[&str], input: &[u8]) -> Out {
+    let mut c = t.cmd();
+    c.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = Spawned::new(&mut c);
+    // Written and closed at once, as `echo | myvol …` does.
+    let _ = child.child().stdin.take().unwrap().write_all(input);
+    let ended = Instant::now();
+    while child.child().try_wait().unwrap().is_none() {
+        assert!(
+            ended.elapsed() < crate::env::PATIENCE,
+            "myvol {} hung (killed after {:?})",
+            args.join(" "),
+            ended.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (mut out, mut err) = (String::new(), String::new());
+    child.child().stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child.child().stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    Out { code: child.wait(), stdout: out, stderr: err }
+}
+
+/// `echo | myvol run -it …`: Docker's client refuses at once (`the input device is not a
+/// TTY`, status 1), before anything is created; myvol hung instead when the command's shell
+/// lost the end-of-file character the proxy made of the pipe's end.
+#[test]
+fn run_it_with_input_that_is_not_a_terminal_is_refused_at_once() {
+    let t = crate::env::TestEnv::new();
+    let rootfs = t.dir.path().join("rootfs");
+    std::fs::create_dir(&rootfs).unwrap();
+    for flags in [&["-it"][..], &["-i", "-t"], &["--interactive", "--tty", "-v", "made:/x"]] {
+        let mut args = vec!["run"];
+        args.extend_from_slice(flags);
+        args.extend([path_str(&rootfs), "sh"]);
+        let o = run_piped_with_deadline(&t, &args, b"\n");
+        assert_eq!(
+            (o.code, o.stdout.as_str(), o.stderr.as_str()),
+            (1, "", "Error: the input device is not a TTY\n"),
+            "{flags:?}"
+        );
+    }
+    assert!(!t.root.join("volumes/made").exists(), "a volume was created before the refusal");
+    // exec-spec applies the same rule.
+    let spec = t.dir.path().join("spec.json");
+    std::fs::write(
+        &spec,
+        format!(r#"{{"rootfs":"{}","command":["sh"],"tty":true,"interactive":true}}"#, rootfs.display()),
+    )
+    .unwrap();
+    let o = run_piped_with_deadline(&t, &["exec-spec", path_str(&spec)], b"");
+    assert_eq!((o.code, o.stderr.as_str()), (1, "Error: the input device is not a TTY\n"));
+}
+
+/// `-t` without `-i` reads no input, so any stdin is fine (Docker allows it): the command gets
+/// its terminal and ends, every time.
+#[test]
+fn run_t_with_input_that_is_not_a_terminal_runs() {
+    let Some(r) = rig() else { return };
+    for _ in 0..5 {
+        let o = run_piped_with_deadline(&r.t, &["run", "-t", r.rootfs_str(), "sh", "-c", "tty; echo done"], b"\n");
+        assert_eq!((o.code, o.stdout.as_str(), o.stderr.as_str()), (0, "/dev/pts/0\r\ndone\r\n", ""));
+    }
+}
+
+/// The cause of the hang, with a real terminal: `-it`, an interactive shell with a half-typed
+/// line, then the user's terminal hangs up. The proxy used to type the end-of-file character
+/// into the shell's terminal, which a line editor in raw mode takes as a key (or discards):
+/// the run never ended. Now the run's terminal hangs up too and the shell ends.
+#[test]
+fn run_it_ends_when_the_users_terminal_hangs_up() {
+    let Some(r) = rig() else { return };
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    // Close-on-exec: a copy in a child (myvol, or any process another test starts) would
+    // keep the terminal from hanging up.
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC).unwrap();
+    grantpt(&master).unwrap();
+    unlockpt(&master).unwrap();
+    let name = ptsname(&master, Vec::new()).unwrap();
+    let slave = std::fs::OpenOptions::new().read(true).write(true).open(name.to_str().unwrap()).unwrap();
+    let mut c = r.t.cmd();
+    c.args(["run", "-it", r.rootfs_str(), "sh"])
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave));
+    let mut child = Spawned::new(&mut c);
+    // The shell's prompt, then the half-typed line echoed back by its line editor (so the
+    // shell has it before the hang-up), through myvol's proxy.
+    let mut master = std::fs::File::from(master);
+    let mut seen = Vec::new();
+    let mut wait_for = |text: &str, master: &mut std::fs::File| {
+        let start = Instant::now();
+        while !String::from_utf8_lossy(&seen).contains(text) {
+            assert!(start.elapsed() < crate::env::PATIENCE, "no {text:?} in {:?}", String::from_utf8_lossy(&seen));
+            let mut buf = [0u8; 1024];
+            let n = master.read(&mut buf).unwrap();
+            seen.extend_from_slice(&buf[..n]);
+        }
+    };
+    wait_for("# ", &mut master);
+    master.write_all(b"echo half-typed").unwrap();
+    wait_for("half-typed", &mut master);
+    drop(master);
+    let start = Instant::now();
+    while child.child().try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < crate::env::PATIENCE, "myvol run -it hung after its terminal hung up");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 #[test]
 fn run_symlinked_mount_target_never_reaches_the_host() {
     let Some(r) = rig() else { return };

@@ -1,5 +1,7 @@
 //! Finding a v1 plugin by name, as Docker's `pkg/plugins/discovery.go` does: a unix socket in
-//! the socket directories, then a `.spec` or `.json` file in the spec directories.
+//! the socket directories, then a `.spec` or `.json` file in the spec directories. Unlike
+//! Docker, what is found must be trusted ([`super::trust`]): a socket or spec file that other
+//! users can write is refused, and so is a TCP address the user has not allowed.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -10,7 +12,8 @@ use serde_json::Value;
 
 use super::PluginError;
 use super::json::{self, Obj};
-use crate::text::errno_text;
+use super::trust;
+use crate::text::echo;
 
 /// Where a plugin listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,23 +44,38 @@ impl fmt::Display for Address {
 ///   `~/.local/lib/docker/plugins` (Docker's rootless directories);
 /// - `MYVOL_PLUGIN_PATH=DIR:DIR:…` replaces both lists: sockets are looked for in every listed
 ///   directory first, then spec files in every listed directory, in the listed order.
+///
+/// A spec file's TCP address is used only for the plugins `MYVOL_PLUGIN_TCP` names
+/// (`NAME,NAME…`, or `*` for any): on TCP, who answers cannot be checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registry {
     sockets: Vec<PathBuf>,
     specs: Vec<PathBuf>,
+    /// The plugins that may be reached over TCP (`*`: any).
+    tcp: Vec<String>,
 }
 
 /// The environment variable that replaces the default plugin directories.
 pub const PLUGIN_PATH_ENV: &str = "MYVOL_PLUGIN_PATH";
 
+/// The environment variable naming the plugins that may be reached over TCP.
+pub const PLUGIN_TCP_ENV: &str = "MYVOL_PLUGIN_TCP";
+
 impl Registry {
-    /// A registry with exactly these socket and spec directories, searched in order.
+    /// A registry with exactly these socket and spec directories, searched in order, and no
+    /// TCP plugin allowed.
     pub fn new(sockets: Vec<PathBuf>, specs: Vec<PathBuf>) -> Registry {
-        Registry { sockets, specs }
+        Registry { sockets, specs, tcp: Vec::new() }
+    }
+
+    /// Allow these plugins (`*`: any) to be reached at a spec file's TCP address.
+    pub fn allow_tcp<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Registry {
+        self.tcp.extend(names.into_iter().map(Into::into));
+        self
     }
 
     /// The registry for this process: `MYVOL_PLUGIN_PATH` if set and not empty, else Docker's
-    /// directories for root or for a rootless user (see [`Registry`]).
+    /// directories for root or for a rootless user (see [`Registry`]); `MYVOL_PLUGIN_TCP`.
     pub fn from_env() -> Registry {
         let euid = rustix::process::geteuid();
         Registry::from_vars(euid.is_root(), euid.as_raw(), |k| std::env::var_os(k))
@@ -65,6 +83,15 @@ impl Registry {
 
     /// [`Registry::from_env`] with the environment and the user passed in.
     fn from_vars(root: bool, uid: u32, var: impl Fn(&str) -> Option<OsString>) -> Registry {
+        let tcp: Vec<String> = var(PLUGIN_TCP_ENV)
+            .map(|v| {
+                v.to_string_lossy().split(',').map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned).collect()
+            })
+            .unwrap_or_default();
+        Registry::dirs_from_vars(root, uid, var).allow_tcp(tcp)
+    }
+
+    fn dirs_from_vars(root: bool, uid: u32, var: impl Fn(&str) -> Option<OsString>) -> Registry {
         if let Some(list) = var(PLUGIN_PATH_ENV).filter(|v| !v.is_empty()) {
             let dirs: Vec<PathBuf> = std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()).collect();
             return Registry::new(dirs.clone(), dirs);
@@ -100,17 +127,29 @@ impl Registry {
         &self.specs
     }
 
+    /// Whether plugin `name` may be reached over TCP.
+    fn tcp_allowed(&self, name: &str) -> bool {
+        self.tcp.iter().any(|n| n == "*" || n == name)
+    }
+
     /// Find plugin `name`: the first of `DIR/NAME.sock`, `DIR/NAME/NAME.sock` that is a socket,
     /// for each socket directory; else the first existing `DIR/NAME.spec`, `DIR/NAME/NAME.spec`,
     /// `DIR/NAME.json`, `DIR/NAME/NAME.json`, for each spec directory. A name that cannot be a
-    /// file name (empty, `.`, `..`, holding `/` or NUL) is not found.
+    /// file name (empty, `.`, `..`, holding `/` or NUL) is not found. What is found must be
+    /// trusted ([`trust`]): the socket or spec file and the directories above it, the socket a
+    /// spec names, and a spec's TCP address only for a plugin allowed TCP.
     pub fn find(&self, name: &str) -> Result<Address, PluginError> {
         if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
             return Err(PluginError::NotFound { name: name.to_owned() });
         }
+        let untrusted = |path: &Path| {
+            let (name, path) = (name.to_owned(), path.to_owned());
+            move |reason| PluginError::Untrusted { name, path, reason }
+        };
         for dir in &self.sockets {
             for p in candidates(dir, name, "sock") {
                 if std::fs::metadata(&p).is_ok_and(|m| m.file_type().is_socket()) {
+                    trust::check_socket(&p).map_err(untrusted(&p))?;
                     return Ok(Address::Unix(p));
                 }
             }
@@ -118,7 +157,17 @@ impl Registry {
         for dir in &self.specs {
             for p in candidates(dir, name, "spec").into_iter().chain(candidates(dir, name, "json")) {
                 if std::fs::metadata(&p).is_ok() {
-                    return read_spec(name, &p);
+                    let content = trust::read_spec(&p).map_err(untrusted(&p))?;
+                    return match read_spec(name, &p, &content)? {
+                        Address::Unix(sock) => {
+                            trust::check_socket(&sock).map_err(untrusted(&sock))?;
+                            Ok(Address::Unix(sock))
+                        }
+                        Address::Tcp(addr) if !self.tcp_allowed(name) => {
+                            Err(PluginError::TcpNotAllowed { name: name.to_owned(), path: p, addr })
+                        }
+                        tcp => Ok(tcp),
+                    };
                 }
             }
         }
@@ -132,12 +181,12 @@ fn candidates(dir: &Path, name: &str, ext: &str) -> [PathBuf; 2] {
     [dir.join(&file), dir.join(name).join(&file)]
 }
 
-/// Read a `.spec` (one URL) or `.json` (`{"Name","Addr","TLSConfig"}`) file.
-fn read_spec(name: &str, path: &Path) -> Result<Address, PluginError> {
+/// Parse a `.spec` (one URL) or `.json` (`{"Name","Addr","TLSConfig"}`) file's `content`.
+fn read_spec(name: &str, path: &Path, content: &[u8]) -> Result<Address, PluginError> {
     let bad = |reason: String| PluginError::BadSpec { name: name.to_owned(), path: path.to_owned(), reason };
-    let content = std::fs::read(path).map_err(|e| bad(errno_text(&e)))?;
     if path.extension().is_some_and(|e| e == "json") {
-        let value: Value = json::first_value(&content).map_err(|e| bad(format!("invalid JSON: {e}")))?;
+        let value: Value =
+            json::first_value(content).map_err(|e| bad(format!("invalid JSON: {}", echo(&e.to_string()))))?;
         let obj = Obj::of(&value).map_err(bad)?;
         let tls = obj.object("TLSConfig").map_err(bad)?;
         for file in ["CAFile", "CertFile", "KeyFile"] {
@@ -147,7 +196,7 @@ fn read_spec(name: &str, path: &Path) -> Result<Address, PluginError> {
         }
         parse_url(name, path, &obj.string("Addr").map_err(bad)?)
     } else {
-        let text = String::from_utf8_lossy(&content);
+        let text = String::from_utf8_lossy(content);
         parse_url(name, path, text.trim())
     }
 }
@@ -158,7 +207,7 @@ fn parse_url(name: &str, path: &Path, url: &str) -> Result<Address, PluginError>
     let bad = |reason: &str| PluginError::BadSpec {
         name: name.to_owned(),
         path: path.to_owned(),
-        reason: format!("{reason}: {}", crate::text::go_quote(url)),
+        reason: format!("{reason}: {}", echo(url).quoted()),
     };
     let Some((scheme, rest)) = url.split_once("://").filter(|(s, _)| !s.is_empty()) else {
         return Err(PluginError::UnknownProtocol {

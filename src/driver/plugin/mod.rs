@@ -10,14 +10,22 @@
 //! no thread is ever started, so a caller may `clone(2)` into namespaces afterwards. The API is
 //! synchronous.
 //!
+//! A plugin is a stranger until checked ([`trust`]): its socket and spec file must be out of
+//! other users' reach, whoever answers on the socket must be root or myvol's own user, and what
+//! it answers is input like any other: its texts are escaped where they are shown
+//! ([`crate::text::Echo`]), and the mountpoint it gives is checked and opened before anything
+//! is bound from it ([`mountpoint`]).
+//!
 //! Differences from Docker, on purpose: a missing or refusing socket is retried for 1.55 s
 //! instead of 30 s ([`RETRY_DELAYS`]); TLS is not supported (a spec asking for it is refused);
-//! a response larger than [`MAX_RESPONSE`] is refused; a Mount answering an empty mountpoint
-//! is an error.
+//! a TCP address is used only for plugins `MYVOL_PLUGIN_TCP` names; a response larger than
+//! [`MAX_RESPONSE`] is refused; a Mount answering an empty mountpoint is an error.
 
 mod discovery;
 mod json;
+pub mod mountpoint;
 mod transport;
+pub mod trust;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -27,12 +35,14 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
-pub use discovery::{Address, PLUGIN_PATH_ENV, Registry};
+pub use discovery::{Address, PLUGIN_PATH_ENV, PLUGIN_TCP_ENV, Registry};
 use json::Obj;
+pub use mountpoint::{BadMountpoint, Mountpoint};
 use transport::Transport;
 pub use transport::{ACCEPT_V12, MAX_RESPONSE, RETRY_DELAYS, UNIX_HOST};
+pub use trust::Untrusted;
 
-use crate::text::{errno_text, go_quote};
+use crate::text::{echo, echo_path, errno_text};
 
 /// What went wrong finding or calling a plugin. Where Docker has a message, the text is
 /// Docker's (`plugin "NAME" not found`, `Unknown protocol`, a plugin's own `Err`, `Method: Err`,
@@ -41,49 +51,66 @@ use crate::text::{errno_text, go_quote};
 #[derive(Debug, Error)]
 pub enum PluginError {
     /// No socket or spec file for this name.
-    #[error("plugin {} not found", go_quote(name))]
+    #[error("plugin {} not found", echo(name).quoted())]
     NotFound { name: String },
     /// A spec file whose address has no `scheme://` (Docker's text).
     #[error("Unknown protocol")]
     UnknownProtocol { name: String, path: PathBuf, addr: String },
     /// A spec file that cannot be read or holds an address myvol cannot use.
-    #[error("plugin {}: invalid spec file {}: {reason}", go_quote(name), path.display())]
+    #[error("plugin {}: invalid spec file {}: {reason}", echo(name).quoted(), echo_path(path))]
     BadSpec { name: String, path: PathBuf, reason: String },
     /// A spec file asking for TLS (`https://`, or a `TLSConfig` naming certificate files).
-    #[error("plugin {}: {} asks for TLS, which myvol does not support", go_quote(name), path.display())]
+    #[error("plugin {}: {} asks for TLS, which myvol does not support", echo(name).quoted(), echo_path(path))]
     TlsUnsupported { name: String, path: PathBuf },
+    /// A spec file giving a TCP address, for a plugin `MYVOL_PLUGIN_TCP` does not name: who
+    /// answers on TCP cannot be checked.
+    #[error(
+        "plugin {}: {} gives the TCP address {}; myvol uses a TCP plugin only when MYVOL_PLUGIN_TCP names it, as who answers cannot be checked",
+        echo(name).quoted(), echo_path(path), echo(addr)
+    )]
+    TcpNotAllowed { name: String, path: PathBuf, addr: String },
+    /// A socket or spec file other users can replace or write (see [`trust`]).
+    #[error("plugin {}: refusing {}: {reason}", echo(name).quoted(), echo_path(path))]
+    Untrusted { name: String, path: PathBuf, reason: Untrusted },
+    /// The process answering on the plugin's socket is neither root nor myvol's own user.
+    #[error(
+        "plugin {}: refusing the socket {}: it is served by uid {uid} (pid {pid}), not by root or by uid {own} who runs myvol",
+        echo(plugin).quoted(), echo_path(socket)
+    )]
+    UntrustedPeer { plugin: String, socket: PathBuf, uid: u32, pid: i32, own: u32 },
     /// An address that cannot be used in a request (not from [`Registry::find`]).
-    #[error("plugin {}: invalid address {address}", go_quote(plugin))]
+    #[error("plugin {}: invalid address {}", echo(plugin).quoted(), echo(&address.to_string()))]
     InvalidAddress { plugin: String, address: Address },
     /// The event loop for a call could not be created (out of file descriptors, say).
-    #[error("plugin {}: cannot set up a connection: {}", go_quote(plugin), errno_text(source))]
+    #[error("plugin {}: cannot set up a connection: {}", echo(plugin).quoted(), errno_text(source))]
     Runtime { plugin: String, source: io::Error },
     /// No connection, after `attempts` tries when the socket was missing or refused.
-    #[error("Post {}: dial {dial}: connect: {}", go_quote(url), errno_text(source))]
+    #[error("Post {}: dial {}: connect: {}", echo(url).quoted(), echo(dial), errno_text(source))]
     Connect { plugin: String, method: &'static str, url: String, dial: String, source: io::Error, attempts: u32 },
     /// A TCP plugin's host name did not resolve.
-    #[error("Post {}: dial tcp: lookup {host}: {}", go_quote(url), errno_text(source))]
+    #[error("Post {}: dial tcp: lookup {}: {}", echo(url).quoted(), echo(host), errno_text(source))]
     Lookup { plugin: String, method: &'static str, url: String, host: String, source: io::Error },
     /// The HTTP exchange failed (the plugin closed the connection, sent no valid HTTP…).
-    #[error("Post {}: {}", go_quote(url), chain(source.as_ref()))]
+    #[error("Post {}: {}", echo(url).quoted(), echo(&chain(source.as_ref())))]
     Http { plugin: String, method: &'static str, url: String, source: Box<dyn std::error::Error + Send + Sync> },
     /// No complete answer within the call's timeout.
-    #[error("{method}: plugin {} did not answer within {timeout:?}", go_quote(plugin))]
+    #[error("{method}: plugin {} did not answer within {timeout:?}", echo(plugin).quoted())]
     Timeout { plugin: String, method: &'static str, timeout: Duration },
     /// An answer larger than [`MAX_RESPONSE`].
-    #[error("{method}: the response of plugin {} is larger than {} MiB", go_quote(plugin), limit >> 20)]
+    #[error("{method}: the response of plugin {} is larger than {} MiB", echo(plugin).quoted(), limit >> 20)]
     TooLarge { plugin: String, method: &'static str, limit: usize },
     /// An HTTP 200 answer that is not JSON.
-    #[error("{method}: the response of plugin {} is not valid JSON: {detail}", go_quote(plugin))]
+    #[error("{method}: the response of plugin {} is not valid JSON: {}", echo(plugin).quoted(), echo(detail))]
     InvalidJson { plugin: String, method: &'static str, detail: String },
     /// JSON of the wrong shape (a field of the wrong type).
-    #[error("{method}: unexpected response from plugin {}: {detail}", go_quote(plugin))]
+    #[error("{method}: unexpected response from plugin {}: {}", echo(plugin).quoted(), echo(detail))]
     BadResponse { plugin: String, method: &'static str, detail: String },
-    /// HTTP 200 with a non-empty `Err`: the text is the plugin's, as Docker shows it.
-    #[error("{err}")]
+    /// HTTP 200 with a non-empty `Err`: the text is the plugin's, as Docker shows it (escaped
+    /// and cut: [`crate::text::Echo`]).
+    #[error("{}", echo(err))]
     Remote { plugin: String, method: &'static str, err: String },
     /// Another HTTP status: `Method: Err`, or `Method: <body>` when the body is not `{"Err":…}`.
-    #[error("{method}: {err}")]
+    #[error("{method}: {}", echo(err))]
     Status { plugin: String, method: &'static str, status: u16, err: String },
     /// `Plugin.Activate` did not list `VolumeDriver`.
     #[error("Plugin does not implement the requested driver")]
@@ -92,8 +119,14 @@ pub enum PluginError {
     #[error("no such volume")]
     NoSuchVolume { plugin: String, volume: String },
     /// `VolumeDriver.Mount` answered without a mountpoint.
-    #[error("VolumeDriver.Mount: plugin {} returned no mountpoint for volume {}", go_quote(plugin), go_quote(volume))]
+    #[error("VolumeDriver.Mount: plugin {} returned no mountpoint for volume {}", echo(plugin).quoted(), echo(volume).quoted())]
     EmptyMountpoint { plugin: String, volume: String },
+    /// `VolumeDriver.Mount` answered a mountpoint that breaks [`mountpoint`]'s rule.
+    #[error(
+        "VolumeDriver.Mount: refusing the mountpoint {} that plugin {} returned for volume {}: {reason}",
+        echo(mountpoint).quoted(), echo(plugin).quoted(), echo(volume).quoted()
+    )]
+    BadMountpoint { plugin: String, volume: String, mountpoint: String, reason: BadMountpoint },
 }
 
 /// An error and its sources, `: `-separated, OS errors as Go prints them.

@@ -24,8 +24,9 @@ pub const ACCEPT_V12: &str = "application/vnd.docker.plugins.v1.2+json";
 /// The `Host` header Docker sends to plugins on unix sockets.
 pub const UNIX_HOST: &str = "plugin.moby.localhost";
 
-/// The largest response body read (the whole body is buffered to decode it).
-pub const MAX_RESPONSE: usize = 16 << 20;
+/// The largest response body read (the whole body is buffered to decode it): 1 MiB, room
+/// for the List of thousands of volumes.
+pub const MAX_RESPONSE: usize = 1 << 20;
 
 /// Pauses between connection attempts while the socket is missing or refuses (1.55 s in
 /// all). Docker retries for 30 s, too long for a command line or a cron job.
@@ -110,6 +111,15 @@ impl Transport {
                         }
                     }
                 }
+                Err(Dial::Untrusted { socket, uid, pid }) => {
+                    return Err(PluginError::UntrustedPeer {
+                        plugin: self.plugin.clone(),
+                        socket,
+                        uid,
+                        pid,
+                        own: rustix::process::geteuid().as_raw(),
+                    });
+                }
                 Err(Dial::Lookup { host, source }) => {
                     return Err(PluginError::Lookup {
                         plugin: self.plugin.clone(),
@@ -126,7 +136,19 @@ impl Transport {
     async fn connect(&self) -> Result<Conn, Dial> {
         match &self.address {
             Address::Unix(path) => match tokio::net::UnixStream::connect(path).await {
-                Ok(s) => Ok(Conn::Unix(s)),
+                Ok(s) => {
+                    // Who answers, before a byte is sent: root or myvol's own user only.
+                    let failed = |source| Dial::Failed { dial: format!("unix {}", path.display()), source };
+                    let peer = rustix::net::sockopt::socket_peercred(&s).map_err(|e| failed(e.into()))?;
+                    if !super::trust::peer_allowed(peer.uid.as_raw()) {
+                        return Err(Dial::Untrusted {
+                            socket: path.clone(),
+                            uid: peer.uid.as_raw(),
+                            pid: peer.pid.as_raw_nonzero().get(),
+                        });
+                    }
+                    Ok(Conn::Unix(s))
+                }
                 Err(source) => Err(Dial::Failed { dial: format!("unix {}", path.display()), source }),
             },
             Address::Tcp(host_port) => {
@@ -255,6 +277,12 @@ enum Dial {
     Lookup {
         host: String,
         source: io::Error,
+    },
+    /// The process serving the socket is not one myvol trusts.
+    Untrusted {
+        socket: std::path::PathBuf,
+        uid: u32,
+        pid: i32,
     },
 }
 
