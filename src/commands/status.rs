@@ -3,8 +3,9 @@
 
 use std::io;
 
-use myvol::driver::DriverError;
 use myvol::driver::local::LocalMountError;
+use myvol::driver::plugin::PluginError;
+use myvol::driver::{DriverError, PluginDriverError};
 use myvol::plan::{AttachError, PlanError, RunError};
 use myvol::runtime::{ChildFailure, ExecError, Exit};
 use myvol::store::StoreError;
@@ -128,7 +129,10 @@ fn of_store_error(e: &StoreError) -> ExitStatus {
         StoreError::CreateDir { source, .. } | StoreError::Copy { source, .. } | StoreError::Io { source, .. } => {
             of_errno(source)
         }
-        StoreError::Driver { source, .. } => of_plugin_text(&source.to_string()),
+        StoreError::Driver { source, .. } => match source.downcast_ref::<PluginDriverError>() {
+            Some(e) => of_plugin_error(e),
+            None => of_plugin_text(&source.to_string()),
+        },
         _ => ExitStatus::RunFailed,
     }
 }
@@ -145,9 +149,7 @@ fn of_driver_error(e: &DriverError) -> ExitStatus {
             }
         },
         DriverError::Io { source, .. } => of_errno(source),
-        DriverError::PluginMount { source, .. } | DriverError::PluginUnmount { source, .. } => {
-            of_plugin_text(&source.to_string())
-        }
+        DriverError::PluginMount { source, .. } | DriverError::PluginUnmount { source, .. } => of_plugin_error(source),
     }
 }
 
@@ -157,6 +159,25 @@ fn of_errno(e: &io::Error) -> ExitStatus {
     match e.raw_os_error() {
         Some(libc::ENOENT) => ExitStatus::NotFound,
         Some(libc::EACCES | libc::EISDIR) => ExitStatus::CannotInvoke,
+        _ => ExitStatus::RunFailed,
+    }
+}
+
+/// A volume plugin's failure: what the plugin (or the connection to it) said goes by Docker's
+/// rule on that text, as Docker's daemon passes it on; what myvol itself refused (an
+/// untrusted socket, a mountpoint that breaks the rule, an answer too large or malformed…)
+/// is a failed run, 125, whatever words it quotes.
+fn of_plugin_error(e: &PluginDriverError) -> ExitStatus {
+    let e = match e {
+        PluginDriverError::Lookup { source, .. } | PluginDriverError::Call(source) => source.as_ref(),
+        PluginDriverError::RecordMount(source) => return of_errno(source),
+    };
+    match e {
+        PluginError::Connect { .. }
+        | PluginError::Lookup { .. }
+        | PluginError::Http { .. }
+        | PluginError::Remote { .. }
+        | PluginError::Status { .. } => of_plugin_text(&e.to_string()),
         _ => ExitStatus::RunFailed,
     }
 }
@@ -180,7 +201,6 @@ fn of_plugin_text(text: &str) -> ExitStatus {
 mod tests {
     use std::path::PathBuf;
 
-    use myvol::driver::plugin::PluginError;
     use myvol::name::VolumeName;
     use myvol::runtime::{Invalid, RootfsError};
     use myvol::spec::SpecError;
@@ -283,6 +303,36 @@ mod tests {
                     source: PluginError::NotFound { name: "p".into() }.into(),
                 })),
                 ExitStatus::RunFailed,
+            ),
+            (
+                // myvol's own refusal, whatever words of the plugin's it quotes.
+                attach(AttachError::Driver(DriverError::PluginMount {
+                    name: VolumeName::parse("v1").unwrap(),
+                    source: PluginError::BadMountpoint {
+                        plugin: "p".into(),
+                        volume: "v1".into(),
+                        mountpoint: "/no such file or directory".into(),
+                        reason: myvol::driver::plugin::BadMountpoint::TopLevel,
+                    }
+                    .into(),
+                })),
+                ExitStatus::RunFailed,
+            ),
+            (
+                // The connection's own words, as Docker's daemon passes them on.
+                attach(AttachError::Driver(DriverError::PluginMount {
+                    name: VolumeName::parse("v1").unwrap(),
+                    source: PluginError::Connect {
+                        plugin: "p".into(),
+                        method: "VolumeDriver.Mount",
+                        url: "http://p/VolumeDriver.Mount".into(),
+                        dial: "unix /run/p.sock".into(),
+                        source: errno(libc::ENOENT),
+                        attempts: 1,
+                    }
+                    .into(),
+                })),
+                ExitStatus::NotFound,
             ),
             (child(ChildFailure::Setup), ExitStatus::RunFailed),
             (child(ChildFailure::NotFound), ExitStatus::NotFound),
