@@ -8,6 +8,7 @@ use std::os::fd::AsFd;
 use rustix::fs as rfs;
 
 use super::layout::*;
+use super::lease::Access;
 use super::meta::VolumeMeta;
 use super::{ANONYMOUS_LABEL, LOCAL_DRIVER, Result, Store, StoreError, Volume};
 use crate::copy::{self, CopyStats};
@@ -30,8 +31,17 @@ impl Store {
         dst: &VolumeName,
         labels: Option<BTreeMap<String, String>>,
     ) -> Result<(Volume, CopyStats)> {
+        self.clone_inner(src, dst, labels).map_err(|e| e.during("clone", src))
+    }
+
+    fn clone_inner(
+        &self,
+        src: &VolumeName,
+        dst: &VolumeName,
+        labels: Option<BTreeMap<String, String>>,
+    ) -> Result<(Volume, CopyStats)> {
         let exists = || StoreError::TargetExists { op: "clone", name: src.to_string(), target: dst.to_string() };
-        let lease = self.lease(src, "clone")?;
+        let lease = self.lease_as(src, "clone", Access::ReadOnly)?;
         let (meta, src_data, build) = {
             let h = self.open_write()?;
             let Some(meta) = self.read_meta(h.volumes.as_fd(), src)? else {
@@ -59,6 +69,13 @@ impl Store {
             options: meta.options,
             scope: None,
         };
+        let json = match new_meta.encode() {
+            Ok(json) => json,
+            Err(size) => {
+                build.discard();
+                return Err(StoreError::MetaTooLarge { op: "clone", name: src.to_string(), size });
+            }
+        };
         let stats = if new_meta.options.is_none() {
             match copy::copy_tree(src_data.as_fd(), build.data.as_fd()) {
                 Ok(stats) => stats,
@@ -82,7 +99,7 @@ impl Store {
                 return Err(e);
             }
         };
-        match self.finish_build(&h, build, &new_meta) {
+        match self.finish_build(&h, build, &json) {
             Ok(()) => {}
             Err(StoreError::CreateDir { source, .. }) if source.raw_os_error() == Some(libc::EEXIST) => {
                 return Err(exists());
@@ -152,7 +169,9 @@ mod tests {
                 // Another command's mutation meanwhile: it cleans up, but not our build, and
                 // cannot remove the source.
                 store.create(request("meanwhile")).unwrap();
-                assert_eq!(entries(&root.join(TMP_DIR)).len(), 1);
+                let tmp = entries(&root.join(TMP_DIR));
+                assert_eq!(tmp.iter().filter(|e| !e.starts_with(LEASE_INDEX_PREFIX)).count(), 1, "{tmp:?}");
+                assert_eq!(tmp.len(), 2, "the build, and the source's lease: {tmp:?}");
                 assert!(matches!(store.remove(&name("src"), false), Err(StoreError::InUse { .. })));
             },
             || t.store.clone_volume(&name("src"), &name("dst"), None).unwrap(),

@@ -17,4 +17,5 @@ mod plugin_client;
 mod rclone;
 mod run;
 mod run_dry;
+mod trust_store;
 mod volume;
