@@ -55,7 +55,10 @@ impl Store {
             }
             let data = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(src, DATA_DIR)))
                 .map_err(|e| self.io("open", &rel(src, DATA_DIR), e))?;
-            let build = self.start_build(&h, dst)?;
+            let build = self.start_build(&h, dst).map_err(|e| match e {
+                StoreError::CreateDir { path, source, .. } => StoreError::Io { op: "mkdir", path, source },
+                e => e,
+            })?;
             (meta, data, build)
         };
         let mut labels = labels.or(meta.labels).unwrap_or_default();
@@ -103,6 +106,11 @@ impl Store {
             Ok(()) => {}
             Err(StoreError::CreateDir { source, .. }) if source.raw_os_error() == Some(libc::EEXIST) => {
                 return Err(exists());
+            }
+            // Making the new volume failed (a name the filesystem cannot hold, a full disk): an
+            // error of this clone, not of a `create`.
+            Err(StoreError::CreateDir { path, source, .. }) => {
+                return Err(StoreError::Io { op: "mkdir", path, source });
             }
             Err(e) => return Err(e),
         }

@@ -140,6 +140,10 @@ impl Store {
             return Err(StoreError::ImportBusy { name: name.to_string(), ids });
         }
         let writers = lease::blocking_import(vdir, &ids);
+        if writers == [lease::READER_ID] {
+            // A reader on a read-only mount of the store: its old content cannot be kept.
+            return Err(StoreError::ImportBusy { name: name.to_string(), ids: writers });
+        }
         if !writers.is_empty() {
             return Err(StoreError::ImportUnderWriters { name: name.to_string(), ids: writers });
         }

@@ -417,11 +417,12 @@ fn scan(
 /// `tmp/` name; a live one is left alone. Any other file is a temporary whose writer is gone
 /// (writers hold the store lock): removed. The caller holds the store lock.
 pub(super) fn reap_index(tmp: BorrowedFd<'_>, volumes: BorrowedFd<'_>, entry: &OsStr) {
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let Ok(fd) = rfs::openat(tmp, entry, flags, Mode::empty()) else {
+    if !entry.as_bytes().starts_with(LEASE_INDEX_PREFIX.as_bytes()) {
+        let _ = rfs::unlinkat(tmp, entry, AtFlags::empty());
         return;
-    };
-    if entry.as_bytes().starts_with(LEASE_INDEX_PREFIX.as_bytes()) {
+    }
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    if let Ok(fd) = rfs::openat(tmp, entry, flags, Mode::empty()) {
         if !fsutil::try_lock_shared(fd.as_fd()).unwrap_or(false) {
             return; // its holder lives
         }

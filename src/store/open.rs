@@ -136,10 +136,19 @@ impl Store {
             }
         }
         for dir in [TMP_DIR, TRASH_DIR, RUNS_DIR] {
-            let Ok(fd) = fsutil::open_dir(h.root.as_fd(), OsStr::new(dir)) else {
-                continue;
+            let opened;
+            let fd = if dir == TMP_DIR {
+                h.tmp.as_fd()
+            } else {
+                match fsutil::open_dir(h.root.as_fd(), OsStr::new(dir)) {
+                    Ok(fd) => {
+                        opened = fd;
+                        opened.as_fd()
+                    }
+                    Err(_) => continue,
+                }
             };
-            let Ok(entries) = fsutil::list_dir(fd.as_fd()) else {
+            let Ok(entries) = fsutil::list_dir(fd) else {
                 continue;
             };
             for (name, ftype) in entries {
@@ -147,24 +156,24 @@ impl Store {
                 if ftype != rfs::FileType::Directory && ftype != rfs::FileType::Unknown {
                     // Files: in `tmp/`, lease files and what is being written; elsewhere
                     // nothing myvol makes (a removal of a volume entry that was not a directory).
-                    lease::reap_index(fd.as_fd(), h.volumes.as_fd(), name);
+                    lease::reap_index(fd, h.volumes.as_fd(), name);
                     continue;
                 }
                 let entry = match rfs::openat(
-                    &fd,
+                    fd,
                     name,
                     OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
                     Mode::empty(),
                 ) {
                     Ok(entry) => entry,
                     Err(Errno::NOTDIR) => {
-                        lease::reap_index(fd.as_fd(), h.volumes.as_fd(), name);
+                        lease::reap_index(fd, h.volumes.as_fd(), name);
                         continue;
                     }
                     Err(_) => continue,
                 };
                 if fsutil::try_lock_exclusive(entry.as_fd()).unwrap_or(false) && !kept_for_readers(entry.as_fd()) {
-                    let _ = fsutil::remove_tree(fd.as_fd(), name);
+                    let _ = fsutil::remove_tree(fd, name);
                 }
             }
         }

@@ -25,6 +25,10 @@ impl Store {
     /// so metadata and directory agree at every instant; `rename.json` at the root lets the
     /// next mutation finish or undo what a crash left.
     pub fn rename(&self, old: &VolumeName, new: &VolumeName) -> Result<Volume> {
+        self.rename_inner(old, new).map_err(|e| e.during("rename", old))
+    }
+
+    fn rename_inner(&self, old: &VolumeName, new: &VolumeName) -> Result<Volume> {
         let h = self.open_write()?;
         let Some(meta) = self.read_meta(h.volumes.as_fd(), old)? else {
             return Err(StoreError::NotFound(old.to_string()));

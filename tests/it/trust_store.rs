@@ -313,7 +313,7 @@ fn import_create_killed_at_random_moments_leaves_no_volume_or_a_complete_one() {
 // ---------------------------------------------------------------------------------------
 // The disk: an import never fills it, and errors on a full one name the volume.
 
-/// In a private mount namespace, a store on a 32 MiB tmpfs.
+/// In a private mount namespace, a store on a 32 MiB tmpfs of 4000 inodes.
 struct SmallStore {
     ns: HostNs,
     t: TestEnv,
@@ -330,7 +330,7 @@ impl SmallStore {
         let t = TestEnv::new();
         let mnt = t.dir.path().join("small");
         std::fs::create_dir(&mnt).unwrap();
-        ns.sh(&format!("mount -t tmpfs -o size=32m myvol-test {}", path_str(&mnt)));
+        ns.sh(&format!("mount -t tmpfs -o size=32m,nr_inodes=4000 myvol-test {}", path_str(&mnt)));
         let root = mnt.join("root");
         Some(SmallStore { ns, t, mnt, root })
     }
@@ -422,6 +422,30 @@ fn an_import_stops_before_the_disk_reserve_and_errors_on_a_full_disk_name_the_vo
     std::fs::write(s.t.data("tiny").join("f"), "tiny").unwrap();
     s.t.ok(&["volume", "export", "-o", path_str(&small), "tiny"]);
     s.ok(&["volume", "import", "--min-free", "0", "vol", path_str(&small)]);
+    // An endless stream of valid headers (empty files, each a new inode) stops too.
+    let mut c = s.cmd(&["volume", "import", "vol", "-"]);
+    c.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = Spawned::new(&mut c);
+    let mut stdin = child.child().stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        for i in 0u64.. {
+            let mut h = tar::Header::new_ustar();
+            h.set_path(format!("d{}/f{i}", i / 1000)).unwrap();
+            h.set_size(0);
+            h.set_mode(0o644);
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_cksum();
+            if stdin.write_all(h.as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut err = String::new();
+    child.child().stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert_eq!(child.wait(), 1, "{err}");
+    feeder.join().unwrap();
+    assert!(err.starts_with("Error: import vol: stopped before the store's filesystem runs out of inodes: "), "{err}");
+    assert!(s.tmp().is_empty(), "{:?}", s.tmp());
 
     // Now the filesystem is full: each verb that needs space says which volume it was at.
     let _ = s.ns.enter("dd").args(["if=/dev/zero", &format!("of={}/fill", path_str(&s.mnt)), "bs=1M"]).output();
@@ -546,6 +570,16 @@ fn a_name_too_long_for_the_filesystem_is_no_such_volume_for_every_lookup() {
     assert_eq!(o.code, 1);
     assert!(o.stderr.starts_with(&format!("Error: create {long}: error while creating volume root path '")), "{o:?}");
     assert!(o.stderr.ends_with(": file name too long\n"), "{o:?}");
+    // As a new name for a volume: an error of that operation, on that volume.
+    let o = t.run(&["volume", "rename", "vol", &long]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.starts_with("Error: rename vol: ") && o.stderr.ends_with(": file name too long\n"), "{o:?}");
+    let o = t.run(&["volume", "clone", "vol", &long]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.starts_with("Error: clone vol: mkdir <ROOT>/volumes/") && o.stderr.ends_with(": file name too long\n"),
+        "{o:?}"
+    );
     t.expect(&["volume", "ls", "-q"], 0, "vol\n", "");
     t.assert_store_at_rest();
 }
