@@ -103,7 +103,7 @@ impl Store {
         };
         // Checked before a plugin is asked to make anything: every reader refuses more.
         let too_large = |size| StoreError::MetaTooLarge { op: "create", name: name.to_string(), size };
-        meta.encode().map_err(too_large)?;
+        let mut json = meta.encode().map_err(too_large)?;
         let driver = &meta.driver;
         if driver != LOCAL_DRIVER {
             let Some(ext) = &self.external else {
@@ -115,10 +115,10 @@ impl Store {
                 source,
             })?;
             meta.scope = Some(s);
+            json = meta.encode().map_err(too_large)?;
         } else if let Some(source) = req.invalid_options {
             return Err(StoreError::InvalidOption { name: name.to_string(), source });
         }
-        let json = meta.encode().map_err(too_large)?;
         self.build_volume(h, &name, &json, |_| Ok(()))?;
         Ok(Created { volume: self.volume_from_meta(&name, meta), created: true })
     }

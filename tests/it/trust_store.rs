@@ -621,7 +621,7 @@ fn a_read_only_store_can_be_exported_and_its_reader_is_respected() {
     });
     t.expect(&["volume", "rm", "vol"], 1, "", "Error: remove vol: volume is in use - [read-only-export]\n");
     let o = t.run(&["volume", "import", "--force", "vol", path_str(&archive)]);
-    assert_eq!(o.code, 1, "{o:?}");
+    assert_eq!((o.code, o.stderr.as_str()), (1, "Error: volume vol is in use - [read-only-export]\n"));
     let mut bytes = Vec::new();
     std::fs::File::open(&fifo).unwrap().read_to_end(&mut bytes).unwrap();
     assert_eq!(export.wait(), 0);
