@@ -91,6 +91,19 @@ pub fn human_size(bytes: u64) -> String {
     format!("{}{}", format_g4(size), UNITS[i])
 }
 
+/// go-units `BytesSize`: binary units, four significant digits (`0B`, `512KiB`, `1GiB`,
+/// `3.2MiB`), for sizes given in binary units (`--max-size`, `--min-free`).
+pub fn bytes_size(bytes: u64) -> String {
+    const UNITS: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
+    let mut size = bytes as f64;
+    let mut i = 0;
+    while size >= 1024.0 && i < UNITS.len() - 1 {
+        size /= 1024.0;
+        i += 1;
+    }
+    format!("{}{}", format_g4(size), UNITS[i])
+}
+
 /// Go's `%.4g` for 0 <= v < 10000.
 fn format_g4(v: f64) -> String {
     if v == 0.0 {
@@ -114,6 +127,15 @@ fn format_g4(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_size_table() {
+        for (n, want) in
+            [(0, "0B"), (1023, "1023B"), (1024, "1KiB"), (1536, "1.5KiB"), (1 << 30, "1GiB"), (3_355_443, "3.2MiB")]
+        {
+            assert_eq!(bytes_size(n), want, "{n}");
+        }
+    }
 
     #[test]
     fn ram_in_bytes_table() {

@@ -14,9 +14,12 @@
 //! 4. owner (numeric), xattrs, mode and times go through the new fd or with
 //!    `AT_SYMLINK_NOFOLLOW`; directory modes and times are applied at the end, deepest first.
 //!
-//! The whole stream must be read: members, end-of-archive marker and the compression trailer
-//! (a gzip CRC, the last zstd frame). Any failure returns an error and leaves the staging
-//! directory for the caller to delete.
+//! The whole archive must be read: members, then the end-of-archive marker; what follows the
+//! marker is read too, up to [`TRAILER_MAX`] bytes (record padding, and the compression trailer
+//! then checked: a gzip CRC, the last zstd frame), and anything beyond is ignored, as GNU tar
+//! ignores it (so `/dev/zero`, an empty archive followed by endless zeros, ends at once). What
+//! is written is counted against [`Limits`] (`--max-size`, the disk reserve). Any failure
+//! returns an error and leaves the staging directory for the caller to delete.
 
 use std::ffi::{CString, OsStr};
 use std::io::{self, BufReader, Read};
@@ -27,11 +30,15 @@ use rustix::fs::{self as rfs, AtFlags, FileType, Gid, Mode, OFlags, ResolveFlags
 use rustix::io::Errno;
 use tar::EntryType;
 
+use super::limits::{Budget, LimitError, Limits};
 use super::{ArchiveError, Progress};
 use crate::copy::{proc_path, tolerate_xattr_set};
 use crate::fsutil;
 
 const CHUNK: usize = 128 << 10;
+/// The most read after the end-of-archive marker: GNU tar's largest record (a blocking factor
+/// of 2048), which holds the rest of the last record and a compression trailer.
+pub const TRAILER_MAX: u64 = 1 << 20;
 /// Granularity of hole detection in sparse members.
 const HOLE_BLOCK: usize = 4096;
 
@@ -48,8 +55,19 @@ pub struct ImportStats {
 }
 
 /// Unpack the tar stream `input` (plain, gzip or zstd, sniffed) into the empty directory
-/// `staging`. `progress` is told the bytes read from `input` and the members unpacked.
+/// `staging`, within the default [`Limits`] (no size limit; the disk's reserve kept).
+/// `progress` is told the bytes read from `input` and the members unpacked.
 pub fn unpack(input: impl Read, staging: BorrowedFd<'_>, progress: &dyn Progress) -> Result<ImportStats, ArchiveError> {
+    unpack_within(input, staging, progress, Limits::default())
+}
+
+/// [`unpack`] within `limits`.
+pub fn unpack_within(
+    input: impl Read,
+    staging: BorrowedFd<'_>,
+    progress: &dyn Progress,
+    limits: Limits,
+) -> Result<ImportStats, ArchiveError> {
     let read_err = |source: io::Error| ArchiveError::Read { source };
     let counted = Counting { inner: input, progress };
     // Smaller than CHUNK: large reads of member data bypass this buffer (one copy fewer).
@@ -64,6 +82,7 @@ pub fn unpack(input: impl Read, staging: BorrowedFd<'_>, progress: &dyn Progress
         buf: vec![0u8; CHUNK],
         stats: ImportStats::default(),
         progress,
+        budget: Budget::new(limits),
     };
     for (seen, entry) in archive.entries().map_err(read_err)?.enumerate() {
         let entry = entry.map_err(|source| {
@@ -78,8 +97,9 @@ pub fn unpack(input: impl Read, staging: BorrowedFd<'_>, progress: &dyn Progress
         return Err(ArchiveError::Truncated);
     }
     // Read what follows the marker (record padding), so that the compression trailer is
-    // checked: a corrupt gzip CRC or zstd frame fails here.
-    io::copy(&mut rest, &mut io::sink()).map_err(read_err)?;
+    // checked: a corrupt gzip CRC or zstd frame fails here. Bounded: what comes after that
+    // is not the archive's, and may never end.
+    io::copy(&mut (&mut rest).take(TRAILER_MAX), &mut io::sink()).map_err(read_err)?;
     u.finish()?;
     Ok(u.stats)
 }
@@ -131,6 +151,7 @@ struct Unpacker<'a> {
     buf: Vec<u8>,
     stats: ImportStats,
     progress: &'a dyn Progress,
+    budget: Budget,
 }
 
 /// The member's name as components: `Err` with the reason when it is refused.
@@ -260,6 +281,7 @@ impl<'a> Unpacker<'a> {
         if kind == EntryType::XGlobalHeader || kind.as_byte() == b'V' {
             return Ok(());
         }
+        self.budget.entry(self.staging)?;
         let meta = self.meta(&mut entry).map_err(|e| match e {
             MetaError::Read(source) => ArchiveError::Read { source },
             MetaError::Bad(reason) => ArchiveError::Refused { member: entry.path_bytes().into_owned(), reason },
@@ -320,6 +342,7 @@ impl<'a> Unpacker<'a> {
             Err(Step::Io(e)) => return Err(member_err(e)),
             Err(Step::Truncated) => return Err(ArchiveError::Truncated),
             Err(Step::Read(source)) => return Err(ArchiveError::Read { source }),
+            Err(Step::Limit(e)) => return Err(e.into()),
         }
         self.stats.entries += 1;
         self.progress.entry();
@@ -513,6 +536,7 @@ impl<'a> Unpacker<'a> {
                 };
                 let chunk = &self.buf[i..block_end];
                 if !(sparse && chunk.iter().all(|&b| b == 0)) {
+                    self.budget.content(self.staging, chunk.len() as u64).map_err(Step::Limit)?;
                     write_all_at(fd.as_fd(), chunk, off + i as u64).map_err(Step::Io)?;
                 }
                 i = block_end;
@@ -563,6 +587,7 @@ impl<'a> Unpacker<'a> {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => return Err(Step::Read(e)),
                 };
+                self.budget.content(self.staging, n as u64).map_err(Step::Limit)?;
                 write_all_at(fd, &self.buf[..n], off + done).map_err(Step::Io)?;
                 done += n as u64;
             }
@@ -751,6 +776,7 @@ enum Step {
     Io(io::Error),
     Read(io::Error),
     Truncated,
+    Limit(LimitError),
 }
 
 /// Format 1.0's map at the start of the data: a count, then offset and size per segment,

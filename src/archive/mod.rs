@@ -8,6 +8,7 @@
 
 pub mod export;
 pub mod import;
+pub mod limits;
 mod tarfmt;
 
 use std::io::{self, BufRead, Read, Write};
@@ -44,6 +45,9 @@ pub enum ArchiveError {
         #[source]
         source: io::Error,
     },
+    /// Unpacking further would go past `--max-size` or eat into the disk's reserve.
+    #[error("{0}")]
+    Limit(#[from] limits::LimitError),
     /// The stream ended without the end-of-archive marker.
     #[error("reading the archive: unexpected end of the stream (truncated archive?)")]
     Truncated,

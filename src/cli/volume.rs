@@ -62,8 +62,11 @@ pub enum VolumeCommand {
     /// Writes a tar stream of the volume's content (directories, files, symlinks, hard
     /// links, FIFOs, device nodes; owners, modes, nanosecond mtimes, xattrs and ACLs; sparse
     /// files as sparse) to FILE, or to standard output when -o is not given. Refuses to write
-    /// an archive to a terminal. The volume is marked in use while it is read, so it cannot
-    /// be removed meanwhile. See docs/archive.md.
+    /// an archive to a terminal. FILE appears only once complete: a killed export leaves
+    /// nothing. The volume is marked in use while it is read, so it cannot be removed
+    /// meanwhile; a store mounted read-only can be exported too. When the output pipe is
+    /// closed before the archive is complete, the export exits 141, quietly. See
+    /// docs/archive.md.
     #[command(override_usage = "myvol volume export [OPTIONS] VOLUME")]
     Export(Lazy<ExportArgs>),
 
@@ -72,9 +75,12 @@ pub enum VolumeCommand {
     /// Replaces the volume's content with the archive's (plain, gzip or zstd, detected from
     /// the first bytes) read from FILE, or from standard input when FILE is absent or `-`.
     /// The archive is unpacked into a staging directory and swapped in only when all of it
-    /// was read and unpacked: on any error the volume is left exactly as it was. Members that
-    /// would land outside the volume (`..`, absolute names, paths through symlinks, hard
-    /// links to outside) refuse the whole archive. See docs/archive.md.
+    /// was read and unpacked: on any error the volume is left exactly as it was (with
+    /// --create, there is no volume). Members that would land outside the volume (`..`,
+    /// absolute names, paths through symlinks, hard links to outside) refuse the whole
+    /// archive. Reading stops at the archive's end marker (and at most 1 MiB after it). The
+    /// import stops before the unpacked content exceeds --max-size, or before the store's
+    /// filesystem has less than --min-free left. See docs/archive.md.
     #[command(override_usage = "myvol volume import [OPTIONS] VOLUME [FILE|-]")]
     Import(Lazy<ImportArgs>),
 
@@ -261,6 +267,11 @@ pub struct ExportArgs {
     pub quiet: bool,
 }
 
+/// A size in Docker's units (`512m`, `10g`: binary).
+fn parse_size(s: &str) -> Result<u64, String> {
+    myvol::units::ram_in_bytes(s).map_err(|e| e.to_string())
+}
+
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     #[arg(value_name = "VOLUME")]
@@ -270,13 +281,24 @@ pub struct ImportArgs {
     #[arg(value_name = "FILE")]
     pub source: Option<std::path::PathBuf>,
 
-    /// Import even if the volume is in use (its users see the new content from then on)
+    /// Import even if readers use the volume (exports, clones, read-only mounts): they keep
+    /// the old content until they end; new users see the new. Never under a writer
     #[arg(short, long)]
     pub force: bool,
 
-    /// Create the volume (local driver) if it does not exist
+    /// Create the volume (local driver) if it does not exist; it appears only once the
+    /// whole archive is in it
     #[arg(long)]
     pub create: bool,
+
+    /// Stop (changing nothing) if the content unpacks to more than SIZE (e.g. 10g)
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_size: Option<u64>,
+
+    /// Stop (changing nothing) before the store's filesystem has less than SIZE or PCT% free
+    /// [default: 5% of it or 1g, whichever is smaller; 0 turns the check off]
+    #[arg(long, value_name = "SIZE|PCT%", value_parser = myvol::archive::limits::MinFree::parse)]
+    pub min_free: Option<myvol::archive::limits::MinFree>,
 
     /// Show no progress bar and no warnings (the bar is shown only when stderr is a terminal)
     #[arg(short, long)]

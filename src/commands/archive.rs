@@ -4,12 +4,13 @@ use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use myvol::archive::limits::{Limits, MinFree};
 use myvol::archive::{self, ArchiveError, Compression, Encoder, Progress};
+use myvol::fsutil::NewFile;
 use myvol::store::Store;
 
 use super::{ExitStatus, Failure, Io, Result, volume_name};
@@ -68,9 +69,15 @@ impl Progress for Bar {
 }
 
 fn archive_failure(op: &str, name: &str, e: ArchiveError) -> Failure {
-    let mut f = Failure::new(ExitStatus::Failure, format!("{op} {name}: {e}"));
-    f.broken_pipe = e.is_broken_pipe();
-    f
+    Failure::new(ExitStatus::Failure, format!("{op} {name}: {e}"))
+}
+
+/// How `export` ends when its output pipe was closed before the archive was whole
+/// (`myvol volume export v | head -c 100`): quietly, but as a failure, with the status a
+/// shell shows for `tar` or `docker save` killed by SIGPIPE (141), so that `set -o pipefail`
+/// and backup scripts see that the archive was cut.
+fn output_closed() -> Failure {
+    Failure::quiet(ExitStatus::Signal(libc::SIGPIPE as u8))
 }
 
 pub fn export(store: &Store, a: ExportArgs, io: &mut Io<'_>) -> Result {
@@ -93,13 +100,16 @@ pub fn export(store: &Store, a: ExportArgs, io: &mut Io<'_>) -> Result {
     let (lease, data) = store.open_for_export(&volume_name(&a.name)?)?;
     let bar = Bar::new(a.quiet, None);
     let result = if to_stdout {
-        write_archive(data.as_fd(), &mut *io.out, compression, &bar).map_err(|e| archive_failure("export", &a.name, e))
+        write_archive(data.as_fd(), &mut *io.out, compression, &bar)
+            .map_err(|e| if e.is_broken_pipe() { output_closed() } else { archive_failure("export", &a.name, e) })
     } else {
         let path = a.output.unwrap_or_default();
         export_to_file(&path, data.as_fd(), compression, &bar).map_err(|e| match e {
-            FileFailure::Open(e) => {
-                Failure::new(ExitStatus::Failure, format!("open {}: {}", path.display(), errno(&e)))
-            }
+            FileFailure::Open(e) => Failure::new(
+                ExitStatus::Failure,
+                format!("export {}: create {}: {}", a.name, path.display(), errno(&e)),
+            ),
+            FileFailure::Archive(e) if e.is_broken_pipe() => output_closed(),
             FileFailure::Archive(e) => archive_failure("export", &a.name, e),
         })
     };
@@ -134,9 +144,11 @@ enum FileFailure {
     Archive(ArchiveError),
 }
 
-/// Write to a temporary file beside `path` and rename it over `path` once complete (a cron
-/// job never leaves a half-written backup under the real name). A `path` that exists and is
-/// not a regular file (a FIFO, `/dev/null`) is written directly.
+/// Write the archive to `path` so that it appears under its name only once complete: a
+/// regular file is written unnamed and linked in at the end (see [`NewFile`]), so a cron job
+/// killed midway leaves neither a half-written backup under the real name nor a temporary
+/// beside it. A `path` that exists and is not a regular file (a FIFO, `/dev/null`) is
+/// written directly.
 fn export_to_file(
     path: &Path,
     data: BorrowedFd<'_>,
@@ -144,44 +156,30 @@ fn export_to_file(
     bar: &Bar,
 ) -> std::result::Result<(), FileFailure> {
     let direct = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
-    let run = |file: File| -> std::result::Result<(), ArchiveError> {
+    let run = |file: &mut File| -> std::result::Result<(), ArchiveError> {
         // The same open file twice: what the BufWriter flushes and what sendfile writes share
         // one file offset.
         let dup = file.try_clone().ok().filter(|_| compression == Compression::None);
         let buffered = BufWriter::with_capacity(1 << 20, file);
         let mut enc = Encoder::new(buffered, compression).map_err(|source| ArchiveError::Write { source })?;
         archive::export::export_direct(data, &mut enc, dup.as_ref().map(|f| f.as_fd()), bar)?;
-        let buffered = enc.finish().map_err(|source| ArchiveError::Write { source })?;
-        let file = buffered.into_inner().map_err(|e| ArchiveError::Write { source: e.into_error() })?;
-        if !direct {
-            file.sync_all().map_err(|source| ArchiveError::Write { source })?;
-        }
+        let mut buffered = enc.finish().map_err(|source| ArchiveError::Write { source })?;
+        buffered.flush().map_err(|source| ArchiveError::Write { source })?;
         Ok(())
     };
     if direct {
-        let file = File::options().write(true).open(path).map_err(FileFailure::Open)?;
-        return run(file).map_err(FileFailure::Archive);
+        let mut file = File::options().write(true).open(path).map_err(FileFailure::Open)?;
+        return run(&mut file).map_err(FileFailure::Archive);
     }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let base = path.file_name().unwrap_or(OsStr::new("archive"));
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(base);
-    tmp_name.push(format!(".tmp-{}", myvol::fsutil::random_suffix()));
-    let tmp = dir.join(tmp_name);
-    let file = File::options().write(true).create_new(true).mode(0o600).open(&tmp).map_err(FileFailure::Open)?;
-    let result = run(file).map_err(FileFailure::Archive).and_then(|()| {
-        std::fs::rename(&tmp, path).map_err(FileFailure::Open)?;
-        // The mode a plain `> FILE` would give, not the private one used while writing.
-        let _ = std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o644 & !umask()));
-        Ok(())
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let mut out = NewFile::create(&dir, base).map_err(FileFailure::Open)?;
+    run(out.file()).map_err(FileFailure::Archive)?;
+    // The mode a plain `> FILE` would give, not the private one used while writing.
+    out.persist(0o644 & !umask()).map_err(|source| FileFailure::Archive(ArchiveError::Write { source }))
 }
 
 fn umask() -> u32 {
@@ -200,41 +198,27 @@ pub fn import(store: &Store, a: ImportArgs, io: &mut Io<'_>) -> Result {
         ));
     }
     let file = match &a.source {
-        Some(p) if !from_stdin => Some(
-            File::open(p)
-                .map_err(|e| Failure::new(ExitStatus::Failure, format!("open {}: {}", p.display(), errno(&e))))?,
-        ),
+        Some(p) if !from_stdin => Some(File::open(p).map_err(|e| {
+            Failure::new(ExitStatus::Failure, format!("import {}: open {}: {}", a.name, p.display(), errno(&e)))
+        })?),
         _ => None,
     };
     let total = file.as_ref().and_then(|f| f.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len());
     let name = volume_name(&a.name)?;
+    let limits = Limits { max_size: a.max_size, min_free: a.min_free.unwrap_or(MinFree::Default) };
+    // For a volume that --create makes, the slot is the whole new volume, built aside: it
+    // appears only when finish_import publishes it, content and all.
     let slot = store.begin_import(&name, a.force, a.create)?;
     let bar = Bar::new(a.quiet, total);
     let stats = match file {
-        Some(f) => archive::import::unpack(f, slot.staging(), &bar),
-        None => archive::import::unpack(&mut *io.input, slot.staging(), &bar),
+        Some(f) => archive::import::unpack_within(f, slot.staging(), &bar, limits),
+        None => archive::import::unpack_within(&mut *io.input, slot.staging(), &bar, limits),
     };
     bar.done();
     // On failure the slot is dropped: the staging directory goes, the volume is untouched
-    // (and a volume that --create made for this import is removed again).
-    let created = slot.created();
-    let undo_create = |store: &Store| {
-        if created {
-            let _ = store.remove(&name, false);
-        }
-    };
-    let stats = match stats {
-        Ok(s) => s,
-        Err(e) => {
-            drop(slot);
-            undo_create(store);
-            return Err(archive_failure("import", &a.name, e));
-        }
-    };
-    if let Err(e) = store.finish_import(slot, a.force) {
-        undo_create(store);
-        return Err(e.into());
-    }
+    // (or, with --create, never appears).
+    let stats = stats.map_err(|e| archive_failure("import", &a.name, e))?;
+    store.finish_import(slot, a.force)?;
     if !a.quiet {
         if stats.devices_skipped > 0 {
             eprintln!(

@@ -9,7 +9,7 @@ use myvol::filter::{Filters, ListFilter, PruneFilter};
 use myvol::name::VolumeName;
 use myvol::output::volume::{InspectContext, LsContext, inspect_json, ls_header};
 use myvol::output::{FormatError, ListFormat, Spill, go_json, go_json_indent, natural_cmp, template};
-use myvol::store::{CreateRequest, Store, StoreError};
+use myvol::store::{CreateRequest, Store, StoreError, Volume};
 use myvol::units::human_size;
 
 use super::{ExitStatus, Failure, Io, Result, volume_name};
@@ -97,7 +97,9 @@ fn ls(store: &Store, plugins: &Plugins, a: LsArgs, io: &mut Io<'_>) -> Result {
         // `ls -q`, the scripts' favourite: without the template machinery, and without opening
         // any metadata unless a driver or label filter needs it.
         let mut names: Vec<VolumeName> = if filter.needs_metadata() {
-            store.list()?.0.into_iter().filter(|v| filter.matches(v)).map(|v| v.name).collect()
+            let (vols, unreadable) = store.list()?;
+            warn_unreadable(&unreadable, "not matched against the filters");
+            vols.into_iter().filter(|v| filter.matches(v)).map(|v| v.name).collect()
         } else {
             store.names()?.into_iter().filter(|n| filter.matches_name(n.as_str())).collect()
         };
@@ -113,7 +115,18 @@ fn ls(store: &Store, plugins: &Plugins, a: LsArgs, io: &mut Io<'_>) -> Result {
         io.out.write_all(s.as_bytes())?;
         return Ok(());
     }
-    let (mut vols, _unreadable) = store.list()?;
+    let (mut vols, unreadable) = store.list()?;
+    // Listed all the same (`ls -q` lists them too), with what is known: the name.
+    warn_unreadable(&unreadable, "listed without its driver and labels");
+    vols.extend(unreadable.into_iter().map(|(name, _)| Volume {
+        mountpoint: myvol::store::layout::mountpoint(store.root(), &name),
+        name,
+        driver: String::new(),
+        created_at: String::new(),
+        labels: None,
+        options: None,
+        scope: String::new(),
+    }));
     vols.retain(|v| filter.matches(v));
     if let Some(want) = filter.dangling {
         vols.retain(|v| dangling(&v.name, want));
@@ -133,6 +146,17 @@ fn ls(store: &Store, plugins: &Plugins, a: LsArgs, io: &mut Io<'_>) -> Result {
     };
     let rows = vols.iter().zip(usage).map(|(v, u)| LsContext::value(v, u, table));
     fmt.render(&ls_header(), rows, io.out).map_err(|e| Failure::format(ExitStatus::Failure, e))
+}
+
+/// One warning on stderr per volume whose metadata cannot be read, saying what became of it
+/// in this command and how to remove it.
+fn warn_unreadable(unreadable: &[(VolumeName, StoreError)], what: &str) {
+    let mut sorted: Vec<&(VolumeName, StoreError)> = unreadable.iter().collect();
+    sorted.sort_unstable_by(|x, y| natural_cmp(x.0.as_str(), y.0.as_str()));
+    for (name, e) in sorted {
+        let text = format!("{e}: {what}; `myvol volume rm --force {name}` removes it");
+        eprintln!("Warning: {}", myvol::text::escape_control(&text));
+    }
 }
 
 fn inspect(store: &Store, plugins: &Plugins, a: InspectArgs, io: &mut Io<'_>) -> Result {
@@ -238,6 +262,7 @@ fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
         }
     }
     let mut report = store.prune(|v| select.matches(v))?;
+    warn_unreadable(&report.unreadable, "not pruned");
     report.deleted.sort_unstable_by(|x, y| natural_cmp(x.as_str(), y.as_str()));
     let mut text = String::new();
     if !report.deleted.is_empty() {

@@ -13,7 +13,7 @@ use super::{PlannedSource, RunPlan, SourceKind};
 use crate::driver::Plugins;
 use crate::driver::{self, Attachment, DriverError};
 use crate::name::VolumeName;
-use crate::store::{CreateRequest, Store, StoreError};
+use crate::store::{Access, CreateRequest, Store, StoreError};
 use crate::text::{echo_path, errno_text};
 
 /// What attaching has done so far, to keep for the run and undo after it.
@@ -73,6 +73,9 @@ pub fn attach(
     attached: &mut Attached,
 ) -> Result<(), AttachError> {
     for m in &mut plan.mounts {
+        // A read-only mount's lease says so: `volume import --force` may replace the content
+        // under it (the run keeps the old tree), never under a writer.
+        let access = if m.read_only() { Access::ReadOnly } else { Access::ReadWrite };
         match &mut m.source {
             PlannedSource::Volume(v) => {
                 let req = if v.create {
@@ -87,7 +90,7 @@ pub fn attach(
                 } else {
                     CreateRequest { name: Some(v.name.clone()), ..CreateRequest::default() }
                 };
-                let (created, lease) = store.create_leased(req, "run")?;
+                let (created, lease) = store.create_leased(req, "run", access)?;
                 if created.created && v.anonymous {
                     attached.created_anonymous.push(v.name.clone());
                 }

@@ -219,6 +219,11 @@ bad! {
     // Regression (found by the property test): a backslash component that `..` removes must not make `/` a target.
     v_root_target_backslash: v("/src:/a\\b/..") => "invalid volume specification: '/src:/a\\b/..': invalid mount config for type \"bind\": invalid specification: destination can't be '/'";
     v_root_anon_backslash: v("/a\\b/..") => "invalid volume specification: '/a\\b/..': invalid mount config for type \"volume\": invalid specification: destination can't be '/'";
+    // Regression (found by the property test): absolute only with backslashes read as slashes, `/` once rooted.
+    v_root_anon_backslash_lead: v("\\a\\b/..") => "invalid volume specification: '\\a\\b/..': invalid mount config for type \"volume\": invalid specification: destination can't be '/'";
+    v_root_anon_backslash_newlines: v("\\\n\\\n/..") => "invalid volume specification: '\\\\n\\\\n/..': invalid mount config for type \"volume\": invalid specification: destination can't be '/'";
+    v_root_target_backslash_lead: v("vol:\\a\\b/..") => "invalid volume specification: 'vol:\\a\\b/..': invalid mount config for type \"volume\": invalid specification: destination can't be '/'";
+    v_relative_backslash_dotdot: v("a\\b/..") => "invalid volume specification: 'a\\b/..': invalid mount config for type \"volume\": invalid mount path: 'a/b/..' mount path must be absolute";
     v_mode_upper: v("/a:/b:RO") => "invalid mode: RO";
     v_mode_ro_rw: v("/a:/b:ro,rw") => "invalid mode: ro,rw";
     v_mode_z_zz: v("/a:/b:z,Z") => "invalid mode: z,Z";
@@ -375,6 +380,7 @@ bad! {
     m_daemon_target_root: m("type=volume,src=v,dst=/") => "invalid mount config for type \"volume\": invalid specification: destination can't be '/'";
     m_daemon_target_double_root: m("type=volume,src=v,dst=//") => "invalid mount config for type \"volume\": invalid specification: destination can't be '/'";
     m_daemon_target_backslash_root: m("type=volume,src=v,dst=/a\\b/..") => "invalid mount config for type \"volume\": invalid specification: destination can't be '/'";
+    m_daemon_target_backslash_lead_root: m("type=volume,src=v,dst=\\a\\b/..") => "invalid mount config for type \"volume\": invalid specification: destination can't be '/'";
     m_daemon_target_root_dotdot: m("type=bind,src=/a,dst=/x/..") => "invalid mount config for type \"bind\": invalid specification: destination can't be '/'";
     m_daemon_target_relative: m("type=volume,src=v,dst=rel") => "invalid mount config for type \"volume\": invalid mount path: 'rel' mount path must be absolute";
     m_daemon_anon_subpath: m("type=volume,dst=/x,volume-subpath=a") => "invalid mount config for type \"volume\": must not set Subpath when using anonymous volumes";
@@ -408,6 +414,8 @@ bad! {
     t_root: t("/") => "invalid specification: destination can't be '/'";
     t_double_root: t("//:size=1m") => "invalid specification: destination can't be '/'";
     t_backslash_root: t("/a\\b/..") => "invalid specification: destination can't be '/'";
+    t_backslash_lead_root: t("\\a\\b/..") => "invalid specification: destination can't be '/'";
+    t_backslash_newlines_root: t("\\\n\\\n/..") => "invalid specification: destination can't be '/'";
     t_bogus: t("/run:bogus") => "invalid tmpfs option [\"bogus\"]";
     t_unknown_key: t("/run:foo=1") => "invalid tmpfs option [\"foo\" \"1\"]";
     t_last_bad_first: t("/run:bogus,size=1m,other") => "invalid tmpfs option [\"other\"]";

@@ -194,13 +194,18 @@ pub(crate) fn validate_target(target: &str) -> Result<(), ConfigDetail> {
 /// empty-field case: an empty destination is simply not absolute).
 pub(crate) fn validate_dest(target: &str) -> Result<(), ConfigDetail> {
     let slashed = target.replace('\\', "/");
-    // moby checks the backslash-as-slash form; the path myvol mounts on is the target as
-    // given, cleaned, so that one must not be the root either (`/a\\b/..` cleans to `/`).
-    if clean_path(&slashed) == "/" || clean_path(target) == "/" {
+    if clean_path(&slashed) == "/" {
         return Err(ConfigDetail::TargetIsRoot);
     }
     if !is_abs(&slashed) {
         return Err(ConfigDetail::NotAbsolute(slashed));
+    }
+    // moby checks the backslash-as-slash form only; the path myvol mounts on is the target
+    // as given, made absolute and cleaned (`rooted`), and that one must not be the root
+    // either: `/a\b/..` and `\a\b/..` both become `/` (the second is absolute only with
+    // its backslashes read as slashes, where it cleans to `/a`).
+    if rooted(target) == "/" {
+        return Err(ConfigDetail::TargetIsRoot);
     }
     Ok(())
 }

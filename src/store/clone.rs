@@ -8,6 +8,7 @@ use std::os::fd::AsFd;
 use rustix::fs as rfs;
 
 use super::layout::*;
+use super::lease::Access;
 use super::meta::VolumeMeta;
 use super::{ANONYMOUS_LABEL, LOCAL_DRIVER, Result, Store, StoreError, Volume};
 use crate::copy::{self, CopyStats};
@@ -30,8 +31,17 @@ impl Store {
         dst: &VolumeName,
         labels: Option<BTreeMap<String, String>>,
     ) -> Result<(Volume, CopyStats)> {
+        self.clone_inner(src, dst, labels).map_err(|e| e.during("clone", src))
+    }
+
+    fn clone_inner(
+        &self,
+        src: &VolumeName,
+        dst: &VolumeName,
+        labels: Option<BTreeMap<String, String>>,
+    ) -> Result<(Volume, CopyStats)> {
         let exists = || StoreError::TargetExists { op: "clone", name: src.to_string(), target: dst.to_string() };
-        let lease = self.lease(src, "clone")?;
+        let lease = self.lease_as(src, "clone", Access::ReadOnly)?;
         let (meta, src_data, build) = {
             let h = self.open_write()?;
             let Some(meta) = self.read_meta(h.volumes.as_fd(), src)? else {
@@ -45,7 +55,10 @@ impl Store {
             }
             let data = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(src, DATA_DIR)))
                 .map_err(|e| self.io("open", &rel(src, DATA_DIR), e))?;
-            let build = self.start_build(&h, dst)?;
+            let build = self.start_build(&h, dst).map_err(|e| match e {
+                StoreError::CreateDir { path, source, .. } => StoreError::Io { op: "mkdir", path, source },
+                e => e,
+            })?;
             (meta, data, build)
         };
         let mut labels = labels.or(meta.labels).unwrap_or_default();
@@ -58,6 +71,13 @@ impl Store {
             labels: (!labels.is_empty()).then_some(labels),
             options: meta.options,
             scope: None,
+        };
+        let json = match new_meta.encode() {
+            Ok(json) => json,
+            Err(size) => {
+                build.discard();
+                return Err(StoreError::MetaTooLarge { op: "clone", name: src.to_string(), size });
+            }
         };
         let stats = if new_meta.options.is_none() {
             match copy::copy_tree(src_data.as_fd(), build.data.as_fd()) {
@@ -82,10 +102,15 @@ impl Store {
                 return Err(e);
             }
         };
-        match self.finish_build(&h, build, &new_meta) {
+        match self.finish_build(&h, build, &json) {
             Ok(()) => {}
             Err(StoreError::CreateDir { source, .. }) if source.raw_os_error() == Some(libc::EEXIST) => {
                 return Err(exists());
+            }
+            // Making the new volume failed (a name the filesystem cannot hold, a full disk): an
+            // error of this clone, not of a `create`.
+            Err(StoreError::CreateDir { path, source, .. }) => {
+                return Err(StoreError::Io { op: "mkdir", path, source });
             }
             Err(e) => return Err(e),
         }
@@ -152,7 +177,9 @@ mod tests {
                 // Another command's mutation meanwhile: it cleans up, but not our build, and
                 // cannot remove the source.
                 store.create(request("meanwhile")).unwrap();
-                assert_eq!(entries(&root.join(TMP_DIR)).len(), 1);
+                let tmp = entries(&root.join(TMP_DIR));
+                assert_eq!(tmp.iter().filter(|e| !e.starts_with(LEASE_INDEX_PREFIX)).count(), 1, "{tmp:?}");
+                assert_eq!(tmp.len(), 2, "the build, and the source's lease: {tmp:?}");
                 assert!(matches!(store.remove(&name("src"), false), Err(StoreError::InUse { .. })));
             },
             || t.store.clone_volume(&name("src"), &name("dst"), None).unwrap(),

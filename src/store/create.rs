@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use rustix::fs::{self as rfs, Mode};
 
 use super::layout::*;
-use super::lease::{self, Lease};
+use super::lease::{self, Access, Lease};
 use super::meta::VolumeMeta;
 use super::open::WriteHandle;
 use super::{ANONYMOUS_LABEL, BoxedError, LOCAL_DRIVER, Result, Store, StoreError, Volume};
@@ -44,20 +44,36 @@ pub struct Created {
 impl Store {
     /// `volume create`.
     pub fn create(&self, req: CreateRequest) -> Result<Created> {
-        let h = self.open_write()?;
-        self.create_locked(&h, req)
+        let name = req.name.clone();
+        (|| -> Result<Created> {
+            let h = self.open_write()?;
+            self.create_locked(&h, req)
+        })()
+        .map_err(|e| match &name {
+            Some(n) => e.during("create", n),
+            None => e,
+        })
     }
 
     /// Create the volume (or find the existing one, as [`Store::create`] does) and take an
     /// in-use lease on it, under one store lock: a concurrent `volume rm` or `prune` cannot
-    /// slip in between. What `myvol run` does for every volume it mounts.
-    pub fn create_leased(&self, req: CreateRequest, holder: &str) -> Result<(Created, Lease)> {
-        let h = self.open_write()?;
-        let created = self.create_locked(&h, req)?;
-        let name = &created.volume.name;
-        let vdir = self.open_volume_dir(&h, name)?;
-        let lease = lease::acquire(vdir.as_fd(), name, holder).map_err(|e| self.io("lease", VOLUMES_DIR, e))?;
-        Ok((created, lease))
+    /// slip in between. What `myvol run` does for every volume it mounts (`access` says
+    /// whether it mounts it read-only).
+    pub fn create_leased(&self, req: CreateRequest, holder: &str, access: Access) -> Result<(Created, Lease)> {
+        let name = req.name.clone();
+        (|| {
+            let h = self.open_write()?;
+            let created = self.create_locked(&h, req)?;
+            let name = &created.volume.name;
+            let vdir = self.open_volume_dir(&h, name)?;
+            let lease = lease::acquire(h.tmp.as_fd(), vdir.as_fd(), name, holder, access)
+                .map_err(|e| self.io("lease", &rel(name, LEASES_DIR), e))?;
+            Ok::<_, StoreError>((created, lease))
+        })()
+        .map_err(|e| match &name {
+            Some(n) => e.during("create", n),
+            None => e,
+        })
     }
 
     pub(super) fn create_locked(&self, h: &WriteHandle, req: CreateRequest) -> Result<Created> {
@@ -72,35 +88,38 @@ impl Store {
             }
             return Err(StoreError::Conflict { name: name.to_string(), existing: existing.driver });
         }
-        let mut scope = None;
-        if driver != LOCAL_DRIVER {
-            let Some(ext) = &self.external else {
-                return Err(StoreError::UnknownDriver { name: name.to_string(), driver });
-            };
-            let given = (!req.options.is_empty()).then_some(&req.options);
-            let s = ext.create(&driver, &name, given).map_err(|source| StoreError::Driver {
-                op: "create",
-                name: name.to_string(),
-                source,
-            })?;
-            scope = Some(s);
-        } else if let Some(source) = req.invalid_options {
-            return Err(StoreError::InvalidOption { name: name.to_string(), source });
-        }
         let mut labels = req.labels;
         if anonymous {
             labels.insert(ANONYMOUS_LABEL.to_owned(), String::new());
         }
-        let meta = VolumeMeta {
+        let mut meta = VolumeMeta {
             format: FORMAT_VERSION,
             name: name.to_string(),
             driver,
             created_at: jiff::Timestamp::now().to_string(),
             labels: (!labels.is_empty()).then_some(labels),
             options: (!req.options.is_empty()).then_some(req.options),
-            scope,
+            scope: None,
         };
-        self.build_volume(h, &name, &meta, |_| Ok(()))?;
+        // Checked before a plugin is asked to make anything: every reader refuses more.
+        let too_large = |size| StoreError::MetaTooLarge { op: "create", name: name.to_string(), size };
+        let mut json = meta.encode().map_err(too_large)?;
+        let driver = &meta.driver;
+        if driver != LOCAL_DRIVER {
+            let Some(ext) = &self.external else {
+                return Err(StoreError::UnknownDriver { name: name.to_string(), driver: driver.clone() });
+            };
+            let s = ext.create(driver, &name, meta.options.as_ref()).map_err(|source| StoreError::Driver {
+                op: "create",
+                name: name.to_string(),
+                source,
+            })?;
+            meta.scope = Some(s);
+            json = meta.encode().map_err(too_large)?;
+        } else if let Some(source) = req.invalid_options {
+            return Err(StoreError::InvalidOption { name: name.to_string(), source });
+        }
+        self.build_volume(h, &name, &json, |_| Ok(()))?;
         Ok(Created { volume: self.volume_from_meta(&name, meta), created: true })
     }
 
@@ -110,7 +129,7 @@ impl Store {
         &self,
         h: &WriteHandle,
         name: &VolumeName,
-        meta: &VolumeMeta,
+        meta: &[u8],
         fill: impl FnOnce(BorrowedFd<'_>) -> io::Result<()>,
     ) -> Result<()> {
         let b = self.start_build(h, name)?;
@@ -142,7 +161,9 @@ impl Store {
             Ok((vdir, data))
         })();
         match made {
-            Ok((vdir, data)) => Ok(Build { tmp_dir, tmp_name, vdir, data, name: name.clone(), target }),
+            Ok((vdir, data)) => {
+                Ok(Build { tmp_dir, tmp_name, vdir, data, name: name.clone(), target, published: false })
+            }
             Err(e) => {
                 let _ = fsutil::remove_tree(tmp_dir.as_fd(), OsStr::new(&tmp_name));
                 Err(create_err(e))
@@ -150,19 +171,19 @@ impl Store {
         }
     }
 
-    /// Write the metadata into a started build and publish it with one
-    /// `renameat2(RENAME_NOREPLACE)`. The caller holds the store lock. A name taken since the
-    /// build started fails with `EEXIST` (as `CreateDir`), and the build is removed.
-    pub(super) fn finish_build(&self, h: &WriteHandle, b: Build, meta: &VolumeMeta) -> Result<()> {
+    /// Write the metadata (encoded: [`VolumeMeta::encode`]) into a started build and publish
+    /// it with one `renameat2(RENAME_NOREPLACE)`. The caller holds the store lock. A name
+    /// taken since the build started fails with `EEXIST` (as `CreateDir`), and the build is
+    /// removed.
+    pub(super) fn finish_build(&self, h: &WriteHandle, mut b: Build, json: &[u8]) -> Result<()> {
         let result = (|| -> io::Result<()> {
-            let json = serde_json::to_vec_pretty(meta).map_err(io::Error::other)?;
             // The metadata goes into an xattr of the new directory: journaled metadata, like the
             // directory and the rename below, so the one fsync of `volumes/` after the rename
             // makes all of it durable, in order. Where xattrs are not available (or too small
             // for these labels), a file; the directory is not published yet, so it needs no
             // temporary name, but its content must be on disk before the rename.
-            if fsutil::create_xattr(b.vdir.as_fd(), META_XATTR, &json).is_err() {
-                fsutil::write_new(b.vdir.as_fd(), OsStr::new(META_FILE), &json, META_MODE)?;
+            if fsutil::create_xattr(b.vdir.as_fd(), META_XATTR, json).is_err() {
+                fsutil::write_new(b.vdir.as_fd(), OsStr::new(META_FILE), json, META_MODE)?;
                 rfs::fsync(&b.vdir)?;
             }
             failpoint::hit("create-before-publish");
@@ -173,10 +194,15 @@ impl Store {
                 b.name.as_str(),
                 rfs::RenameFlags::NOREPLACE,
             )?;
-            rfs::fsync(&h.volumes)?;
-            failpoint::hit("create-after-publish");
             Ok(())
         })();
+        if result.is_ok() {
+            b.published = true;
+            let synced = rfs::fsync(&h.volumes);
+            failpoint::hit("create-after-publish");
+            // Published: the volume exists, whole; only its durability is in doubt.
+            return synced.map_err(|e| self.io("sync", VOLUMES_DIR, e));
+        }
         match result {
             Ok(()) => Ok(()),
             Err(e) => Err(b.abort(e)),
@@ -184,7 +210,9 @@ impl Store {
     }
 }
 
-/// A volume being built in `tmp/<hex>/`; the flock on `vdir` marks it as alive.
+/// A volume being built in `tmp/<hex>/`; the flock on `vdir` marks it as alive. Dropped
+/// unpublished, it is removed.
+#[derive(Debug)]
 pub(super) struct Build {
     tmp_dir: OwnedFd,
     tmp_name: String,
@@ -192,18 +220,25 @@ pub(super) struct Build {
     pub(super) data: OwnedFd,
     name: VolumeName,
     target: PathBuf,
+    published: bool,
 }
 
 impl Build {
     /// Remove the unfinished build; the error to report is `CreateDir` with `e`.
     fn abort(self, e: io::Error) -> StoreError {
-        let _ = fsutil::remove_tree(self.tmp_dir.as_fd(), OsStr::new(&self.tmp_name));
-        StoreError::CreateDir { name: self.name.to_string(), path: self.target, source: e }
+        StoreError::CreateDir { name: self.name.to_string(), path: self.target.clone(), source: e }
     }
 
     /// Remove the unfinished build quietly.
-    pub(super) fn discard(self) {
-        let _ = fsutil::remove_tree(self.tmp_dir.as_fd(), OsStr::new(&self.tmp_name));
+    pub(super) fn discard(self) {}
+}
+
+impl Drop for Build {
+    fn drop(&mut self) {
+        // Still holding the directory's flock, so no cleaner works on it at the same time.
+        if !self.published {
+            let _ = fsutil::remove_tree(self.tmp_dir.as_fd(), OsStr::new(&self.tmp_name));
+        }
     }
 }
 
@@ -330,7 +365,7 @@ mod tests {
         assert!(t.store.names().unwrap().is_empty());
     }
 
-    fn local_meta(name: &str) -> VolumeMeta {
+    fn local_meta(name: &str) -> Vec<u8> {
         VolumeMeta {
             format: FORMAT_VERSION,
             name: name.into(),
@@ -340,6 +375,8 @@ mod tests {
             options: None,
             scope: None,
         }
+        .encode()
+        .unwrap()
     }
 
     #[test]
@@ -377,6 +414,7 @@ mod tests {
     #[test]
     fn a_crash_before_publishing_leaves_a_leftover_the_next_mutation_removes() {
         let t = TempStore::new();
+        drop(t.store.open_write().unwrap()); // the store exists: store.json is written
         let crashes = Crashes::default();
         failpoint::observe(crashes.hook(t.root()), || t.create("v1"));
         assert_eq!(crashes.points(), ["create-after-mkdir", "create-before-publish", "create-after-publish"]);
@@ -435,7 +473,7 @@ mod tests {
     #[test]
     fn create_leased_returns_a_live_lease() {
         let t = TempStore::new();
-        let (c, lease) = t.store.create_leased(request("v1"), "run").unwrap();
+        let (c, lease) = t.store.create_leased(request("v1"), "run", Access::ReadWrite).unwrap();
         assert!(c.created);
         assert_eq!(t.store.users(&name("v1")).unwrap(), [lease.id()]);
         drop(lease);

@@ -73,8 +73,39 @@ pub enum StoreError {
     Copy { name: String, path: PathBuf, source: io::Error },
     #[error("get {}: invalid metadata in {}: {}", echo(name), echo_path(path), echo(detail))]
     BadMeta { name: String, path: PathBuf, detail: String },
+    /// `volume rm` (without `--force`) of a volume whose metadata cannot be read: its driver
+    /// is unknown, so it cannot be asked.
+    #[error(
+        "remove {}: invalid metadata in {}: {} (the volume's driver is unknown: `volume rm --force` removes it without asking the driver)",
+        echo(name),
+        echo_path(path),
+        echo(detail)
+    )]
+    Unreadable { name: String, path: PathBuf, detail: String },
+    /// Labels and options whose metadata would exceed [`MAX_META_BYTES`](super::meta::MAX_META_BYTES),
+    /// the most any reader reads.
+    #[error(
+        "{op} {}: labels and options too large: the volume's metadata would take {size} bytes, more than the limit of {} bytes (1 MiB)",
+        echo(name),
+        super::meta::MAX_META_BYTES
+    )]
+    MetaTooLarge { op: &'static str, name: String, size: usize },
     #[error("{op} {}: {}", echo_path(path), errno_text(source))]
     Io { op: &'static str, path: PathBuf, source: io::Error },
+    /// An I/O error of `step` on `path`, while doing `op` to volume `name`.
+    #[error("{op} {}: {step} {}: {}", echo(name), echo_path(path), errno_text(source))]
+    VolumeIo { op: &'static str, name: String, step: &'static str, path: PathBuf, source: io::Error },
+    /// `volume import --force` of a volume that a writer uses: what the writer writes would
+    /// go with the old content.
+    #[error("import {}: volume is in use for writing - [{}]: --force imports under readers only (a writer's changes would be lost)", echo(name), ids.join(", "))]
+    ImportUnderWriters { name: String, ids: Vec<String> },
+    /// `volume import --create`: the name was taken while the archive was unpacked.
+    #[error(
+        "import {}: volume {} was created by another command meanwhile; nothing was imported",
+        echo(name),
+        echo(name)
+    )]
+    ImportRace { name: String },
     #[error(
         "the store at {} has format {found}, newer than this myvol understands ({FORMAT_VERSION}); use a newer myvol",
         echo_path(path)
@@ -85,6 +116,28 @@ pub enum StoreError {
         echo_path(path)
     )]
     ForeignRoot { path: PathBuf, owner: u32, uid: u32 },
+}
+
+impl StoreError {
+    /// This error, as part of doing `op` to volume `name`: an I/O error then names both
+    /// (`export db: lease …/volumes/db/leases: no space left on device`); every other error
+    /// already does, or is about the store as a whole.
+    pub fn during(self, op: &'static str, name: &impl std::fmt::Display) -> StoreError {
+        match self {
+            StoreError::Io { op: step, path, source } => {
+                StoreError::VolumeIo { op, name: name.to_string(), step, path, source }
+            }
+            other => other,
+        }
+    }
+
+    /// The errno of an I/O error, if this is one.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            StoreError::Io { source, .. } | StoreError::VolumeIo { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

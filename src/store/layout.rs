@@ -13,8 +13,11 @@
 //!       volume.next.json      0600  only during a rename: the metadata under the new name
 //!       _data/                0755  the volume's content: its Mountpoint
 //!       leases/               0700  one file per user of the volume, flock-ed by its holder
-//!   tmp/                      0700  volumes being built: renamed into volumes/ when complete
-//!     <hex>/
+//!   tmp/                      0700  work in progress, all of it removed by the next mutation
+//!     <hex>/                  0700  a volume being built (flock-ed), an import's staging
+//!                                   (flock-ed), or old content kept for readers (users/)
+//!     lease-<id>              0600  a lease's second name (flock-ed by its holder)
+//!     pin-<id>, .tmp-*        0600  a pinned lease, an atomic write, being written
 //!   trash/                    0700  volumes being deleted: renamed here first, then emptied
 //!     <hex>/
 //!   mounts/                   0700  one empty file per volume that may have a driver mount
@@ -63,8 +66,19 @@ pub const RUNS_DIR: &str = "runs";
 pub const RUN_UPPER: &str = "upper";
 pub const RUN_WORK: &str = "work";
 pub const RUN_MERGED: &str = "merged";
-/// Prefix of a lease file not yet published.
+/// Prefix of a lease file not yet published, as older versions made them (now reaped only).
 pub const LEASE_NEW_PREFIX: &str = ".new-";
+/// `tmp/lease-<id>`: a lease file's name in `tmp/`, by which the next mutation finds the
+/// leases of holders that were killed (see `lease.rs`).
+pub const LEASE_INDEX_PREFIX: &str = "lease-";
+/// `tmp/pin-<id>`: a pinned lease being written, before it is linked into `leases/`.
+pub const PIN_STAGING_PREFIX: &str = "pin-";
+/// Prefix of the temporaries of atomic writes (in `tmp/`; older versions made them beside
+/// the file, at the root and in volume directories).
+pub const ATOMIC_TEMP_PREFIX: &str = ".tmp-";
+/// `tmp/<hex>/users/`: in a volume's old content that `import --force` kept for its readers,
+/// hard links to their lease files; the tree lives until none of them is locked.
+pub const KEPT_FOR_DIR: &str = "users";
 
 pub const ROOT_MODE: u32 = 0o700;
 pub const VOLUMES_MODE: u32 = 0o701;

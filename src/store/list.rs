@@ -13,6 +13,9 @@ use crate::fsutil;
 use crate::name::VolumeName;
 use crate::text::errno_text;
 
+/// A volume whose metadata cannot be read, and why.
+pub type Unreadable = (VolumeName, StoreError);
+
 impl Store {
     /// `volume inspect` of one name: `NotFound` for a missing one.
     pub fn get(&self, name: &VolumeName) -> Result<Volume> {
@@ -22,10 +25,10 @@ impl Store {
         self.read_volume(h.volumes.as_fd(), name)?.ok_or_else(|| StoreError::NotFound(name.to_string()))
     }
 
-    /// Whether a volume exists.
+    /// Whether a volume exists (one whose metadata cannot be read does).
     pub fn exists(&self, name: &VolumeName) -> Result<bool> {
         match self.get(name) {
-            Ok(_) => Ok(true),
+            Ok(_) | Err(StoreError::BadMeta { .. }) => Ok(true),
             Err(StoreError::NotFound(_)) => Ok(false),
             Err(e) => Err(e),
         }
@@ -45,8 +48,9 @@ impl Store {
     }
 
     /// All volumes with their metadata, unsorted. Volumes that vanish while listing are
-    /// skipped; one with unreadable metadata is reported in the second list, not fatal.
-    pub fn list(&self) -> Result<(Vec<Volume>, Vec<StoreError>)> {
+    /// skipped; one whose metadata cannot be read is reported in the second list, with why,
+    /// not fatal: it is a volume all the same (`names` lists it, `rm --force` removes it).
+    pub fn list(&self) -> Result<(Vec<Volume>, Vec<Unreadable>)> {
         let Some(h) = self.open_read()? else {
             return Ok((Vec::new(), Vec::new()));
         };
@@ -60,7 +64,7 @@ impl Store {
             match self.read_volume(h.volumes.as_fd(), &n) {
                 Ok(Some(v)) => vols.push(v),
                 Ok(None) => {}
-                Err(e) => errs.push(e),
+                Err(e) => errs.push((n, e)),
             }
         }
         Ok((vols, errs))
@@ -75,12 +79,23 @@ impl Store {
     /// volume directory while its `name` is the directory's (written at creation);
     /// `volume.next.json` when a rename to this name committed but was not finished (its
     /// `name` is this directory's); else `volume.json`.
+    ///
+    /// `Ok(None)` only when there is no such entry in `volumes/`. Any entry there is a volume
+    /// (`ls -q` lists it without reading anything), so one that is not a directory, or a
+    /// directory without readable metadata, is `BadMeta`: never silently left out, and
+    /// removable with `rm --force`.
     pub(super) fn read_meta(&self, volumes: BorrowedFd<'_>, name: &VolumeName) -> Result<Option<VolumeMeta>> {
         let bad = |path: PathBuf, detail: String| StoreError::BadMeta { name: name.to_string(), path, detail };
         let vdir = match fsutil::open_dir(volumes, OsStr::new(name)) {
             Ok(fd) => fd,
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG)) => {
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENAMETOOLONG)) => {
                 return Ok(None);
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {
+                return Err(bad(volume_dir(&self.root, name), "not a directory".to_owned()));
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(bad(volume_dir(&self.root, name), "a symbolic link, not a directory".to_owned()));
             }
             Err(e) => return Err(bad(volume_dir(&self.root, name), errno_text(&e))),
         };
@@ -104,13 +119,11 @@ impl Store {
         let bytes = match fsutil::read_small_file(vdir.as_fd(), OsStr::new(META_FILE)) {
             Ok(b) => b,
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-                return match xattr_error {
-                    Some(detail) => {
-                        Err(bad(volume_dir(&self.root, name), format!("extended attribute {META_XATTR}: {detail}")))
-                    }
-                    // A directory without metadata was not made by myvol: not a volume.
-                    None => Ok(None),
+                let detail = match xattr_error {
+                    Some(detail) => format!("extended attribute {META_XATTR}: {detail}"),
+                    None => format!("no metadata (neither the extended attribute {META_XATTR} nor {META_FILE})"),
                 };
+                return Err(bad(volume_dir(&self.root, name), detail));
             }
             Err(e) => return Err(bad(file, errno_text(&e))),
         };
@@ -134,6 +147,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::meta::MAX_META_BYTES;
     use crate::store::testutil::*;
 
     fn meta_json(name: &str, driver: &str) -> String {
@@ -165,28 +179,50 @@ mod tests {
     }
 
     #[test]
-    fn entries_that_are_not_volumes_are_not_listed() {
+    fn every_valid_name_in_volumes_is_listed_and_what_cannot_be_read_says_why() {
         let t = TempStore::new();
         t.create("real");
         let volumes = t.root().join(VOLUMES_DIR);
-        // Not names, a directory without metadata, a file, a symlink to a volume.
+        // Not names: never looked at.
         std::fs::create_dir(volumes.join(".hidden")).unwrap();
         std::fs::create_dir(volumes.join("x")).unwrap();
+        // Names that are not volumes myvol could read: a directory without metadata, a file,
+        // a symlink to a volume, a FIFO, metadata that is garbage or over the limit.
         std::fs::create_dir(volumes.join("bare")).unwrap();
         std::fs::write(volumes.join("file"), "").unwrap();
         std::os::unix::fs::symlink("real", volumes.join("link")).unwrap();
+        std::fs::create_dir(volumes.join("fifo")).unwrap();
+        nix::unistd::mkfifo(&volumes.join("fifo").join(META_FILE), nix::sys::stat::Mode::from_bits_truncate(0o600))
+            .unwrap();
+        std::fs::create_dir(volumes.join("garbage")).unwrap();
+        std::fs::write(volumes.join("garbage").join(META_FILE), "\x1b[31m{").unwrap();
+        std::fs::create_dir(volumes.join("huge")).unwrap();
+        std::fs::write(volumes.join("huge").join(META_FILE), vec![b' '; (MAX_META_BYTES + 1) as usize]).unwrap();
         let (vols, errs) = t.store.list().unwrap();
         assert_eq!(vols.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), ["real"]);
-        for n in ["bare", "file"] {
-            assert!(matches!(t.store.get(&name(n)), Err(StoreError::NotFound(_))), "{n}");
+        let mut broken: Vec<&str> = errs.iter().map(|(n, _)| n.as_str()).collect();
+        broken.sort();
+        assert_eq!(broken, ["bare", "fifo", "file", "garbage", "huge", "link"]);
+        for (n, e) in &errs {
+            assert!(matches!(e, StoreError::BadMeta { name, .. } if name == n.as_str()), "{n}: {e}");
+            assert!(matches!(t.store.get(n), Err(StoreError::BadMeta { .. })), "{n}");
+            assert!(t.store.exists(n).unwrap(), "{n}");
         }
-        // A symlink is never followed: reported, not read through.
-        assert_eq!(errs.len(), 1);
-        assert!(matches!(t.store.get(&name("link")), Err(StoreError::BadMeta { ref name, .. }) if name == "link"));
-        // `names` is one directory read: it does not open what it lists.
+        let why = |n: &str| errs.iter().find(|(v, _)| v.as_str() == n).unwrap().1.to_string();
+        assert!(why("file").ends_with(": not a directory"), "{}", why("file"));
+        assert!(why("link").ends_with(": a symbolic link, not a directory"), "{}", why("link"));
+        assert!(why("bare").contains(": no metadata ("), "{}", why("bare"));
+        assert!(why("fifo").ends_with(": not a regular file"), "{}", why("fifo"));
+        assert!(
+            why("huge").ends_with(&format!(": 1048577 bytes, more than the limit of {MAX_META_BYTES}")),
+            "{}",
+            why("huge")
+        );
+        // `names` is one directory read: it lists the same volumes, without opening them.
         let mut names = t.store.names().unwrap();
         names.sort();
-        assert_eq!(names, [name("bare"), name("file"), name("link"), name("real")]);
+        assert_eq!(names.len(), 1 + broken.len());
+        assert!(!t.store.exists(&name("missing")).unwrap());
     }
 
     #[test]
@@ -199,7 +235,8 @@ mod tests {
         let (vols, errs) = t.store.list().unwrap();
         assert_eq!(vols.len(), 1);
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].to_string().starts_with("get broken: invalid metadata in "), "{}", errs[0]);
+        assert_eq!(errs[0].0, name("broken"));
+        assert!(errs[0].1.to_string().starts_with("get broken: invalid metadata in "), "{}", errs[0].1);
         assert!(matches!(t.store.get(&name("broken")), Err(StoreError::BadMeta { .. })));
     }
 

@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use super::layout::FORMAT_VERSION;
 
+/// The most bytes of metadata a volume may have: what every writer checks (`create`,
+/// `rename`, `clone`) and every reader reads at most (`volume.json`, the xattr).
+pub const MAX_META_BYTES: u64 = crate::fsutil::MAX_META_BYTES;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreMeta {
     pub format: u32,
@@ -34,6 +38,14 @@ pub struct VolumeMeta {
     /// A plugin volume's scope, as the plugin's Capabilities said (`local` when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+}
+
+impl VolumeMeta {
+    /// The bytes written to disk, or their size when over [`MAX_META_BYTES`].
+    pub fn encode(&self) -> Result<Vec<u8>, usize> {
+        let json = serde_json::to_vec_pretty(self).unwrap_or_default();
+        if json.len() as u64 > MAX_META_BYTES { Err(json.len()) } else { Ok(json) }
+    }
 }
 
 /// `rename.json`: the rename in progress (see docs/store-format.md, "Renaming").

@@ -102,7 +102,9 @@ impl Store {
             Ok((vdir, leases, true)) => {
                 Ok(Some(MountLock { name: name.clone(), path: mountpoint(self.root(), name), vdir, leases }))
             }
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Err(StoreError::NotFound(name.to_string())),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENAMETOOLONG)) => {
+                Err(StoreError::NotFound(name.to_string()))
+            }
             Err(e) => Err(self.io("lock", VOLUMES_DIR, e)),
         }
     }
@@ -174,9 +176,13 @@ impl Store {
     /// Take a pinned lease on `name` (`volume mount`): a lease that no process holds, live
     /// until [`Store::unpin`] removes it. Returns its id.
     pub fn pin(&self, name: &VolumeName, holder: &str) -> Result<String> {
-        let h = self.open_write()?;
-        let vdir = self.open_volume_dir(&h, name)?;
-        lease::pin(vdir.as_fd(), holder).map_err(|e| self.io("lease", VOLUMES_DIR, e))
+        (|| -> Result<String> {
+            let h = self.open_write()?;
+            let vdir = self.open_volume_dir(&h, name)?;
+            lease::pin(h.tmp.as_fd(), vdir.as_fd(), holder)
+                .map_err(|e| self.io("lease", &super::layout::rel(name, super::layout::LEASES_DIR), e))
+        })()
+        .map_err(|e| e.during("mount", name))
     }
 
     /// The pinned leases on `name`, newest last.

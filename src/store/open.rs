@@ -4,11 +4,13 @@
 
 use std::ffi::OsStr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 
 use rustix::fs::{self as rfs, Mode, OFlags};
 use rustix::io::Errno;
 
 use super::layout::*;
+use super::lease;
 use super::meta::StoreMeta;
 use super::{Result, Store, StoreError};
 use crate::fsutil;
@@ -23,6 +25,8 @@ pub(super) struct ReadHandle {
 pub(super) struct WriteHandle {
     pub(super) root: OwnedFd,
     pub(super) volumes: OwnedFd,
+    /// `tmp/`: where work in progress and temporaries go (see [`Store::clean_leftovers`]).
+    pub(super) tmp: OwnedFd,
     _lock: OwnedFd,
 }
 
@@ -34,7 +38,7 @@ impl Store {
             Err(Errno::NOENT) => return Ok(None),
             Err(e) => return Err(self.io("open", "", e)),
         };
-        self.check_format(root.as_fd(), false)?;
+        self.check_format(root.as_fd())?;
         match fsutil::open_dir(root.as_fd(), OsStr::new(VOLUMES_DIR)) {
             Ok(volumes) => Ok(Some(ReadHandle { volumes })),
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
@@ -69,7 +73,7 @@ impl Store {
         )
         .map_err(|e| self.io("open", LOCK_FILE, e))?;
         fsutil::lock_exclusive(lock.as_fd()).map_err(|e| self.io("lock", LOCK_FILE, e))?;
-        self.check_format(root.as_fd(), true)?;
+        let missing_format = !self.check_format(root.as_fd())?;
         for (dir, mode) in [
             (VOLUMES_DIR, VOLUMES_MODE),
             (TMP_DIR, PRIVATE_DIR_MODE),
@@ -83,14 +87,21 @@ impl Store {
         }
         let volumes =
             fsutil::open_dir(root.as_fd(), OsStr::new(VOLUMES_DIR)).map_err(|e| self.io("open", VOLUMES_DIR, e))?;
-        let handle = WriteHandle { root, volumes, _lock: lock };
+        let tmp = fsutil::open_dir(root.as_fd(), OsStr::new(TMP_DIR)).map_err(|e| self.io("open", TMP_DIR, e))?;
+        let handle = WriteHandle { root, volumes, tmp, _lock: lock };
         self.clean_leftovers(&handle);
+        if missing_format {
+            let data = serde_json::to_vec(&StoreMeta::default()).unwrap_or_default();
+            fsutil::write_atomic(handle.tmp.as_fd(), handle.root.as_fd(), OsStr::new(STORE_FILE), &data, META_MODE)
+                .map_err(|e| self.io("write", STORE_FILE, e))?;
+        }
         self.finish_rename(&handle);
         Ok(handle)
     }
 
-    /// Check `store.json`; with `create`, write it when missing (the caller holds the lock).
-    fn check_format(&self, root: BorrowedFd<'_>, create: bool) -> Result<()> {
+    /// Check `store.json`: `Ok(false)` when it is missing (a store made by the first
+    /// mutation, which writes it).
+    fn check_format(&self, root: BorrowedFd<'_>) -> Result<bool> {
         match fsutil::read_small_file(root, OsStr::new(STORE_FILE)) {
             Ok(bytes) => {
                 let meta: StoreMeta = serde_json::from_slice(&bytes).map_err(|e| StoreError::BadMeta {
@@ -101,45 +112,68 @@ impl Store {
                 if meta.format > FORMAT_VERSION {
                     return Err(StoreError::FormatTooNew { path: self.root.clone(), found: meta.format });
                 }
-                Ok(())
+                Ok(true)
             }
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-                if create {
-                    let data = serde_json::to_vec(&StoreMeta::default()).unwrap_or_default();
-                    fsutil::write_atomic(root, OsStr::new(STORE_FILE), &data, META_MODE)
-                        .map_err(|e| self.io("write", STORE_FILE, e))?;
-                }
-                Ok(())
-            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(false),
             Err(e) => Err(self.io("read", STORE_FILE, e)),
         }
     }
 
-    /// Remove what crashed creates, removals and runs left in `tmp/`, `trash/` and `runs/`.
-    /// Entries that someone is still working on (a build, an import, a live run) are flock-ed
-    /// by their owner and skipped. Failures here are not the current command's failure: the
-    /// next mutation tries again.
+    /// Remove what crashed commands left behind; the caller holds the store lock, so nothing
+    /// unlocked here belongs to a live command (each one holds the lock while it makes an
+    /// entry, and flock-s the entries it keeps working on after releasing it):
+    /// - in `tmp/`: builds and import stagings nobody holds, and old content kept for readers
+    ///   once none of them is alive; dead holders' lease files (`lease-<id>`, with their
+    ///   published name); pins and atomic writes being written;
+    /// - in `trash/`: removals nobody finishes; in `runs/`: runs whose supervisor is gone;
+    /// - at the root: temporaries of atomic writes that older versions made there.
+    ///
+    /// Failures here are not the current command's failure: the next mutation tries again.
     fn clean_leftovers(&self, h: &WriteHandle) {
+        for (name, _) in fsutil::list_dir(h.root.as_fd()).unwrap_or_default() {
+            if name.starts_with(ATOMIC_TEMP_PREFIX.as_bytes()) {
+                let _ = rfs::unlinkat(&h.root, OsStr::from_bytes(&name), rfs::AtFlags::empty());
+            }
+        }
         for dir in [TMP_DIR, TRASH_DIR, RUNS_DIR] {
-            let Ok(fd) = fsutil::open_dir(h.root.as_fd(), OsStr::new(dir)) else {
+            let opened;
+            let fd = if dir == TMP_DIR {
+                h.tmp.as_fd()
+            } else {
+                match fsutil::open_dir(h.root.as_fd(), OsStr::new(dir)) {
+                    Ok(fd) => {
+                        opened = fd;
+                        opened.as_fd()
+                    }
+                    Err(_) => continue,
+                }
+            };
+            let Ok(entries) = fsutil::list_dir(fd) else {
                 continue;
             };
-            let Ok(entries) = fsutil::list_dir(fd.as_fd()) else {
-                continue;
-            };
-            for (name, _) in entries {
-                let name = OsStr::new(std::str::from_utf8(&name).unwrap_or(""));
-                if name.is_empty() {
+            for (name, ftype) in entries {
+                let name = OsStr::from_bytes(&name);
+                if ftype != rfs::FileType::Directory && ftype != rfs::FileType::Unknown {
+                    // Files: in `tmp/`, lease files and what is being written; elsewhere
+                    // nothing myvol makes (a removal of a volume entry that was not a directory).
+                    lease::reap_index(fd, h.volumes.as_fd(), name);
                     continue;
                 }
-                if let Ok(entry) = rfs::openat(
-                    &fd,
+                let entry = match rfs::openat(
+                    fd,
                     name,
                     OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
                     Mode::empty(),
-                ) && fsutil::try_lock_exclusive(entry.as_fd()).unwrap_or(false)
-                {
-                    let _ = fsutil::remove_tree(fd.as_fd(), name);
+                ) {
+                    Ok(entry) => entry,
+                    Err(Errno::NOTDIR) => {
+                        lease::reap_index(fd, h.volumes.as_fd(), name);
+                        continue;
+                    }
+                    Err(_) => continue,
+                };
+                if fsutil::try_lock_exclusive(entry.as_fd()).unwrap_or(false) && !kept_for_readers(entry.as_fd()) {
+                    let _ = fsutil::remove_tree(fd, name);
                 }
             }
         }
@@ -149,9 +183,25 @@ impl Store {
     pub(super) fn open_volume_dir(&self, h: &WriteHandle, name: &VolumeName) -> Result<OwnedFd> {
         match fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name)) {
             Ok(fd) => Ok(fd),
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Err(StoreError::NotFound(name.to_string())),
-            Err(e) => Err(self.io("open", VOLUMES_DIR, e)),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENAMETOOLONG)) => {
+                Err(StoreError::NotFound(name.to_string()))
+            }
+            Err(e) => Err(self.io("open", &volume_rel(name), e)),
         }
+    }
+}
+
+/// `volumes/<name>`, for messages.
+pub(super) fn volume_rel(name: &VolumeName) -> String {
+    format!("{VOLUMES_DIR}/{name}")
+}
+
+/// Whether a `tmp/` entry is old content that `import --force` kept for readers that still
+/// live (its `users/` holds their lease files, one of them locked).
+fn kept_for_readers(entry: BorrowedFd<'_>) -> bool {
+    match fsutil::open_dir(entry, OsStr::new(KEPT_FOR_DIR)) {
+        Ok(users) => lease::any_live_in(users.as_fd()).unwrap_or(true),
+        Err(_) => false,
     }
 }
 

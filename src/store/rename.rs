@@ -25,6 +25,10 @@ impl Store {
     /// so metadata and directory agree at every instant; `rename.json` at the root lets the
     /// next mutation finish or undo what a crash left.
     pub fn rename(&self, old: &VolumeName, new: &VolumeName) -> Result<Volume> {
+        self.rename_inner(old, new).map_err(|e| e.during("rename", old))
+    }
+
+    fn rename_inner(&self, old: &VolumeName, new: &VolumeName) -> Result<Volume> {
         let h = self.open_write()?;
         let Some(meta) = self.read_meta(h.volumes.as_fd(), old)? else {
             return Err(StoreError::NotFound(old.to_string()));
@@ -45,10 +49,13 @@ impl Store {
         let mut labels = meta.labels.clone().unwrap_or_default();
         labels.remove(ANONYMOUS_LABEL);
         let next = VolumeMeta { name: new.to_string(), labels: (!labels.is_empty()).then_some(labels), ..meta };
+        // The new name is part of the metadata: a longer one must still fit the limit.
+        let json =
+            next.encode().map_err(|size| StoreError::MetaTooLarge { op: "rename", name: old.to_string(), size })?;
 
         let journal = serde_json::to_vec(&RenameJournal { from: old.to_string(), to: new.to_string() })
             .map_err(|e| self.io("write", RENAME_JOURNAL, io::Error::other(e)))?;
-        fsutil::write_atomic(h.root.as_fd(), OsStr::new(RENAME_JOURNAL), &journal, META_MODE)
+        fsutil::write_atomic(h.tmp.as_fd(), h.root.as_fd(), OsStr::new(RENAME_JOURNAL), &journal, META_MODE)
             .map_err(|e| self.io("write", RENAME_JOURNAL, e))?;
         failpoint::hit("rename-after-journal");
         let undo = |e: StoreError| {
@@ -56,12 +63,8 @@ impl Store {
             let _ = rfs::unlinkat(&h.root, RENAME_JOURNAL, rfs::AtFlags::empty());
             e
         };
-        let json = serde_json::to_vec_pretty(&next).map_err(|e| self.io("write", VOLUMES_DIR, io::Error::other(e)));
-        json.and_then(|json| {
-            fsutil::write_atomic(vdir.as_fd(), OsStr::new(META_NEXT_FILE), &json, META_MODE)
-                .map_err(|e| self.io("write", &rel(old, META_NEXT_FILE), e))
-        })
-        .map_err(undo)?;
+        fsutil::write_atomic(h.tmp.as_fd(), vdir.as_fd(), OsStr::new(META_NEXT_FILE), &json, META_MODE)
+            .map_err(|e| undo(self.io("write", &rel(old, META_NEXT_FILE), e)))?;
         failpoint::hit("rename-before-commit");
         // The commit point.
         match rfs::renameat_with(&h.volumes, old.as_str(), &h.volumes, new.as_str(), rfs::RenameFlags::NOREPLACE) {
@@ -197,9 +200,18 @@ mod tests {
         labelled(&t, "bystander");
         let crashes = Crashes::default();
         failpoint::observe(crashes.hook(t.root()), || t.store.rename(&name("old"), &name("new")).unwrap());
-        let points = ["rename-after-journal", "rename-before-commit", "rename-after-commit", "rename-after-meta"];
+        // The atomic writes: of the journal, then of volume.next.json.
+        let points = [
+            "atomic-write-before-rename",
+            "rename-after-journal",
+            "atomic-write-before-rename",
+            "rename-before-commit",
+            "rename-after-commit",
+            "rename-after-meta",
+        ];
         assert_eq!(crashes.points(), points);
-        for point in points {
+        for (i, point) in points.into_iter().enumerate() {
+            // `at` hands out the earliest copy left of a point: these go in order.
             let (_dir, crashed) = crashes.at(point);
             let committed = matches!(point, "rename-after-commit" | "rename-after-meta");
             let (now, gone) = if committed { ("new", "old") } else { ("old", "new") };
@@ -209,10 +221,11 @@ mod tests {
             assert!(matches!(crashed.get(&name(gone)), Err(StoreError::NotFound(_))), "{point}");
             let v = crashed.get(&name(now)).unwrap();
             assert_eq!(v.name, name(now), "{point}");
-            assert!(crashed.root().join(RENAME_JOURNAL).exists(), "{point}");
+            assert_eq!(crashed.root().join(RENAME_JOURNAL).exists(), i > 0, "{point} {i}");
             // The next mutation (of another volume) finishes or undoes it.
             crashed.create(request("later")).unwrap();
             assert!(!crashed.root().join(RENAME_JOURNAL).exists(), "{point}");
+            assert!(entries(&crashed.root().join(TMP_DIR)).is_empty(), "{point} {i}: the temporaries");
             let vdir = crashed.root().join(VOLUMES_DIR).join(now);
             assert!(!vdir.join(META_NEXT_FILE).exists(), "{point}");
             assert_eq!(crashed.get(&name(now)).unwrap(), v, "{point}");
@@ -237,5 +250,40 @@ mod tests {
         t.create("v2");
         assert!(!t.root().join(RENAME_JOURNAL).exists());
         assert_eq!(view(&t.store).len(), 2);
+    }
+
+    #[test]
+    fn a_new_name_that_would_put_the_metadata_over_the_limit_is_refused() {
+        let t = TempStore::new();
+        // Labels that leave exactly 10 bytes of room under the limit for the name "v1".
+        let meta_len = |value: &str| {
+            VolumeMeta {
+                format: FORMAT_VERSION,
+                name: "v1".into(),
+                driver: LOCAL_DRIVER.into(),
+                created_at: jiff::Timestamp::now().to_string(),
+                labels: Some([("k".to_owned(), value.to_owned())].into()),
+                options: None,
+                scope: None,
+            }
+            .encode()
+            .map_or_else(|n| n, |j| j.len())
+        };
+        let base = meta_len("");
+        let value = "x".repeat(super::super::meta::MAX_META_BYTES as usize - base - 10);
+        let req = CreateRequest { labels: [("k".to_owned(), value)].into(), ..request("v1") };
+        t.store.create(req).unwrap();
+        let long = name(&format!("v1{}", "y".repeat(20)));
+        let e = t.store.rename(&name("v1"), &long).unwrap_err();
+        assert!(matches!(e, StoreError::MetaTooLarge { op: "rename", .. }), "{e}");
+        assert!(e.to_string().starts_with("rename v1: labels and options too large: "), "{e}");
+        // Nothing changed; a name that fits works.
+        assert_eq!(t.entries(VOLUMES_DIR), ["v1"]);
+        assert!(!t.root().join(RENAME_JOURNAL).exists());
+        t.store.rename(&name("v1"), &name("v2")).unwrap();
+        assert_eq!(
+            t.store.get(&name("v2")).unwrap().labels.unwrap()["k"].len(),
+            super::super::meta::MAX_META_BYTES as usize - base - 10
+        );
     }
 }

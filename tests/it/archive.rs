@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use myvol::store::Store;
 
 use crate::env::tree::{Entry, assert_same, snapshot, walk};
-use crate::env::{Out, TestEnv, require_root, require_tools, skip};
+use crate::env::{Out, PATIENCE, Spawned, TestEnv, require_root, require_tools, skip};
 
 fn is_root() -> bool {
     rustix::process::geteuid().is_root()
@@ -562,23 +562,36 @@ fn truncated_and_corrupt_streams_leave_the_volume_unchanged() {
 }
 
 #[test]
-fn import_refuses_a_volume_in_use_unless_forced() {
+fn import_refuses_a_volume_in_use_and_forced_only_under_readers() {
     let t = TestEnv::new();
     t.ok(&["volume", "create", "busy"]);
     std::fs::write(t.data("busy").join("old"), b"old").unwrap();
     let archive = build(&[M::File(b"new", b"new")]);
     let store = Store::new(&t.root);
-    let lease = store.lease(&"busy".parse().unwrap(), "test").unwrap();
+    let writer = store.lease(&"busy".parse().unwrap(), "test").unwrap();
     let o = import(&t, &["busy"], &archive);
-    assert_eq!((o.code, o.stderr.clone()), (1, format!("Error: volume busy is in use - [{}]\n", lease.id())));
+    assert_eq!((o.code, o.stderr.clone()), (1, format!("Error: volume busy is in use - [{}]\n", writer.id())));
+    // What a writer writes would go with the old content: not even --force.
+    let o = import(&t, &["--force", "busy"], &archive);
+    let refused = format!(
+        "Error: import busy: volume is in use for writing - [{}]: --force imports under readers only (a writer's changes would be lost)\n",
+        writer.id()
+    );
+    assert_eq!((o.code, o.stderr), (1, refused));
     assert!(t.data("busy").join("old").exists());
+    drop(writer);
+    let reader = store.lease_as(&"busy".parse().unwrap(), "test", myvol::store::Access::ReadOnly).unwrap();
+    let o = import(&t, &["busy"], &archive);
+    assert_eq!((o.code, o.stderr.clone()), (1, format!("Error: volume busy is in use - [{}]\n", reader.id())));
     let o = import(&t, &["--force", "busy"], &archive);
     assert_eq!((o.code, o.stderr.as_str()), (0, ""));
     assert!(!t.data("busy").join("old").exists());
     assert_eq!(std::fs::read(t.data("busy").join("new")).unwrap(), b"new");
-    drop(lease);
-    // Our own lease is gone after the import.
+    drop(reader);
+    // Our own lease is gone after the import; the old content kept for the reader goes
+    // with the next mutation.
     t.expect(&["volume", "rm", "busy"], 0, "busy\n", "");
+    assert!(t.entries("tmp").is_empty(), "{:?}", t.entries("tmp"));
 }
 
 #[test]
@@ -696,4 +709,127 @@ fn input_that_is_not_an_archive_is_named_and_escaped() {
     let body = o.stderr.trim_end_matches('\n');
     assert!(!body.chars().any(|c| c.is_control()), "unescaped control characters: {:?}", o.stderr);
     assert_eq!(std::fs::read_to_string(t.data("vol").join("keep")).unwrap(), "x");
+}
+
+/// Wait for `child` to end, up to `PATIENCE`; its exit code (None: it was still running and
+/// has been killed, which is the failure these tests look for).
+fn ended(child: &mut Spawned) -> Option<i32> {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while std::time::Instant::now() < deadline {
+        if let Some(status) = child.child().try_wait().unwrap() {
+            return Some(status.code().unwrap_or(-1));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    None
+}
+
+/// `myvol volume import ARGS…` with stdin fed by `feed` (on a thread of its own, until it
+/// returns or the pipe closes); its exit code, as [`ended`].
+fn import_fed(t: &TestEnv, args: &[&str], feed: impl FnOnce(&mut dyn Write) + Send + 'static) -> Option<i32> {
+    let mut c = t.cmd();
+    c.args(["volume", "import"]).args(args).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+    let mut child = Spawned::new(&mut c);
+    let mut stdin = child.child().stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || feed(&mut stdin));
+    let code = ended(&mut child);
+    drop(child);
+    let _ = feeder.join();
+    code
+}
+
+/// An endless input after the end of the archive (`/dev/zero` is an empty archive followed by
+/// endless zeros) ends the import at once, as GNU tar stops there: nothing keeps the volume in
+/// use forever.
+#[test]
+fn import_stops_at_the_end_of_the_archive_whatever_follows() {
+    let t = TestEnv::new();
+    t.ok(&["volume", "create", "vol"]);
+    std::fs::write(t.data("vol").join("old"), "x").unwrap();
+    let mut c = t.cmd();
+    c.args(["volume", "import", "vol", "/dev/zero"]).stdout(Stdio::null()).stderr(Stdio::null());
+    let mut child = Spawned::new(&mut c);
+    assert_eq!(ended(&mut child), Some(0), "import of /dev/zero did not end");
+    // An archive without members, as GNU tar reads /dev/zero: the volume is now empty.
+    assert!(t.entries("volumes/vol/_data").is_empty());
+    // The same from a pipe that never ends.
+    let code = import_fed(&t, &["vol"], |w| while w.write_all(&[0u8; 65536]).is_ok() {});
+    assert_eq!(code, Some(0), "import of endless zeros from stdin did not end");
+    // A real archive, then endless garbage: the archive's content, and an end.
+    let archive = build(&[M::File(b"f", b"content")]);
+    let code = import_fed(&t, &["vol"], move |w| {
+        if w.write_all(&archive).is_ok() {
+            let mut x = 0x9e37_79b9_7f4a_7c15u64;
+            let mut junk = vec![0u8; 65536];
+            loop {
+                for b in junk.iter_mut() {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    *b = x as u8;
+                }
+                if w.write_all(&junk).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    assert_eq!(code, Some(0), "import of an archive followed by endless garbage did not end");
+    assert_eq!(std::fs::read(t.data("vol").join("f")).unwrap(), b"content");
+    t.expect(&["volume", "ls", "-q", "-f", "dangling=false"], 0, "", "");
+    t.expect(&["volume", "rm", "vol"], 0, "vol\n", "");
+}
+
+/// A tar of one file of `size` zero bytes, compressed with zstd: a few kilobytes.
+fn zstd_bomb(size: u64) -> Vec<u8> {
+    let mut e = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+    let mut h = tar::Header::new_ustar();
+    h.set_path("zeros").unwrap();
+    h.set_size(size);
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_cksum();
+    e.write_all(h.as_bytes()).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(zeros.len() as u64) as usize;
+        e.write_all(&zeros[..n]).unwrap();
+        left -= n as u64;
+    }
+    e.write_all(&[0u8; 1024]).unwrap();
+    e.finish().unwrap()
+}
+
+/// `--max-size` counts what is written (the unpacked content), not what is read: a small
+/// compressed archive of a large file stops at the limit, and nothing changes.
+#[test]
+fn max_size_stops_a_decompression_bomb() {
+    let t = TestEnv::new();
+    t.ok(&["volume", "create", "vol"]);
+    std::fs::write(t.data("vol").join("old"), "x").unwrap();
+    let bomb = zstd_bomb(32 << 20);
+    assert!(bomb.len() < 64 << 10, "{} bytes", bomb.len());
+    let o = import(&t, &["--max-size", "1m", "vol"], &bomb);
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (1, "Error: import vol: the archive unpacks to more than 1MiB (--max-size)\n")
+    );
+    assert_eq!(t.entries("volumes/vol/_data"), ["old"]);
+    assert!(t.entries("tmp").is_empty(), "{:?}", t.entries("tmp"));
+    // Plain input counts the same way; a limit above the content lets it in.
+    let tar = build(&[M::File(b"a", &[1u8; 3000]), M::File(b"b", &[2u8; 3000])]);
+    let o = import(&t, &["--max-size", "5k", "vol"], &tar);
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (1, "Error: import vol: the archive unpacks to more than 5KiB (--max-size)\n")
+    );
+    let o = import(&t, &["--max-size", "6k", "vol"], &tar);
+    assert_eq!((o.code, o.stderr.as_str()), (0, ""));
+    assert_eq!(t.entries("volumes/vol/_data"), ["a", "b"]);
+    // Sizes parse as Docker's, and a bad one is a flag error.
+    let o = import(&t, &["--max-size", "lots", "vol"], &tar);
+    assert_eq!(o.code, 125, "{o:?}");
+    let o = import(&t, &["--min-free", "120%", "vol"], &tar);
+    assert_eq!(o.code, 125, "{o:?}");
 }

@@ -21,4 +21,5 @@ mod run;
 mod run_dry;
 mod template_abuse;
 mod trust_edges;
+mod trust_store;
 mod volume;

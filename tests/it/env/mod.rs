@@ -140,6 +140,31 @@ impl TestEnv {
         self.root.join("volumes").join(name).join("_data")
     }
 
+    /// Assert that the store holds only what docs/store-format.md describes for a store at
+    /// rest (no command running): the root's own files and directories, nothing left in
+    /// `tmp/`, `trash/`, `runs/` or `mounts/`, and in each volume only `_data`, `leases/`
+    /// (empty) and `volume.json`. What a mutation must leave, however earlier commands died.
+    #[track_caller]
+    pub fn assert_store_at_rest(&self) {
+        let known = ["mounts", "runs", "store.json", "store.lock", "tmp", "trash", "volumes"];
+        for e in self.entries("") {
+            assert!(known.contains(&e.as_str()), "unexpected entry at the root: {e}");
+        }
+        for dir in ["tmp", "trash", "runs", "mounts"] {
+            assert!(self.entries(dir).is_empty(), "left in {dir}/: {:?}", self.entries(dir));
+        }
+        for v in self.entries("volumes") {
+            for e in self.entries(&format!("volumes/{v}")) {
+                assert!(
+                    ["_data", "leases", "volume.json"].contains(&e.as_str()),
+                    "unexpected entry in volume {v}: {e}"
+                );
+            }
+            let leases = self.entries(&format!("volumes/{v}/leases"));
+            assert!(leases.is_empty(), "lease files left in volume {v}: {leases:?}");
+        }
+    }
+
     /// The names of the entries of a directory under the root, sorted (empty if missing).
     pub fn entries(&self, rel: &str) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(self.root.join(rel))
