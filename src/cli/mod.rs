@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 /// is one short-lived process working directly on the store.
 #[derive(Debug, Parser)]
 #[command(name = "myvol", version, propagate_version = true, disable_help_subcommand = true)]
+#[command(args_override_self = true)]
 #[command(after_help = "Run 'myvol COMMAND --help' for more information on a command.")]
 pub struct Cli {
     /// The managed root holding the volumes [default: /var/lib/myvol as root,
@@ -53,6 +54,13 @@ pub enum Command {
     /// directory of $fpath as `_myvol`; fish: `~/.config/fish/completions/myvol.fish`.
     #[command(override_usage = "myvol completion bash|zsh|fish")]
     Completion(Lazy<system::CompletionArgs>),
+
+    /// Show the myvol version information
+    ///
+    /// The version, the git commit it was built from, the Rust compiler that built it, the
+    /// platform, and the store this command line would use.
+    #[command(override_usage = "myvol version [OPTIONS]")]
+    Version(Lazy<system::VersionArgs>),
 
     /// Print the manual page (roff) generated from this help: `myvol man | man -l -`
     #[command(hide = true)]

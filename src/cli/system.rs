@@ -32,7 +32,17 @@ pub struct DfArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Format output using a custom template:
+    /// 'json':             Print in JSON format
+    /// 'TEMPLATE':         Print output using the given Go template
+    #[arg(short, long, value_name = "FORMAT", verbatim_doc_comment)]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct CompletionArgs {
+    /// The shell to complete for
     #[arg(value_name = "SHELL")]
     pub shell: Shell,
 }

@@ -4,6 +4,8 @@ use clap::{Args, Subcommand};
 
 use super::Lazy;
 
+// One value per process, parsed once: boxing `create`'s arguments would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum VolumeCommand {
     /// Create a volume
@@ -97,6 +99,13 @@ pub enum VolumeCommand {
     #[command(visible_alias = "umount", override_usage = "myvol volume unmount VOLUME [VOLUME...]")]
     Unmount(Lazy<MountArgs>),
 
+    /// Update a volume (cluster volumes only)
+    ///
+    /// myvol has no cluster volumes: as Docker's CLI for a volume that is not one, it says
+    /// `can only update cluster volumes`.
+    #[command(hide = true, override_usage = "myvol volume update [OPTIONS] [VOLUME]")]
+    Update(Lazy<UpdateArgs>),
+
     /// Check if a volume exists
     ///
     /// Exits 0 if the volume exists, 1 if it does not; prints nothing (as podman).
@@ -106,18 +115,22 @@ pub enum VolumeCommand {
 
 #[derive(Debug, Args)]
 pub struct RenameArgs {
+    /// The volume to rename
     #[arg(value_name = "VOLUME")]
     pub old: String,
 
+    /// Its new name (must not exist yet)
     #[arg(value_name = "NEW_NAME")]
     pub new: String,
 }
 
 #[derive(Debug, Args)]
 pub struct CloneArgs {
+    /// The volume to copy
     #[arg(value_name = "SOURCE_VOLUME")]
     pub source: String,
 
+    /// The name of the copy (must not exist yet)
     #[arg(value_name = "NEW_VOLUME")]
     pub target: String,
 
@@ -128,19 +141,21 @@ pub struct CloneArgs {
 
 #[derive(Debug, Args)]
 pub struct MountArgs {
+    /// The volumes, one or more
     #[arg(value_name = "VOLUME", required = true)]
     pub names: Vec<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ExistsArgs {
+    /// The volume's name
     #[arg(value_name = "VOLUME")]
     pub name: String,
 }
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// Volume name
+    /// The new volume's name (none: an anonymous volume with a random name)
     #[arg(value_name = "VOLUME")]
     pub name: Option<String>,
 
@@ -159,6 +174,81 @@ pub struct CreateArgs {
     /// Set driver specific options (local: type, device, o; a plugin: its own)
     #[arg(short = 'o', long = "opt", value_name = "KEY=VALUE")]
     pub opts: Vec<String>,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+// The flags of Docker's cluster (swarm CSI) volumes. myvol has no swarm, so, as Docker's
+// CLI against an engine that is not a swarm manager, it hides them from the help and the
+// engine refuses them (`--secret` and `--topology-*` alone do not make a cluster volume in
+// Docker, and are ignored there too). (Not a doc comment: clap would take it as the help of
+// `volume create`.)
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Cluster Volume availability ("active", "pause", "drain")
+    #[arg(long, hide = true, value_name = "STRING")]
+    pub availability: Option<String>,
+
+    /// Cluster Volume group (cluster volumes)
+    #[arg(long, hide = true, value_name = "STRING")]
+    pub group: Option<String>,
+
+    /// Minimum size of the Cluster Volume in bytes
+    #[arg(long = "limit-bytes", hide = true, value_name = "BYTES", value_parser = parse_mem_bytes)]
+    pub limit_bytes: Option<String>,
+
+    /// Maximum size of the Cluster Volume in bytes
+    #[arg(long = "required-bytes", hide = true, value_name = "BYTES", value_parser = parse_mem_bytes)]
+    pub required_bytes: Option<String>,
+
+    /// Cluster Volume access scope ("single", "multi")
+    #[arg(long, hide = true, value_name = "STRING")]
+    pub scope: Option<String>,
+
+    /// Cluster Volume secrets
+    #[arg(long = "secret", hide = true, value_name = "KEY=VALUE")]
+    pub secrets: Vec<String>,
+
+    /// Cluster Volume access sharing ("none", "readonly", "onewriter", "all")
+    #[arg(long, hide = true, value_name = "STRING")]
+    pub sharing: Option<String>,
+
+    /// A topology that the Cluster Volume would be preferred in
+    #[arg(long = "topology-preferred", hide = true, value_name = "LIST")]
+    pub topology_preferred: Vec<String>,
+
+    /// A topology that the Cluster Volume must be accessible from
+    #[arg(long = "topology-required", hide = true, value_name = "LIST")]
+    pub topology_required: Vec<String>,
+
+    /// Cluster Volume access type ("mount", "block")
+    #[arg(long = "type", hide = true, value_name = "STRING")]
+    pub access_type: Option<String>,
+}
+
+impl ClusterArgs {
+    /// The flags given that make Docker create a cluster volume (docker/cli's
+    /// `hasClusterVolumeOptionSet`).
+    pub fn given(&self) -> Vec<&'static str> {
+        [
+            ("--availability", self.availability.is_some()),
+            ("--group", self.group.is_some()),
+            ("--limit-bytes", self.limit_bytes.is_some()),
+            ("--required-bytes", self.required_bytes.is_some()),
+            ("--scope", self.scope.is_some()),
+            ("--sharing", self.sharing.is_some()),
+            ("--type", self.access_type.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, set)| set.then_some(flag))
+        .collect()
+    }
+}
+
+/// Docker's `opts.MemBytes`: a size as `units.RAMInBytes` reads it (`512m`, `1g`, `1024`).
+pub fn parse_mem_bytes(val: &str) -> Result<String, String> {
+    myvol::units::ram_in_bytes(val).map(|_| val.to_owned()).map_err(|e| e.to_string())
 }
 
 /// Docker's label check (opts.ValidateLabel): the key, left-trimmed, must be non-empty and
@@ -175,6 +265,11 @@ pub fn parse_label(val: &str) -> Result<String, String> {
     Ok(val.to_owned())
 }
 
+/// docker/cli's `FilterOpt`: `key=value` (or nothing at all).
+pub fn parse_filter(val: &str) -> Result<String, String> {
+    myvol::filter::Filters::parse([val]).map(|_| val.to_owned()).map_err(|e| e.to_string())
+}
+
 #[derive(Debug, Args)]
 pub struct LsArgs {
     /// Only display volume names
@@ -182,7 +277,7 @@ pub struct LsArgs {
     pub quiet: bool,
 
     /// Provide filter values (e.g. "dangling=true", "driver=local", "label=k=v", "name=re")
-    #[arg(short, long = "filter", value_name = "FILTER")]
+    #[arg(short, long = "filter", value_name = "FILTER", value_parser = parse_filter)]
     pub filters: Vec<String>,
 
     /// Format output using a custom template:
@@ -196,6 +291,20 @@ pub struct LsArgs {
     /// Display the disk usage of each volume (a SIZE column; .Size and .Links in --format)
     #[arg(long)]
     pub size: bool,
+    /// Display only cluster volumes, and use cluster volume list formatting (myvol has none)
+    #[arg(long, hide = true)]
+    pub cluster: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The volume to update
+    #[arg(value_name = "VOLUME")]
+    pub name: String,
+
+    /// Cluster Volume availability ("active", "pause", "drain")
+    #[arg(long, value_name = "STRING")]
+    pub availability: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -206,6 +315,7 @@ pub struct InspectArgs {
     #[arg(short, long, value_name = "FORMAT", verbatim_doc_comment)]
     pub format: Option<String>,
 
+    /// The volumes to show, one or more
     #[arg(value_name = "VOLUME", required = true)]
     pub names: Vec<String>,
 }
@@ -216,6 +326,7 @@ pub struct RmArgs {
     #[arg(short, long)]
     pub force: bool,
 
+    /// The volumes to remove, one or more
     #[arg(value_name = "VOLUME", required = true)]
     pub names: Vec<String>,
 }
@@ -226,8 +337,8 @@ pub struct PruneArgs {
     #[arg(short, long)]
     pub all: bool,
 
-    /// Provide filter values (e.g. "label=<label>", "label!=<label>")
-    #[arg(long = "filter", value_name = "FILTER")]
+    /// Provide filter values (e.g. "label=<label>", "label!=<label>", "all=true")
+    #[arg(long = "filter", value_name = "FILTER", value_parser = parse_filter)]
     pub filters: Vec<String>,
 
     /// Do not prompt for confirmation
@@ -245,6 +356,7 @@ pub enum CompressArg {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// The volume to export
     #[arg(value_name = "VOLUME")]
     pub name: String,
 
@@ -263,6 +375,7 @@ pub struct ExportArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
+    /// The volume whose content the archive replaces
     #[arg(value_name = "VOLUME")]
     pub name: String,
 

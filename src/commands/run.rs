@@ -13,7 +13,7 @@ use myvol::runtime::{self, Exit, Network, Process};
 use myvol::store::{Store, errno_text};
 
 use super::{ExitStatus, Failure, Io, Result};
-use crate::cli::run::{RunArgs, flag_error};
+use crate::cli::run::RunArgs;
 
 pub fn myvol_run(store: &Store, a: RunArgs, io: &mut Io<'_>) -> Result {
     let dry_run = a.dry_run;
@@ -57,13 +57,6 @@ pub fn command_ended(exit: Exit) -> Result {
 
 /// The flags as a [`RunRequest`], the mount flags parsed. Flag errors exit 125.
 fn request(a: RunArgs, cwd: &Path) -> Result<RunRequest> {
-    // A flag clap did not know, given before ROOTFS, arrives as ROOTFS.
-    if let Some(first) = a.args.first()
-        && first.starts_with('-')
-        && first.len() > 1
-    {
-        return Err(Failure::new(ExitStatus::Usage, flag_error(first)));
-    }
     let network = match a.network.as_str() {
         "none" => Network::None,
         "host" => Network::Host,
@@ -77,8 +70,12 @@ fn request(a: RunArgs, cwd: &Path) -> Result<RunRequest> {
     let cwd_text = cwd.to_str().ok_or_else(|| {
         Failure::new(ExitStatus::Usage, format!("the current directory {} is not valid UTF-8", cwd.display()))
     })?;
-    let mounts =
-        plan::parse_specs(&a.volumes, &a.mounts, &a.tmpfs, cwd_text).map_err(|e| RunError::from(PlanError::from(e)))?;
+    let mounts = plan::parse_specs(&a.volumes, &a.mounts, &a.tmpfs, cwd_text).map_err(|e| {
+        // What docker/cli itself refuses comes with its pointer to the help.
+        let cli = e.side() == myvol::spec::Side::Cli;
+        let f = Failure::from(RunError::from(PlanError::from(e)));
+        if cli { f.with_hint("Run 'myvol run --help' for more information") } else { f }
+    })?;
     let mut args = a.args.into_iter();
     let rootfs = args.next().unwrap_or_default();
     Ok(RunRequest {

@@ -1,12 +1,12 @@
-//! `myvol system df`, `myvol completion`, `myvol man`.
+//! `myvol system df`, `myvol version`, `myvol completion`, `myvol man`.
 
 use clap::CommandFactory;
-use myvol::output::natural_cmp;
 use myvol::output::system::{DfRow, render_summary, render_verbose, render_verbose_format};
+use myvol::output::{FormatError, natural_cmp, template};
 use myvol::store::{Store, Usage, Volume};
 
 use super::{ExitStatus, Failure, Io, Result};
-use crate::cli::system::{CompletionArgs, DfArgs, Shell, SystemCommand};
+use crate::cli::system::{CompletionArgs, DfArgs, Shell, SystemCommand, VersionArgs};
 use crate::cli::{Cli, Lazy};
 
 pub fn dispatch(store: &Store, cmd: SystemCommand, io: &mut Io<'_>) -> Result {
@@ -38,6 +38,71 @@ fn df(store: &Store, a: DfArgs, io: &mut Io<'_>) -> Result {
     Ok(())
 }
 
+/// The git commit this binary was built from (short), when it was built from a checkout.
+const GIT_COMMIT: &str = match option_env!("MYVOL_GIT_COMMIT") {
+    Some(c) => c,
+    None => "unknown",
+};
+
+/// `rustc 1.95.0 (59807616e 2026-04-14)`: the compiler that built this binary.
+const RUSTC_VERSION: &str = match option_env!("MYVOL_RUSTC_VERSION") {
+    Some(v) => v,
+    None => "unknown",
+};
+
+/// What `-V` prints, in the shape of `docker --version`.
+pub fn version_line() -> String {
+    format!("myvol version {}, build {GIT_COMMIT}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Go's names for the architectures, as Docker prints `OS/Arch`.
+fn go_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64le",
+        other => other,
+    }
+}
+
+/// `myvol version`: the client part of `docker version` (myvol has no server), and the store.
+pub fn version(store: &Store, a: VersionArgs, io: &mut Io<'_>) -> Result {
+    let rustc = RUSTC_VERSION.split_whitespace().nth(1).unwrap_or(RUSTC_VERSION);
+    let root = store.root().display().to_string();
+    let client = serde_json::json!({
+        "Version": env!("CARGO_PKG_VERSION"),
+        "GitCommit": GIT_COMMIT,
+        "RustVersion": rustc,
+        "Os": std::env::consts::OS,
+        "Arch": go_arch(),
+        "Root": root,
+    });
+    let text = match a.format.as_deref().filter(|f| !f.is_empty()) {
+        None => format!(
+            "Client: myvol\n Version:           {}\n Git commit:        {GIT_COMMIT}\n Rust version:      {rustc}\n OS/Arch:           {}/{}\n Root:              {}\n",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            go_arch(),
+            myvol::text::escape_control(&root),
+        ),
+        Some(f) => {
+            let all = serde_json::json!({ "Client": client });
+            let f = if f == "json" { "{{json .}}" } else { f };
+            let template =
+                template::Template::parse(f).map_err(|e| Failure::new(ExitStatus::Template, FormatError::Parse(e)))?;
+            let mut out = String::new();
+            template
+                .execute(&template::Value::from(all), &mut out)
+                .map_err(|e| Failure::new(ExitStatus::Failure, FormatError::Exec(e)))?;
+            out.push('\n');
+            out
+        }
+    };
+    io.out.write_all(text.as_bytes())?;
+    Ok(())
+}
+
 pub fn completion(a: CompletionArgs, io: &mut Io<'_>) -> Result {
     let mut cmd = Cli::command();
     let shell = match a.shell {
@@ -45,7 +110,11 @@ pub fn completion(a: CompletionArgs, io: &mut Io<'_>) -> Result {
         Shell::Zsh => clap_complete::Shell::Zsh,
         Shell::Fish => clap_complete::Shell::Fish,
     };
-    clap_complete::generate(shell, &mut cmd, "myvol", io.out);
+    // Into memory first: clap_complete panics on a write error (a closed pipe); ours ends
+    // quietly.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "myvol", &mut script);
+    io.out.write_all(&script)?;
     Ok(())
 }
 

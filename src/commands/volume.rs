@@ -22,6 +22,7 @@ pub fn dispatch(store: &Store, cmd: VolumeCommand, io: &mut Io<'_>) -> Result {
         VolumeCommand::Rename(Lazy(a)) => rename(store, a, io),
         VolumeCommand::Clone(Lazy(a)) => clone(store, a, io),
         VolumeCommand::Exists(Lazy(a)) => exists(store, a),
+        VolumeCommand::Update(Lazy(a)) => update(store, a),
         VolumeCommand::Mount(Lazy(a)) => mount(store, a, io),
         VolumeCommand::Unmount(Lazy(a)) => unmount(store, a, io),
         VolumeCommand::Export(Lazy(a)) => super::archive::export(store, a, io),
@@ -41,7 +42,8 @@ fn kv_map(items: &[String]) -> BTreeMap<String, String> {
 }
 
 fn create(store: &Store, a: CreateArgs, io: &mut Io<'_>) -> Result {
-    let name = match (a.name, a.name_flag) {
+    // docker/cli: an empty --name is no name; a positional name with a --name is refused.
+    let name = match (a.name, a.name_flag.filter(|f| !f.is_empty())) {
         (Some(_), Some(_)) => {
             return Err(Failure::new(
                 ExitStatus::Failure,
@@ -50,6 +52,23 @@ fn create(store: &Store, a: CreateArgs, io: &mut Io<'_>) -> Result {
         }
         (n, f) => n.or(f),
     };
+    let cluster = a.cluster.given();
+    if !cluster.is_empty() {
+        return Err(Failure::new(
+            ExitStatus::Failure,
+            format!(
+                "This node is not a swarm manager. myvol has no swarm mode, so it cannot create cluster volumes ({})",
+                cluster.join(", ")
+            ),
+        ));
+    }
+    // Docker's engine looks the driver up before it looks at an existing volume of that name.
+    if let Some(n) = name.as_deref().filter(|n| !n.is_empty())
+        && !a.driver.is_empty()
+        && a.driver != myvol::driver::LOCAL
+    {
+        store.find_driver(n, &a.driver)?;
+    }
     let created =
         store.create(CreateRequest { name, driver: a.driver, labels: kv_map(&a.labels), options: kv_map(&a.opts) })?;
     writeln!(io.out, "{}", created.volume.name)?;
@@ -69,11 +88,19 @@ fn ls_format(format: Option<&str>, quiet: bool, size: bool) -> String {
 }
 
 fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
-    let filters = Filters::parse(a.filters.iter().map(String::as_str)).map_err(|e| {
-        let bad = a.filters.iter().find(|f| !f.is_empty() && !f.contains('=')).cloned().unwrap_or_default();
-        Failure::new(ExitStatus::Usage, format!("invalid argument \"{bad}\" for \"-f, --filter\" flag: {e}"))
-    })?;
+    // The values were checked when the flags were parsed (`-f name` is a flag error).
+    let filters =
+        Filters::parse(a.filters.iter().map(String::as_str)).map_err(|e| Failure::new(ExitStatus::Usage, e))?;
     let filter = ListFilter::new(&filters).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
+    if a.cluster {
+        // Only cluster volumes, in docker/cli's cluster table (whatever --format says): myvol
+        // has none.
+        let format = if a.quiet { "{{.Name}}" } else { CLUSTER_TABLE };
+        let fmt = ListFormat::parse(format).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
+        let text = fmt.render(&LsHeader::value(), &[]).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
+        io.out.write_all(text.as_bytes())?;
+        return Ok(());
+    }
     let format = ls_format(a.format.as_deref(), a.quiet, a.size);
     let fmt = ListFormat::parse(&format).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
     let table = format.starts_with("table");
@@ -123,6 +150,18 @@ fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
     Ok(())
 }
 
+/// docker/cli's `volume ls --cluster` table.
+const CLUSTER_TABLE: &str = "table {{.Name}}\t{{.Group}}\t{{.Driver}}\t{{.Availability}}\t{{.Status}}";
+
+/// A name as Docker's client sends it for `inspect` and `rm`: spaces around it trimmed, and
+/// an empty one refused before the engine is asked.
+fn client_id(name: &str) -> std::result::Result<&str, String> {
+    match name.trim() {
+        "" => Err("invalid volume name or ID: value is empty".to_owned()),
+        id => Ok(id),
+    }
+}
+
 fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
     enum Mode {
         Indented,
@@ -140,7 +179,7 @@ fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
     let mut found = Vec::new();
     let mut text = String::new();
     for name in &a.names {
-        match store.get(name) {
+        match client_id(name).and_then(|id| store.get(id).map_err(|e| e.to_string())) {
             Ok(mut v) => {
                 // A plugin volume: its mountpoint, time and status are the plugin's. A plugin
                 // that does not answer leaves the store's record, without a mountpoint.
@@ -164,7 +203,7 @@ fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
                 }
                 found.push(inspect_json(&v, status.as_ref()));
             }
-            Err(e) => errors.push(e.to_string()),
+            Err(e) => errors.push(e),
         }
     }
     match mode {
@@ -187,19 +226,17 @@ fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
 fn rm(store: &Store, a: RmArgs, io: &mut Io<'_>) -> Result {
     let mut errors = Vec::new();
     for name in &a.names {
-        match store.remove(name, a.force) {
+        match client_id(name).and_then(|id| store.remove(id, a.force).map_err(|e| e.to_string())) {
             Ok(()) => writeln!(io.out, "{name}")?,
-            Err(e) => errors.push(e.to_string()),
+            Err(e) => errors.push(e),
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(Failure::many(ExitStatus::Failure, errors)) }
 }
 
 fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
-    let filters = Filters::parse(a.filters.iter().map(String::as_str)).map_err(|e| {
-        let bad = a.filters.iter().find(|f| !f.is_empty() && !f.contains('=')).cloned().unwrap_or_default();
-        Failure::new(ExitStatus::Usage, format!("invalid argument \"{bad}\" for \"--filter\" flag: {e}"))
-    })?;
+    let filters =
+        Filters::parse(a.filters.iter().map(String::as_str)).map_err(|e| Failure::new(ExitStatus::Usage, e))?;
     let select = PruneFilter::new(&filters, a.all).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
     if !a.force {
         let warning = if select.all() {
@@ -243,14 +280,25 @@ fn clone(store: &Store, a: CloneArgs, io: &mut Io<'_>) -> Result {
     Ok(())
 }
 
-/// podman's `volume exists`: 0 if it exists, 1 if not, 125 (with a message) if the store
-/// cannot be read.
+/// podman's `volume exists`: 0 if it exists, 1 if not, 125 (with a message) for an empty
+/// name or a store that cannot be read.
 fn exists(store: &Store, a: ExistsArgs) -> Result {
+    if a.name.is_empty() {
+        return Err(Failure::new(ExitStatus::Usage, "name or ID cannot be empty"));
+    }
     match store.exists(&a.name) {
         Ok(true) => Ok(()),
         Ok(false) => Err(Failure::quiet(ExitStatus::Failure)),
         Err(e) => Err(Failure::new(ExitStatus::Usage, e)),
     }
+}
+
+/// `volume update`: only cluster volumes can be updated, and myvol has none. As docker/cli,
+/// the volume is looked up first.
+fn update(store: &Store, a: UpdateArgs) -> Result {
+    let id = client_id(&a.name).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
+    store.get(id)?;
+    Err(Failure::new(ExitStatus::Failure, "can only update cluster volumes"))
 }
 
 /// `volume mount NAME…`: each name independently; the paths on stdout.

@@ -31,7 +31,9 @@ fn fixture(case: &str) -> Fixture {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
-/// Docker's stderr as myvol prints it: one `Error: …` line per error, no usage text.
+/// Docker's stderr as myvol prints it: one `Error: …` line per error; of the usage text
+/// that follows a usage error, only its last line, which says where to read more (Docker's
+/// `SRun '…` typo in "requires at most" corrected).
 fn docker_stderr(s: &str) -> String {
     let mut out = String::new();
     for line in s.lines() {
@@ -39,6 +41,10 @@ fn docker_stderr(s: &str) -> String {
             continue;
         }
         if ["Run '", "See '", "SRun '"].iter().any(|p| line.starts_with(p)) {
+            out.push_str(
+                &line.strip_prefix('S').filter(|l| l.starts_with("Run")).unwrap_or(line).replace("'docker ", "'myvol "),
+            );
+            out.push('\n');
             continue;
         }
         let body =
