@@ -70,7 +70,8 @@ fn request(a: RunArgs, cwd: &Path) -> Result<RunRequest> {
     let cwd_text = cwd.to_str().ok_or_else(|| {
         Failure::new(ExitStatus::Usage, format!("the current directory {} is not valid UTF-8", cwd.display()))
     })?;
-    let mounts = plan::parse_specs(&a.volumes, &a.mounts, &a.tmpfs, cwd_text).map_err(|e| {
+    let (volumes, tmpfs) = (distinct_volumes(a.volumes), tmpfs_by_destination(a.tmpfs));
+    let mounts = plan::parse_specs(&volumes, &a.mounts, &tmpfs, cwd_text).map_err(|e| {
         // What docker/cli itself refuses comes with its pointer to the help.
         let cli = e.side() == myvol::spec::Side::Cli;
         let f = Failure::from(RunError::from(PlanError::from(e)));
@@ -97,6 +98,26 @@ fn request(a: RunArgs, cwd: &Path) -> Result<RunRequest> {
             interactive: a.interactive,
         },
     })
+}
+
+/// `-v` values as docker/cli keeps them: a set, so the same value given twice is one mount.
+fn distinct_volumes(values: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    values.into_iter().filter(|v| seen.insert(v.clone())).collect()
+}
+
+/// `--tmpfs` values as docker/cli keeps them: a map from the destination (the text before the
+/// first `:`) to the options, so a destination given again replaces the earlier value.
+fn tmpfs_by_destination(values: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(values.len());
+    for v in values {
+        let dest = |s: &str| s.split(':').next().unwrap_or("").to_owned();
+        match out.iter_mut().find(|o| dest(o) == dest(&v)) {
+            Some(o) => *o = v,
+            None => out.push(v),
+        }
+    }
+    out
 }
 
 /// The working directory, read once here at the edge and passed down.
