@@ -62,9 +62,14 @@ pub enum Command {
     #[command(override_usage = "myvol version [OPTIONS]")]
     Version(Lazy<system::VersionArgs>),
 
-    /// Print the manual page (roff) generated from this help: `myvol man | man -l -`
-    #[command(hide = true)]
-    Man,
+    /// Print a manual page (roff) generated from this help: `myvol man | man -l -`
+    ///
+    /// Without COMMAND, myvol(1), which also has a section for every command; with one, that
+    /// command's own page (`myvol man volume create`: myvol-volume-create(1)). `--dir DIR`
+    /// writes every page, so that the pages each one names exist:
+    /// `myvol man --dir /usr/local/share/man/man1`.
+    #[command(hide = true, override_usage = "myvol man [--dir DIR] [COMMAND...]")]
+    Man(Lazy<system::ManArgs>),
     /// Run a command from a resolved exec spec (JSON), as `runc run` takes config.json:
     /// plumbing for testing and debugging the run executor
     #[command(name = "exec-spec", hide = true)]

@@ -207,7 +207,11 @@ pub fn import(store: &Store, a: ImportArgs, io: &mut Io<'_>) -> Result {
         _ => None,
     };
     let total = file.as_ref().and_then(|f| f.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len());
-    let slot = store.begin_import(&a.name, a.force, a.create)?;
+    let slot = store.begin_import(&a.name, a.force, a.create).map_err(|e| {
+        let missing = matches!(e, myvol::store::StoreError::NotFound(_));
+        let f = super::store_failure(store, e);
+        if missing { f.with_hint("Add --create to create the volume and import into it") } else { f }
+    })?;
     let bar = Bar::new(a.quiet, total);
     let stats = match file {
         Some(f) => archive::import::unpack(f, slot.staging(), &bar),
@@ -232,7 +236,7 @@ pub fn import(store: &Store, a: ImportArgs, io: &mut Io<'_>) -> Result {
     };
     if let Err(e) = store.finish_import(slot, a.force) {
         undo_create(store);
-        return Err(e.into());
+        return Err(super::store_failure(store, e));
     }
     if !a.quiet {
         if stats.devices_skipped > 0 {

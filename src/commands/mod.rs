@@ -11,8 +11,8 @@ pub mod volume;
 use std::fmt;
 use std::io::{self, BufRead, Write};
 
-use myvol::plan::RunError;
-use myvol::store::Store;
+use myvol::plan::{PlanError, RunError};
+use myvol::store::{Store, StoreError};
 
 use crate::cli::{Cli, Command, Lazy};
 pub use status::ExitStatus;
@@ -70,7 +70,98 @@ impl From<myvol::store::StoreError> for Failure {
 /// trimmed as an engine's error.
 impl From<RunError> for Failure {
     fn from(e: RunError) -> Failure {
-        Failure::new(ExitStatus::of_run_error(&e), e.to_string().trim())
+        let f = Failure::new(ExitStatus::of_run_error(&e), e.to_string().trim());
+        match e {
+            // `myvol run ubuntu`: what ROOTFS is, for those who expect Docker's images.
+            RunError::Plan(PlanError::Rootfs(_)) => f.with_hint(
+                "ROOTFS is a directory holding a root filesystem (an unpacked image), or / for the host's own tree",
+            ),
+            _ => f,
+        }
+    }
+}
+
+/// A store error as a failure; for a volume in use, the hint says who uses it, in words.
+pub fn store_failure(store: &Store, e: StoreError) -> Failure {
+    let hint = in_use(&e).and_then(|(name, ids)| holders(store, name, ids));
+    let f = Failure::from(e);
+    match hint {
+        Some(h) => f.with_hint(h),
+        None => f,
+    }
+}
+
+/// The volume and lease ids of an "in use" error.
+fn in_use(e: &StoreError) -> Option<(&str, &[String])> {
+    match e {
+        StoreError::InUse { name, ids } | StoreError::ImportBusy { name, ids } | StoreError::Busy { name, ids, .. } => {
+            Some((name, ids))
+        }
+        _ => None,
+    }
+}
+
+/// One line per user of `name` (from its lease files): `Used by `myvol run -v v:/d / sleep 9`
+/// (pid 4242) since TIME`, or, for a `volume mount`, how to release it. None if no lease
+/// file can be read (the holder left meanwhile).
+pub fn holders(store: &Store, name: &str, ids: &[String]) -> Option<String> {
+    let leases = myvol::store::layout::volume_dir(store.root(), name).join(myvol::store::layout::LEASES_DIR);
+    let lines: Vec<String> = ids
+        .iter()
+        .filter_map(|id| {
+            let info = read_lease(&leases.join(id))?;
+            let since = myvol::text::escape_control(&info.started_at).into_owned();
+            Some(if id.starts_with(myvol::store::PIN_PREFIX) {
+                format!("Used by `myvol volume mount` since {since}; `myvol volume unmount {name}` releases it")
+            } else if let Some(command) = command_line(info.pid) {
+                format!("Used by `{}` (pid {}) since {since}", myvol::text::escape_control(&command), info.pid)
+            } else {
+                // A lease kept after its holder died: it records a driver mount not undone yet.
+                let holder = myvol::text::escape_control(&info.holder).into_owned();
+                format!(
+                    "Used by `myvol {holder}` (pid {}), which ended without its driver unmounting the volume; the next myvol command tries again",
+                    info.pid
+                )
+            })
+        })
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// A lease file's content (small, never through a symlink).
+fn read_lease(path: &std::path::Path) -> Option<myvol::store::LeaseInfo> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::File::options().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path).ok()?;
+    let mut bytes = Vec::new();
+    file.take(4096).read_to_end(&mut bytes).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The command line of process `pid`, its words quoted as a shell would need them.
+fn command_line(pid: u32) -> Option<String> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let words: Vec<String> = raw
+        .split(|b| *b == 0)
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let w = String::from_utf8_lossy(w);
+            let name = w.rsplit('/').next().unwrap_or(&w).to_owned();
+            (name, w.into_owned())
+        })
+        .enumerate()
+        .map(|(i, (name, word))| if i == 0 { name } else { shell_quote(&word) })
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// `word` as a shell reads it back: as is when it is safe, else in single quotes.
+fn shell_quote(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -86,7 +177,7 @@ pub type Result<T = ()> = std::result::Result<T, Failure>;
 pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result {
     let store = Store::new(cli.root.unwrap_or_else(myvol::store::default_root))
         .with_external(std::sync::Arc::new(myvol::driver::Plugins::from_env()));
-    if !matches!(cli.command, Command::Completion(_) | Command::Man | Command::Version(_)) {
+    if !matches!(cli.command, Command::Completion(_) | Command::Man(_) | Command::Version(_)) {
         // Unmount what users that died left mounted (nothing to do, one directory read, in
         // the usual case).
         myvol::driver::reconcile(&store);
@@ -97,7 +188,7 @@ pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result {
         Command::System(Lazy(cmd)) => system::dispatch(&store, cmd, io),
         Command::Completion(Lazy(a)) => system::completion(a, io),
         Command::Version(Lazy(a)) => system::version(&store, a, io),
-        Command::Man => system::man(io),
+        Command::Man(Lazy(a)) => system::man(a, io),
         Command::ExecSpec { file } => exec_spec::myvol_exec_spec(&store, &file, io),
     }
 }

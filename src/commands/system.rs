@@ -6,7 +6,7 @@ use myvol::output::{FormatError, natural_cmp, template};
 use myvol::store::{Store, Usage, Volume};
 
 use super::{ExitStatus, Failure, Io, Result};
-use crate::cli::system::{CompletionArgs, DfArgs, Shell, SystemCommand, VersionArgs};
+use crate::cli::system::{CompletionArgs, DfArgs, ManArgs, Shell, SystemCommand, VersionArgs};
 use crate::cli::{Cli, Lazy};
 
 pub fn dispatch(store: &Store, cmd: SystemCommand, io: &mut Io<'_>) -> Result {
@@ -118,27 +118,77 @@ pub fn completion(a: CompletionArgs, io: &mut Io<'_>) -> Result {
     Ok(())
 }
 
-/// The manual page: clap_mangen's page for `myvol`, then a section per command with its
-/// description, usage and options, so that `man myvol` documents every verb.
-pub fn man(io: &mut Io<'_>) -> Result {
-    let mut cmd = Cli::command();
-    cmd.build();
+/// `myvol man`: myvol(1), with a section per command so that one page documents every verb;
+/// `myvol man COMMAND…`: that command's page; `--dir`: every page, as files. The pages list
+/// their subcommands' pages (`myvol-volume-create(1)`), which `--dir` writes too. The global
+/// `--root` and `--version` are on myvol(1) only, as in the help.
+pub fn man(a: ManArgs, io: &mut Io<'_>) -> Result {
+    let mut root = Cli::command();
+    root.build();
+    for sub in root.get_subcommands_mut() {
+        hide_globals(sub);
+    }
+    if let Some(dir) = &a.dir {
+        let mut pages = vec![(root.clone(), true)];
+        collect_pages(&root, &mut pages);
+        for (cmd, top) in pages {
+            let path = dir.join(clap_mangen::Man::new(cmd.clone()).get_filename());
+            std::fs::write(&path, page(&root, &cmd, top)?).map_err(|e| {
+                Failure::new(ExitStatus::Failure, format!("write {}: {}", path.display(), myvol::store::errno_text(&e)))
+            })?;
+            writeln!(io.out, "{}", path.display())?;
+        }
+        return Ok(());
+    }
+    let mut cmd = &root;
+    for word in &a.command {
+        cmd = cmd.find_subcommand(word).filter(|c| !c.is_hide_set()).ok_or_else(|| {
+            Failure::new(ExitStatus::Failure, format!("no manual page for myvol {}", a.command.join(" ")))
+        })?;
+    }
+    io.out.write_all(&page(&root, cmd, a.command.is_empty())?)?;
+    Ok(())
+}
+
+/// The page of `cmd`; for myvol(1) (`top`), followed by a section per command.
+fn page(root: &clap::Command, cmd: &clap::Command, top: bool) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     clap_mangen::Man::new(cmd.clone()).render(&mut out)?;
-    let mut leaves = Vec::new();
-    collect_leaves(&cmd, &mut leaves);
-    for sub in leaves {
-        let title = sub.get_bin_name().unwrap_or(sub.get_name()).to_owned();
-        out.extend_from_slice(format!(".SH \"{}\"\n", title.to_uppercase()).as_bytes());
-        let man = clap_mangen::Man::new(sub.clone());
-        man.render_description_section(&mut out)?;
-        man.render_synopsis_section(&mut out)?;
-        if sub.get_arguments().any(|a| !a.is_hide_set()) {
-            man.render_options_section(&mut out)?;
+    if top {
+        let mut leaves = Vec::new();
+        collect_leaves(root, &mut leaves);
+        for sub in leaves {
+            let title = sub.get_bin_name().unwrap_or(sub.get_name()).to_owned();
+            out.extend_from_slice(format!(".SH \"{}\"\n", title.to_uppercase()).as_bytes());
+            let man = clap_mangen::Man::new(sub.clone());
+            man.render_description_section(&mut out)?;
+            man.render_synopsis_section(&mut out)?;
+            if sub.get_arguments().any(|a| !a.is_hide_set()) {
+                man.render_options_section(&mut out)?;
+            }
         }
     }
-    io.out.write_all(&out)?;
-    Ok(())
+    Ok(out)
+}
+
+/// `--root` and `--version` shown on myvol(1) only.
+fn hide_globals(cmd: &mut clap::Command) {
+    for id in ["root", "version"] {
+        if cmd.get_arguments().any(|a| a.get_id() == id) {
+            *cmd = cmd.clone().mut_arg(id, |a| a.hide(true));
+        }
+    }
+    for sub in cmd.get_subcommands_mut() {
+        hide_globals(sub);
+    }
+}
+
+/// Every visible command below `cmd`, groups included (none of them is myvol(1)).
+fn collect_pages(cmd: &clap::Command, out: &mut Vec<(clap::Command, bool)>) {
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        out.push((sub.clone(), false));
+        collect_pages(sub, out);
+    }
 }
 
 fn collect_leaves(cmd: &clap::Command, out: &mut Vec<clap::Command>) {

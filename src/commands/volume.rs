@@ -225,13 +225,29 @@ fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
 
 fn rm(store: &Store, a: RmArgs, io: &mut Io<'_>) -> Result {
     let mut errors = Vec::new();
+    let mut users = Vec::new();
     for name in &a.names {
-        match client_id(name).and_then(|id| store.remove(id, a.force).map_err(|e| e.to_string())) {
+        let id = match client_id(name) {
+            Ok(id) => id,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        match store.remove(id, a.force) {
             Ok(()) => writeln!(io.out, "{name}")?,
-            Err(e) => errors.push(e),
+            Err(e) => {
+                let f = super::store_failure(store, e);
+                errors.extend(f.messages);
+                users.extend(f.hint.filter(|h| !users.contains(h)));
+            }
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(Failure::many(ExitStatus::Failure, errors)) }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let f = Failure::many(ExitStatus::Failure, errors);
+    Err(if users.is_empty() { f } else { f.with_hint(users.join("\n")) })
 }
 
 fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
@@ -268,14 +284,14 @@ fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
 }
 
 fn rename(store: &Store, a: RenameArgs, io: &mut Io<'_>) -> Result {
-    let v = store.rename(&a.old, &a.new)?;
+    let v = store.rename(&a.old, &a.new).map_err(|e| super::store_failure(store, e))?;
     writeln!(io.out, "{}", v.name)?;
     Ok(())
 }
 
 fn clone(store: &Store, a: CloneArgs, io: &mut Io<'_>) -> Result {
     let labels = (!a.labels.is_empty()).then(|| kv_map(&a.labels));
-    let (v, _stats) = store.clone_volume(&a.source, &a.target, labels)?;
+    let (v, _stats) = store.clone_volume(&a.source, &a.target, labels).map_err(|e| super::store_failure(store, e))?;
     writeln!(io.out, "{}", v.name)?;
     Ok(())
 }

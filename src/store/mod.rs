@@ -25,7 +25,7 @@ use thiserror::Error;
 
 pub use attach::VolumeLock;
 use layout::*;
-pub use lease::{Lease, LeaseInfo};
+pub use lease::{Lease, LeaseInfo, PIN_PREFIX};
 use meta::{RenameJournal, StoreMeta, VolumeMeta};
 
 use crate::copy::{self, CopyStats};

@@ -97,11 +97,16 @@ fn reread(clap_error: clap::Error, argv: Vec<OsString>) -> Result<Cli, Early> {
         Action::GroupHelp => Err(Early::Help { text: help(&parsed.path, false).unwrap_or_default(), stderr: true }),
         Action::Version => Err(Early::Version),
         Action::HelpTopic(topic) => {
+            // docker/cli's help command: the words that name no command are the unknown topic.
             let mut path = parsed.path;
-            for word in &topic {
+            for (at, word) in topic.iter().enumerate() {
                 path.push(word.clone());
                 if help(&path, false).is_none() {
-                    return Err(Early::Error(Failure::new(ExitStatus::Failure, format!("unknown help topic: {word}"))));
+                    let unknown = topic[at..].join(" ");
+                    return Err(Early::Error(Failure::new(
+                        ExitStatus::Failure,
+                        format!("unknown help topic: {unknown}"),
+                    )));
                 }
             }
             Err(Early::Help { text: help(&path, true).unwrap_or_default(), stderr: false })

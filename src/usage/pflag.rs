@@ -121,6 +121,10 @@ impl<'a> Flags<'a> {
             .find(|f| f.arg.get_short() == Some(c) || f.arg.get_all_short_aliases().is_some_and(|a| a.contains(&c)))
     }
 
+    fn version(&self) -> Option<&Flag<'a>> {
+        self.0.iter().find(|f| f.kind == Kind::Version)
+    }
+
     /// Whether `tok` (`--root`, `-x`) is a known flag that takes the next word as its value
     /// (cobra skips that word when it looks for the command's name).
     fn takes_next(&self, tok: &str) -> bool {
@@ -239,7 +243,10 @@ fn parse_flags(cmd: &Command, path: Vec<String>, words: &[&str]) -> Result<Parse
             let mut taken = None;
             for (at, c) in letters.char_indices() {
                 let after = &letters[at + c.len_utf8()..];
-                let Some(flag) = flags.short(c) else {
+                // `docker -v` prints the version: at the top, myvol's `-v` is `-V` (below, `-v`
+                // is `run`'s `--volume`).
+                let top_v = || (c == 'v' && path.len() == 1).then(|| flags.version()).flatten();
+                let Some(flag) = flags.short(c).or_else(top_v) else {
                     return Err(flag_error(unknown_short(is_run, c, tok)));
                 };
                 match flag.kind {

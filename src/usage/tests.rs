@@ -157,6 +157,8 @@ fn refused_as_docker_refuses_them() {
         (&["system", "bogus", "-x"], 125, err("unknown shorthand flag: 'x' in -x", "Run 'myvol system --help' for more information\n")),
         (&["help", "bogus"], 1, "Error: unknown help topic: bogus\n".into()),
         (&["help", "volume", "bogus"], 1, "Error: unknown help topic: bogus\n".into()),
+        (&["help", "volume", "bogus", "more"], 1, "Error: unknown help topic: bogus more\n".into()),
+        (&["volume", "-v"], 125, err("unknown shorthand flag: 'v' in -v", "Run 'myvol volume --help' for more information\n")),
         // `run`: Docker's flags that myvol leaves out, named as such.
         (&["run", "-itd", "/"], 125, err("myvol run does not support -d/--detach", RUN)),
         (&["run", "--name", "x", "/"], 125, err("myvol run does not support --name", RUN)),
@@ -188,6 +190,8 @@ fn help_and_version() {
         (&["--root", "/r", "volume"], "stderr help: Manage volumes"),
         (&[], "stderr help: A Docker-compatible volume manager for Linux, with no daemon"),
         (&["-V"], "version"),
+        (&["-v"], "version"),
+        (&["--version"], "version"),
         (&["volume", "ls", "--version"], "version"),
     ];
     for (args, want) in cases {

@@ -535,7 +535,9 @@ fn import_refuses_a_volume_in_use_unless_forced() {
     let store = Store::new(&t.root);
     let lease = store.lease("busy", "test").unwrap();
     let o = import(&t, &["busy"], &archive);
-    assert_eq!((o.code, o.stderr.clone()), (1, format!("Error: volume busy is in use - [{}]\n", lease.id())));
+    let first = o.stderr.lines().next().unwrap_or("").to_owned();
+    assert_eq!((o.code, first), (1, format!("Error: volume busy is in use - [{}]", lease.id())));
+    assert!(o.stderr.contains(&format!("(pid {}) since ", std::process::id())), "{}", o.stderr);
     assert!(t.data("busy").join("old").exists());
     let o = import(&t, &["--force", "busy"], &archive);
     assert_eq!((o.code, o.stderr.as_str()), (0, ""));
@@ -551,7 +553,10 @@ fn import_into_a_missing_volume_needs_create() {
     let t = TestEnv::new();
     let archive = build(&[M::File(b"f", b"hi\n")]);
     let o = import(&t, &["nope"], &archive);
-    assert_eq!((o.code, o.stderr.as_str()), (1, "Error: get nope: no such volume\n"));
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (1, "Error: get nope: no such volume\nAdd --create to create the volume and import into it\n")
+    );
     t.expect(&["volume", "ls", "-q"], 0, "", "");
     // A failed import leaves no volume that --create made for it.
     let o = import(&t, &["--create", "nope"], &build(&[M::File(b"../x", b"evil")]));

@@ -94,12 +94,10 @@ fn rename_of_a_volume_in_use_is_refused() {
     t.ok(&["volume", "create", "busy"]);
     let store = Store::new(&t.root);
     let lease = store.lease("busy", "test").unwrap();
-    t.expect(
-        &["volume", "rename", "busy", "free"],
-        1,
-        "",
-        &format!("Error: rename busy: volume is in use - [{}]\n", lease.id()),
-    );
+    let o = t.run(&["volume", "rename", "busy", "free"]);
+    let first = o.stderr.lines().next().unwrap_or("");
+    assert_eq!((o.code, first), (1, format!("Error: rename busy: volume is in use - [{}]", lease.id()).as_str()));
+    assert!(o.stderr.contains(&format!("(pid {}) since ", std::process::id())), "{}", o.stderr);
     t.expect(&["volume", "ls", "-q"], 0, "busy\n", "");
     drop(lease);
     t.expect(&["volume", "rename", "busy", "free"], 0, "free\n", "");
@@ -433,4 +431,75 @@ fn completions_and_man_page_generate() {
     }
     // `man` is hidden from the help.
     assert!(!t.ok(&["--help"]).contains("\n  man "));
+}
+
+/// Every manual page a page names (`myvol-volume-create(1)` under SUBCOMMANDS) is one that
+/// `myvol man --dir` writes, and `myvol man COMMAND` prints; `--root` is on myvol(1) only.
+#[test]
+fn man_pages_named_exist() {
+    let t = TestEnv::new();
+    let dir = t.dir.path().join("man1");
+    std::fs::create_dir(&dir).unwrap();
+    let listed = t.ok(&["man", "--dir", dir.to_str().unwrap()]);
+    let mut files: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    files.sort();
+    assert_eq!(listed.lines().count(), files.len(), "{listed}");
+    assert!(files.contains(&"myvol.1".to_owned()) && files.contains(&"myvol-volume-create.1".to_owned()), "{files:?}");
+    let named = regex::Regex::new(r"(myvol(?:\\-[a-z]+)*)\(1\)").unwrap();
+    let mut references = 0;
+    for f in &files {
+        let page = std::fs::read_to_string(dir.join(f)).unwrap();
+        for c in named.captures_iter(&page) {
+            let file = format!("{}.1", c[1].replace("\\-", "-"));
+            assert!(files.contains(&file), "{f} names {file}, which was not written: {files:?}");
+            references += 1;
+        }
+        // myvol(1) has a section per command, where their options are: --root is in its head.
+        let head = page.split(".SH \"MYVOL ").next().unwrap();
+        assert_eq!(head.contains("\\-\\-root"), f == "myvol.1", "{f}: --root on myvol(1) only");
+        assert!(!page[head.len()..].contains("\\-\\-root"), "{f}");
+        let command: Vec<&str> = f.trim_end_matches(".1").split('-').skip(1).collect();
+        let mut args = vec!["man"];
+        args.extend(&command);
+        assert_eq!(t.ok(&args), page, "myvol {}", args.join(" "));
+    }
+    assert!(references >= files.len() - 1, "{references} references");
+    t.expect(&["man", "bogus"], 1, "", "Error: no manual page for myvol bogus\n");
+}
+
+/// A closed stdout ends every command quietly, help, man, completion and version included
+/// (`myvol completion zsh | head -3` used to panic).
+#[test]
+fn closed_stdout_ends_quietly() {
+    let t = TestEnv::new();
+    t.ok(&["volume", "create", "vv"]);
+    let cases: &[&[&str]] = &[
+        &["completion", "zsh"],
+        &["completion", "bash"],
+        &["completion", "fish"],
+        &["--help"],
+        &["-h"],
+        &["help", "volume", "create"],
+        &["volume", "ls", "--help"],
+        &["man"],
+        &["man", "volume", "ls"],
+        &["version"],
+        &["-V"],
+        &["volume", "ls"],
+        &["volume", "inspect", "vv"],
+    ];
+    for args in cases {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut c = t.cmd();
+        c.args(*args).stdout(writer).stderr(std::process::Stdio::piped()).stdin(std::process::Stdio::null());
+        let o = c.output().unwrap();
+        assert_eq!(
+            (o.status.code(), String::from_utf8_lossy(&o.stderr).as_ref()),
+            (Some(0), ""),
+            "myvol {}",
+            args.join(" ")
+        );
+    }
 }

@@ -549,3 +549,46 @@ fn metadata_falls_back_to_a_file_when_an_xattr_cannot_hold_it() {
     t.expect(&["volume", "rename", "large", "larger"], 0, "larger\n", "");
     assert_eq!(t.ok(&["volume", "inspect", "-f", "{{len (index .Labels \"big\")}}", "larger"]), "70000\n");
 }
+
+/// A volume in use: Docker's "in use" error, then who uses it in words: a `volume mount` and
+/// how to release it, a running `myvol run` by its command line and pid.
+#[test]
+fn in_use_names_the_user() {
+    let t = TestEnv::new();
+    t.ok(&["volume", "create", "vv"]);
+    t.ok(&["volume", "mount", "vv"]);
+    let o = t.run(&["volume", "rm", "vv"]);
+    assert_eq!(
+        (o.code, mask_times(&mask_ids(&o.stderr))),
+        (
+            1,
+            "Error: remove vv: volume is in use - [pin-<ID>]\nUsed by `myvol volume mount` since <TIME>; `myvol volume unmount vv` releases it\n".to_owned()
+        )
+    );
+    let o = t.run(&["volume", "rm", "vv", "vv"]);
+    assert_eq!(o.stderr.matches("Used by").count(), 1, "one line per user, not per error: {}", o.stderr);
+    t.ok(&["volume", "unmount", "vv"]);
+
+    let Some(r) = crate::exec::rig() else { return };
+    r.t.ok(&["volume", "create", "busy"]);
+    let rootfs = r.rootfs.to_str().unwrap().to_owned();
+    let mut run = r.t.cmd();
+    let script = "touch /d/up; while [ ! -e /d/stop ]; do sleep 0.05; done";
+    run.args(["run", "-v", "busy:/d", &rootfs, "sh", "-c", script]);
+    run.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let mut child = run.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !r.t.data("busy").join("up").exists() {
+        assert!(std::time::Instant::now() < deadline, "the run never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = r.t.run(&["volume", "rm", "busy"]);
+    std::fs::write(r.t.data("busy").join("stop"), "").unwrap();
+    assert!(child.wait().unwrap().success());
+    let want = format!(
+        "Error: remove busy: volume is in use - [<ID>]\nUsed by `myvol run -v busy:/d {} sh -c '{script}'` (pid {}) since <TIME>\n",
+        r.t.filter(&rootfs),
+        child.id()
+    );
+    assert_eq!((o.code, mask_times(&mask_ids(&o.stderr))), (1, want));
+}
