@@ -74,7 +74,14 @@ pub enum Early {
 
 /// Parse the command line: clap first, Docker's rules when clap refuses it.
 pub fn parse(argv: Vec<OsString>) -> Result<Cli, Early> {
+    // clap reads `-f=` as `-f ""`; pflag as `-f` with the value "=" (`-f=VALUE` needs a
+    // VALUE). Such a word skips clap's first reading.
+    let short_equals = |a: &OsString| {
+        let b = a.as_encoded_bytes();
+        b.len() > 1 && b[0] == b'-' && b[1] != b'-' && b.ends_with(b"=")
+    };
     match Cli::try_parse_from(&argv) {
+        Ok(_) if argv.iter().any(short_equals) => reread(clap::Error::new(clap::error::ErrorKind::InvalidValue), argv),
         Ok(cli) => Ok(cli),
         Err(e) => reread(e, argv),
     }

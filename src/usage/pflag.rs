@@ -238,41 +238,41 @@ fn parse_flags(cmd: &Command, path: Vec<String>, words: &[&str]) -> Result<Parse
             };
             (flag, value)
         } else {
-            // A cluster of shorthands: booleans, then at most one flag with a value.
-            let letters = &tok[1..];
+            // A cluster of shorthands, read as pflag's parseSingleShortArg reads it: booleans,
+            // then at most one flag with a value. `-f=VALUE` needs a VALUE: `-f=` is `-f` with
+            // the value "=" (and `-q=` is `-q` then an unknown `-=`). Errors name what is left
+            // of the cluster (`-qx`: 'x' in -x).
+            let mut shorthands = &tok[1..];
             let mut taken = None;
-            for (at, c) in letters.char_indices() {
-                let after = &letters[at + c.len_utf8()..];
+            while let Some(c) = shorthands.chars().next() {
+                let rest = &shorthands[c.len_utf8()..];
                 // `docker -v` prints the version: at the top, myvol's `-v` is `-V` (below, `-v`
                 // is `run`'s `--volume`).
                 let top_v = || (c == 'v' && path.len() == 1).then(|| flags.version()).flatten();
                 let Some(flag) = flags.short(c).or_else(top_v) else {
-                    return Err(flag_error(unknown_short(is_run, c, tok)));
+                    return Err(flag_error(unknown_short(is_run, c, &format!("-{shorthands}"))));
                 };
-                match flag.kind {
-                    Kind::Value => {
-                        let value = if let Some(v) = after.strip_prefix('=') {
-                            v.to_owned()
-                        } else if !after.is_empty() {
-                            after.to_owned()
-                        } else if let Some(next) = words.get(k) {
-                            k += 1;
-                            (*next).to_owned()
-                        } else {
-                            return Err(flag_error(format!("flag needs an argument: '{c}' in {tok}")));
-                        };
-                        taken = Some((flag, Some(value)));
-                        break;
-                    }
-                    _ => {
-                        if let Some(v) = after.strip_prefix('=') {
-                            taken = Some((flag, Some(v.to_owned())));
-                            break;
-                        }
-                        set_flag(flag, None, false, &mut canonical, &mut bools, &mut help, &mut version)
-                            .map_err(&flag_error)?;
-                    }
+                let attached = rest.strip_prefix('=').filter(|v| !v.is_empty());
+                if let Some(v) = attached {
+                    taken = Some((flag, Some(v.to_owned())));
+                    break;
                 }
+                if flag.kind != Kind::Value {
+                    set_flag(flag, None, false, &mut canonical, &mut bools, &mut help, &mut version)
+                        .map_err(&flag_error)?;
+                    shorthands = rest;
+                    continue;
+                }
+                let value = if !rest.is_empty() {
+                    rest.to_owned()
+                } else if let Some(next) = words.get(k) {
+                    k += 1;
+                    (*next).to_owned()
+                } else {
+                    return Err(flag_error(format!("flag needs an argument: '{c}' in -{shorthands}")));
+                };
+                taken = Some((flag, Some(value)));
+                break;
             }
             match taken {
                 Some(t) => t,

@@ -453,7 +453,41 @@ fn command_line_as_docker() {
         "cli-create-driver-missing-existing",
         "cli-create-limit-bytes-bad",
         "volume-bogus-subcommand",
+        "cli-filter-long-equals",
+        "cli-flag-after-arg",
+        "cli-format-after-format",
+        "cli-quiet-then-false",
+        "cli-filter-empty",
+        "cli-label-twice",
+        "cli-label-twice-inspect",
+        "cli-label-empty",
+        "cli-opt-empty",
+        "cli-opt-empty-key",
+        "cli-opt-twice",
+        "cli-opt-twice-inspect",
+        "cli-driver-empty-equals",
+        "cli-create-twice-same",
+        "cli-name-unicode",
+        "cli-inspect-tab",
+        "cli-volume-bogus-flag",
+        "cli-system-df-bogus",
+        "cli-system-bogus",
+        "cli-version-format",
+        "cli-driver-equals-empty",
+        "cli-bool-equals-empty",
+        "cli-bool-then-unknown",
+        "cli-unknown-then-bool",
+        "cli-bool-then-missing",
+        "cli-value-takes-rest",
     ]);
+    r.case_engine28("cli-short-equals-empty", (1, "", "Error: invalid filter\n"));
+    r.help_case("cli-volume-h", "myvol volume <COMMAND>");
+    r.help_case("cli-create-help-extra", "myvol volume create");
+    // The prompt: only `y` or `Y` (spaces around it trimmed) confirms. API 1.41 prompts for
+    // "all local volumes"; Engine 28 without -a for anonymous ones.
+    for case in ["cli-prune-force-false", "cli-prune-yes-word", "cli-prune-y-upper", "cli-prune-y-spaces"] {
+        r.case_with(case, |_| {}, |w| w.1 = w.1.replace("remove all local volumes", "remove anonymous local volumes"));
+    }
     r.help_case("cli-arg-then-help", "myvol volume ls");
     r.help_case("cli-ls-help", "myvol volume ls");
     r.help_case("cli-help-volume-create", "myvol volume create");
