@@ -4,8 +4,6 @@ use clap::{Args, Subcommand};
 
 use super::Lazy;
 
-// One value per process, parsed once: boxing `create`'s arguments would buy nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum VolumeCommand {
     /// Create a volume
@@ -174,81 +172,6 @@ pub struct CreateArgs {
     /// Set driver specific options (local: type, device, o; a plugin: its own)
     #[arg(short = 'o', long = "opt", value_name = "KEY=VALUE")]
     pub opts: Vec<String>,
-
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
-}
-
-// The flags of Docker's cluster (swarm CSI) volumes. myvol has no swarm, so, as Docker's
-// CLI against an engine that is not a swarm manager, it hides them from the help and the
-// engine refuses them (`--secret` and `--topology-*` alone do not make a cluster volume in
-// Docker, and are ignored there too). (Not a doc comment: clap would take it as the help of
-// `volume create`.)
-#[derive(Debug, Args)]
-pub struct ClusterArgs {
-    /// Cluster Volume availability ("active", "pause", "drain")
-    #[arg(long, hide = true, value_name = "STRING")]
-    pub availability: Option<String>,
-
-    /// Cluster Volume group (cluster volumes)
-    #[arg(long, hide = true, value_name = "STRING")]
-    pub group: Option<String>,
-
-    /// Minimum size of the Cluster Volume in bytes
-    #[arg(long = "limit-bytes", hide = true, value_name = "BYTES", value_parser = parse_mem_bytes)]
-    pub limit_bytes: Option<String>,
-
-    /// Maximum size of the Cluster Volume in bytes
-    #[arg(long = "required-bytes", hide = true, value_name = "BYTES", value_parser = parse_mem_bytes)]
-    pub required_bytes: Option<String>,
-
-    /// Cluster Volume access scope ("single", "multi")
-    #[arg(long, hide = true, value_name = "STRING")]
-    pub scope: Option<String>,
-
-    /// Cluster Volume secrets
-    #[arg(long = "secret", hide = true, value_name = "KEY=VALUE")]
-    pub secrets: Vec<String>,
-
-    /// Cluster Volume access sharing ("none", "readonly", "onewriter", "all")
-    #[arg(long, hide = true, value_name = "STRING")]
-    pub sharing: Option<String>,
-
-    /// A topology that the Cluster Volume would be preferred in
-    #[arg(long = "topology-preferred", hide = true, value_name = "LIST")]
-    pub topology_preferred: Vec<String>,
-
-    /// A topology that the Cluster Volume must be accessible from
-    #[arg(long = "topology-required", hide = true, value_name = "LIST")]
-    pub topology_required: Vec<String>,
-
-    /// Cluster Volume access type ("mount", "block")
-    #[arg(long = "type", hide = true, value_name = "STRING")]
-    pub access_type: Option<String>,
-}
-
-impl ClusterArgs {
-    /// The flags given that make Docker create a cluster volume (docker/cli's
-    /// `hasClusterVolumeOptionSet`).
-    pub fn given(&self) -> Vec<&'static str> {
-        [
-            ("--availability", self.availability.is_some()),
-            ("--group", self.group.is_some()),
-            ("--limit-bytes", self.limit_bytes.is_some()),
-            ("--required-bytes", self.required_bytes.is_some()),
-            ("--scope", self.scope.is_some()),
-            ("--sharing", self.sharing.is_some()),
-            ("--type", self.access_type.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(flag, set)| set.then_some(flag))
-        .collect()
-    }
-}
-
-/// Docker's `opts.MemBytes`: a size as `units.RAMInBytes` reads it (`512m`, `1g`, `1024`).
-pub fn parse_mem_bytes(val: &str) -> Result<String, String> {
-    myvol::units::ram_in_bytes(val).map(|_| val.to_owned()).map_err(|e| e.to_string())
 }
 
 /// Docker's label check (opts.ValidateLabel): the key, left-trimmed, must be non-empty and

@@ -52,16 +52,6 @@ fn create(store: &Store, a: CreateArgs, io: &mut Io<'_>) -> Result {
         }
         (n, f) => n.or(f),
     };
-    let cluster = a.cluster.given();
-    if !cluster.is_empty() {
-        return Err(Failure::new(
-            ExitStatus::Failure,
-            format!(
-                "This node is not a swarm manager. myvol has no swarm mode, so it cannot create cluster volumes ({})",
-                cluster.join(", ")
-            ),
-        ));
-    }
     // Docker's engine looks the driver up before it looks at an existing volume of that name.
     if let Some(n) = name.as_deref().filter(|n| !n.is_empty())
         && !a.driver.is_empty()

@@ -8,6 +8,7 @@
 //! tree built for it. Either that finds the error Docker would report first, or the command
 //! line is valid for Docker and goes back to clap in a form clap reads the way Docker did.
 
+mod cluster;
 mod pflag;
 mod run_flags;
 

@@ -22,7 +22,7 @@ use clap::{Arg, ArgAction, Command};
 use myvol::text::go_quote;
 
 use super::UsageError;
-use super::run_flags;
+use super::{cluster, run_flags};
 use crate::commands::ExitStatus;
 
 /// What a command line asks for, once it has passed pflag's rules.
@@ -61,6 +61,8 @@ enum Kind {
 struct Flag<'a> {
     arg: &'a Arg,
     kind: Kind,
+    /// One of `volume create`'s cluster-volume flags ([`cluster`]): known, never given to clap.
+    cluster: bool,
 }
 
 impl Flag<'_> {
@@ -103,7 +105,7 @@ impl<'a> Flags<'a> {
                         ArgAction::Version => Kind::Version,
                         _ => Kind::Value,
                     };
-                    Flag { arg, kind }
+                    Flag { arg, kind, cluster: false }
                 })
                 .collect(),
         )
@@ -125,8 +127,9 @@ impl<'a> Flags<'a> {
         self.0.iter().find(|f| f.kind == Kind::Version)
     }
 
-    /// Whether `tok` (`--root`, `-x`) is a known flag that takes the next word as its value
-    /// (cobra skips that word when it looks for the command's name).
+    /// Whether cobra's stripFlags takes the word after `tok` for its value when it looks for
+    /// the command's name: after `--flag` or a lone `-f` without `=`, unless the flag is known
+    /// to be a boolean (an unknown one is taken to have a value).
     fn takes_next(&self, tok: &str) -> bool {
         if tok.contains('=') {
             return false;
@@ -137,10 +140,10 @@ impl<'a> Flags<'a> {
             let mut c = tok.chars().skip(1);
             match (c.next(), c.next()) {
                 (Some(s), None) => self.short(s),
-                _ => None,
+                _ => return false,
             }
         };
-        flag.is_some_and(|f| f.kind == Kind::Value)
+        flag.is_none_or(|f| f.kind == Kind::Value)
     }
 }
 
@@ -187,15 +190,15 @@ pub fn parse(root: &Command, args: &[String]) -> Result<Parsed, UsageError> {
 /// pflag's parse of one command's flags, then cobra's checks.
 fn parse_flags(cmd: &Command, path: Vec<String>, words: &[&str]) -> Result<Parsed, UsageError> {
     let command = path.join(" ");
-    let flags = Flags::of(cmd);
     let is_run = path.len() == 2 && path[1] == "run";
+    let cluster_flags = if command == "myvol volume create" { cluster::create_flags() } else { Vec::new() };
+    let mut flags = Flags::of(cmd);
+    flags.0.extend(cluster_flags.iter().map(|arg| Flag { arg, kind: Kind::Value, cluster: true }));
+    let flags = flags;
     let flag_error = |message: String| UsageError::flag(&command, message);
 
-    let mut canonical: Vec<String> = Vec::new();
-    let mut bools: BTreeMap<String, (String, bool)> = BTreeMap::new();
+    let mut state = State::default();
     let mut positionals: Vec<String> = Vec::new();
-    let mut help: Option<bool> = None;
-    let mut version = false;
     let mut only_args = false;
     let mut k = 0;
     while k < words.len() {
@@ -258,8 +261,7 @@ fn parse_flags(cmd: &Command, path: Vec<String>, words: &[&str]) -> Result<Parse
                     break;
                 }
                 if flag.kind != Kind::Value {
-                    set_flag(flag, None, false, &mut canonical, &mut bools, &mut help, &mut version)
-                        .map_err(&flag_error)?;
+                    state.set(flag, None, false).map_err(&flag_error)?;
                     shorthands = rest;
                     continue;
                 }
@@ -279,13 +281,13 @@ fn parse_flags(cmd: &Command, path: Vec<String>, words: &[&str]) -> Result<Parse
                 None => continue,
             }
         };
-        set_flag(flag, value, long, &mut canonical, &mut bools, &mut help, &mut version).map_err(&flag_error)?;
+        state.set(flag, value, long).map_err(&flag_error)?;
     }
 
-    if let Some(long) = help {
+    if let Some(long) = state.help {
         return Ok(Parsed { path, action: Action::Help(long) });
     }
-    if version {
+    if state.version {
         return Ok(Parsed { path, action: Action::Version });
     }
     if cmd.has_subcommands() {
@@ -298,53 +300,82 @@ fn parse_flags(cmd: &Command, path: Vec<String>, words: &[&str]) -> Result<Parse
         };
     }
     check_count(cmd, &command, positionals.len())?;
+    if !state.cluster.is_empty() {
+        // docker/cli checks --name against VOLUME first, then the engine refuses the volume.
+        let named = state.canonical.iter().rev().find_map(|f| f.strip_prefix("--name=")).is_some_and(|n| !n.is_empty());
+        if named && !positionals.is_empty() {
+            return Err(UsageError {
+                status: ExitStatus::Failure,
+                message:
+                    "conflicting options: cannot specify a volume-name through both --name and as a positional arg"
+                        .to_owned(),
+                hint: None,
+            });
+        }
+        return Err(cluster::refused(&state.cluster));
+    }
 
     let mut argv = path.clone();
-    argv.extend(canonical);
-    argv.extend(bools.into_values().filter(|(_, on)| *on).map(|(name, _)| name));
+    argv.extend(state.canonical);
+    argv.extend(state.bools.into_values().filter(|(_, on)| *on).map(|(name, _)| name));
     argv.push("--".to_owned());
     argv.extend(positionals);
     Ok(Parsed { path, action: Action::Run(argv) })
 }
 
-/// Record one occurrence of a flag, its value checked as the flag's own parser checks it.
-/// `long`: the flag was given by its long name.
-fn set_flag(
-    flag: &Flag<'_>,
-    value: Option<String>,
-    long: bool,
-    canonical: &mut Vec<String>,
-    bools: &mut BTreeMap<String, (String, bool)>,
-    help: &mut Option<bool>,
-    version: &mut bool,
-) -> Result<(), String> {
-    let on = match (&value, flag.kind) {
-        (Some(v), Kind::Bool | Kind::Help | Kind::Version) => myvol::text::parse_go_bool(v).ok_or_else(|| {
-            format!(
-                "invalid argument {} for \"{}\" flag: strconv.ParseBool: parsing {}: invalid syntax",
-                go_quote(v),
-                flag.display(),
-                go_quote(v)
-            )
-        })?,
-        _ => true,
-    };
-    match flag.kind {
-        Kind::Bool => {
-            bools.insert(flag.arg.get_id().to_string(), (flag.canonical(None), on));
+/// What the flags said so far.
+#[derive(Default)]
+struct State {
+    /// The value flags, as clap reads them (`--long=value`), in order.
+    canonical: Vec<String>,
+    /// Each boolean's last value, with its name for clap.
+    bools: BTreeMap<String, (String, bool)>,
+    /// `-h` (false) or `--help` (true) was given.
+    help: Option<bool>,
+    version: bool,
+    /// The cluster-volume flags given that ask for a cluster volume (`--group`…).
+    cluster: Vec<String>,
+}
+
+impl State {
+    /// Record one occurrence of a flag, its value checked as the flag's own parser checks
+    /// it. `long`: the flag was given by its long name.
+    fn set(&mut self, flag: &Flag<'_>, value: Option<String>, long: bool) -> Result<(), String> {
+        let on = match (&value, flag.kind) {
+            (Some(v), Kind::Bool | Kind::Help | Kind::Version) => myvol::text::parse_go_bool(v).ok_or_else(|| {
+                format!(
+                    "invalid argument {} for \"{}\" flag: strconv.ParseBool: parsing {}: invalid syntax",
+                    go_quote(v),
+                    flag.display(),
+                    go_quote(v)
+                )
+            })?,
+            _ => true,
+        };
+        match flag.kind {
+            Kind::Bool => {
+                self.bools.insert(flag.arg.get_id().to_string(), (flag.canonical(None), on));
+            }
+            Kind::Help if on => self.help = Some(self.help.unwrap_or(false) || long),
+            Kind::Help => {}
+            Kind::Version => self.version |= on,
+            Kind::Value => {
+                let v = value.unwrap_or_default();
+                check_value(flag.arg, &v).map_err(|reason| {
+                    format!("invalid argument {} for \"{}\" flag: {reason}", go_quote(&v), flag.display())
+                })?;
+                if !flag.cluster {
+                    self.canonical.push(flag.canonical(Some(&v)));
+                } else if let Some(name) = flag.arg.get_long().filter(|l| cluster::makes_cluster(l)) {
+                    let name = format!("--{name}");
+                    if !self.cluster.contains(&name) {
+                        self.cluster.push(name);
+                    }
+                }
+            }
         }
-        Kind::Help if on => *help = Some(help.unwrap_or(false) || long),
-        Kind::Help => {}
-        Kind::Version => *version |= on,
-        Kind::Value => {
-            let v = value.unwrap_or_default();
-            check_value(flag.arg, &v).map_err(|reason| {
-                format!("invalid argument {} for \"{}\" flag: {reason}", go_quote(&v), flag.display())
-            })?;
-            canonical.push(flag.canonical(Some(&v)));
-        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Check a flag's value with the flag's own value parser (a one-flag clap command), and

@@ -83,9 +83,9 @@ fn accepted_as_pflag_accepts_them() {
         (&["run", "-h", "host", "/"], &["hostname: Some(\"host\")"]),
         (&["run", "--net=none", "/"], &["network: \"none\""]),
         (&["run", "--mount", "type=tmpfs,dst=/t", "/"], &["mounts: [\"type=tmpfs,dst=/t\"]"]),
-        // The cluster-volume flags are known (and refused later, when the command runs).
-        (&["volume", "create", "--group", "g", "v"], &["group: Some(\"g\")"]),
-        (&["volume", "create", "--limit-bytes", "1g", "v"], &["limit_bytes: Some(\"1g\")"]),
+        // The cluster-volume flags that do not ask for a cluster volume are ignored, as in Docker.
+        (&["volume", "create", "--secret", "k=v", "v"], &["name: Some(\"v\")"]),
+        (&["volume", "create", "--topology-required=a=b", "--topology-preferred", "c=d", "v"], &["name: Some(\"v\")"]),
         (&["volume", "ls", "--cluster"], &["cluster: true"]),
         (&["volume", "update", "--availability", "drain", "v"], &["availability: Some(\"drain\")"]),
         (&["version", "--format", "{{.Client.Version}}"], &["Version"]),
@@ -130,6 +130,13 @@ fn refused_as_docker_refuses_them() {
         (&["volume", "create", "--label", "=x"], 125, err("invalid argument \"=x\" for \"--label\" flag: invalid label '=x': empty name", CREATE)),
         (&["volume", "create", "--label", "a\"b c=d"], 125, err("invalid argument \"a\\\"b c=d\" for \"--label\" flag: label 'a\"b c' contains whitespaces", CREATE)),
         (&["volume", "create", "--limit-bytes", "x"], 125, err("invalid argument \"x\" for \"--limit-bytes\" flag: invalid size: 'x'", CREATE)),
+        // A cluster volume: refused as by an engine without swarm (after docker/cli's --name check).
+        (&["volume", "create", "--group", "g", "v"], 1, "Error: This node is not a swarm manager. myvol has no swarm mode, so it cannot create cluster volumes (--group)\n".into()),
+        (&["volume", "create", "--scope=multi", "--limit-bytes", "1g", "--scope", "single"], 1, "Error: This node is not a swarm manager. myvol has no swarm mode, so it cannot create cluster volumes (--scope, --limit-bytes)\n".into()),
+        (&["volume", "create", "--name", "a", "--type", "mount", "b"], 1, "Error: conflicting options: cannot specify a volume-name through both --name and as a positional arg\n".into()),
+        (&["volume", "create", "--group", "g", "a", "b"], 1, err("'myvol volume create' requires at most 1 argument", CREATE)),
+        (&["volume", "create", "--group"], 125, err("flag needs an argument: --group", CREATE)),
+        (&["volume", "ls", "--group", "g"], 125, err("unknown flag: --group", LS)),
         (&["volume", "export", "--compress", "xz", "v"], 125, err("invalid argument \"xz\" for \"--compress\" flag: valid values are none, gzip, zstd", "Run 'myvol volume export --help' for more information\n")),
         (&["volume", "ls", "--version=x"], 125, err("invalid argument \"x\" for \"-V, --version\" flag: strconv.ParseBool: parsing \"x\": invalid syntax", LS)),
         // The first error from the left wins; flag errors come before the argument count.
@@ -166,6 +173,11 @@ fn refused_as_docker_refuses_them() {
         (&["volume", "help"], 1, err("unknown command: myvol volume help", "Run 'myvol volume --help' for more information\n")),
         (&["bogus"], 1, err("unknown command: myvol bogus", "Run 'myvol --help' for more information\n")),
         (&["system", "bogus", "-x"], 125, err("unknown shorthand flag: 'x' in -x", "Run 'myvol system --help' for more information\n")),
+        // cobra's search for the command takes an unknown flag's next word for its value.
+        (&["volume", "--bogus", "ls"], 125, err("unknown flag: --bogus", "Run 'myvol volume --help' for more information\n")),
+        (&["volume", "-x", "ls"], 125, err("unknown shorthand flag: 'x' in -x", "Run 'myvol volume --help' for more information\n")),
+        (&["volume", "--bogus=1", "ls"], 125, err("unknown flag: --bogus", LS)),
+        (&["--bogus", "volume"], 125, err("unknown flag: --bogus", "Run 'myvol --help' for more information\n")),
         (&["help", "bogus"], 1, "Error: unknown help topic: bogus\n".into()),
         (&["help", "volume", "bogus"], 1, "Error: unknown help topic: bogus\n".into()),
         (&["help", "volume", "bogus", "more"], 1, "Error: unknown help topic: bogus more\n".into()),

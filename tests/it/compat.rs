@@ -479,7 +479,21 @@ fn command_line_as_docker() {
         "cli-unknown-then-bool",
         "cli-bool-then-missing",
         "cli-value-takes-rest",
+        "cli-unknown-takes-command",
     ]);
+    // docker/cli reports a flag given between `volume` and `ls` alone, status 1 (its own
+    // top-level parsing); myvol as `ls`'s flag error, as for any other place of the flag.
+    r.case_with(
+        "cli-flag-before-command",
+        |_| {},
+        |w| {
+            *w = (
+                125,
+                String::new(),
+                "Error: unknown flag: --bogus\nRun 'myvol volume ls --help' for more information\n".into(),
+            )
+        },
+    );
     r.case_engine28("cli-short-equals-empty", (1, "", "Error: invalid filter\n"));
     r.help_case("cli-volume-h", "myvol volume <COMMAND>");
     r.help_case("cli-create-help-extra", "myvol volume create");
