@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # A short tour of myvol's volume commands on a throwaway store. Builds myvol first.
 #   bash scripts/tour.sh
+#   MYVOL=target/debug/myvol bash scripts/tour.sh     # with a binary already built
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "Building myvol (cargo build --release; the first build takes a few minutes)..." >&2
-cargo build --release --quiet
-myvol() { ./target/release/myvol "$@"; }
+if [ -z "${MYVOL:-}" ]; then
+  echo "Building myvol (cargo build --release; the first build takes a few minutes)..." >&2
+  cargo build --release --quiet
+  MYVOL=./target/release/myvol
+fi
+myvol() { "$MYVOL" "$@"; }
 export MYVOL_ROOT=$(mktemp -d /tmp/myvol-tour.XXXXXX)
 trap 'rm -rf "$MYVOL_ROOT"' EXIT
 # Bold command lines on a terminal; plain text when the output goes to a file or a pipe.

@@ -503,3 +503,31 @@ fn closed_stdout_ends_quietly() {
         );
     }
 }
+
+/// `scripts/tour.sh` prints each command line so that it can be pasted back into a shell (its
+/// quoting intact), and no escape codes when its output is not a terminal.
+#[test]
+fn tour_prints_pasteable_commands_without_escape_codes() {
+    if !nix::unistd::geteuid().is_root() || !Path::new("/bin/busybox").exists() {
+        let why = "scripts/tour.sh runs commands in namespaces: it needs root and /bin/busybox";
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = std::process::Command::new("bash")
+        .arg(repo.join("scripts/tour.sh"))
+        .env("MYVOL", assert_cmd::cargo::cargo_bin("myvol"))
+        .env_remove("MYVOL_ROOT")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!out.contains('\x1b'), "escape codes in {out}");
+    // The line shown is one a shell reads back as the arguments that ran.
+    let shown = "$ myvol volume ls --format 'table {{.Name}}\\t{{.Labels}}' -f label=app\n";
+    assert!(out.contains(shown), "{out}");
+    assert!(out.contains("\nVOLUME NAME   LABELS\ndb-data       app=db\n"), "{out}");
+    assert!(out.contains("$ myvol run --rm -v db-data:/data:ro "), "{out}");
+}
