@@ -82,18 +82,20 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, Early> {
         b.len() > 1 && b[0] == b'-' && b[1] != b'-' && b.ends_with(b"=")
     };
     match Cli::try_parse_from(&argv) {
-        Ok(_) if argv.iter().any(short_equals) => reread(clap::Error::new(clap::error::ErrorKind::InvalidValue), argv),
-        Ok(cli) => Ok(cli),
-        Err(e) => reread(e, argv),
+        Ok(cli) if !argv.iter().any(short_equals) => Ok(cli),
+        Ok(cli) => reread(Ok(cli), argv),
+        Err(e) => reread(Err(e), argv),
     }
 }
 
-/// The slow path: the command line read again with Docker's rules.
-fn reread(clap_error: clap::Error, argv: Vec<OsString>) -> Result<Cli, Early> {
-    // pflag reads words; clap refuses what is not UTF-8 where it wants text, and says so.
+/// The slow path: the command line read again with Docker's rules (`clap`: what clap made
+/// of it).
+fn reread(clap: Result<Cli, clap::Error>, argv: Vec<OsString>) -> Result<Cli, Early> {
+    // pflag reads words; what is not UTF-8 is left to clap, which refuses it where it wants
+    // text, and says so.
     let Some(words) = argv.iter().skip(1).map(|a| a.to_str().map(str::to_owned)).collect::<Option<Vec<String>>>()
     else {
-        return Err(Early::Error(from_clap(&clap_error, "myvol")));
+        return clap.map_err(|e| Early::Error(from_clap(&e, "myvol")));
     };
     let mut root = Cli::command();
     root.build();
