@@ -1,13 +1,34 @@
 #!/usr/bin/env bash
 # A short tour of myvol's volume commands on a throwaway store. Builds myvol first.
 #   bash scripts/tour.sh
+#   MYVOL=target/debug/myvol bash scripts/tour.sh     # with a binary already built
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-myvol() { ./target/release/myvol "$@"; }
+if [ -z "${MYVOL:-}" ]; then
+  echo "Building myvol (cargo build --release; the first build takes a few minutes)..." >&2
+  cargo build --release --quiet
+  MYVOL=./target/release/myvol
+fi
+myvol() { "$MYVOL" "$@"; }
 export MYVOL_ROOT=$(mktemp -d /tmp/myvol-tour.XXXXXX)
 trap 'rm -rf "$MYVOL_ROOT"' EXIT
-step() { printf '\n\033[1m$ myvol %s\033[0m\n' "$*"; myvol "$@"; }
+# Bold command lines on a terminal; plain text when the output goes to a file or a pipe.
+bold='' plain=''
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; fi
+# A word as a shell reads it back: as is when it is safe, else in single quotes.
+quote() {
+  case "$1" in
+    '' | *[!A-Za-z0-9_./:=@%+,-]*) printf "'%s'" "${1//\'/\'\\\'\'}" ;;
+    *) printf '%s' "$1" ;;
+  esac
+}
+# Show the command line (ready to paste), then run it.
+step() {
+  local line="myvol" a
+  for a in "$@"; do line+=" $(quote "$a")"; done
+  printf '\n%s$ %s%s\n' "$bold" "$line" "$plain"
+  myvol "$@"
+}
 
 step volume create --label app=db db-data
 step volume create -o type=tmpfs -o device=tmpfs -o o=size=64m scratch

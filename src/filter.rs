@@ -13,12 +13,21 @@ use crate::text::echo;
 pub enum FilterError {
     #[error("bad format of filter (expected name=value)")]
     BadFormat,
-    #[error("invalid filter '{}'", echo(.0))]
+    /// A key the command does not take (`invalid filter` alone for an empty key).
+    #[error("invalid filter{}", if .0.is_empty() { String::new() } else { format!(" '{}'", echo(.0)) })]
     InvalidKey(String),
+    /// A boolean filter without exactly one of true/1 or false/0 among its values.
     #[error("invalid filter '{}={}'", echo(key), echo(value))]
     InvalidValue { key: String, value: String },
-    #[error("conflicting options: cannot specify both --all and --filter all={}", echo(.0))]
-    AllConflict(String),
+    /// `prune --filter all=…` given more than once.
+    #[error("invalid filter 'all={}': only one value is expected", echo(.0))]
+    AllTwice(String),
+    /// `prune --filter all=…` that Go's `strconv.ParseBool` refuses.
+    #[error("invalid filter 'all': strconv.ParseBool: parsing {}: invalid syntax", echo(.0).quoted())]
+    AllNotBool(String),
+    /// `prune -a --filter all=…` (docker/cli's check, with its fixed text).
+    #[error("conflicting options: cannot specify both --all and --filter all=1")]
+    AllConflict,
 }
 
 /// Filter arguments: key → set of values, as Docker's `filters.Args`.
@@ -59,25 +68,22 @@ impl Filters {
         }
     }
 
-    /// A boolean filter (`dangling`, `all`): `true`/`1` or `false`/`0`; both at once, or any
-    /// other value, is an error (Docker ≥ 23).
+    /// A boolean filter (`dangling`), as the engine's `GetBoolOrDefault`: exactly `true`,
+    /// `1`, `false` or `0`, case-sensitive. Values that say true and false at once, or that
+    /// say neither, are an error naming them all (other values beside a true or a false one
+    /// are ignored, as in Docker).
     pub fn bool_value(&self, key: &str) -> Result<Option<bool>, FilterError> {
-        let mut result = None;
-        for v in self.values(key) {
-            let b = match v.to_lowercase().as_str() {
-                "true" | "1" => true,
-                "false" | "0" => false,
-                _ => {
-                    return Err(FilterError::InvalidValue { key: key.to_owned(), value: format!("[{v}]") });
-                }
-            };
-            if result.is_some_and(|r| r != b) {
-                let all: Vec<&str> = self.values(key).collect();
-                return Err(FilterError::InvalidValue { key: key.to_owned(), value: format!("[{}]", all.join(" ")) });
-            }
-            result = Some(b);
+        if !self.contains(key) {
+            return Ok(None);
         }
-        Ok(result)
+        let has = |v: &str| self.values(key).any(|x| x == v);
+        let is_false = has("0") || has("false");
+        let is_true = has("1") || has("true");
+        if is_false == is_true {
+            let all: Vec<&str> = self.values(key).collect();
+            return Err(FilterError::InvalidValue { key: key.to_owned(), value: format!("[{}]", all.join(" ")) });
+        }
+        Ok(Some(is_true))
     }
 }
 
@@ -156,14 +162,20 @@ pub struct PruneFilter {
 }
 
 impl PruneFilter {
+    /// In Docker's order: the CLI refuses `-a` with an `all` filter; the engine reads `all`
+    /// (one value, Go's `strconv.ParseBool`), then checks the keys.
     pub fn new(f: &Filters, all_flag: bool) -> Result<PruneFilter, FilterError> {
-        f.validate(&["all", "label", "label!"])?;
-        let all_filter = f.bool_value("all")?;
         if all_flag && f.contains("all") {
-            let v: Vec<&str> = f.values("all").collect();
-            return Err(FilterError::AllConflict(v.join(",")));
+            return Err(FilterError::AllConflict);
         }
-        let all = all_flag || all_filter == Some(true);
+        let values: Vec<&str> = f.values("all").collect();
+        let all_filter = match values.as_slice() {
+            [] => false,
+            [v] => crate::text::parse_go_bool(v).ok_or_else(|| FilterError::AllNotBool((*v).to_owned()))?,
+            _ => return Err(FilterError::AllTwice(format!("[{}]", values.join(" ")))),
+        };
+        f.validate(&["all", "label", "label!"])?;
+        let all = all_flag || all_filter;
         let mut labels: Vec<String> = f.values("label").map(str::to_owned).collect();
         if !all {
             labels.push(ANONYMOUS_LABEL.to_owned());
@@ -239,6 +251,11 @@ mod tests {
         assert_eq!(e(&["dangling=yes"]), "invalid filter 'dangling=[yes]'");
         assert_eq!(e(&["dangling=true", "dangling=false"]), "invalid filter 'dangling=[false true]'");
         assert_eq!(e(&["dangling=1"]), "");
+        assert_eq!(e(&["dangling=TRUE"]), "invalid filter 'dangling=[TRUE]'");
+        assert_eq!(e(&["dangling=true", "dangling=yes"]), "");
+        assert_eq!(e(&["dangling=yes", "dangling=no"]), "invalid filter 'dangling=[no yes]'");
+        assert_eq!(e(&["=x"]), "invalid filter");
+        assert_eq!(e(&["bogus=1", "alpha=2"]), "invalid filter 'alpha'");
     }
 
     #[test]
@@ -255,9 +272,27 @@ mod tests {
         assert!(f(&["label=a"], true).matches(&named));
         assert!(!f(&["label=a"], true).matches(&anon));
         assert!(f(&["label!=a"], true).matches(&anon));
-        let err = PruneFilter::new(&Filters::parse(["all=1"]).unwrap(), true).err().unwrap();
-        assert_eq!(err.to_string(), "conflicting options: cannot specify both --all and --filter all=1");
-        let err = PruneFilter::new(&Filters::parse(["dangling=1"]).unwrap(), true).err().unwrap();
-        assert_eq!(err.to_string(), "invalid filter 'dangling'");
+        assert!(f(&["all=T"], false).matches(&named));
+        assert!(!f(&["all=False"], false).matches(&named));
+        let err = |args: &[&str], all| {
+            PruneFilter::new(&Filters::parse(args.iter().copied()).unwrap(), all).err().unwrap().to_string()
+        };
+        assert_eq!(err(&["all=1"], true), "conflicting options: cannot specify both --all and --filter all=1");
+        assert_eq!(err(&["all=0"], true), "conflicting options: cannot specify both --all and --filter all=1");
+        assert_eq!(
+            err(&["all=yes", "bogus=1"], true),
+            "conflicting options: cannot specify both --all and --filter all=1"
+        );
+        assert_eq!(err(&["dangling=1"], true), "invalid filter 'dangling'");
+        assert_eq!(
+            err(&["all=yes"], false),
+            "invalid filter 'all': strconv.ParseBool: parsing \"yes\": invalid syntax"
+        );
+        assert_eq!(err(&["all=1", "all=0"], false), "invalid filter 'all=[0 1]': only one value is expected");
+        // The engine reads `all` before it checks the keys.
+        assert_eq!(
+            err(&["bogus=1", "all=yes"], false),
+            "invalid filter 'all': strconv.ParseBool: parsing \"yes\": invalid syntax"
+        );
     }
 }

@@ -33,6 +33,15 @@ pub const ECHO_MAX: usize = 1024;
 /// values cut to [`ECHO_MAX`].
 pub const MESSAGE_MAX: usize = 8192;
 
+/// Go's `strconv.ParseBool`: `1 t T TRUE true True` and `0 f F FALSE false False`.
+pub fn parse_go_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
 /// Quote `s` as Go's `strconv.Quote` (`%q`) does: double quotes, `\"` and `\\`, the C escapes
 /// for control characters, `\xNN` for other bytes below 0x20 and DEL, `\u`/`\U` for
 /// non-printable code points. Printable Unicode is kept as is.

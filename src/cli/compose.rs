@@ -99,6 +99,7 @@ pub struct VolumesArgs {
     #[arg(long, value_name = "FORMAT", default_value = "table")]
     pub format: String,
 
+    /// Services whose volumes to list (all the project's volumes when none is given)
     #[arg(value_name = "SERVICE")]
     pub services: Vec<String>,
 }

@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand};
 /// is one short-lived process working directly on the store.
 #[derive(Debug, Parser)]
 #[command(name = "myvol", version, propagate_version = true, disable_help_subcommand = true)]
+#[command(args_override_self = true)]
 #[command(after_help = "Run 'myvol COMMAND --help' for more information on a command.")]
 pub struct Cli {
     /// The managed root holding the volumes [default: /var/lib/myvol as root,
@@ -62,9 +63,21 @@ pub enum Command {
     #[command(override_usage = "myvol completion bash|zsh|fish")]
     Completion(Lazy<system::CompletionArgs>),
 
-    /// Print the manual page (roff) generated from this help: `myvol man | man -l -`
-    #[command(hide = true)]
-    Man,
+    /// Show the myvol version information
+    ///
+    /// The version, the git commit it was built from, the Rust compiler that built it, the
+    /// platform, and the store this command line would use.
+    #[command(override_usage = "myvol version [OPTIONS]")]
+    Version(Lazy<system::VersionArgs>),
+
+    /// Print a manual page (roff) generated from this help: `myvol man | man -l -`
+    ///
+    /// Without COMMAND, myvol(1), which also has a section for every command; with one, that
+    /// command's own page (`myvol man volume create`: myvol-volume-create(1)). `--dir DIR`
+    /// writes every page, so that the pages each one names exist:
+    /// `myvol man --dir /usr/local/share/man/man1`.
+    #[command(hide = true, override_usage = "myvol man [--dir DIR] [COMMAND...]")]
+    Man(Lazy<system::ManArgs>),
     /// Run a command from a resolved exec spec (JSON), as `runc run` takes config.json:
     /// plumbing for testing and debugging the run executor
     #[command(name = "exec-spec", hide = true)]

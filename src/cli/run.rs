@@ -15,7 +15,7 @@ pub struct RunArgs {
     /// (Docker's CSV keys: readonly, bind-propagation, bind-recursive, bind-create-src,
     /// volume-nocopy, volume-subpath, volume-driver, volume-label, volume-opt, tmpfs-size,
     /// tmpfs-mode)
-    #[arg(long = "mount", value_name = "MOUNT", allow_hyphen_values = true)]
+    #[arg(long = "mount", value_name = "MOUNT", allow_hyphen_values = true, value_parser = parse_mount_flag)]
     pub mounts: Vec<String>,
 
     /// Mount a tmpfs directory: DEST[:OPTIONS] (mount options such as size=64m,mode=1777,
@@ -93,95 +93,16 @@ pub struct RunArgs {
         value_name = "ROOTFS",
         required = true,
         num_args = 1..,
-        trailing_var_arg = true,
-        allow_hyphen_values = true
+        trailing_var_arg = true
     )]
     pub args: Vec<String>,
 }
 
-/// Flags of `docker run` that myvol deliberately does not support, long and short forms:
-/// they are refused with "myvol run does not support …", not "unknown flag".
-pub const UNSUPPORTED: &[(&str, Option<char>)] = &[
-    ("add-host", None),
-    ("annotation", None),
-    ("attach", Some('a')),
-    ("blkio-weight", None),
-    ("cap-add", None),
-    ("cap-drop", None),
-    ("cgroup-parent", None),
-    ("cgroupns", None),
-    ("cidfile", None),
-    ("cpu-period", None),
-    ("cpu-quota", None),
-    ("cpu-shares", Some('c')),
-    ("cpus", None),
-    ("cpuset-cpus", None),
-    ("detach", Some('d')),
-    ("detach-keys", None),
-    ("device", None),
-    ("device-cgroup-rule", None),
-    ("dns", None),
-    ("dns-option", None),
-    ("dns-search", None),
-    ("domainname", None),
-    ("expose", None),
-    ("gpus", None),
-    ("group-add", None),
-    ("health-cmd", None),
-    ("init", None),
-    ("ip", None),
-    ("ip6", None),
-    ("ipc", None),
-    ("isolation", None),
-    ("label", Some('l')),
-    ("link", None),
-    ("log-driver", None),
-    ("log-opt", None),
-    ("mac-address", None),
-    ("memory", Some('m')),
-    ("memory-swap", None),
-    ("name", None),
-    ("network-alias", None),
-    ("oom-kill-disable", None),
-    ("pid", None),
-    ("pids-limit", None),
-    ("platform", None),
-    ("privileged", None),
-    ("publish", Some('p')),
-    ("publish-all", Some('P')),
-    ("pull", None),
-    ("restart", None),
-    ("runtime", None),
-    ("security-opt", None),
-    ("shm-size", None),
-    ("sig-proxy", None),
-    ("stop-signal", None),
-    ("stop-timeout", None),
-    ("storage-opt", None),
-    ("sysctl", None),
-    ("ulimit", None),
-    ("userns", None),
-    ("uts", None),
-    ("volumes-from", None),
-];
-
-/// The error for a flag `arg` (`--name=x`, `-p`, `-itd`) clap did not take: Docker's
-/// `unknown flag: --x` / `unknown shorthand flag: 'x' in -x`, or, for a `docker run` flag
-/// myvol leaves out on purpose, `myvol run does not support --x`.
-pub fn flag_error(arg: &str) -> String {
-    let flag = arg.split('=').next().unwrap_or(arg);
-    if let Some(long) = flag.strip_prefix("--") {
-        if UNSUPPORTED.iter().any(|(l, _)| *l == long) {
-            return format!("myvol run does not support --{long}");
-        }
-        return format!("unknown flag: --{long}");
+/// docker/cli's `MountOpt`: a `--mount` value the CLI itself refuses is a flag error (the
+/// engine's checks come later, when the run is planned).
+pub fn parse_mount_flag(val: &str) -> Result<String, String> {
+    match myvol::spec::parse_mount(val, "/") {
+        Err(myvol::spec::SpecError::MountFlag { reason, .. }) => Err(reason.to_string()),
+        _ => Ok(val.to_owned()),
     }
-    let letters = flag.trim_start_matches('-');
-    // The first letter of a cluster that is not one of run's own short flags.
-    let own = ['v', 'i', 't', 'w', 'e', 'u', 'h'];
-    let letter = letters.chars().find(|c| !own.contains(c)).or(letters.chars().next()).unwrap_or('-');
-    if let Some((long, _)) = UNSUPPORTED.iter().find(|(_, s)| *s == Some(letter)) {
-        return format!("myvol run does not support -{letter}/--{long}");
-    }
-    format!("unknown shorthand flag: '{letter}' in {flag}")
 }

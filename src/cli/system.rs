@@ -32,7 +32,29 @@ pub struct DfArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Format output using a custom template:
+    /// 'json':             Print in JSON format
+    /// 'TEMPLATE':         Print output using the given Go template
+    #[arg(short, long, value_name = "FORMAT", verbatim_doc_comment)]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (none: myvol(1))
+    #[arg(value_name = "COMMAND")]
+    pub command: Vec<String>,
+
+    /// Write every page (myvol.1, myvol-volume.1, myvol-volume-create.1, …) into DIR, and
+    /// print their paths
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub dir: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct CompletionArgs {
+    /// The shell to complete for
     #[arg(value_name = "SHELL")]
     pub shell: Shell,
 }

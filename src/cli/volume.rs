@@ -103,6 +103,13 @@ pub enum VolumeCommand {
     #[command(visible_alias = "umount", override_usage = "myvol volume unmount VOLUME [VOLUME...]")]
     Unmount(Lazy<MountArgs>),
 
+    /// Update a volume (cluster volumes only)
+    ///
+    /// myvol has no cluster volumes: as Docker's CLI for a volume that is not one, it says
+    /// `can only update cluster volumes`.
+    #[command(hide = true, override_usage = "myvol volume update [OPTIONS] [VOLUME]")]
+    Update(Lazy<UpdateArgs>),
+
     /// Check if a volume exists
     ///
     /// Exits 0 if the volume exists, 1 if it does not; prints nothing (as podman).
@@ -112,18 +119,22 @@ pub enum VolumeCommand {
 
 #[derive(Debug, Args)]
 pub struct RenameArgs {
+    /// The volume to rename
     #[arg(value_name = "VOLUME")]
     pub old: String,
 
+    /// Its new name (must not exist yet)
     #[arg(value_name = "NEW_NAME")]
     pub new: String,
 }
 
 #[derive(Debug, Args)]
 pub struct CloneArgs {
+    /// The volume to copy
     #[arg(value_name = "SOURCE_VOLUME")]
     pub source: String,
 
+    /// The name of the copy (must not exist yet)
     #[arg(value_name = "NEW_VOLUME")]
     pub target: String,
 
@@ -134,19 +145,21 @@ pub struct CloneArgs {
 
 #[derive(Debug, Args)]
 pub struct MountArgs {
+    /// The volumes, one or more
     #[arg(value_name = "VOLUME", required = true)]
     pub names: Vec<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ExistsArgs {
+    /// The volume's name
     #[arg(value_name = "VOLUME")]
     pub name: String,
 }
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// Volume name
+    /// The new volume's name (none: an anonymous volume with a random name)
     #[arg(value_name = "VOLUME")]
     pub name: Option<String>,
 
@@ -181,6 +194,11 @@ pub fn parse_label(val: &str) -> Result<String, String> {
     Ok(val.to_owned())
 }
 
+/// docker/cli's `FilterOpt`: `key=value` (or nothing at all).
+pub fn parse_filter(val: &str) -> Result<String, String> {
+    myvol::filter::Filters::parse([val]).map(|_| val.to_owned()).map_err(|e| e.to_string())
+}
+
 #[derive(Debug, Args)]
 pub struct LsArgs {
     /// Only display volume names
@@ -188,7 +206,7 @@ pub struct LsArgs {
     pub quiet: bool,
 
     /// Provide filter values (e.g. "dangling=true", "driver=local", "label=k=v", "name=re")
-    #[arg(short, long = "filter", value_name = "FILTER")]
+    #[arg(short, long = "filter", value_name = "FILTER", value_parser = parse_filter)]
     pub filters: Vec<String>,
 
     /// Format output using a custom template:
@@ -202,6 +220,20 @@ pub struct LsArgs {
     /// Display the disk usage of each volume (a SIZE column; .Size and .Links in --format)
     #[arg(long)]
     pub size: bool,
+    /// Display only cluster volumes, and use cluster volume list formatting (myvol has none)
+    #[arg(long, hide = true)]
+    pub cluster: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The volume to update
+    #[arg(value_name = "VOLUME")]
+    pub name: String,
+
+    /// Cluster Volume availability ("active", "pause", "drain")
+    #[arg(long, value_name = "STRING")]
+    pub availability: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -212,6 +244,7 @@ pub struct InspectArgs {
     #[arg(short, long, value_name = "FORMAT", verbatim_doc_comment)]
     pub format: Option<String>,
 
+    /// The volumes to show, one or more
     #[arg(value_name = "VOLUME", required = true)]
     pub names: Vec<String>,
 }
@@ -222,6 +255,7 @@ pub struct RmArgs {
     #[arg(short, long)]
     pub force: bool,
 
+    /// The volumes to remove, one or more
     #[arg(value_name = "VOLUME", required = true)]
     pub names: Vec<String>,
 }
@@ -232,8 +266,8 @@ pub struct PruneArgs {
     #[arg(short, long)]
     pub all: bool,
 
-    /// Provide filter values (e.g. "label=<label>", "label!=<label>")
-    #[arg(long = "filter", value_name = "FILTER")]
+    /// Provide filter values (e.g. "label=<label>", "label!=<label>", "all=true")
+    #[arg(long = "filter", value_name = "FILTER", value_parser = parse_filter)]
     pub filters: Vec<String>,
 
     /// Do not prompt for confirmation
@@ -251,6 +285,7 @@ pub enum CompressArg {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// The volume to export
     #[arg(value_name = "VOLUME")]
     pub name: String,
 
@@ -274,6 +309,7 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
+    /// The volume whose content the archive replaces
     #[arg(value_name = "VOLUME")]
     pub name: String,
 

@@ -208,7 +208,11 @@ pub fn import(store: &Store, a: ImportArgs, io: &mut Io<'_>) -> Result {
     let limits = Limits { max_size: a.max_size, min_free: a.min_free.unwrap_or(MinFree::Default) };
     // For a volume that --create makes, the slot is the whole new volume, built aside: it
     // appears only when finish_import publishes it, content and all.
-    let slot = store.begin_import(&name, a.force, a.create)?;
+    let slot = store.begin_import(&name, a.force, a.create).map_err(|e| {
+        let missing = matches!(e, myvol::store::StoreError::NotFound(_));
+        let f = super::store_failure(store, e);
+        if missing { f.with_hint("Add --create to create the volume and import into it") } else { f }
+    })?;
     let bar = Bar::new(a.quiet, total);
     let stats = match file {
         Some(f) => archive::import::unpack_within(f, slot.staging(), &bar, limits),
@@ -218,7 +222,7 @@ pub fn import(store: &Store, a: ImportArgs, io: &mut Io<'_>) -> Result {
     // On failure the slot is dropped: the staging directory goes, the volume is untouched
     // (or, with --create, never appears).
     let stats = stats.map_err(|e| archive_failure("import", &a.name, e))?;
-    store.finish_import(slot, a.force)?;
+    store.finish_import(slot, a.force).map_err(|e| super::store_failure(store, e))?;
     if !a.quiet {
         if stats.devices_skipped > 0 {
             eprintln!(

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use myvol::driver::Plugins;
 use myvol::name::VolumeName;
-use myvol::plan::RunError;
+use myvol::plan::{PlanError, RunError};
 use myvol::store::{Store, StoreError};
 
 use crate::cli::{Cli, Command, Lazy};
@@ -30,15 +30,17 @@ pub struct Failure {
     pub messages: Vec<String>,
     /// The failure is a closed stdout: end quietly.
     pub broken_pipe: bool,
+    /// A line after the messages saying where to look or what to do next.
+    pub hint: Option<String>,
 }
 
 impl Failure {
     pub fn new(status: ExitStatus, msg: impl fmt::Display) -> Failure {
-        Failure { status, messages: vec![msg.to_string()], broken_pipe: false }
+        Failure { status, messages: vec![msg.to_string()], broken_pipe: false, hint: None }
     }
 
     pub fn many(status: ExitStatus, messages: Vec<String>) -> Failure {
-        Failure { status, messages, broken_pipe: false }
+        Failure { status, messages, broken_pipe: false, hint: None }
     }
 
     /// Exit with `status` and print nothing: the command has said all there is (`volume
@@ -55,25 +57,126 @@ impl Failure {
             e => Failure::new(status, e),
         }
     }
+
+    /// Add a line saying where to look or what to do next.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Failure {
+        self.hint = Some(hint.into());
+        self
+    }
 }
 
 impl From<io::Error> for Failure {
     fn from(e: io::Error) -> Failure {
         let broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
-        Failure { status: ExitStatus::Failure, messages: vec![format!("write: {e}")], broken_pipe }
+        Failure { status: ExitStatus::Failure, messages: vec![format!("write: {e}")], broken_pipe, hint: None }
     }
 }
 
+/// What Docker's engine would answer is printed as Docker's client prints an engine's error:
+/// with the spaces around it trimmed (`invalid mode: ro ` prints `invalid mode: ro`).
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Failure {
-        Failure::new(ExitStatus::Failure, e)
+        Failure::new(ExitStatus::Failure, e.to_string().trim())
     }
 }
 
-/// A failed run, with `docker run`'s status for what failed ([`ExitStatus::of_run_error`]).
+/// A failed run, with `docker run`'s status for what failed ([`ExitStatus::of_run_error`]),
+/// trimmed as an engine's error.
 impl From<RunError> for Failure {
     fn from(e: RunError) -> Failure {
-        Failure::new(ExitStatus::of_run_error(&e), e)
+        let f = Failure::new(ExitStatus::of_run_error(&e), e.to_string().trim());
+        match e {
+            // `myvol run ubuntu`: what ROOTFS is, for those who expect Docker's images.
+            RunError::Plan(PlanError::Rootfs(_)) => f.with_hint(
+                "ROOTFS is a directory holding a root filesystem (an unpacked image), or / for the host's own tree",
+            ),
+            _ => f,
+        }
+    }
+}
+
+/// A store error as a failure; for a volume in use, the hint says who uses it, in words.
+pub fn store_failure(store: &Store, e: StoreError) -> Failure {
+    let hint = in_use(&e).and_then(|(name, ids)| holders(store, name, ids));
+    let f = Failure::from(e);
+    match hint {
+        Some(h) => f.with_hint(h),
+        None => f,
+    }
+}
+
+/// The volume and lease ids of an "in use" error.
+fn in_use(e: &StoreError) -> Option<(&str, &[String])> {
+    match e {
+        StoreError::InUse { name, ids } | StoreError::ImportBusy { name, ids } | StoreError::Busy { name, ids, .. } => {
+            Some((name, ids))
+        }
+        _ => None,
+    }
+}
+
+/// One line per user of `name` (from its lease files): `Used by `myvol run -v v:/d / sleep 9`
+/// (pid 4242) since TIME`, or, for a `volume mount`, how to release it. None if no lease
+/// file can be read (the holder left meanwhile).
+pub fn holders(store: &Store, name: &str, ids: &[String]) -> Option<String> {
+    let name = VolumeName::parse(name).ok()?;
+    let leases = myvol::store::layout::volume_dir(store.root(), &name).join(myvol::store::layout::LEASES_DIR);
+    let lines: Vec<String> = ids
+        .iter()
+        .filter_map(|id| {
+            let info = read_lease(&leases.join(id))?;
+            let since = myvol::text::escape_control(&info.started_at).into_owned();
+            Some(if id.starts_with(myvol::store::PIN_PREFIX) {
+                format!("Used by `myvol volume mount` since {since}; `myvol volume unmount {name}` releases it")
+            } else if let Some(command) = command_line(info.pid) {
+                format!("Used by `{}` (pid {}) since {since}", myvol::text::escape_control(&command), info.pid)
+            } else {
+                // A lease kept after its holder died: it records a driver mount not undone yet.
+                let holder = myvol::text::escape_control(&info.holder).into_owned();
+                format!(
+                    "Used by `myvol {holder}` (pid {}), which ended without its driver unmounting the volume; the next myvol command tries again",
+                    info.pid
+                )
+            })
+        })
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// A lease file's content (small, never through a symlink).
+fn read_lease(path: &std::path::Path) -> Option<myvol::store::LeaseInfo> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::File::options().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path).ok()?;
+    let mut bytes = Vec::new();
+    file.take(4096).read_to_end(&mut bytes).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The command line of process `pid`, its words quoted as a shell would need them.
+fn command_line(pid: u32) -> Option<String> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let words: Vec<String> = raw
+        .split(|b| *b == 0)
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let w = String::from_utf8_lossy(w);
+            let name = w.rsplit('/').next().unwrap_or(&w).to_owned();
+            (name, w.into_owned())
+        })
+        .enumerate()
+        .map(|(i, (name, word))| if i == 0 { name } else { shell_quote(&word) })
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// `word` as a shell reads it back: as is when it is safe, else in single quotes.
+fn shell_quote(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -109,7 +212,7 @@ pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result {
     // What the environment says is read here, once: the store's root and the plugins.
     let plugins = Arc::new(Plugins::from_env());
     let store = Store::new(cli.root.unwrap_or_else(default_root)).with_external(plugins.clone());
-    if !matches!(cli.command, Command::Completion(_) | Command::Man) {
+    if !matches!(cli.command, Command::Completion(_) | Command::Man(_) | Command::Version(_)) {
         // Unmount what users that died left mounted (nothing to do, one directory read, in
         // the usual case).
         myvol::driver::reconcile(&store, &plugins);
@@ -120,7 +223,8 @@ pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result {
         Command::System(Lazy(cmd)) => system::dispatch(&store, cmd, io),
         Command::Compose(Lazy(args)) => compose::dispatch(&store, args, io),
         Command::Completion(Lazy(a)) => system::completion(a, io),
-        Command::Man => system::man(io),
+        Command::Version(Lazy(a)) => system::version(&store, a, io),
+        Command::Man(Lazy(a)) => system::man(a, io),
         Command::ExecSpec { file } => exec_spec::myvol_exec_spec(&store, &file, io),
     }
 }

@@ -15,7 +15,7 @@ use myvol::store::Store;
 use myvol::text::errno_text;
 
 use super::{ExitStatus, Failure, Io, Result};
-use crate::cli::run::{RunArgs, flag_error};
+use crate::cli::run::RunArgs;
 
 pub fn myvol_run(store: &Store, plugins: &Plugins, a: RunArgs, io: &mut Io<'_>) -> Result {
     let dry_run = a.dry_run;
@@ -65,13 +65,6 @@ pub fn command_ended(exit: Exit) -> Result {
 
 /// The flags as a [`RunRequest`], the mount flags parsed. Flag errors exit 125.
 fn request(a: RunArgs, cwd: &Path) -> Result<RunRequest> {
-    // A flag clap did not know, given before ROOTFS, arrives as ROOTFS.
-    if let Some(first) = a.args.first()
-        && first.starts_with('-')
-        && first.len() > 1
-    {
-        return Err(Failure::new(ExitStatus::Usage, flag_error(first)));
-    }
     let network = match a.network.as_str() {
         "none" => Network::None,
         "host" => Network::Host,
@@ -85,8 +78,13 @@ fn request(a: RunArgs, cwd: &Path) -> Result<RunRequest> {
     let cwd_text = cwd.to_str().ok_or_else(|| {
         Failure::new(ExitStatus::Usage, format!("the current directory {} is not valid UTF-8", cwd.display()))
     })?;
-    let mounts =
-        plan::parse_specs(&a.volumes, &a.mounts, &a.tmpfs, cwd_text).map_err(|e| RunError::from(PlanError::from(e)))?;
+    let (volumes, tmpfs) = (distinct_volumes(a.volumes), tmpfs_by_destination(a.tmpfs));
+    let mounts = plan::parse_specs(&volumes, &a.mounts, &tmpfs, cwd_text).map_err(|e| {
+        // What docker/cli itself refuses comes with its pointer to the help.
+        let cli = e.side() == myvol::spec::Side::Cli;
+        let f = Failure::from(RunError::from(PlanError::from(e)));
+        if cli { f.with_hint("Run 'myvol run --help' for more information") } else { f }
+    })?;
     let mut args = a.args.into_iter();
     let rootfs = args.next().unwrap_or_default();
     Ok(RunRequest {
@@ -108,6 +106,26 @@ fn request(a: RunArgs, cwd: &Path) -> Result<RunRequest> {
             interactive: a.interactive,
         },
     })
+}
+
+/// `-v` values as docker/cli keeps them: a set, so the same value given twice is one mount.
+fn distinct_volumes(values: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    values.into_iter().filter(|v| seen.insert(v.clone())).collect()
+}
+
+/// `--tmpfs` values as docker/cli keeps them: a map from the destination (the text before the
+/// first `:`) to the options, so a destination given again replaces the earlier value.
+fn tmpfs_by_destination(values: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(values.len());
+    for v in values {
+        let dest = |s: &str| s.split(':').next().unwrap_or("").to_owned();
+        match out.iter_mut().find(|o| dest(o) == dest(&v)) {
+            Some(o) => *o = v,
+            None => out.push(v),
+        }
+    }
+    out
 }
 
 /// The working directory, read once here at the edge and passed down.

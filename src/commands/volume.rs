@@ -26,6 +26,7 @@ pub fn dispatch(store: &Store, plugins: &Plugins, cmd: VolumeCommand, io: &mut I
         VolumeCommand::Rename(Lazy(a)) => rename(store, a, io),
         VolumeCommand::Clone(Lazy(a)) => clone(store, a, io),
         VolumeCommand::Exists(Lazy(a)) => exists(store, a),
+        VolumeCommand::Update(Lazy(a)) => update(store, a),
         VolumeCommand::Mount(Lazy(a)) => mount(store, plugins, a, io),
         VolumeCommand::Unmount(Lazy(a)) => unmount(store, plugins, a, io),
         VolumeCommand::Export(Lazy(a)) => super::archive::export(store, a, io),
@@ -45,7 +46,8 @@ fn kv_map(items: &[String]) -> BTreeMap<String, String> {
 }
 
 fn create(store: &Store, a: CreateArgs, io: &mut Io<'_>) -> Result {
-    let name = match (a.name, a.name_flag) {
+    // docker/cli: an empty --name is no name; a positional name with a --name is refused.
+    let name = match (a.name, a.name_flag.filter(|f| !f.is_empty())) {
         (Some(_), Some(_)) => {
             return Err(Failure::new(
                 ExitStatus::Failure,
@@ -54,6 +56,13 @@ fn create(store: &Store, a: CreateArgs, io: &mut Io<'_>) -> Result {
         }
         (n, f) => n.or(f),
     };
+    // Docker's engine looks the driver up before it looks at an existing volume of that name.
+    if let Some(n) = name.as_deref().filter(|n| !n.is_empty())
+        && !a.driver.is_empty()
+        && a.driver != myvol::driver::LOCAL
+    {
+        store.find_driver(n, &a.driver)?;
+    }
     // An empty name asks for an anonymous volume; an invalid one fails before the store is
     // touched (or made).
     let name = match name.filter(|n| !n.is_empty()) {
@@ -83,11 +92,19 @@ fn ls_format(format: Option<&str>, quiet: bool, size: bool) -> String {
 }
 
 fn ls(store: &Store, plugins: &Plugins, a: LsArgs, io: &mut Io<'_>) -> Result {
-    let filters = Filters::parse(a.filters.iter().map(String::as_str)).map_err(|e| {
-        let bad = a.filters.iter().find(|f| !f.is_empty() && !f.contains('=')).cloned().unwrap_or_default();
-        Failure::new(ExitStatus::Usage, format!("invalid argument \"{bad}\" for \"-f, --filter\" flag: {e}"))
-    })?;
+    // The values were checked when the flags were parsed (`-f name` is a flag error).
+    let filters =
+        Filters::parse(a.filters.iter().map(String::as_str)).map_err(|e| Failure::new(ExitStatus::Usage, e))?;
     let filter = ListFilter::new(&filters).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
+    if a.cluster {
+        // Only cluster volumes, in docker/cli's cluster table (whatever --format says): myvol
+        // has none.
+        let format = if a.quiet { "{{.Name}}" } else { CLUSTER_TABLE };
+        let fmt = ListFormat::parse(format).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
+        return fmt
+            .render(&ls_header(), std::iter::empty(), io.out)
+            .map_err(|e| Failure::format(ExitStatus::Failure, e));
+    }
     let format = ls_format(a.format.as_deref(), a.quiet, a.size);
     let fmt = ListFormat::parse(&format).map_err(|e| Failure::format(ExitStatus::Failure, e))?;
     let table = fmt.is_table();
@@ -159,6 +176,18 @@ fn warn_unreadable(unreadable: &[(VolumeName, StoreError)], what: &str) {
     }
 }
 
+/// docker/cli's `volume ls --cluster` table.
+const CLUSTER_TABLE: &str = "table {{.Name}}\t{{.Group}}\t{{.Driver}}\t{{.Availability}}\t{{.Status}}";
+
+/// A name as Docker's client sends it for `inspect` and `rm`: spaces around it trimmed, and
+/// an empty one refused before the engine is asked.
+fn client_id(name: &str) -> std::result::Result<&str, String> {
+    match name.trim() {
+        "" => Err("invalid volume name or ID: value is empty".to_owned()),
+        id => Ok(id),
+    }
+}
+
 fn inspect(store: &Store, plugins: &Plugins, a: InspectArgs, io: &mut Io<'_>) -> Result {
     enum Mode {
         Indented,
@@ -178,9 +207,16 @@ fn inspect(store: &Store, plugins: &Plugins, a: InspectArgs, io: &mut Io<'_>) ->
     // whose template fails) while the output is small.
     let mut spill = Spill::new(io.out);
     let mut rendered = false;
-    for name in a.names {
-        // A string that is not a volume name names no volume.
-        match VolumeName::from_string(name).map_err(StoreError::NotFound).and_then(|n| store.get(&n)) {
+    for name in &a.names {
+        // An empty name is the client's error; a string that is not a volume name names no
+        // volume.
+        let got = client_id(name).and_then(|id| {
+            VolumeName::from_string(id.to_owned())
+                .map_err(StoreError::NotFound)
+                .and_then(|n| store.get(&n))
+                .map_err(|e| e.to_string().trim().to_owned())
+        });
+        match got {
             Ok(mut v) => {
                 // A plugin volume: its mountpoint, time and status are the plugin's. A plugin
                 // that does not answer leaves the store's record, without a mountpoint.
@@ -210,7 +246,7 @@ fn inspect(store: &Store, plugins: &Plugins, a: InspectArgs, io: &mut Io<'_>) ->
                     _ => found.push(inspect_json(&v, status.as_ref())),
                 }
             }
-            Err(e) => errors.push(e.to_string()),
+            Err(e) => errors.push(e),
         }
     }
     match mode {
@@ -226,26 +262,40 @@ fn inspect(store: &Store, plugins: &Plugins, a: InspectArgs, io: &mut Io<'_>) ->
 
 fn rm(store: &Store, a: RmArgs, io: &mut Io<'_>) -> Result {
     let mut errors = Vec::new();
+    let mut users = Vec::new();
     for name in &a.names {
+        let id = match client_id(name) {
+            Ok(id) => id,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
         // A string that is not a volume name names no volume (nothing to do with --force).
-        let removed = match volume_name(name) {
+        let removed = match volume_name(id) {
             Ok(n) => store.remove(&n, a.force),
             Err(_) if a.force => Ok(()),
             Err(e) => Err(e),
         };
         match removed {
             Ok(()) => writeln!(io.out, "{name}")?,
-            Err(e) => errors.push(e.to_string()),
+            Err(e) => {
+                let f = super::store_failure(store, e);
+                errors.extend(f.messages);
+                users.extend(f.hint.filter(|h| !users.contains(h)));
+            }
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(Failure::many(ExitStatus::Failure, errors)) }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let f = Failure::many(ExitStatus::Failure, errors);
+    Err(if users.is_empty() { f } else { f.with_hint(users.join("\n")) })
 }
 
 fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
-    let filters = Filters::parse(a.filters.iter().map(String::as_str)).map_err(|e| {
-        let bad = a.filters.iter().find(|f| !f.is_empty() && !f.contains('=')).cloned().unwrap_or_default();
-        Failure::new(ExitStatus::Usage, format!("invalid argument \"{bad}\" for \"--filter\" flag: {e}"))
-    })?;
+    let filters =
+        Filters::parse(a.filters.iter().map(String::as_str)).map_err(|e| Failure::new(ExitStatus::Usage, e))?;
     let select = PruneFilter::new(&filters, a.all).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
     if !a.force {
         let warning = if select.all() {
@@ -293,7 +343,7 @@ fn source_and_target(
 
 fn rename(store: &Store, a: RenameArgs, io: &mut Io<'_>) -> Result {
     let (old, new) = source_and_target("rename", &a.old, &a.new)?;
-    let v = store.rename(&old, &new)?;
+    let v = store.rename(&old, &new).map_err(|e| super::store_failure(store, e))?;
     writeln!(io.out, "{}", v.name)?;
     Ok(())
 }
@@ -301,14 +351,17 @@ fn rename(store: &Store, a: RenameArgs, io: &mut Io<'_>) -> Result {
 fn clone(store: &Store, a: CloneArgs, io: &mut Io<'_>) -> Result {
     let labels = (!a.labels.is_empty()).then(|| kv_map(&a.labels));
     let (source, target) = source_and_target("clone", &a.source, &a.target)?;
-    let (v, _stats) = store.clone_volume(&source, &target, labels)?;
+    let (v, _stats) = store.clone_volume(&source, &target, labels).map_err(|e| super::store_failure(store, e))?;
     writeln!(io.out, "{}", v.name)?;
     Ok(())
 }
 
-/// podman's `volume exists`: 0 if it exists, 1 if not, 125 (with a message) if the store
-/// cannot be read.
+/// podman's `volume exists`: 0 if it exists, 1 if not, 125 (with a message) for an empty
+/// name or a store that cannot be read.
 fn exists(store: &Store, a: ExistsArgs) -> Result {
+    if a.name.is_empty() {
+        return Err(Failure::new(ExitStatus::Usage, "name or ID cannot be empty"));
+    }
     let Ok(name) = VolumeName::parse(&a.name) else {
         return Err(Failure::quiet(ExitStatus::Failure));
     };
@@ -317,6 +370,14 @@ fn exists(store: &Store, a: ExistsArgs) -> Result {
         Ok(false) => Err(Failure::quiet(ExitStatus::Failure)),
         Err(e) => Err(Failure::new(ExitStatus::Usage, e)),
     }
+}
+
+/// `volume update`: only cluster volumes can be updated, and myvol has none. As docker/cli,
+/// the volume is looked up first.
+fn update(store: &Store, a: UpdateArgs) -> Result {
+    let id = client_id(&a.name).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
+    store.get(&volume_name(id)?)?;
+    Err(Failure::new(ExitStatus::Failure, "can only update cluster volumes"))
 }
 
 /// `volume mount NAME…`: each name independently; the paths on stdout.

@@ -43,7 +43,7 @@ use std::sync::Arc;
 pub use create::{CreateRequest, Created};
 pub use error::{BoxedError, StoreError};
 pub use import::ImportSlot;
-pub use lease::{Access, Lease, LeaseInfo};
+pub use lease::{Access, Lease, LeaseInfo, PIN_PREFIX};
 pub use list::Unreadable;
 pub use mount_lock::MountLock;
 pub use remove::PruneReport;

@@ -570,19 +570,24 @@ fn import_refuses_a_volume_in_use_and_forced_only_under_readers() {
     let store = Store::new(&t.root);
     let writer = store.lease(&"busy".parse().unwrap(), "test").unwrap();
     let o = import(&t, &["busy"], &archive);
-    assert_eq!((o.code, o.stderr.clone()), (1, format!("Error: volume busy is in use - [{}]\n", writer.id())));
+    let first = o.stderr.lines().next().unwrap_or("").to_owned();
+    assert_eq!((o.code, first), (1, format!("Error: volume busy is in use - [{}]", writer.id())));
+    assert!(o.stderr.contains(&format!("(pid {}) since ", std::process::id())), "{}", o.stderr);
     // What a writer writes would go with the old content: not even --force.
     let o = import(&t, &["--force", "busy"], &archive);
     let refused = format!(
-        "Error: import busy: volume is in use for writing - [{}]: --force imports under readers only (a writer's changes would be lost)\n",
+        "Error: import busy: volume is in use for writing - [{}]: --force imports under readers only (a writer's changes would be lost)",
         writer.id()
     );
-    assert_eq!((o.code, o.stderr), (1, refused));
+    let first = o.stderr.lines().next().unwrap_or("").to_owned();
+    assert_eq!((o.code, first), (1, refused));
     assert!(t.data("busy").join("old").exists());
     drop(writer);
     let reader = store.lease_as(&"busy".parse().unwrap(), "test", myvol::store::Access::ReadOnly).unwrap();
     let o = import(&t, &["busy"], &archive);
-    assert_eq!((o.code, o.stderr.clone()), (1, format!("Error: volume busy is in use - [{}]\n", reader.id())));
+    let first = o.stderr.lines().next().unwrap_or("").to_owned();
+    assert_eq!((o.code, first), (1, format!("Error: volume busy is in use - [{}]", reader.id())));
+    assert!(o.stderr.contains(&format!("(pid {}) since ", std::process::id())), "{}", o.stderr);
     let o = import(&t, &["--force", "busy"], &archive);
     assert_eq!((o.code, o.stderr.as_str()), (0, ""));
     assert!(!t.data("busy").join("old").exists());
@@ -599,7 +604,10 @@ fn import_into_a_missing_volume_needs_create() {
     let t = TestEnv::new();
     let archive = build(&[M::File(b"f", b"hi\n")]);
     let o = import(&t, &["nope"], &archive);
-    assert_eq!((o.code, o.stderr.as_str()), (1, "Error: get nope: no such volume\n"));
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (1, "Error: get nope: no such volume\nAdd --create to create the volume and import into it\n")
+    );
     t.expect(&["volume", "ls", "-q"], 0, "", "");
     // A failed import leaves no volume that --create made for it.
     let o = import(&t, &["--create", "nope"], &build(&[M::File(b"../x", b"evil")]));

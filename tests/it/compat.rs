@@ -17,10 +17,17 @@ use crate::env::{Fixture, TestEnv, mask_ids, mask_times};
 
 #[track_caller]
 fn fixture(case: &str) -> Fixture {
-    crate::env::fixture(&format!("docker/{case}.json"))
+    fixture_in("docker", case)
 }
 
-/// Docker's stderr as myvol prints it: one `Error: …` line per error, no usage text.
+#[track_caller]
+fn fixture_in(set: &str, case: &str) -> Fixture {
+    crate::env::fixture(&format!("{set}/{case}.json"))
+}
+
+/// Docker's stderr as myvol prints it: one `Error: …` line per error; of the usage text
+/// that follows a usage error, only its last line, which says where to read more (Docker's
+/// `SRun '…` typo in "requires at most" corrected).
 fn docker_stderr(s: &str) -> String {
     let mut out = String::new();
     for line in s.lines() {
@@ -28,12 +35,19 @@ fn docker_stderr(s: &str) -> String {
             continue;
         }
         if ["Run '", "See '", "SRun '"].iter().any(|p| line.starts_with(p)) {
+            out.push_str(
+                &line.strip_prefix('S').filter(|l| l.starts_with("Run")).unwrap_or(line).replace("'docker ", "'myvol "),
+            );
+            out.push('\n');
             continue;
         }
         let body =
             line.strip_prefix("Error response from daemon: ").or_else(|| line.strip_prefix("docker: ")).unwrap_or(line);
         // Engine 20.10 capitalises this message; current Docker does not.
-        let body = body.replace("Invalid filter", "invalid filter").replace("'docker ", "'myvol ");
+        let body = body
+            .replace("Invalid filter", "invalid filter")
+            .replace("'docker ", "'myvol ")
+            .replace("unknown command: docker ", "unknown command: myvol ");
         out.push_str("Error: ");
         out.push_str(&body);
         out.push('\n');
@@ -114,7 +128,11 @@ impl Replay {
         }
         let mut want = (f.exit, normalize(&f.stdout), mask_ids(&docker_stderr(&f.stderr)));
         edit_expected(&mut want);
-        let got = (o.code, normalize(&o.stdout), mask_ids(&o.stderr));
+        // Who uses a volume is myvol's own line after Docker's "in use" error (its wording is
+        // tested in tests/it/volume.rs).
+        let holders = regex::Regex::new(r"(?m)^Used by .*$").unwrap();
+        let got =
+            (o.code, normalize(&o.stdout), holders.replace_all(&mask_ids(&o.stderr), "Used by <HOLDER>").into_owned());
         if got != want {
             self.failures.push(format!("case {case}: myvol {}\n  want: {:?}\n  got:  {:?}", argv.join(" "), want, got));
         }
@@ -122,6 +140,29 @@ impl Replay {
 
     fn case(&mut self, case: &str) {
         self.case_with(case, |_| {}, |_| {});
+    }
+
+    /// Replay `case` expecting `want` (status, stdout, stderr) where myvol follows Engine 28
+    /// and the recording engine (20.10, API 1.41) answered otherwise.
+    fn case_engine28(&mut self, case: &str, want: (i32, &str, &str)) {
+        self.case_with(case, |_| {}, |w| *w = (want.0, want.1.to_owned(), want.2.to_owned()));
+    }
+
+    /// A case whose output is help text: the same status, the help on the same stream (stdout
+    /// for `--help`, stderr for a command group without its subcommand), naming the command.
+    fn help_case(&mut self, case: &str, names: &str) {
+        let f = fixture(case);
+        let argv: Vec<&str> = f.cmd[1..].iter().map(String::as_str).collect();
+        let o = self.t.run(&argv);
+        let want = (f.exit, !f.stdout.is_empty(), !f.stderr.is_empty());
+        let got = (o.code, !o.stdout.is_empty(), !o.stderr.is_empty());
+        let text = if o.stdout.is_empty() { &o.stderr } else { &o.stdout };
+        if got != want || !text.contains(names) {
+            self.failures.push(format!(
+                "case {case}: myvol {}\n  want: (status, stdout?, stderr?) {want:?}, help naming {names:?}\n  got: {got:?}\n{text}",
+                argv.join(" ")
+            ));
+        }
     }
 
     fn cases(&mut self, cases: &[&str]) {
@@ -341,10 +382,217 @@ fn rm_as_docker() {
     r.setup(&["volume", "create", "fx-r4"]);
     r.cases(&["rm-twice", "rm-missing", "rm-f-missing"]);
     r.hold("fx-used");
-    r.cases(&["rm-in-use", "rm-in-use-f"]);
+    let holder = |w: &mut (i32, String, String)| w.2.push_str("Used by <HOLDER>\n");
+    r.case_with("rm-in-use", |_| {}, holder);
+    r.case_with("rm-in-use-f", |_| {}, holder);
     r.release("fx-used");
     r.cases(&["rm-after-container-rm", "rm-no-args", "remove-alias"]);
     r.finish();
+}
+
+/// The command line: pflag's rules for flags (booleans with values, repeats, attached values,
+/// missing values), cobra's for commands and arguments and which error comes first, the names
+/// Docker's client trims or refuses, and the cluster-volume flags.
+#[test]
+fn command_line_as_docker() {
+    let mut r = Replay::new();
+    r.setup(&["volume", "create", "fx-a"]);
+    r.setup(&["volume", "create", "fx-sp"]);
+    r.cases(&[
+        "cli-bool-repeat",
+        "cli-bool-cluster",
+        "cli-bool-false",
+        "cli-bool-short-false",
+        "cli-bool-upper",
+        "cli-bool-t",
+        "cli-bool-bad",
+        "cli-bool-bad-long",
+        "cli-bool-empty",
+        "cli-rm-f-twice",
+        "cli-rm-f-true",
+        "cli-rm-force-T",
+        "cli-format-twice",
+        "cli-format-dash-value",
+        "cli-filter-attached",
+        "cli-filter-equals",
+        "cli-driver-twice",
+        "cli-name-empty-flag",
+        "cli-name-flag-and-empty",
+        "cli-format-missing",
+        "cli-filter-missing",
+        "cli-opt-missing",
+        "cli-bogus-equals",
+        "cli-bad-flag-syntax",
+        "cli-label-quote",
+        "cli-dashdash-arg",
+        "cli-arg-then-bad-flag",
+        "cli-bad-bool-then-bad-flag",
+        "cli-help-then-bad-flag",
+        "cli-help-bogus",
+        "cli-bogus-command",
+        "cli-volume-help-word",
+        "cli-version-args",
+        "cli-rm-empty",
+        "cli-rm-f-empty",
+        "cli-rm-blank",
+        "cli-inspect-empty",
+        "cli-inspect-empty-and-one",
+        "cli-inspect-spaces",
+        "cli-rm-spaces",
+        "cli-create-empty",
+        "cli-create-driver-missing-existing",
+        "cli-create-limit-bytes-bad",
+        "volume-bogus-subcommand",
+        "cli-filter-long-equals",
+        "cli-flag-after-arg",
+        "cli-format-after-format",
+        "cli-quiet-then-false",
+        "cli-filter-empty",
+        "cli-label-twice",
+        "cli-label-twice-inspect",
+        "cli-label-empty",
+        "cli-opt-empty",
+        "cli-opt-empty-key",
+        "cli-opt-twice",
+        "cli-opt-twice-inspect",
+        "cli-driver-empty-equals",
+        "cli-create-twice-same",
+        "cli-name-unicode",
+        "cli-volume-bogus-flag",
+        "cli-system-df-bogus",
+        "cli-system-bogus",
+        "cli-version-format",
+        "cli-driver-equals-empty",
+        "cli-bool-equals-empty",
+        "cli-bool-then-unknown",
+        "cli-unknown-then-bool",
+        "cli-bool-then-missing",
+        "cli-value-takes-rest",
+        "cli-unknown-takes-command",
+    ]);
+    // docker/cli reports a flag given between `volume` and `ls` alone, status 1 (its own
+    // top-level parsing); myvol as `ls`'s flag error, as for any other place of the flag.
+    r.case_with(
+        "cli-flag-before-command",
+        |_| {},
+        |w| {
+            *w = (
+                125,
+                String::new(),
+                "Error: unknown flag: --bogus\nRun 'myvol volume ls --help' for more information\n".into(),
+            )
+        },
+    );
+    r.case_engine28("cli-short-equals-empty", (1, "", "Error: invalid filter\n"));
+    // Docker echoes the name raw, a tab included; myvol escapes what it echoes (docs/security.md).
+    r.case_with("cli-inspect-tab", |_| {}, |w| w.2 = w.2.replace('\t', "\\t"));
+    r.help_case("cli-volume-h", "myvol volume <COMMAND>");
+    r.help_case("cli-create-help-extra", "myvol volume create");
+    // The prompt: only `y` or `Y` (spaces around it trimmed) confirms. API 1.41 prompts for
+    // "all local volumes"; Engine 28 without -a for anonymous ones.
+    for case in ["cli-prune-force-false", "cli-prune-yes-word", "cli-prune-y-upper", "cli-prune-y-spaces"] {
+        r.case_with(case, |_| {}, |w| w.1 = w.1.replace("remove all local volumes", "remove anonymous local volumes"));
+    }
+    r.help_case("cli-arg-then-help", "myvol volume ls");
+    r.help_case("cli-ls-help", "myvol volume ls");
+    r.help_case("cli-help-volume-create", "myvol volume create");
+    r.help_case("cli-no-command", "myvol [OPTIONS] <COMMAND>");
+    r.help_case("cli-volume-help", "myvol volume <COMMAND>");
+    r.help_case("volume-no-subcommand", "myvol volume <COMMAND>");
+    r.help_case("create-help", "myvol volume create");
+    // Cluster volumes: API 1.41 refuses the flags (`requires API version 1.42`); an Engine 28
+    // without swarm refuses a cluster volume, ignores --secret alone (docker/cli tests a flag
+    // named "secrets"), lists no cluster volume, and `update` looks the volume up first.
+    r.case_engine28(
+        "cli-create-cluster",
+        (1, "", "Error: This node is not a swarm manager. myvol has no swarm mode, so it cannot create cluster volumes (--group)\n"),
+    );
+    r.case_engine28("cli-create-secret", (0, "fx-cs\n", ""));
+    r.case_engine28("cli-ls-cluster", (0, "VOLUME NAME   GROUP     DRIVER    AVAILABILITY   STATUS\n", ""));
+    r.case_engine28("cli-update-missing", (1, "", "Error: get fx-missing: no such volume\n"));
+    r.case_engine28("volume-update", (1, "", "Error: can only update cluster volumes\n"));
+    r.finish();
+}
+
+/// Filters whose words or order changed after Engine 20.10: myvol follows Engine 28
+/// (daemon/volume/service: `GetBoolOrDefault` for dangling, `withPrune` for all, read before
+/// the keys are checked; the CLI's own -a/--filter all check first).
+#[test]
+fn filters_as_engine_28() {
+    let mut r = Replay::new();
+    r.setup(&["volume", "create", "fx-f1"]);
+    r.cases(&["filter-dangling-upper", "filter-dangling-true-yes", "filter-dangling-empty", "filter-key-case"]);
+    r.case_engine28("filter-empty-key", (1, "", "Error: invalid filter\n"));
+    r.case_engine28("prune-filter-all-T", (0, "Total reclaimed space: 0B\n", ""));
+    let not_bool = "Error: invalid filter 'all': strconv.ParseBool: parsing \"yes\": invalid syntax\n";
+    r.case_engine28("prune-filter-all-yes", (1, "", not_bool));
+    r.case_engine28("prune-filter-all-and-bogus", (1, "", not_bool));
+    r.case_engine28(
+        "prune-filter-all-twice",
+        (1, "", "Error: invalid filter 'all=[0 1]': only one value is expected\n"),
+    );
+    r.case_engine28(
+        "prune-a-filter-all-0",
+        (1, "", "Error: conflicting options: cannot specify both --all and --filter all=1\n"),
+    );
+    r.t.expect(&["volume", "ls", "-q"], 0, "fx-f1\n", "");
+    r.finish();
+}
+
+/// A change to an expected (status, stdout, stderr).
+type Edit = dyn Fn(&mut (i32, String, String));
+
+/// podman's verbs (exists, mount, unmount, export, import): podman's argument counts and
+/// words where myvol takes what podman takes; the differences are myvol's on purpose
+/// (docs/volume.md).
+#[test]
+fn podman_verbs_as_podman() {
+    let t = TestEnv::new();
+    t.ok(&["volume", "create", "fx-a"]);
+    let mut failures = Vec::new();
+    let podman = |case: &str, edit: &Edit| {
+        let f = fixture_in("podman", case);
+        assert_eq!(f.cmd[..2], ["podman", "volume"], "{case}");
+        let argv: Vec<&str> = f.cmd[1..].iter().map(String::as_str).collect();
+        let o = t.run(&argv);
+        // podman's pointer after a flag error is myvol's (Docker's) line.
+        let stderr = regex::Regex::new(r"(?m)^See 'podman (.*)'$")
+            .unwrap()
+            .replace_all(&f.stderr, "Run 'myvol $1' for more information")
+            .into_owned();
+        let mut want = (f.exit, f.stdout, stderr);
+        edit(&mut want);
+        let got = (o.code, t.filter(&o.stdout), o.stderr);
+        (got != want)
+            .then(|| format!("case podman/{case}: myvol {}\n  want: {want:?}\n  got:  {got:?}", argv.join(" ")))
+    };
+    let same = &|_: &mut (i32, String, String)| {};
+    let missing =
+        &|w: &mut (i32, String, String)| *w = (1, String::new(), "Error: get fx-missing: no such volume\n".into());
+    let several = &|w: &mut (i32, String, String)| w.2 = "Error: requires at least 1 arg(s), only received 0\n".into();
+    let import_range = |n: usize| {
+        move |w: &mut (i32, String, String)| w.2 = format!("Error: accepts between 1 and 2 arg(s), received {n}\n")
+    };
+    let (import0, import3) = (import_range(0), import_range(3));
+    let cases: Vec<(&str, &Edit)> = vec![
+        ("exists-empty", same),
+        ("exists-no-args", same),
+        ("exists-two", same),
+        ("export-no-args", same),
+        ("ls-bool-bad", same),
+        // myvol's mount and unmount take one or more volumes; a missing volume is worded as
+        // in Docker's other verbs, exit 1; import's FILE may be absent (standard input).
+        ("mount-no-args", several),
+        ("unmount-no-args", several),
+        ("mount-missing", missing),
+        ("export-missing", missing),
+        ("import-no-args", &import0),
+        ("import-three", &import3),
+    ];
+    for (case, edit) in cases {
+        failures.extend(podman(case, edit));
+    }
+    assert!(failures.is_empty(), "{} case(s) differ from podman:\n{}", failures.len(), failures.join("\n"));
 }
 
 /// Engine 20.10 (API 1.41) prunes named volumes too; current Docker only does so with `-a`.

@@ -93,12 +93,10 @@ fn rename_of_a_volume_in_use_is_refused() {
     t.ok(&["volume", "create", "busy"]);
     let store = Store::new(&t.root);
     let lease = store.lease(&"busy".parse().unwrap(), "test").unwrap();
-    t.expect(
-        &["volume", "rename", "busy", "free"],
-        1,
-        "",
-        &format!("Error: rename busy: volume is in use - [{}]\n", lease.id()),
-    );
+    let o = t.run(&["volume", "rename", "busy", "free"]);
+    let first = o.stderr.lines().next().unwrap_or("");
+    assert_eq!((o.code, first), (1, format!("Error: rename busy: volume is in use - [{}]", lease.id()).as_str()));
+    assert!(o.stderr.contains(&format!("(pid {}) since ", std::process::id())), "{}", o.stderr);
     t.expect(&["volume", "ls", "-q"], 0, "busy\n", "");
     drop(lease);
     t.expect(&["volume", "rename", "busy", "free"], 0, "free\n", "");
@@ -115,8 +113,10 @@ fn exists_answers_with_the_exit_status_only() {
     t.expect(&["volume", "exists", "VV"], 1, "", "");
     t.expect(&["volume", "exists", "../vv"], 1, "", "");
     t.expect(&["volume", "exists", "x"], 1, "", "");
-    let o = t.run(&["volume", "exists"]);
-    assert_eq!((o.code, o.stdout.as_str()), (1, ""), "{o:?}");
+    // podman's words and status for an empty name and for a wrong number of arguments.
+    t.expect(&["volume", "exists", ""], 125, "", "Error: name or ID cannot be empty\n");
+    t.expect(&["volume", "exists"], 125, "", "Error: accepts 1 arg(s), received 0\n");
+    t.expect(&["volume", "exists", "a", "b"], 125, "", "Error: accepts 1 arg(s), received 2\n");
 }
 
 // ------------------------------------------------------------------ clone
@@ -223,7 +223,12 @@ fn clone_labels_and_errors() {
     let before = (t.entries("volumes"), t.entries("tmp"));
     t.expect(&["volume", "clone", "c1", "c2"], 1, "", "Error: clone c1: volume c2 already exists\n");
     t.expect(&["volume", "clone", "nope", "c9"], 1, "", "Error: get nope: no such volume\n");
-    t.expect(&["volume", "clone", "c1", "-x"], 125, "", "Error: unknown shorthand flag: 'x' in -x\n");
+    t.expect(
+        &["volume", "clone", "c1", "-x"],
+        125,
+        "",
+        "Error: unknown shorthand flag: 'x' in -x\nRun 'myvol volume clone --help' for more information\n",
+    );
     t.expect(
         &["volume", "clone", "c1", "x"],
         1,
@@ -234,7 +239,7 @@ fn clone_labels_and_errors() {
         &["volume", "clone", "c1", "c9", "--label", "=v"],
         125,
         "",
-        "Error: invalid argument \"=v\" for \"--label\" flag: invalid label '=v': empty name\n",
+        "Error: invalid argument \"=v\" for \"--label\" flag: invalid label '=v': empty name\nRun 'myvol volume clone --help' for more information\n",
     );
     assert_eq!((t.entries("volumes"), t.entries("tmp")), before);
 }
@@ -417,7 +422,7 @@ fn completions_and_man_page_generate() {
         }
     }
     let o = t.run(&["completion", "tcsh"]);
-    assert_eq!(o.code, 125, "{o:?}");
+    assert_eq!(o.code, 1, "{o:?}");
     let man = t.ok(&["man"]);
     assert!(man.starts_with(".ie") || man.contains(".TH myvol"), "{}", &man[..man.len().min(200)]);
     for verb in ["MYVOL VOLUME RENAME", "MYVOL VOLUME CLONE", "MYVOL SYSTEM DF", "\\-\\-size"] {
@@ -425,4 +430,104 @@ fn completions_and_man_page_generate() {
     }
     // `man` is hidden from the help.
     assert!(!t.ok(&["--help"]).contains("\n  man "));
+}
+
+/// Every manual page a page names (`myvol-volume-create(1)` under SUBCOMMANDS) is one that
+/// `myvol man --dir` writes, and `myvol man COMMAND` prints; `--root` is on myvol(1) only.
+#[test]
+fn man_pages_named_exist() {
+    let t = TestEnv::new();
+    let dir = t.dir.path().join("man1");
+    std::fs::create_dir(&dir).unwrap();
+    let listed = t.ok(&["man", "--dir", dir.to_str().unwrap()]);
+    let mut files: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    files.sort();
+    assert_eq!(listed.lines().count(), files.len(), "{listed}");
+    assert!(files.contains(&"myvol.1".to_owned()) && files.contains(&"myvol-volume-create.1".to_owned()), "{files:?}");
+    let named = regex::Regex::new(r"(myvol(?:\\-[a-z]+)*)\(1\)").unwrap();
+    let mut references = 0;
+    for f in &files {
+        let page = std::fs::read_to_string(dir.join(f)).unwrap();
+        for c in named.captures_iter(&page) {
+            let file = format!("{}.1", c[1].replace("\\-", "-"));
+            assert!(files.contains(&file), "{f} names {file}, which was not written: {files:?}");
+            references += 1;
+        }
+        // myvol(1) has a section per command, where their options are: --root is in its head.
+        let head = page.split(".SH \"MYVOL ").next().unwrap();
+        assert_eq!(head.contains("\\-\\-root"), f == "myvol.1", "{f}: --root on myvol(1) only");
+        assert!(!page[head.len()..].contains("\\-\\-root"), "{f}");
+        let command: Vec<&str> = f.trim_end_matches(".1").split('-').skip(1).collect();
+        let mut args = vec!["man"];
+        args.extend(&command);
+        assert_eq!(t.ok(&args), page, "myvol {}", args.join(" "));
+    }
+    assert!(references >= files.len() - 1, "{references} references");
+    t.expect(&["man", "bogus"], 1, "", "Error: no manual page for myvol bogus\n");
+}
+
+/// A closed stdout ends every command quietly, help, man, completion and version included
+/// (`myvol completion zsh | head -3` used to panic).
+#[test]
+fn closed_stdout_ends_quietly() {
+    let t = TestEnv::new();
+    t.ok(&["volume", "create", "vv"]);
+    let cases: &[&[&str]] = &[
+        &["completion", "zsh"],
+        &["completion", "bash"],
+        &["completion", "fish"],
+        &["--help"],
+        &["-h"],
+        &["help", "volume", "create"],
+        &["volume", "ls", "--help"],
+        &["man"],
+        &["man", "volume", "ls"],
+        &["version"],
+        &["-V"],
+        &["volume", "ls"],
+        &["volume", "inspect", "vv"],
+    ];
+    for args in cases {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut c = t.cmd();
+        c.args(*args).stdout(writer).stderr(std::process::Stdio::piped()).stdin(std::process::Stdio::null());
+        let o = c.output().unwrap();
+        assert_eq!(
+            (o.status.code(), String::from_utf8_lossy(&o.stderr).as_ref()),
+            (Some(0), ""),
+            "myvol {}",
+            args.join(" ")
+        );
+    }
+}
+
+/// `scripts/tour.sh` prints each command line so that it can be pasted back into a shell (its
+/// quoting intact), and no escape codes when its output is not a terminal.
+#[test]
+fn tour_prints_pasteable_commands_without_escape_codes() {
+    if !crate::env::require_root("scripts/tour.sh runs commands in namespaces") {
+        return;
+    }
+    if !Path::new("/bin/busybox").exists() {
+        crate::env::skipped("scripts/tour.sh needs a static busybox at /bin/busybox (Debian package busybox-static)");
+        return;
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = std::process::Command::new("bash")
+        .arg(repo.join("scripts/tour.sh"))
+        .env("MYVOL", assert_cmd::cargo::cargo_bin("myvol"))
+        .env_remove("MYVOL_ROOT")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!out.contains('\x1b'), "escape codes in {out}");
+    // The line shown is one a shell reads back as the arguments that ran.
+    let shown = "$ myvol volume ls --format 'table {{.Name}}\\t{{.Labels}}' -f label=app\n";
+    assert!(out.contains(shown), "{out}");
+    assert!(out.contains("\nVOLUME NAME   LABELS\ndb-data       app=db\n"), "{out}");
+    assert!(out.contains("$ myvol run --rm -v db-data:/data:ro "), "{out}");
 }

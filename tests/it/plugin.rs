@@ -214,7 +214,14 @@ fn a_killed_myvol_leaves_the_unmount_to_the_next_invocation() {
     p.fail("VolumeDriver.Unmount", Fault::Err("busy".into()));
     let o = r.t.run(&["volume", "rm", "-f", "pk"]);
     assert_eq!(o.code, 1, "{o:#?}");
-    assert_eq!(o.stderr, format!("Error: remove pk: volume is in use - [{}]\n", leases(&r.t, "pk")));
+    assert_eq!(
+        o.stderr,
+        format!(
+            "Error: remove pk: volume is in use - [{}]\nUsed by `myvol run` (pid {}), which ended without its driver unmounting the volume; the next myvol command tries again\n",
+            leases(&r.t, "pk"),
+            child.id()
+        )
+    );
     assert_eq!(p.mounts("pk").len(), 1);
     p.clear_fault("VolumeDriver.Unmount");
     p.clear_requests();

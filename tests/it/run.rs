@@ -485,7 +485,7 @@ fn run_unknown_and_unsupported_docker_flags() {
         let o = r.myvol_run(&args, &["true"]);
         assert_eq!(
             (o.code, o.stdout.as_str(), o.stderr.as_str()),
-            (125, "", format!("Error: {msg}\n").as_str()),
+            (125, "", format!("Error: {msg}\nRun 'myvol run --help' for more information\n").as_str()),
             "{args:?}"
         );
     }

@@ -135,8 +135,11 @@ fn each_error_class() {
     let t = env();
     t.ok(&["volume", "create", "vol"]);
     let cases: &[(&[&str], &str)] = &[
-        (&["-v", ""], "invalid empty volume spec"),
-        (&["-v", "/a:/b:/c:/d"], "invalid spec: /a:/b:/c:/d: too many colons"),
+        (&["-v", ""], "invalid empty volume spec\nRun 'myvol run --help' for more information"),
+        (
+            &["-v", "/a:/b:/c:/d"],
+            "invalid spec: /a:/b:/c:/d: too many colons\nRun 'myvol run --help' for more information",
+        ),
         (&["-v", "/tmp:ro"], "invalid volume specification: '/tmp:ro'"),
         (&["-v", "vol:/data:ro,rw"], "invalid mode: ro,rw"),
         (
@@ -149,7 +152,7 @@ fn each_error_class() {
         ),
         (
             &["--mount", "type=volume,src=vol"],
-            "invalid argument \"type=volume,src=vol\" for \"--mount\" flag: target is required",
+            "invalid argument \"type=volume,src=vol\" for \"--mount\" flag: target is required\nRun 'myvol run --help' for more information",
         ),
         (&["--mount", "type=bind,dst=/x"], "invalid mount config for type \"bind\": field Source must not be empty"),
         (
@@ -188,7 +191,7 @@ fn each_error_class() {
 #[test]
 fn without_dry_run_a_missing_rootfs_fails_before_the_store_is_touched() {
     let t = env();
-    let msg = "Error: invalid rootfs /rootfs: no such file or directory\n";
+    let msg = "Error: invalid rootfs /rootfs: no such file or directory\nROOTFS is a directory holding a root filesystem (an unpacked image), or / for the host's own tree\n";
     t.expect(&["run", "/rootfs", "true"], 125, "", msg);
     t.expect(&["run", "-v", "vol:/data", "/rootfs"], 125, "", msg);
     // After ROOTFS everything is the command's, --dry-run included.
@@ -203,7 +206,10 @@ fn flags_after_rootfs_belong_to_the_command() {
     t.expect(&["run", "--dry-run", "--tmpfs", "/t", "/rootfs"], 0, "[{\"Type\":\"tmpfs\",\"Source\":\"\",\"Destination\":\"/t\",\"Mode\":\"\",\"RW\":true,\"Propagation\":\"\",\"TmpfsOptions\":\"\"}]\n", "");
     let o = t.run(&["run", "--dry-run"]);
     assert_eq!(o.code, 1, "{o:?}");
-    assert_eq!(o.stderr, "Error: 'myvol run' requires at least 1 argument\n");
+    assert_eq!(
+        o.stderr,
+        "Error: 'myvol run' requires at least 1 argument\nSee 'myvol run --help' for more information\n"
+    );
 }
 
 #[test]
@@ -261,14 +267,19 @@ fn fixture(name: &str) -> Option<crate::env::Fixture> {
 }
 
 /// Docker's error as myvol prints it: `Error: ` and the message, without Docker's
-/// `Error response from daemon: ` / `docker: ` prefixes and usage lines. (`--mount` flag
-/// errors keep their `invalid argument "…" for "--mount" flag: ` lead: it is part of the
-/// message in myvol too.)
+/// `Error response from daemon: ` / `docker: ` prefixes and usage lines, but with the usage's
+/// last line, which says where to read more. (`--mount` flag errors keep their
+/// `invalid argument "…" for "--mount" flag: ` lead: it is part of the message in myvol too.)
 fn docker_error(stderr: &str) -> String {
     let line = stderr.lines().next().unwrap_or("");
     let body =
         line.strip_prefix("Error response from daemon: ").or_else(|| line.strip_prefix("docker: ")).unwrap_or(line);
-    format!("Error: {body}\n")
+    let mut out = format!("Error: {body}\n");
+    if let Some(hint) = stderr.lines().skip(1).find(|l| l.starts_with("Run '") || l.starts_with("See '")) {
+        out.push_str(&hint.replace("'docker create", "'myvol run"));
+        out.push('\n');
+    }
+    out
 }
 
 /// `docker run`'s status for an error message (cli/command/container/run.go).

@@ -169,7 +169,9 @@ fn a_volume_whose_metadata_cannot_be_read_is_listed_and_removed_with_force() {
     let store = Store::new(&t.root);
     let lease = store.lease(&"busy".parse().unwrap(), "test").unwrap();
     let o = t.run(&["volume", "rm", "-f", "busy"]);
-    assert_eq!((o.code, o.stderr), (1, format!("Error: remove busy: volume is in use - [{}]\n", lease.id())));
+    let first = o.stderr.lines().next().unwrap_or("").to_owned();
+    assert_eq!((o.code, first), (1, format!("Error: remove busy: volume is in use - [{}]", lease.id())));
+    assert!(o.stderr.contains(&format!("(pid {}) since ", std::process::id())), "{}", o.stderr);
     drop(lease);
     let o = t.run(&["volume", "rm", "-f", "bare", "busy", "fifo", "garbage", "oversized", "stray-file"]);
     assert_eq!(
@@ -560,7 +562,9 @@ fn a_name_too_long_for_the_filesystem_is_no_such_volume_for_every_lookup() {
         vec!["volume", "unmount", long.as_str()],
     ] {
         let o = t.run(&args);
-        assert_eq!((o.code, o.stderr.as_str()), (1, missing.as_str()), "{}", args[1]);
+        // An import into a missing volume also says how to create it.
+        let hint = if args[1] == "import" { "Add --create to create the volume and import into it\n" } else { "" };
+        assert_eq!((o.code, o.stderr.as_str()), (1, format!("{missing}{hint}").as_str()), "{}", args[1]);
     }
     t.expect(&["volume", "inspect", &long], 1, "[]\n", &missing);
     t.expect(&["volume", "exists", &long], 1, "", "");

@@ -111,7 +111,7 @@ fn inspect_missing_names() {
     assert_eq!(o.stderr, "Error: get gone: no such volume\nError: get gone2: no such volume\n");
     // Invalid names are simply not found; nothing on disk is touched for them.
     t.expect(&["volume", "inspect", "../etc"], 1, "[]\n", "Error: get ../etc: no such volume\n");
-    t.expect(&["volume", "inspect"], 1, "", "Error: 'myvol volume inspect' requires at least 1 argument\n");
+    t.expect(&["volume", "inspect"], 1, "", "Error: 'myvol volume inspect' requires at least 1 argument\nSee 'myvol volume inspect --help' for more information\n");
 }
 
 #[test]
@@ -147,24 +147,37 @@ fn create_errors_leave_the_store_untouched() {
             1,
             "Error: create vv: error looking up volume plugin nosuchdriver: plugin \"nosuchdriver\" not found\n",
         ),
+        // The driver is looked up before the existing name is (Docker's engine's order).
         (
             &["-d", "other", "keep"],
             1,
-            "Error: create keep: driver 'local' already has volume 'keep': volume name must be unique\n",
+            "Error: create keep: error looking up volume plugin other: plugin \"other\" not found\n",
         ),
         (
             &["--label", "=x", "vv"],
             125,
-            "Error: invalid argument \"=x\" for \"--label\" flag: invalid label '=x': empty name\n",
+            "Error: invalid argument \"=x\" for \"--label\" flag: invalid label '=x': empty name\nRun 'myvol volume create --help' for more information\n",
         ),
         (
             &["--label", "a b=c", "vv"],
             125,
-            "Error: invalid argument \"a b=c\" for \"--label\" flag: label 'a b' contains whitespaces\n",
+            "Error: invalid argument \"a b=c\" for \"--label\" flag: label 'a b' contains whitespaces\nRun 'myvol volume create --help' for more information\n",
         ),
-        (&["--bogus", "vv"], 125, "Error: unknown flag: --bogus\n"),
-        (&["-ab"], 125, "Error: unknown shorthand flag: 'a' in -ab\n"),
-        (&["v1", "v2"], 1, "Error: 'myvol volume create' requires at most 1 argument\n"),
+        (
+            &["--bogus", "vv"],
+            125,
+            "Error: unknown flag: --bogus\nRun 'myvol volume create --help' for more information\n",
+        ),
+        (
+            &["-ab"],
+            125,
+            "Error: unknown shorthand flag: 'a' in -ab\nRun 'myvol volume create --help' for more information\n",
+        ),
+        (
+            &["v1", "v2"],
+            1,
+            "Error: 'myvol volume create' requires at most 1 argument\nRun 'myvol volume create --help' for more information\n",
+        ),
         (
             &["--name", "v1", "v2"],
             1,
@@ -238,7 +251,12 @@ fn ls_table_quiet_and_natural_order() {
     );
     t.expect(&["volume", "ls", "-q"], 0, "B2\na1\nbench-1\nbench-2\nbench-10\n", "");
     t.expect(&["volume", "list", "-q", "-f", "name=^bench-1"], 0, "bench-1\nbench-10\n", "");
-    t.expect(&["volume", "ls", "x"], 1, "", "Error: 'myvol volume ls' accepts no arguments\n");
+    t.expect(
+        &["volume", "ls", "x"],
+        1,
+        "",
+        "Error: 'myvol volume ls' accepts no arguments\nRun 'myvol volume ls --help' for more information\n",
+    );
 }
 
 #[test]
@@ -272,7 +290,7 @@ fn ls_filters() {
         &["volume", "ls", "-f", "name"],
         125,
         "",
-        "Error: invalid argument \"name\" for \"-f, --filter\" flag: bad format of filter (expected name=value)\n",
+        "Error: invalid argument \"name\" for \"-f, --filter\" flag: bad format of filter (expected name=value)\nRun 'myvol volume ls --help' for more information\n",
     );
 }
 
@@ -300,7 +318,12 @@ fn rm_each_name_independently() {
     t.expect(&["volume", "rm", "r2", "missing", "r3"], 1, "r2\nr3\n", "Error: get missing: no such volume\n");
     t.expect(&["volume", "rm", "-f", "missing"], 0, "missing\n", "");
     t.expect(&["volume", "remove", "missing"], 1, "", "Error: get missing: no such volume\n");
-    t.expect(&["volume", "rm"], 1, "", "Error: 'myvol volume rm' requires at least 1 argument\n");
+    t.expect(
+        &["volume", "rm"],
+        1,
+        "",
+        "Error: 'myvol volume rm' requires at least 1 argument\nSee 'myvol volume rm --help' for more information\n",
+    );
     assert!(t.entries("volumes").is_empty());
     assert!(t.entries("trash").is_empty());
 }
@@ -369,7 +392,12 @@ fn prune_label_filters() {
         "Error: conflicting options: cannot specify both --all and --filter all=1\n",
     );
     t.expect(&["volume", "prune", "--filter", "dangling=true", "-f"], 1, "", "Error: invalid filter 'dangling'\n");
-    t.expect(&["volume", "prune", "x"], 1, "", "Error: 'myvol volume prune' accepts no arguments\n");
+    t.expect(
+        &["volume", "prune", "x"],
+        1,
+        "",
+        "Error: 'myvol volume prune' accepts no arguments\nRun 'myvol volume prune --help' for more information\n",
+    );
 }
 
 #[test]
@@ -527,4 +555,43 @@ fn metadata_falls_back_to_a_file_when_an_xattr_cannot_hold_it() {
     // And such a volume renames like any other.
     t.expect(&["volume", "rename", "large", "larger"], 0, "larger\n", "");
     assert_eq!(t.ok(&["volume", "inspect", "-f", "{{len (index .Labels \"big\")}}", "larger"]), "70000\n");
+}
+
+/// A volume in use: Docker's "in use" error, then who uses it in words: a `volume mount` and
+/// how to release it, a running `myvol run` by its command line and pid.
+#[test]
+fn in_use_names_the_user() {
+    let t = TestEnv::new();
+    t.ok(&["volume", "create", "vv"]);
+    t.ok(&["volume", "mount", "vv"]);
+    let o = t.run(&["volume", "rm", "vv"]);
+    assert_eq!(
+        (o.code, mask_times(&mask_ids(&o.stderr))),
+        (
+            1,
+            "Error: remove vv: volume is in use - [pin-<ID>]\nUsed by `myvol volume mount` since <TIME>; `myvol volume unmount vv` releases it\n".to_owned()
+        )
+    );
+    let o = t.run(&["volume", "rm", "vv", "vv"]);
+    assert_eq!(o.stderr.matches("Used by").count(), 1, "one line per user, not per error: {}", o.stderr);
+    t.ok(&["volume", "unmount", "vv"]);
+
+    let Some(r) = crate::env::rig() else { return };
+    r.t.ok(&["volume", "create", "busy"]);
+    let rootfs = r.rootfs.to_str().unwrap().to_owned();
+    let mut run = r.t.cmd();
+    let script = "touch /d/up; while [ ! -e /d/stop ]; do sleep 0.05; done";
+    run.args(["run", "-v", "busy:/d", &rootfs, "sh", "-c", script]);
+    run.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let mut child = run.spawn().unwrap();
+    crate::env::wait_for_path(&r.t.data("busy").join("up"));
+    let o = r.t.run(&["volume", "rm", "busy"]);
+    std::fs::write(r.t.data("busy").join("stop"), "").unwrap();
+    assert!(child.wait().unwrap().success());
+    let want = format!(
+        "Error: remove busy: volume is in use - [<ID>]\nUsed by `myvol run -v busy:/d {} sh -c '{script}'` (pid {}) since <TIME>\n",
+        r.t.filter(&rootfs),
+        child.id()
+    );
+    assert_eq!((o.code, mask_times(&mask_ids(&o.stderr))), (1, want));
 }
