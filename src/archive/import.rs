@@ -1032,8 +1032,11 @@ mod tests {
         assert_eq!(top.len(), 400, "something was created beside the staging directories");
     }
 
-    /// A layer tar: (name, type, data) members; `pax` extensions before the member when given.
-    fn layer_tar(members: &[(&str, tar::EntryType, &[u8], &[(&str, &[u8])])]) -> Vec<u8> {
+    /// A test member: name, type, data, and pax records written before it.
+    type TestMember<'a> = (&'a str, tar::EntryType, &'a [u8], &'a [(&'a str, &'a [u8])]);
+
+    /// A layer tar of `members`.
+    fn layer_tar(members: &[TestMember<'_>]) -> Vec<u8> {
         let mut b = tar::Builder::new(Vec::new());
         for (name, kind, data, pax) in members {
             if !pax.is_empty() {
