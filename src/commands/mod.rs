@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod exec_spec;
+pub mod image;
 pub mod run;
 pub mod system;
 pub mod volume;
@@ -82,6 +83,15 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result {
         Command::Volume(Lazy(cmd)) => volume::run(&store, cmd, io),
         Command::Run(Lazy(args)) => run::run(&store, args, io),
         Command::System(Lazy(cmd)) => system::run(&store, cmd, io),
+        Command::Image(Lazy(cmd)) => image::run(&store, cmd, io),
+        Command::Pull(Lazy(a)) => image::pull(&store, a, io),
+        Command::Images(Lazy(a)) => image::ls(&store, a, io),
+        Command::Rmi(Lazy(a)) => image::rm(&store, a, io),
+        Command::Tag(Lazy(a)) => image::tag(&store, a, io),
+        Command::Load(Lazy(a)) => image::load(&store, a, io),
+        Command::Save(Lazy(a)) => image::save(&store, a, io),
+        Command::Login(Lazy(a)) => image::login(a, io),
+        Command::Logout(Lazy(a)) => image::logout(a, io),
         Command::Completion(Lazy(a)) => system::completion(a, io),
         Command::Man => system::man(io),
         Command::ExecSpec { file } => exec_spec::run(&store, &file, io),

@@ -361,7 +361,7 @@ struct Watch<'a, R> {
 impl<R: Read> Read for Watch<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.cancel.load(Ordering::Relaxed) {
-            return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+            return Err(io::Error::other("cancelled: another layer failed"));
         }
         let n = self.inner.read(buf)?;
         self.done += n as u64;

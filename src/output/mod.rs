@@ -1,6 +1,7 @@
 //! Pure rendering into strings: Docker's tables, JSON, and Go-style `--format` templates.
 //! Nothing here touches the store, prints, or picks an exit code.
 
+pub mod image;
 pub mod mounts;
 pub mod system;
 pub mod tabwriter;

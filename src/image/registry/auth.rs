@@ -125,7 +125,9 @@ pub fn fetch_token(
         if let Some(s) = service {
             form.push_str(&format!("&service={}", encode(s)));
         }
-        form.push_str(&format!("&scope={}", encode(scope)));
+        if !scope.is_empty() {
+            form.push_str(&format!("&scope={}", encode(scope)));
+        }
         (Method::POST, realm.to_owned(), form, Some("application/x-www-form-urlencoded"))
     } else {
         let sep = if realm.contains('?') { '&' } else { '?' };
@@ -133,7 +135,15 @@ pub fn fetch_token(
         if let Some(s) = service {
             url.push_str(&format!("service={}&", encode(s)));
         }
-        url.push_str(&format!("scope={}", encode(scope)));
+        if scope.is_empty() {
+            // A login check: the token server is asked for the account alone.
+            if let Some(c) = creds.filter(|c| !c.username.is_empty()) {
+                url.push_str(&format!("account={}", encode(&c.username)));
+            }
+        } else {
+            url.push_str(&format!("scope={}", encode(scope)));
+        }
+        let url = url.trim_end_matches(['&', '?']).to_owned();
         (Method::GET, url, String::new(), None)
     };
     let uri: Uri = url.parse().map_err(|_| RegistryError::Other(format!("invalid token realm {}", go_quote(realm))))?;

@@ -241,8 +241,95 @@ impl Client {
         Conn::new(self.certs_d.clone()).map_err(|e| RegistryError::Other(format!("starting the HTTP client: {e}")))
     }
 
+    /// The token scope of our requests (none for a login check).
     fn scope(&self) -> String {
-        format!("repository:{}:pull", self.repo)
+        if self.repo.is_empty() { String::new() } else { format!("repository:{}:pull", self.repo) }
+    }
+
+    /// A client that only checks credentials (`docker login SERVER`).
+    pub fn for_login(registry: &str, opts: &RegistryOptions, creds: AuthConfig) -> Client {
+        let authority = if registry == DEFAULT_DOMAIN || registry == super::credentials::INDEX_SERVER {
+            DOCKER_HUB_ENDPOINT.to_owned()
+        } else {
+            registry.to_owned()
+        };
+        let insecure = authority != DOCKER_HUB_ENDPOINT && opts.is_insecure(&authority);
+        Client {
+            registry: registry.to_owned(),
+            authority,
+            insecure,
+            repo: String::new(),
+            familiar: String::new(),
+            origin: Mutex::new(None),
+            auth: Mutex::new(AuthState::default()),
+            creds: Some(creds),
+            certs_d: opts.certs_d.clone(),
+        }
+    }
+
+    /// `docker login`'s check: the registry accepts the credentials (a token is issued for
+    /// them, or `GET /v2/` succeeds with them).
+    pub fn check_login(&self, conn: &mut Conn) -> Result<(), RegistryError> {
+        self.ping(conn)?;
+        let basic = self.auth.lock().unwrap_or_else(|e| e.into_inner()).basic;
+        if basic {
+            let reply = self.get(conn, "/v2/", None)?;
+            let url = format!(
+                "{}/v2/",
+                self.origin().map(|o| format!("{}://{}", o.scheme.as_str(), o.authority)).unwrap_or_default()
+            );
+            if !reply.status.is_success() {
+                return Err(match self.failure(conn, reply, &url) {
+                    RegistryError::Api(e) => RegistryError::Unauthorized { method: "Get", url, message: e.message },
+                    other => other,
+                });
+            }
+            drain(conn, reply);
+        }
+        Ok(())
+    }
+
+    /// Every tag of the repository (`GET /v2/<name>/tags/list`, following `Link` pages).
+    pub fn tags(&self, conn: &mut Conn, reference: &Reference) -> Result<Vec<String>, RegistryError> {
+        let mut path = format!("/v2/{}/tags/list", self.repo);
+        let mut out = Vec::new();
+        for _ in 0..1000 {
+            let reply = self.get(conn, &path, Some("application/json"))?;
+            let url = format!(
+                "{}{path}",
+                self.origin().map(|o| format!("{}://{}", o.scheme.as_str(), o.authority)).unwrap_or_default()
+            );
+            if !reply.status.is_success() {
+                return Err(match self.failure(conn, reply, &url) {
+                    RegistryError::Api(cause) => self.translate(cause, reference),
+                    other => other,
+                });
+            }
+            let next = reply
+                .headers
+                .get(hyper::header::LINK)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| l.split(';').next())
+                .map(|l| l.trim().trim_start_matches('<').trim_end_matches('>').to_owned());
+            let body = conn.read_all(reply, oci::MAX_DOCUMENT).map_err(|source| RegistryError::Body {
+                method: "Get",
+                url: url.clone(),
+                source,
+            })?;
+            #[derive(serde::Deserialize)]
+            struct Tags {
+                #[serde(default)]
+                tags: Option<Vec<String>>,
+            }
+            let t: Tags = serde_json::from_slice(&body)
+                .map_err(|e| RegistryError::Other(format!("invalid tag list from {}: {e}", go_quote(&url))))?;
+            out.extend(t.tags.unwrap_or_default());
+            match next {
+                Some(n) if n.starts_with("/v2/") => path = n,
+                _ => break,
+            }
+        }
+        Ok(out)
     }
 
     fn url(&self, origin: &Origin, path: &str) -> String {
