@@ -2,6 +2,7 @@
 
 mod env;
 mod plugin_server;
+mod registry;
 
 mod archive;
 mod compat;
@@ -11,6 +12,9 @@ mod crash;
 mod drivers;
 mod exec;
 mod extras;
+mod image;
+#[cfg(feature = "failpoints")]
+mod image_crash;
 mod lease;
 mod plugin;
 mod plugin_client;
