@@ -54,18 +54,120 @@ fn image_failure(e: ImageError) -> Failure {
 
 // ---------------------------------------------------------------------------------- pull
 
-/// Progress of a pull: Docker's status lines, and on a terminal a bar per layer.
+/// The terminal on standard output, written through its own descriptor: `main` holds the
+/// lock of Rust's `Stdout` for the whole command, and the bars are drawn from the pull's
+/// threads.
+#[derive(Debug)]
+struct TtyOut(Mutex<File>);
+
+impl TtyOut {
+    fn open() -> Option<TtyOut> {
+        let fd = rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdout(), 3).ok()?;
+        Some(TtyOut(Mutex::new(File::from(fd))))
+    }
+
+    fn write(&self, s: &str) -> io::Result<()> {
+        let mut f = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f.write_all(s.as_bytes())
+    }
+}
+
+impl indicatif::TermLike for TtyOut {
+    fn width(&self) -> u16 {
+        rustix::termios::tcgetwinsize(rustix::stdio::stdout()).map_or(80, |w| if w.ws_col == 0 { 80 } else { w.ws_col })
+    }
+    fn move_cursor_up(&self, n: usize) -> io::Result<()> {
+        if n == 0 { Ok(()) } else { self.write(&format!("\x1b[{n}A")) }
+    }
+    fn move_cursor_down(&self, n: usize) -> io::Result<()> {
+        if n == 0 { Ok(()) } else { self.write(&format!("\x1b[{n}B")) }
+    }
+    fn move_cursor_right(&self, n: usize) -> io::Result<()> {
+        if n == 0 { Ok(()) } else { self.write(&format!("\x1b[{n}C")) }
+    }
+    fn move_cursor_left(&self, n: usize) -> io::Result<()> {
+        if n == 0 { Ok(()) } else { self.write(&format!("\x1b[{n}D")) }
+    }
+    fn write_line(&self, s: &str) -> io::Result<()> {
+        self.write(&format!("{s}\n"))
+    }
+    fn write_str(&self, s: &str) -> io::Result<()> {
+        self.write(s)
+    }
+    fn clear_line(&self) -> io::Result<()> {
+        self.write("\r\x1b[2K")
+    }
+    fn flush(&self) -> io::Result<()> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).flush()
+    }
+}
+
+/// The bars of a pull on a terminal.
+struct Bars {
+    out: std::sync::Arc<TtyOut>,
+    mp: MultiProgress,
+    bars: Mutex<BTreeMap<String, ProgressBar>>,
+    /// The layers are done: further lines go below the bars, which are drawn no more.
+    done: std::sync::atomic::AtomicBool,
+}
+
+/// Progress of a pull: Docker's status lines, and on a terminal a line per layer.
 struct PullDisplay {
     quiet: bool,
-    bars: Option<(MultiProgress, Mutex<BTreeMap<String, ProgressBar>>)>,
+    bars: Option<Bars>,
     /// Status lines when not on a terminal: printed in order by the command.
     lines: Mutex<Vec<String>>,
 }
 
+#[derive(Debug)]
+struct SharedTty(std::sync::Arc<TtyOut>);
+
+impl indicatif::TermLike for SharedTty {
+    fn width(&self) -> u16 {
+        self.0.width()
+    }
+    fn move_cursor_up(&self, n: usize) -> io::Result<()> {
+        self.0.move_cursor_up(n)
+    }
+    fn move_cursor_down(&self, n: usize) -> io::Result<()> {
+        self.0.move_cursor_down(n)
+    }
+    fn move_cursor_right(&self, n: usize) -> io::Result<()> {
+        self.0.move_cursor_right(n)
+    }
+    fn move_cursor_left(&self, n: usize) -> io::Result<()> {
+        self.0.move_cursor_left(n)
+    }
+    fn write_line(&self, s: &str) -> io::Result<()> {
+        self.0.write_line(s)
+    }
+    fn write_str(&self, s: &str) -> io::Result<()> {
+        self.0.write_str(s)
+    }
+    fn clear_line(&self) -> io::Result<()> {
+        self.0.clear_line()
+    }
+    fn flush(&self) -> io::Result<()> {
+        indicatif::TermLike::flush(&*self.0)
+    }
+}
+
 impl PullDisplay {
     fn new(quiet: bool) -> PullDisplay {
-        let bars = (!quiet && io::stdout().is_terminal())
-            .then(|| (MultiProgress::with_draw_target(ProgressDrawTarget::stdout()), Mutex::new(BTreeMap::new())));
+        let bars = if !quiet && io::stdout().is_terminal() {
+            TtyOut::open().map(|out| {
+                let out = std::sync::Arc::new(out);
+                let target = ProgressDrawTarget::term_like(Box::new(SharedTty(out.clone())));
+                Bars {
+                    out,
+                    mp: MultiProgress::with_draw_target(target),
+                    bars: Mutex::new(BTreeMap::new()),
+                    done: Default::default(),
+                }
+            })
+        } else {
+            None
+        };
         PullDisplay { quiet, bars, lines: Mutex::new(Vec::new()) }
     }
 
@@ -74,18 +176,17 @@ impl PullDisplay {
     }
 
     fn bar(&self, id: &str) -> Option<ProgressBar> {
-        let (mp, bars) = self.bars.as_ref()?;
-        let mut bars = bars.lock().unwrap_or_else(|e| e.into_inner());
+        let b = self.bars.as_ref()?;
+        if b.done.load(std::sync::atomic::Ordering::Relaxed) {
+            return None;
+        }
+        let mut bars = b.bars.lock().unwrap_or_else(|e| e.into_inner());
         Some(
             bars.entry(id.to_owned())
                 .or_insert_with(|| {
-                    let b = mp.add(ProgressBar::new(0));
-                    b.set_prefix(id.to_owned());
-                    b.set_style(
-                        ProgressStyle::with_template("{prefix}: {msg}")
-                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                    );
-                    b
+                    let style = ProgressStyle::with_template("{prefix}: {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar());
+                    b.mp.add(ProgressBar::new(0).with_style(style).with_prefix(id.to_owned()))
                 })
                 .clone(),
         )
@@ -97,11 +198,24 @@ impl PullProgress for PullDisplay {
         if self.quiet {
             return;
         }
+        let line = myvol::text::escape_control(line);
         match &self.bars {
-            Some((mp, _)) => {
-                let _ = mp.println(myvol::text::escape_control(line));
+            Some(b) => {
+                let after_layers = line.starts_with("Digest: ") || line.starts_with("Status: ");
+                if after_layers && !b.done.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    // The bars' last frame stays on the screen; the rest goes below it.
+                    b.mp.set_draw_target(ProgressDrawTarget::hidden());
+                    if !b.bars.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+                        let _ = b.out.write("\n");
+                    }
+                }
+                if b.done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = b.out.write(&format!("{line}\n"));
+                } else {
+                    let _ = b.mp.println(line);
+                }
             }
-            None => self.lines.lock().unwrap_or_else(|e| e.into_inner()).push(line.to_owned()),
+            None => self.lines.lock().unwrap_or_else(|e| e.into_inner()).push(line.into_owned()),
         }
     }
 
@@ -171,12 +285,9 @@ pub fn pull(store: &Store, a: PullArgs, io: &mut Io<'_>) -> Result {
     for target in &targets {
         let result = pull_image(&store, target, &opts, &display);
         for line in display.take_lines() {
-            writeln!(io.out, "{}", myvol::text::escape_control(&line))?;
+            writeln!(io.out, "{line}")?;
         }
         result.map_err(image_failure)?;
-    }
-    if let Some((mp, _)) = &display.bars {
-        let _ = mp.clear();
     }
     writeln!(io.out, "{}", if a.all_tags { r.name() } else { r.tag_name_only().to_string() })?;
     Ok(())
@@ -617,31 +728,31 @@ pub fn load(store: &Store, a: LoadArgs, io: &mut Io<'_>) -> Result {
 }
 
 pub fn save(store: &Store, a: SaveArgs, io: &mut Io<'_>) -> Result {
-    if a.platform.as_deref().is_some_and(|p| !p.is_empty()) {
-        parse_platform(a.platform.as_deref())
-            .map_err(|f| fail(format!("invalid platform: {}", f.messages.join(" "))))?;
-    }
+    let platform = match a.platform.as_deref().filter(|p| !p.is_empty()) {
+        None => None,
+        Some(p) => Some(Platform::parse(p).map_err(|e| fail(format!("invalid platform: {e}")))?),
+    };
     let store = images(store);
     match &a.output {
         None => {
             if io::stdout().is_terminal() {
                 return Err(fail("cowardly refusing to save to a terminal. Use the -o flag or redirect"));
             }
-            save_archive(&store, &a.names, &mut *io.out).map_err(image_failure)
+            save_archive(&store, &a.names, platform.as_ref(), &mut *io.out).map_err(image_failure)
         }
-        Some(path) => save_to_file(&store, &a.names, path),
+        Some(path) => save_to_file(&store, &a.names, platform.as_ref(), path),
     }
 }
 
 /// Write to a temporary file beside `path`, renamed over it when complete (Docker's
 /// atomic writer, mode 0600); a `path` that is not a regular file (a FIFO, /dev/null) is
 /// written directly.
-fn save_to_file(store: &ImageStore, names: &[String], path: &Path) -> Result {
+fn save_to_file(store: &ImageStore, names: &[String], platform: Option<&Platform>, path: &Path) -> Result {
     use std::os::unix::fs::OpenOptionsExt;
     let wrap = |e: io::Error| fail(format!("failed to save image: {}", myvol::store::errno_text(&e)));
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
         let mut f = File::options().write(true).open(path).map_err(wrap)?;
-        return save_archive(store, names, &mut f).map_err(image_failure);
+        return save_archive(store, names, platform, &mut f).map_err(image_failure);
     }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -653,7 +764,7 @@ fn save_to_file(store: &ImageStore, names: &[String], path: &Path) -> Result {
     tmp_name.push(format!(".tmp-{}", myvol::fsutil::random_suffix()));
     let tmp = dir.join(tmp_name);
     let mut f = File::options().write(true).create_new(true).mode(0o600).open(&tmp).map_err(wrap)?;
-    let result = save_archive(store, names, &mut f)
+    let result = save_archive(store, names, platform, &mut f)
         .map_err(image_failure)
         .and_then(|()| f.sync_all().map_err(wrap))
         .and_then(|()| std::fs::rename(&tmp, path).map_err(wrap));
