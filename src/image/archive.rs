@@ -551,11 +551,26 @@ fn save_targets(store: &ImageStore, names: &[String]) -> Result<Vec<SaveImage>, 
     Ok(out)
 }
 
-/// Write `names` as a Docker ≥ 25 `save` archive.
-pub fn save(store: &ImageStore, names: &[String], out: &mut dyn Write) -> Result<(), ImageError> {
+/// Write `names` as a Docker ≥ 25 `save` archive; with `platform`, every image must be of
+/// that platform (Docker: `no suitable export target found for platform …`).
+pub fn save(
+    store: &ImageStore,
+    names: &[String],
+    platform: Option<&Platform>,
+    out: &mut dyn Write,
+) -> Result<(), ImageError> {
     let targets = save_targets(store, names)?;
     let Some(dir) = store.open_read()? else { return Err(ImageError::NotFound(names.join(" "))) };
     let dir = std::os::fd::AsFd::as_fd(&dir);
+    if let Some(p) = platform {
+        for t in &targets {
+            let raw = store.read_blob(dir, &t.id)?;
+            let config = ImageConfig::parse(&raw)?;
+            if !p.matches_image(&config.platform()) {
+                return Err(ImageError::Save(format!("no suitable export target found for platform {p}")));
+            }
+        }
+    }
     let werr = |e: io::Error| ImageError::Io { op: "write", path: "archive".into(), source: e };
     // Blobs in order, each once: manifests, configs, layers.
     let mut blobs: BTreeMap<Digest, u64> = BTreeMap::new();

@@ -704,3 +704,74 @@ fn load_refuses_broken_and_hostile_archives() {
     assert!(t.entries("images/records").is_empty());
     assert_eq!(myvol(&t, &["images", "-q"], None).stdout, "");
 }
+
+/// TLS with certificate checks, on an address outside the loopback ranges (which Docker always
+/// treats as insecure): a registry serving HTTPS on 10.99.0.1 in a private network namespace,
+/// with a certificate from a test CA. Without that CA the pull fails on the certificate; with
+/// it (`SSL_CERT_FILE`, or Docker's `certs.d/HOST:PORT/ca.crt`) it succeeds; listed in
+/// daemon.json's `insecure-registries`, it succeeds without.
+#[test]
+fn tls_registries_are_checked_against_the_trust_store() {
+    if !rustix::process::geteuid().is_root() {
+        skip("a network namespace with its own address needs root");
+        return;
+    }
+    for tool in ["openssl", "unshare", "ip", "curl"] {
+        if Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().map_or(true, |o| !o.status.success())
+        {
+            skip(&format!("{tool} is not installed"));
+            return;
+        }
+    }
+    let Some(r) = rig() else { return };
+    push_image(
+        &r.reg.addr,
+        "tls/app",
+        Some("1"),
+        &ImageSpec::new(vec![(layer(&[Member::File("f", b"tls")]), Comp::Gzip)], json!({})),
+    );
+    let d = r.t.dir.path();
+    let sh = |script: &str| {
+        let o = Command::new("bash").args(["-euc", script]).current_dir(d).output().unwrap();
+        assert!(o.status.success(), "{script}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=myvol-test-ca 2>/dev/null
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout srv.key -out srv.csr -subj /CN=10.99.0.1 2>/dev/null
+        printf 'subjectAltName=IP:10.99.0.1\\n' > ext
+        openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext 2>/dev/null
+        mkdir -p certs/certs.d/10.99.0.1:5443 insecure
+        cp ca.pem certs/certs.d/10.99.0.1:5443/ca.crt
+        echo '{\"insecure-registries\": [\"10.99.0.1:5443\"]}' > insecure/daemon.json");
+    let config = format!(
+        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 10.99.0.1:5443\n  tls:\n    certificate: {}\n    key: {}\n",
+        r.reg.dir.path().join("data").display(),
+        d.join("srv.pem").display(),
+        d.join("srv.key").display()
+    );
+    std::fs::write(d.join("tls.yml"), config).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("myvol");
+    let script = format!(
+        r#"ip link set lo up; ip addr add 10.99.0.1/32 dev lo
+        docker-registry serve tls.yml 2>registry.log & reg=$!
+        trap 'kill $reg; wait $reg 2>/dev/null' EXIT
+        for _ in $(seq 1 400); do curl -sk https://10.99.0.1:5443/v2/ >/dev/null && break; sleep 0.05; done
+        pull() {{ env DOCKER_CONFIG={d}/dc TZ=UTC "$@" {bin} pull -q 10.99.0.1:5443/tls/app:1 2>&1; echo "rc=$?"; }}
+        echo "== roots"; pull MYVOL_ROOT={d}/r1 MYVOL_DAEMON_CONFIG={d}/none.json
+        echo "== ca"; pull MYVOL_ROOT={d}/r2 MYVOL_DAEMON_CONFIG={d}/none.json SSL_CERT_FILE={d}/ca.pem
+        echo "== certs.d"; pull MYVOL_ROOT={d}/r3 MYVOL_DAEMON_CONFIG={d}/certs/daemon.json
+        echo "== insecure"; pull MYVOL_ROOT={d}/r4 MYVOL_DAEMON_CONFIG={d}/insecure/daemon.json
+        "#,
+        d = d.display(),
+        bin = bin.display()
+    );
+    let o = Command::new("unshare").args(["-n", "bash", "-c", &script]).current_dir(d).output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        out,
+        "== roots\nError: Get \"https://10.99.0.1:5443/v2/\": tls: failed to verify certificate: x509: certificate signed by unknown authority\nrc=1\n\
+         == ca\n10.99.0.1:5443/tls/app:1\nrc=0\n\
+         == certs.d\n10.99.0.1:5443/tls/app:1\nrc=0\n\
+         == insecure\n10.99.0.1:5443/tls/app:1\nrc=0\n"
+    );
+}

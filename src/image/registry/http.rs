@@ -288,9 +288,24 @@ impl Read for BodyReader<'_> {
     }
 }
 
+/// A TLS failure in Go's words where they are well known (`x509: certificate signed by
+/// unknown authority`), else rustls's.
 fn tls_text(e: &io::Error) -> String {
+    use rustls::CertificateError as C;
     match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-        Some(rustls::Error::InvalidCertificate(c)) => format!("failed to verify certificate: {c:?}"),
+        Some(rustls::Error::InvalidCertificate(c)) => {
+            let why = match c {
+                C::UnknownIssuer => "x509: certificate signed by unknown authority".to_owned(),
+                C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => {
+                    "x509: certificate has expired or is not yet valid".to_owned()
+                }
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    "x509: certificate is not valid for this host name".to_owned()
+                }
+                other => format!("{other:?}"),
+            };
+            format!("failed to verify certificate: {why}")
+        }
         Some(r) => r.to_string(),
         None => e.to_string(),
     }
