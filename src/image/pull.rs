@@ -315,11 +315,31 @@ fn fetch_one(
 ) -> Result<(), ImageError> {
     let id = layer.digest.short().to_owned();
     let report = |done: u64| progress.layer(&id, LayerEvent::Downloading { done, total: layer.size });
-    if let Some(file) = job.store().open_blob(&layer.digest)? {
-        // Completed by an earlier, interrupted pull: unpacked from the store, not fetched.
-        progress.layer(&id, LayerEvent::FromStore);
-        ingest_layer(job, file, Expect::Blob(&layer.digest, layer.size), Some(&layer.diff_id), false, &|_| {}, cancel)?;
-    } else {
+    let local = match job.store().open_blob(&layer.digest)? {
+        Some(file) => {
+            // Completed by an earlier, interrupted pull: unpacked from the store, not fetched.
+            progress.layer(&id, LayerEvent::FromStore);
+            match ingest_layer(
+                job,
+                file,
+                Expect::Blob(&layer.digest, layer.size),
+                Some(&layer.diff_id),
+                false,
+                &|_| {},
+                cancel,
+            ) {
+                Ok(_) => true,
+                // Damaged on disk: thrown away and fetched again.
+                Err(ImageError::DigestMismatch { .. }) => {
+                    job.store().discard_damaged_blob(&layer.digest)?;
+                    false
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        None => false,
+    };
+    if !local {
         if conn.is_none() {
             *conn = Some(client.conn()?);
         }

@@ -437,6 +437,16 @@ impl ImageStore {
         }
     }
 
+    /// Delete a stored blob that turned out not to match its digest (damaged on disk), so
+    /// that the next pull fetches it again.
+    pub fn discard_damaged_blob(&self, d: &Digest) -> Result<(), ImageError> {
+        let l = self.lock()?;
+        match rfs::unlinkat(&l.dir, blob_rel(d).as_str(), AtFlags::empty()) {
+            Ok(()) | Err(Errno::NOENT) => Ok(()),
+            Err(e) => Err(self.io("remove", &blob_rel(d), e)),
+        }
+    }
+
     pub fn has_blob(&self, d: &Digest) -> bool {
         self.open_read()
             .ok()

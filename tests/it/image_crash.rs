@@ -192,3 +192,27 @@ fn an_rmi_killed_while_deleting_layers_is_finished_by_the_next_mutation() {
     assert!(t.entries("images/layers").is_empty());
     assert!(stored(&t).is_empty());
 }
+
+#[test]
+fn a_stored_blob_damaged_on_disk_is_fetched_again() {
+    let Some(reg) = Registry::start() else { return };
+    let t = TestEnv::new();
+    let pushed = push_image(&reg.addr, "damaged", Some("1"), &spec(1, 50_000));
+    let proxy = Proxy::start(&reg.addr);
+    let name = format!("{}/damaged:1", proxy.addr);
+    let mut c = t.cmd();
+    c.env("MYVOL_FAILPOINT", "image-after-blob")
+        .env("DOCKER_CONFIG", t.dir.path().join("dc"))
+        .env("MYVOL_DAEMON_CONFIG", t.dir.path().join("daemon.json"))
+        .args(["pull", &name]);
+    assert_eq!(c.output().unwrap().status.signal(), Some(9));
+    let blob = t.root.join("images/blobs/sha256").join(pushed.blobs[0].hex());
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[10] ^= 0xff;
+    std::fs::write(&blob, bytes).unwrap();
+    let o = myvol(&t, &["pull", "-q", &name], None);
+    assert_eq!(o.code, 0, "{o:#?}");
+    assert_eq!(proxy.gets(&format!("/blobs/{}", pushed.blobs[0])), 2, "fetched again");
+    assert_eq!(std::fs::read(&blob).unwrap().len() as u64, std::fs::metadata(&blob).unwrap().len());
+    assert_eq!(t.entries("images/layers").len(), 1);
+}
