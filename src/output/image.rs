@@ -421,7 +421,7 @@ mod tests {
         assert_eq!(human_size_precision(999, 3), "999B");
         assert_eq!(human_size_precision(1_000, 3), "1kB");
         assert_eq!(human_size_precision(999_950, 3), "1e+03kB");
-        assert_eq!(human_size_precision(999_950, 4), "999.9kB");
+        assert_eq!(human_size_precision(999_950, 4), "1000kB");
     }
 
     #[test]
