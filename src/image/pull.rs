@@ -133,6 +133,9 @@ pub fn pull(
     }
     // The config: from the store when it has it, else from the registry.
     let config_digest = manifest.config.digest.clone();
+    if config_digest.algorithm() != Algorithm::Sha256 {
+        return Err(ImageError::Config(format!("config {config_digest}: image IDs are sha256 digests")));
+    }
     let raw_config =
         match store.open_read()?.and_then(|dir| store.read_blob(std::os::fd::AsFd::as_fd(&dir), &config_digest).ok()) {
             Some(b) => b,
@@ -243,6 +246,10 @@ pub fn check_layers(manifest: &oci::Manifest, config: &ImageConfig) -> Result<Ve
             }
             LayerKind::Other => return Err(ImageError::Document(oci::DocumentError::MediaType(l.media_type.clone()))),
         }
+    }
+    // Image IDs and diff IDs name directories of the store: sha256, as Docker requires.
+    if let Some(d) = config.rootfs.diff_ids.iter().find(|d| d.algorithm() != Algorithm::Sha256) {
+        return Err(ImageError::Config(format!("diff ID {d}: only sha256 diff IDs are supported")));
     }
     if manifest.layers.len() != config.rootfs.diff_ids.len() {
         return Err(ImageError::Config("layers from manifest don't match image configuration".into()));

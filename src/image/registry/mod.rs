@@ -41,7 +41,7 @@ impl std::fmt::Display for ApiError {
     /// errcode's `Error()`: the code in lower case with spaces, then the message.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let code = if self.code.is_empty() { "unknown".to_owned() } else { self.code.to_lowercase().replace('_', " ") };
-        write!(f, "{code}: {}", crate::text::escape_control(&self.message))
+        write!(f, "{}: {}", crate::text::escape_control(&code), crate::text::escape_control(&self.message))
     }
 }
 
