@@ -15,6 +15,7 @@ pub mod driver;
 pub mod failpoint;
 pub mod filter;
 pub mod fsutil;
+pub mod image;
 pub mod name;
 pub mod output;
 pub mod par;

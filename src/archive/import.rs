@@ -20,6 +20,15 @@
 //! ignores it (so `/dev/zero`, an empty archive followed by endless zeros, ends at once). What
 //! is written is counted against [`Limits`] (`--max-size`, the disk reserve). Any failure
 //! returns an error and leaves the staging directory for the caller to delete.
+//!
+//! **Layer mode** ([`UnpackOptions::layer`]) unpacks an image layer into overlayfs's format,
+//! through the same steps: a whiteout member `.wh.NAME` removes what this layer has at NAME
+//! and leaves a 0/0 character device there (overlayfs's whiteout); `.wh..wh..opq` marks its
+//! directory opaque with the `trusted.overlay.opaque` xattr (`user.overlay.opaque` for a
+//! rootless store, mounted with `userxattr`); other `.wh..wh.` names are AUFS bookkeeping and
+//! are skipped, as Docker does. A whiteout naming `.`, `..` or nothing, and a path through a
+//! whiteout, refuse the layer. overlayfs's own xattrs (`trusted.overlay.*`, `user.overlay.*`)
+//! carried by members are dropped: a layer must not forge redirects or opaque marks.
 
 use std::ffi::{CString, OsStr};
 use std::io::{self, BufReader, Read};
@@ -52,13 +61,84 @@ pub struct ImportStats {
     pub owners_not_kept: u64,
     /// Device nodes left out because creating them needs privilege.
     pub devices_skipped: u64,
+    /// Layer mode: whiteouts and opaque markers unpacked.
+    pub whiteouts: u64,
+}
+
+/// How [`unpack_with`] reads and writes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UnpackOptions {
+    /// The stream is a tar as it is: no gzip/zstd sniffing (the caller decompressed it).
+    pub raw: bool,
+    /// Unpack an image layer in overlayfs's format (module docs).
+    pub layer: Option<OverlayXattrs>,
+    /// What may be written (`--max-size`, the disk's reserve).
+    pub limits: Limits,
+}
+
+/// The xattr namespace of overlayfs's markers in a layer: `trusted.overlay.*` (root) or
+/// `user.overlay.*` (a rootless store, whose overlays are mounted with `userxattr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverlayXattrs {
+    Trusted,
+    User,
+}
+
+impl OverlayXattrs {
+    /// The opaque-directory xattr.
+    pub fn opaque(self) -> &'static str {
+        match self {
+            OverlayXattrs::Trusted => "trusted.overlay.opaque",
+            OverlayXattrs::User => "user.overlay.opaque",
+        }
+    }
+}
+
+/// The prefix of a whiteout member's last component.
+pub const WHITEOUT_PREFIX: &[u8] = b".wh.";
+/// AUFS metadata names (and the opaque marker among them).
+pub const WHITEOUT_META_PREFIX: &[u8] = b".wh..wh.";
+/// A directory's opaque marker.
+pub const WHITEOUT_OPAQUE: &[u8] = b".wh..wh..opq";
+
+/// What a layer member's name means for overlayfs.
+enum Whiteout<'n> {
+    None,
+    /// AUFS bookkeeping (`.wh..wh.plnk`, …): skipped.
+    Meta,
+    /// `DIR/.wh..wh..opq`: DIR is opaque.
+    Opaque,
+    /// `DIR/.wh.NAME`: NAME is deleted.
+    Entry(&'n [u8]),
+    Refused(&'static str),
+}
+
+fn whiteout_kind<'n>(comps: &[&'n [u8]]) -> Whiteout<'n> {
+    let Some((last, parents)) = comps.split_last() else { return Whiteout::None };
+    if parents.iter().any(|c| c.starts_with(WHITEOUT_META_PREFIX)) {
+        return Whiteout::Meta;
+    }
+    if parents.iter().any(|c| c.starts_with(WHITEOUT_PREFIX)) {
+        return Whiteout::Refused("path through a whiteout (refused)");
+    }
+    if *last == WHITEOUT_OPAQUE {
+        return Whiteout::Opaque;
+    }
+    if last.starts_with(WHITEOUT_META_PREFIX) {
+        return Whiteout::Meta;
+    }
+    match last.strip_prefix(WHITEOUT_PREFIX) {
+        None => Whiteout::None,
+        Some(b"" | b"." | b"..") => Whiteout::Refused("whiteout of '.', '..' or nothing (refused)"),
+        Some(name) => Whiteout::Entry(name),
+    }
 }
 
 /// Unpack the tar stream `input` (plain, gzip or zstd, sniffed) into the empty directory
 /// `staging`, within the default [`Limits`] (no size limit; the disk's reserve kept).
 /// `progress` is told the bytes read from `input` and the members unpacked.
 pub fn unpack(input: impl Read, staging: BorrowedFd<'_>, progress: &dyn Progress) -> Result<ImportStats, ArchiveError> {
-    unpack_within(input, staging, progress, Limits::default())
+    unpack_with(input, staging, progress, UnpackOptions::default())
 }
 
 /// [`unpack`] within `limits`.
@@ -68,21 +148,33 @@ pub fn unpack_within(
     progress: &dyn Progress,
     limits: Limits,
 ) -> Result<ImportStats, ArchiveError> {
+    unpack_with(input, staging, progress, UnpackOptions { limits, ..UnpackOptions::default() })
+}
+
+/// [`unpack`], with options: a stream that is already decompressed, an image layer, limits.
+pub fn unpack_with(
+    input: impl Read,
+    staging: BorrowedFd<'_>,
+    progress: &dyn Progress,
+    opts: UnpackOptions,
+) -> Result<ImportStats, ArchiveError> {
     let read_err = |source: io::Error| ArchiveError::Read { source };
     let counted = Counting { inner: input, progress };
     // Smaller than CHUNK: large reads of member data bypass this buffer (one copy fewer).
     let buffered = BufReader::with_capacity(64 * 1024, counted);
-    let decoded = super::decoder(buffered).map_err(read_err)?;
+    let decoded: Box<dyn Read> =
+        if opts.raw { Box::new(buffered) } else { super::decoder(buffered).map_err(read_err)? };
     let mut archive = tar::Archive::new(EofWatch { inner: decoded, eof: false });
     let mut u = Unpacker {
         staging,
         root: rustix::process::geteuid().is_root(),
+        layer: opts.layer,
         cache: None,
         deferred: Vec::new(),
         buf: vec![0u8; CHUNK],
         stats: ImportStats::default(),
         progress,
-        budget: Budget::new(limits),
+        budget: Budget::new(opts.limits),
     };
     for (seen, entry) in archive.entries().map_err(read_err)?.enumerate() {
         let entry = entry.map_err(|source| {
@@ -145,6 +237,7 @@ struct Deferred {
 struct Unpacker<'a> {
     staging: BorrowedFd<'a>,
     root: bool,
+    layer: Option<OverlayXattrs>,
     /// The last parent directory opened, by its path below the staging root.
     cache: Option<(Vec<u8>, OwnedFd)>,
     deferred: Vec<Deferred>,
@@ -294,7 +387,22 @@ impl<'a> Unpacker<'a> {
         let refused = |reason: &'static str| ArchiveError::Refused { member: name.clone(), reason };
         let comps = components(&name).map_err(refused)?;
         let member_err = |source: io::Error| ArchiveError::Member { member: name.clone(), source };
+        let whiteout = match self.layer {
+            Some(x) => match whiteout_kind(&comps) {
+                Whiteout::None => None,
+                Whiteout::Meta => return Ok(()),
+                Whiteout::Refused(reason) => return Err(refused(reason)),
+                Whiteout::Opaque => Some(self.opaque(&comps[..comps.len() - 1], x)),
+                Whiteout::Entry(leaf) => {
+                    let mut target = comps[..comps.len() - 1].to_vec();
+                    target.push(leaf);
+                    Some(self.whiteout(&target))
+                }
+            },
+            None => None,
+        };
         let step = match kind {
+            _ if whiteout.is_some() => whiteout.unwrap_or(Ok(())),
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
                 if comps.is_empty() {
                     return Err(refused("the archive's root is not a directory (refused)"));
@@ -360,6 +468,9 @@ impl<'a> Unpacker<'a> {
                 if let Some(x) = key.strip_prefix(b"SCHILY.xattr.") {
                     if x.is_empty() || x.contains(&0) {
                         return Err(MetaError::Bad("invalid xattr name (refused)"));
+                    }
+                    if self.layer.is_some() && (x.starts_with(b"trusted.overlay.") || x.starts_with(b"user.overlay.")) {
+                        continue;
                     }
                     xattrs.push((x.to_vec(), ext.value_bytes().to_vec()));
                 } else if key == b"mtime" {
@@ -688,6 +799,36 @@ impl<'a> Unpacker<'a> {
         self.finish_at(comps, meta, true)
     }
 
+    /// Layer mode: mark directory `dir` (made if missing) opaque.
+    fn opaque(&mut self, dir: &[&[u8]], x: OverlayXattrs) -> Result<(), Step> {
+        self.open_or_make(dir)?;
+        let fd = open_in(self.staging, &join(dir), OFlags::RDONLY | OFlags::DIRECTORY).map_err(parent_error)?;
+        rfs::fsetxattr(&fd, x.opaque(), b"y", rfs::XattrFlags::empty()).map_err(|e| Step::Io(e.into()))?;
+        self.stats.whiteouts += 1;
+        Ok(())
+    }
+
+    /// Layer mode: delete what this layer has at `comps` and leave overlayfs's whiteout, a
+    /// 0/0 character device (which needs no privilege since Linux 5.8).
+    fn whiteout(&mut self, comps: &[&[u8]]) -> Result<(), Step> {
+        let leaf = OsStr::from_bytes(comps[comps.len() - 1]);
+        let parent = self.parent(comps)?;
+        match rfs::statat(parent, leaf, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
+                fsutil::remove_tree(parent, leaf).map_err(Step::Io)?;
+                self.cache = None;
+            }
+            Ok(_) => rfs::unlinkat(parent, leaf, AtFlags::empty()).map_err(|e| Step::Io(e.into()))?,
+            Err(Errno::NOENT) => {}
+            Err(e) => return Err(Step::Io(e.into())),
+        }
+        let parent = self.parent(comps)?;
+        rfs::mknodat(parent, leaf, FileType::CharacterDevice, Mode::empty(), rfs::makedev(0, 0))
+            .map_err(|e| Step::Io(e.into()))?;
+        self.stats.whiteouts += 1;
+        Ok(())
+    }
+
     /// `chown` may fail without privilege: the entry keeps our ids (rootless import).
     fn owner(&mut self, r: rustix::io::Result<()>) -> io::Result<()> {
         match r {
@@ -917,6 +1058,107 @@ mod tests {
         let mut top: Vec<_> = std::fs::read_dir(outer.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         top.sort();
         assert_eq!(top.len(), 400, "something was created beside the staging directories");
+    }
+
+    /// A test member: name, type, data, and pax records written before it.
+    type TestMember<'a> = (&'a str, tar::EntryType, &'a [u8], &'a [(&'a str, &'a [u8])]);
+
+    /// A layer tar of `members`.
+    fn layer_tar(members: &[TestMember<'_>]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, kind, data, pax) in members {
+            if !pax.is_empty() {
+                b.append_pax_extensions(pax.iter().copied()).unwrap();
+            }
+            let mut h = tar::Header::new_gnu();
+            h.set_mode(if *kind == tar::EntryType::Directory { 0o755 } else { 0o644 });
+            h.set_entry_type(*kind);
+            h.set_size(data.len() as u64);
+            // Written raw: the builder refuses the hostile names these tests need.
+            let raw = &mut h.as_old_mut().name;
+            raw.fill(0);
+            raw[..name.len()].copy_from_slice(name.as_bytes());
+            h.set_cksum();
+            b.append(&h, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    fn unpack_layer(tar: &[u8]) -> (tempfile::TempDir, Result<ImportStats, ArchiveError>) {
+        let t = tempfile::tempdir().unwrap();
+        let fd = rfs::open(t.path(), OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        let opts = UnpackOptions { raw: true, layer: Some(OverlayXattrs::User), ..UnpackOptions::default() };
+        let r = unpack_with(tar, fd.as_fd(), &super::super::Silent, opts);
+        (t, r)
+    }
+
+    fn is_whiteout(p: &std::path::Path) -> bool {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_char_device() && m.rdev() == 0)
+    }
+
+    #[test]
+    fn layer_mode_whiteouts_and_opaque_directories() {
+        use tar::EntryType::{Directory as D, Regular as F};
+        let tar = layer_tar(&[
+            ("a/", D, b"", &[]),
+            ("a/f", F, b"x", &[]),
+            ("a/sub/", D, b"", &[]),
+            ("a/sub/deep", F, b"y", &[]),
+            // A whiteout of a directory this very layer has: what it has there goes.
+            ("a/.wh.sub", F, b"", &[]),
+            ("b", F, b"old", &[]),
+            (".wh.gone", F, b"", &[]),
+            ("c/.wh..wh..opq", F, b"", &[]),
+            ("c/keep", F, b"k", &[]),
+            (".wh..wh.plnk/123", F, b"aufs", &[]),
+            (".wh..wh.aufs", F, b"", &[]),
+        ]);
+        let (t, r) = unpack_layer(&tar);
+        let stats = r.unwrap();
+        assert_eq!(stats.whiteouts, 3);
+        let p = t.path();
+        assert!(is_whiteout(&p.join("gone")));
+        assert!(is_whiteout(&p.join("a/sub")));
+        assert_eq!(std::fs::read(p.join("a/f")).unwrap(), b"x");
+        assert_eq!(std::fs::read(p.join("c/keep")).unwrap(), b"k");
+        let c = rfs::open(p.join("c"), OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        assert_eq!(fsutil::get_xattr(c.as_fd(), "user.overlay.opaque").unwrap().as_deref(), Some(&b"y"[..]));
+        let mut names: Vec<String> =
+            std::fs::read_dir(p).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        assert_eq!(names, ["a", "b", "c", "gone"], "no .wh. name survives, AUFS metadata is skipped");
+    }
+
+    #[test]
+    fn layer_mode_refuses_whiteouts_that_escape() {
+        use tar::EntryType::Regular as F;
+        for name in [".wh..", ".wh...", ".wh.", "a/.wh..", "d/.wh.x/y", "../.wh.x"] {
+            let (t, r) = unpack_layer(&layer_tar(&[(name, F, b"", &[])]));
+            assert!(matches!(r, Err(ArchiveError::Refused { .. })), "{name}: {r:?}");
+            assert!(std::fs::read_dir(t.path()).unwrap().next().is_none() || name.starts_with("d/"), "{name}");
+        }
+        // Outside layer mode, a `.wh.` name is an ordinary file.
+        let t = tempfile::tempdir().unwrap();
+        let fd = rfs::open(t.path(), OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        unpack(&layer_tar(&[(".wh.x", F, b"", &[])])[..], fd.as_fd(), &super::super::Silent).unwrap();
+        assert!(t.path().join(".wh.x").is_file());
+    }
+
+    #[test]
+    fn layer_mode_drops_overlay_xattrs_from_members() {
+        use tar::EntryType::Directory as D;
+        let pax: &[(&str, &[u8])] = &[
+            ("SCHILY.xattr.user.overlay.redirect", b"/etc"),
+            ("SCHILY.xattr.user.overlay.opaque", b"y"),
+            ("SCHILY.xattr.user.keep", b"1"),
+        ];
+        let (t, r) = unpack_layer(&layer_tar(&[("d/", D, b"", pax)]));
+        r.unwrap();
+        let d = rfs::open(t.path().join("d"), OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        assert_eq!(fsutil::get_xattr(d.as_fd(), "user.overlay.redirect").unwrap(), None);
+        assert_eq!(fsutil::get_xattr(d.as_fd(), "user.overlay.opaque").unwrap(), None);
+        assert_eq!(fsutil::get_xattr(d.as_fd(), "user.keep").unwrap().as_deref(), Some(&b"1"[..]));
     }
 
     #[test]

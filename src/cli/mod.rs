@@ -1,6 +1,7 @@
 //! The command line, as clap types only: no behaviour lives here. Doc comments are the help.
 
 pub mod compose;
+pub mod image;
 pub mod run;
 pub mod system;
 pub mod volume;
@@ -55,6 +56,47 @@ pub enum Command {
     /// `config` and `volumes`; running services comes next.
     #[command(override_usage = "myvol compose [OPTIONS] COMMAND")]
     Compose(Lazy<compose::ComposeArgs>),
+    /// Manage images
+    #[command(subcommand)]
+    Image(Lazy<image::ImageCommand>),
+
+    /// Download an image from a registry
+    #[command(override_usage = "myvol pull [OPTIONS] NAME[:TAG|@DIGEST]", long_about = image::PULL_ABOUT)]
+    Pull(Lazy<image::PullArgs>),
+
+    /// List images
+    #[command(override_usage = "myvol images [OPTIONS] [REPOSITORY[:TAG]]")]
+    Images(Lazy<image::LsArgs>),
+
+    /// Remove one or more images
+    #[command(override_usage = "myvol rmi [OPTIONS] IMAGE [IMAGE...]")]
+    Rmi(Lazy<image::RmArgs>),
+
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    #[command(override_usage = "myvol tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")]
+    Tag(Lazy<image::TagArgs>),
+
+    /// Load an image from a tar archive or STDIN
+    #[command(override_usage = "myvol load [OPTIONS]", long_about = image::LOAD_ABOUT)]
+    Load(Lazy<image::LoadArgs>),
+
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    #[command(override_usage = "myvol save [OPTIONS] IMAGE [IMAGE...]", long_about = image::SAVE_ABOUT)]
+    Save(Lazy<image::SaveArgs>),
+
+    /// Authenticate to a registry
+    ///
+    /// Checks the credentials with the registry and stores them as Docker does: in the
+    /// credential helper ~/.docker/config.json names, else base64-encoded in that file.
+    /// Defaults to Docker Hub if no server is specified.
+    #[command(override_usage = "myvol login [OPTIONS] [SERVER]")]
+    Login(Lazy<image::LoginArgs>),
+
+    /// Log out from a registry
+    ///
+    /// Removes the credentials of SERVER (Docker Hub if none is given).
+    #[command(override_usage = "myvol logout [SERVER]")]
+    Logout(Lazy<image::LogoutArgs>),
 
     /// Print a shell completion script
     ///

@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod compose;
 pub mod exec_spec;
+pub mod image;
 pub mod run;
 pub mod status;
 pub mod system;
@@ -222,6 +223,15 @@ pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result {
         Command::Run(Lazy(args)) => run::myvol_run(&store, &plugins, args, io),
         Command::System(Lazy(cmd)) => system::dispatch(&store, cmd, io),
         Command::Compose(Lazy(args)) => compose::dispatch(&store, args, io),
+        Command::Image(Lazy(cmd)) => image::run(&store, cmd, io),
+        Command::Pull(Lazy(a)) => image::pull(&store, a, io),
+        Command::Images(Lazy(a)) => image::ls(&store, a, io),
+        Command::Rmi(Lazy(a)) => image::rm(&store, a, io),
+        Command::Tag(Lazy(a)) => image::tag(&store, a, io),
+        Command::Load(Lazy(a)) => image::load(&store, a, io),
+        Command::Save(Lazy(a)) => image::save(&store, a, io),
+        Command::Login(Lazy(a)) => image::login(a, io),
+        Command::Logout(Lazy(a)) => image::logout(a, io),
         Command::Completion(Lazy(a)) => system::completion(a, io),
         Command::Version(Lazy(a)) => system::version(&store, a, io),
         Command::Man(Lazy(a)) => system::man(a, io),

@@ -3,6 +3,7 @@
 //! builds a whole listing in memory. Nothing here touches the store or picks an exit code.
 
 pub mod compose;
+pub mod image;
 pub mod mounts;
 pub mod system;
 pub mod tabwriter;

@@ -2,6 +2,7 @@
 
 mod env;
 mod plugin_server;
+mod registry;
 
 mod archive;
 mod compat;
@@ -13,6 +14,9 @@ mod drivers;
 mod exec;
 mod extras;
 mod formats;
+mod image;
+#[cfg(feature = "failpoints")]
+mod image_crash;
 mod lease;
 mod plugin;
 mod plugin_client;

@@ -1,0 +1,735 @@
+//! `docker load` and `docker save` archives.
+//!
+//! **Load** reads, in one pass over the (plain, gzip or zstd) stream:
+//! - `docker save` before Docker 25 and podman's `docker-archive`: `manifest.json`
+//!   (`[{Config, RepoTags, Layers}]`) with the config and layer tars beside it (layers may be
+//!   symlinks to other layers);
+//! - Docker ≥ 25: an OCI image layout (`oci-layout`, `index.json`, `blobs/sha256/…`) plus
+//!   `manifest.json`, which is used;
+//! - podman's `oci-archive` and any OCI layout: `index.json` and `blobs/`; names from the
+//!   `io.containerd.image.name` or a full `org.opencontainers.image.ref.name` annotation.
+//!
+//! Members are never written to disk as files of the archive: JSON documents (bounded) stay in
+//! memory, and each layer tar streams through the digest checks into the confined extractor
+//! in layer mode, as in a pull. Layers are then matched with the configs' diff IDs, and blobs
+//! named by digest (`blobs/sha256/<hex>`) must have that digest.
+//!
+//! **Save** writes Docker ≥ 25's form: an OCI layout whose blobs are the stored ones (layers
+//! as they were distributed, compressed or not; the manifests as pulled, so that digests
+//! survive) plus `manifest.json` for older readers.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufReader, Read, Write};
+use std::sync::atomic::AtomicBool;
+
+use serde::{Deserialize, Serialize};
+
+use super::ImageError;
+use super::digest::Digest;
+use super::oci::{self, ImageConfig};
+use super::platform::Platform;
+use super::pull::{Expect, Ingested, ingest_layer};
+use super::reference::{AnyReference, Reference};
+use super::store::{BlobRef, ImageRecord, ImageStore, LayerRef, Needs, RECORD_FORMAT, blob_rel};
+use crate::archive::{Compression, decoder};
+
+/// All JSON documents of an archive together may not exceed this.
+const MAX_JSON_TOTAL: u64 = 64 << 20;
+
+/// One entry of `manifest.json`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ManifestItem {
+    #[serde(rename = "Config")]
+    pub config: String,
+    #[serde(rename = "RepoTags", default)]
+    pub repo_tags: Option<Vec<String>>,
+    #[serde(rename = "Layers", default)]
+    pub layers: Vec<String>,
+    #[serde(rename = "LayerSources", default, skip_serializing_if = "Option::is_none")]
+    pub layer_sources: Option<BTreeMap<String, oci::Descriptor>>,
+}
+
+/// `load` options.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `--platform`: only images of this platform; from an index, that platform's manifest
+    /// (the host's when `None`).
+    pub platform: Option<Platform>,
+}
+
+/// A member path as a clean relative path (`./a//b` → `a/b`); `None` if it leaves the archive.
+fn clean(path: &[u8]) -> Option<String> {
+    let s = std::str::from_utf8(path).ok()?;
+    let mut parts: Vec<&str> = Vec::new();
+    for c in s.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    if s.starts_with('/') {
+        return None;
+    }
+    Some(parts.join("/"))
+}
+
+/// What kind of content a member's first bytes announce.
+enum Kind {
+    Layer,
+    Json,
+    Other,
+}
+
+fn sniff(head: &[u8]) -> Kind {
+    if Compression::sniff(head) != Compression::None {
+        return Kind::Layer;
+    }
+    if head.len() >= 512 && (&head[257..262] == b"ustar" || head[..512].iter().all(|&b| b == 0)) {
+        return Kind::Layer;
+    }
+    match head.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{' | b'[') => Kind::Json,
+        _ => Kind::Other,
+    }
+}
+
+/// Everything one pass over the archive gathered.
+#[derive(Default)]
+struct Gathered {
+    json: BTreeMap<String, Vec<u8>>,
+    layers: BTreeMap<String, (Ingested, Compression)>,
+    /// Symlinks and hard links between members: path → target path.
+    aliases: BTreeMap<String, String>,
+}
+
+impl Gathered {
+    fn resolve<'a>(&'a self, mut p: &'a str) -> &'a str {
+        for _ in 0..16 {
+            match self.aliases.get(p) {
+                Some(t) => p = t,
+                None => break,
+            }
+        }
+        p
+    }
+
+    fn json(&self, p: &str) -> Option<&Vec<u8>> {
+        self.json.get(self.resolve(p))
+    }
+
+    fn layer(&self, p: &str) -> Option<&(Ingested, Compression)> {
+        self.layers.get(self.resolve(p))
+    }
+}
+
+/// A `blobs/<alg>/<hex>` path's digest.
+fn digest_of_path(p: &str) -> Option<Digest> {
+    let rest = p.strip_prefix("blobs/")?;
+    let (alg, hex) = rest.split_once('/')?;
+    Digest::parse(&format!("{alg}:{hex}")).ok()
+}
+
+/// Read an image archive into the store; returns the lines Docker prints (`Loaded image:
+/// busybox:latest`, or `Loaded image ID: sha256:…` for untagged images).
+pub fn load(
+    store: &ImageStore,
+    input: impl Read,
+    opts: &LoadOptions,
+    progress: &dyn crate::archive::Progress,
+) -> Result<Vec<String>, ImageError> {
+    let load_err = |m: String| ImageError::Load(m);
+    let job = store.begin_job(&Needs::default())?;
+    let decoded = decoder(BufReader::with_capacity(256 << 10, Counting { inner: input, progress }))
+        .map_err(|e| load_err(format!("reading the archive: {}", crate::store::errno_text(&e))))?;
+    let mut archive = tar::Archive::new(decoded);
+    let mut g = Gathered::default();
+    let mut json_total = 0u64;
+    let cancel = AtomicBool::new(false);
+    let entries = archive.entries().map_err(|e| load_err(format!("reading the archive: {e}")))?;
+    for (seen, entry) in entries.enumerate() {
+        let mut entry = entry.map_err(|e| {
+            if seen == 0 {
+                load_err(format!("reading the archive: not a tar archive ({e})"))
+            } else {
+                load_err(format!("reading the archive: {e}"))
+            }
+        })?;
+        let raw = entry.path_bytes().into_owned();
+        let Some(path) = clean(&raw) else {
+            return Err(load_err(format!(
+                "archive member {}: outside the archive (refused)",
+                crate::text::escape_bytes(&raw)
+            )));
+        };
+        let kind = entry.header().entry_type();
+        if kind.is_symlink() || kind.is_hard_link() {
+            if let Some(target) = entry.link_name_bytes() {
+                let target = if kind.is_symlink() && !target.starts_with(b"/") {
+                    let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+                    let mut t = dir.as_bytes().to_vec();
+                    t.push(b'/');
+                    t.extend_from_slice(&target);
+                    clean(&t)
+                } else {
+                    clean(&target)
+                };
+                if let Some(t) = target {
+                    g.aliases.insert(path, t);
+                }
+            }
+            continue;
+        }
+        if !kind.is_file() {
+            continue;
+        }
+        progress.entry();
+        let mut head = Vec::with_capacity(512);
+        (&mut entry).take(512).read_to_end(&mut head).map_err(|e| load_err(format!("reading the archive: {e}")))?;
+        match sniff(&head) {
+            Kind::Layer => {
+                let expect = digest_of_path(&path);
+                let compression = Compression::sniff(&head);
+                let input = io::Cursor::new(head).chain(&mut entry);
+                let ingested = ingest_layer(&job, input, Expect::Any(expect.as_ref()), None, true, &|_| {}, &cancel)?;
+                g.layers.insert(path, (ingested, compression));
+            }
+            Kind::Json => {
+                let mut buf = head;
+                (&mut entry)
+                    .take(oci::MAX_DOCUMENT + 1 - buf.len() as u64)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| load_err(format!("reading the archive: {e}")))?;
+                if buf.len() as u64 > oci::MAX_DOCUMENT {
+                    return Err(load_err(format!(
+                        "archive member {}: document too large",
+                        crate::text::escape_control(&path)
+                    )));
+                }
+                json_total += buf.len() as u64;
+                if json_total > MAX_JSON_TOTAL {
+                    return Err(load_err("invalid archive: too many JSON documents".into()));
+                }
+                if let Some(d) = digest_of_path(&path) {
+                    let mut h = super::digest::Hasher::new(d.algorithm());
+                    h.update(&buf);
+                    let got = h.finish();
+                    if got != d {
+                        return Err(ImageError::DigestMismatch {
+                            what: format!("blob {}", crate::text::escape_control(&path)),
+                            expected: d.to_string(),
+                            actual: got.to_string(),
+                        });
+                    }
+                }
+                g.json.insert(path, buf);
+            }
+            Kind::Other => {}
+        }
+    }
+    let images = if let Some(m) = g.json("manifest.json") {
+        let items: Option<Vec<ManifestItem>> =
+            serde_json::from_slice(m).map_err(|e| load_err(format!("invalid manifest.json: {e}")))?;
+        let items =
+            items.ok_or_else(|| load_err("invalid manifest, manifest cannot be null (but can be [])".into()))?;
+        items.into_iter().map(|i| from_manifest_item(&g, i)).collect::<Result<Vec<_>, _>>()?
+    } else if let Some(idx) = g.json("index.json") {
+        let index: oci::Index =
+            serde_json::from_slice(idx).map_err(|e| load_err(format!("invalid index.json: {e}")))?;
+        from_index(&g, &index, opts)?
+    } else {
+        return Err(load_err("invalid archive: it has neither manifest.json nor index.json (not from docker save, podman save or an OCI layout)".into()));
+    };
+    let mut lines = Vec::new();
+    let mut ids_text = Vec::new();
+    let mut last_ref_count = 0;
+    for img in images {
+        let config = ImageConfig::parse(&img.raw_config)?;
+        if let Some(p) = &opts.platform
+            && !p.matches_image(&config.platform())
+        {
+            continue;
+        }
+        if !config.os.is_empty() && config.os != "linux" {
+            return Err(load_err(format!("cannot load {} image on linux", config.os)));
+        }
+        if img.layers.len() != config.rootfs.diff_ids.len() {
+            return Err(load_err(format!(
+                "invalid manifest, layers length mismatch: expected {}, got {}",
+                img.layers.len(),
+                config.rootfs.diff_ids.len()
+            )));
+        }
+        for (i, (l, want)) in img.layers.iter().zip(&config.rootfs.diff_ids).enumerate() {
+            if l.diff_id != *want {
+                return Err(load_err(format!(
+                    "invalid diffID for layer {i}: expected {}, got {}",
+                    crate::text::go_quote(want.as_str()),
+                    crate::text::go_quote(l.diff_id.as_str())
+                )));
+            }
+        }
+        let id = Digest::of(&img.raw_config);
+        let record = ImageRecord {
+            format: RECORD_FORMAT,
+            id: id.clone(),
+            config_size: img.raw_config.len() as u64,
+            manifest: Some(BlobRef {
+                digest: Digest::of(&img.manifest),
+                media_type: img.manifest_type.clone(),
+                size: img.manifest.len() as u64,
+            }),
+            layers: img.layers.clone(),
+            added_at: jiff::Timestamp::now().to_string(),
+            last_tag_time: None,
+        };
+        let mut refs = Vec::new();
+        for t in &img.tags {
+            let r = Reference::parse_normalized(t).map_err(ImageError::Reference)?;
+            if r.tag().is_none() || r.digest().is_some() {
+                return Err(load_err(format!("invalid tag {}", crate::text::go_quote(t))));
+            }
+            refs.push(r);
+        }
+        let moved = store.commit(&job, record, &img.raw_config, Some(&img.manifest), &refs, false)?;
+        ids_text.push(format!("Loaded image ID: {id}"));
+        for r in &refs {
+            if let Some((_, old)) = moved.iter().find(|(m, _)| m == r) {
+                lines.push(format!(
+                    "The image {} already exists, renaming the old one with ID {old} to empty string",
+                    r.familiar_string()
+                ));
+            }
+            lines.push(format!("Loaded image: {}", r.familiar_string()));
+        }
+        last_ref_count = refs.len();
+    }
+    if last_ref_count == 0 {
+        lines.extend(ids_text);
+    }
+    Ok(lines)
+}
+
+/// An image found in an archive.
+struct Found {
+    raw_config: Vec<u8>,
+    manifest: Vec<u8>,
+    manifest_type: String,
+    layers: Vec<LayerRef>,
+    tags: Vec<String>,
+}
+
+fn layer_type(c: Compression) -> &'static str {
+    match c {
+        Compression::None => oci::OCI_LAYER,
+        Compression::Gzip => oci::OCI_LAYER_GZIP,
+        Compression::Zstd => oci::OCI_LAYER_ZSTD,
+    }
+}
+
+/// An OCI manifest for an image that came without one (`manifest.json` only).
+fn synthesize_manifest(raw_config: &[u8], layers: &[LayerRef]) -> Vec<u8> {
+    let m = oci::Manifest {
+        schema_version: 2,
+        media_type: Some(oci::OCI_MANIFEST.to_owned()),
+        config: oci::Descriptor {
+            media_type: oci::OCI_CONFIG.to_owned(),
+            digest: Digest::of(raw_config),
+            size: raw_config.len() as u64,
+            urls: Vec::new(),
+            annotations: None,
+            platform: None,
+        },
+        layers: layers
+            .iter()
+            .map(|l| oci::Descriptor {
+                media_type: l.media_type.clone(),
+                digest: l.digest.clone(),
+                size: l.size,
+                urls: Vec::new(),
+                annotations: None,
+                platform: None,
+            })
+            .collect(),
+        annotations: None,
+    };
+    serde_json::to_vec(&m).unwrap_or_default()
+}
+
+fn from_manifest_item(g: &Gathered, item: ManifestItem) -> Result<Found, ImageError> {
+    let load_err = |m: String| ImageError::Load(m);
+    let config_path = clean(item.config.as_bytes())
+        .ok_or_else(|| load_err(format!("invalid config path {}", crate::text::go_quote(&item.config))))?;
+    let raw_config = g
+        .json(&config_path)
+        .ok_or_else(|| {
+            load_err(format!("open {}: no such file or directory", crate::text::escape_control(&config_path)))
+        })?
+        .clone();
+    let mut layers = Vec::new();
+    for p in &item.layers {
+        let path =
+            clean(p.as_bytes()).ok_or_else(|| load_err(format!("invalid layer path {}", crate::text::go_quote(p))))?;
+        let (ing, comp) = g.layer(&path).ok_or_else(|| {
+            load_err(format!("open {}: no such file or directory", crate::text::escape_control(&path)))
+        })?;
+        layers.push(LayerRef {
+            digest: ing.digest.clone(),
+            media_type: layer_type(*comp).to_owned(),
+            size: ing.size,
+            diff_id: ing.diff_id.clone(),
+        });
+    }
+    // Docker ≥ 25 writes an OCI manifest beside; a synthesized one serves for `save`.
+    let manifest = synthesize_manifest(&raw_config, &layers);
+    Ok(Found {
+        raw_config,
+        manifest,
+        manifest_type: oci::OCI_MANIFEST.to_owned(),
+        layers,
+        tags: item.repo_tags.unwrap_or_default(),
+    })
+}
+
+fn from_index(g: &Gathered, index: &oci::Index, opts: &LoadOptions) -> Result<Vec<Found>, ImageError> {
+    let load_err = |m: String| ImageError::Load(m);
+    let wanted = opts.platform.clone().unwrap_or_else(Platform::host);
+    let mut out: Vec<Found> = Vec::new();
+    for desc in &index.manifests {
+        let name = image_name(desc);
+        let mut desc = desc.clone();
+        // Descend through nested indexes to the platform's manifest.
+        for _ in 0..4 {
+            let bytes = g
+                .json(&blob_rel(&desc.digest))
+                .ok_or_else(|| load_err(format!("blob {} is missing from the archive", desc.digest)))?;
+            match oci::parse_document(bytes, Some(&desc.media_type))? {
+                oci::Document::Index(inner) => {
+                    let Some(chosen) = super::pull::choose_manifest(&inner, &wanted) else {
+                        return Err(ImageError::NoMatchingManifest(wanted.to_string()));
+                    };
+                    desc = chosen.clone();
+                }
+                oci::Document::Manifest(m) => {
+                    let raw_config = g
+                        .json(&blob_rel(&m.config.digest))
+                        .ok_or_else(|| load_err(format!("blob {} is missing from the archive", m.config.digest)))?
+                        .clone();
+                    let config = ImageConfig::parse(&raw_config)?;
+                    let mut layers = Vec::new();
+                    for l in &m.layers {
+                        let (ing, comp) = g
+                            .layer(&blob_rel(&l.digest))
+                            .ok_or_else(|| load_err(format!("blob {} is missing from the archive", l.digest)))?;
+                        let media =
+                            if l.media_type.is_empty() { layer_type(*comp).to_owned() } else { l.media_type.clone() };
+                        layers.push(LayerRef {
+                            digest: ing.digest.clone(),
+                            media_type: media,
+                            size: ing.size,
+                            diff_id: ing.diff_id.clone(),
+                        });
+                    }
+                    let _ = config;
+                    let media = m.media_type.clone().unwrap_or_else(|| {
+                        if desc.media_type.is_empty() { oci::OCI_MANIFEST.to_owned() } else { desc.media_type.clone() }
+                    });
+                    let found = Found {
+                        raw_config,
+                        manifest: bytes.clone(),
+                        manifest_type: media,
+                        layers,
+                        tags: name.into_iter().collect(),
+                    };
+                    // The same image under several names: one entry, all the tags.
+                    if let Some(prev) = out.iter_mut().find(|f| f.manifest == found.manifest) {
+                        prev.tags.extend(found.tags);
+                    } else {
+                        out.push(found);
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An index entry's image name: containerd's full-name annotation, else a ref.name that is
+/// a full reference with a tag (podman writes those); a bare tag names no repository.
+fn image_name(desc: &oci::Descriptor) -> Option<String> {
+    let a = desc.annotations.as_ref()?;
+    let candidate = a.get(oci::ANNOTATION_IMAGE_NAME).or_else(|| a.get(oci::ANNOTATION_REF_NAME))?;
+    let r = Reference::parse_normalized(candidate).ok()?;
+    let looks_full = candidate.contains('/') || candidate.contains(':');
+    (looks_full && r.tag().is_some() && r.digest().is_none()).then(|| r.to_string())
+}
+
+/// Counts bytes for the progress display.
+struct Counting<'p, R> {
+    inner: R,
+    progress: &'p dyn crate::archive::Progress,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.bytes(n as u64);
+        Ok(n)
+    }
+}
+
+/// What `save` writes for one image.
+struct SaveImage {
+    id: Digest,
+    tags: Vec<Reference>,
+}
+
+/// Docker's `parseNames` for `save`: an ID, `name` (every tag of it), `name:tag`.
+fn save_targets(store: &ImageStore, names: &[String]) -> Result<Vec<SaveImage>, ImageError> {
+    let Some(dir) = store.open_read()? else {
+        return Err(ImageError::NotFound(names.first().cloned().unwrap_or_default()));
+    };
+    let dir = std::os::fd::AsFd::as_fd(&dir);
+    let repos = store.read_repositories(dir)?;
+    let mut out: Vec<SaveImage> = Vec::new();
+    let mut add = |id: Digest, tag: Option<Reference>| {
+        let i = match out.iter().position(|s| s.id == id) {
+            Some(i) => i,
+            None => {
+                out.push(SaveImage { id, tags: Vec::new() });
+                out.len() - 1
+            }
+        };
+        if let Some(t) = tag
+            && !out[i].tags.contains(&t)
+        {
+            out[i].tags.push(t);
+        }
+    };
+    for name in names {
+        match Reference::parse_any(name).map_err(ImageError::Reference)? {
+            AnyReference::Id(d) => {
+                if store.read_record(dir, &d)?.is_none() {
+                    return Err(ImageError::NotFound(d.to_string()));
+                }
+                add(d, None);
+            }
+            AnyReference::Named(r) if r.is_name_only() => {
+                let mut found = false;
+                if let Some(m) = repos.repos.get(&r.name()) {
+                    for (k, id) in m {
+                        let rr = Reference::parse_normalized(k).map_err(ImageError::Reference)?;
+                        if rr.digest().is_none() {
+                            add(id.clone(), Some(rr));
+                            found = true;
+                        } else if store.read_record(dir, id)?.is_some() {
+                            add(id.clone(), None);
+                            found = true;
+                        }
+                    }
+                }
+                if !found {
+                    let id = store.resolve_id(dir, &repos, name).map_err(|_| ImageError::NotFound(name.clone()))?;
+                    add(id, None);
+                }
+            }
+            AnyReference::Named(r) => {
+                let id = match repos.get(&r) {
+                    Some(id) => id.clone(),
+                    None => match store.resolve_id(dir, &repos, name) {
+                        Ok(id) if r.tag() == Some(super::reference::DEFAULT_TAG) || r.digest().is_some() => id,
+                        _ => return Err(ImageError::Load("reference does not exist".into())),
+                    },
+                };
+                add(id, if r.digest().is_none() { Some(r.tag_name_only()) } else { None });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Write `names` as a Docker ≥ 25 `save` archive; with `platform`, every image must be of
+/// that platform (Docker: `no suitable export target found for platform …`).
+pub fn save(
+    store: &ImageStore,
+    names: &[String],
+    platform: Option<&Platform>,
+    out: &mut dyn Write,
+) -> Result<(), ImageError> {
+    let targets = save_targets(store, names)?;
+    let Some(dir) = store.open_read()? else { return Err(ImageError::NotFound(names.join(" "))) };
+    let dir = std::os::fd::AsFd::as_fd(&dir);
+    if let Some(p) = platform {
+        for t in &targets {
+            let raw = store.read_blob(dir, &t.id)?;
+            let config = ImageConfig::parse(&raw)?;
+            if !p.matches_image(&config.platform()) {
+                return Err(ImageError::Save(format!("no suitable export target found for platform {p}")));
+            }
+        }
+    }
+    let werr = |e: io::Error| ImageError::Io { op: "write", path: "archive".into(), source: e };
+    // Blobs in order, each once: manifests, configs, layers.
+    let mut blobs: BTreeMap<Digest, u64> = BTreeMap::new();
+    let mut index = Vec::new();
+    let mut manifest_json = Vec::new();
+    for t in &targets {
+        let Some(record) = store.read_record(dir, &t.id)? else {
+            return Err(ImageError::NotFound(t.id.to_string()));
+        };
+        let m = record
+            .manifest
+            .clone()
+            .ok_or_else(|| ImageError::Save(format!("image {} has no manifest in the store", t.id)))?;
+        blobs.insert(m.digest.clone(), m.size);
+        blobs.insert(record.id.clone(), record.config_size);
+        for l in &record.layers {
+            blobs.insert(l.digest.clone(), l.size);
+        }
+        let desc = |annotations: Option<BTreeMap<String, String>>| oci::Descriptor {
+            media_type: m.media_type.clone(),
+            digest: m.digest.clone(),
+            size: m.size,
+            urls: Vec::new(),
+            annotations,
+            platform: None,
+        };
+        if t.tags.is_empty() {
+            index.push(desc(None));
+        }
+        for tag in &t.tags {
+            let mut a = BTreeMap::new();
+            a.insert(oci::ANNOTATION_IMAGE_NAME.to_owned(), tag.to_string());
+            a.insert(
+                oci::ANNOTATION_REF_NAME.to_owned(),
+                tag.tag().unwrap_or(super::reference::DEFAULT_TAG).to_owned(),
+            );
+            index.push(desc(Some(a)));
+        }
+        manifest_json.push(ManifestItem {
+            config: blob_rel(&record.id),
+            repo_tags: Some(t.tags.iter().map(Reference::familiar_string).collect()),
+            layers: record.layers.iter().map(|l| blob_rel(&l.digest)).collect(),
+            layer_sources: Some(
+                record
+                    .layers
+                    .iter()
+                    .map(|l| {
+                        (
+                            l.diff_id.to_string(),
+                            oci::Descriptor {
+                                media_type: l.media_type.clone(),
+                                digest: l.digest.clone(),
+                                size: l.size,
+                                urls: Vec::new(),
+                                annotations: None,
+                                platform: None,
+                            },
+                        )
+                    })
+                    .collect(),
+            ),
+        });
+    }
+    let mut w = io::BufWriter::with_capacity(1 << 20, out);
+    let dir_entry = |w: &mut dyn Write, name: &str| -> io::Result<()> {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Directory);
+        h.set_mode(0o755);
+        h.set_size(0);
+        h.set_mtime(0);
+        h.set_path(name)?;
+        h.set_cksum();
+        w.write_all(h.as_bytes())
+    };
+    dir_entry(&mut w, "blobs/").map_err(werr)?;
+    let algs: std::collections::BTreeSet<&str> = blobs.keys().map(|d| d.algorithm().name()).collect();
+    for alg in algs {
+        dir_entry(&mut w, &format!("blobs/{alg}/")).map_err(werr)?;
+        for (d, size) in blobs.iter().filter(|(d, _)| d.algorithm().name() == alg) {
+            let mut f =
+                store.open_blob(d)?.ok_or_else(|| ImageError::Save(format!("blob {d} is missing from the store")))?;
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_mode(0o644);
+            h.set_size(*size);
+            h.set_mtime(0);
+            h.set_path(blob_rel(d)).map_err(werr)?;
+            h.set_cksum();
+            w.write_all(h.as_bytes()).map_err(werr)?;
+            // The blob is checked again on the way out: a store damaged on disk does not
+            // produce an archive with a wrong digest.
+            let mut hr = super::digest::HashReader::new(&mut f, d.algorithm(), Some(*size));
+            let n = io::copy(&mut hr, &mut w).map_err(|e| {
+                if e.kind() == io::ErrorKind::InvalidData {
+                    ImageError::Save(format!("blob {d} in the store is larger than recorded"))
+                } else {
+                    werr(e)
+                }
+            })?;
+            let (got, _) = hr.finish();
+            if n != *size || got != *d {
+                return Err(ImageError::Save(format!("blob {d} in the store does not match its digest")));
+            }
+            let pad = (512 - (size % 512) as usize) % 512;
+            w.write_all(&vec![0u8; pad]).map_err(werr)?;
+        }
+    }
+    let file = |w: &mut dyn Write, name: &str, data: &[u8]| -> io::Result<()> {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_mode(0o644);
+        h.set_size(data.len() as u64);
+        h.set_mtime(0);
+        h.set_path(name)?;
+        h.set_cksum();
+        w.write_all(h.as_bytes())?;
+        w.write_all(data)?;
+        w.write_all(&vec![0u8; (512 - data.len() % 512) % 512])
+    };
+    let idx = oci::Index {
+        schema_version: 2,
+        media_type: Some(oci::OCI_INDEX.to_owned()),
+        manifests: index,
+        annotations: None,
+    };
+    file(&mut w, "index.json", &serde_json::to_vec(&idx).unwrap_or_default()).map_err(werr)?;
+    let mut mj = serde_json::to_vec(&manifest_json).unwrap_or_default();
+    mj.push(b'\n');
+    file(&mut w, "manifest.json", &mj).map_err(werr)?;
+    file(&mut w, "oci-layout", br#"{"imageLayoutVersion": "1.0.0"}"#).map_err(werr)?;
+    w.write_all(&[0u8; 1024]).map_err(werr)?;
+    w.flush().map_err(werr)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_paths() {
+        assert_eq!(clean(b"./blobs//sha256/x").as_deref(), Some("blobs/sha256/x"));
+        assert_eq!(clean(b"a/../b").as_deref(), Some("b"));
+        assert_eq!(clean(b"../x"), None);
+        assert_eq!(clean(b"/etc/passwd"), None);
+        assert_eq!(
+            digest_of_path("blobs/sha256/e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+                .unwrap()
+                .short(),
+            "e3b0c44298fc"
+        );
+        assert!(digest_of_path("blobs/sha256/../x").is_none());
+    }
+
+    #[test]
+    fn sniffing() {
+        assert!(matches!(sniff(b"  {\"a\":1}"), Kind::Json));
+        assert!(matches!(sniff(&[0x1f, 0x8b, 8, 0]), Kind::Layer));
+        assert!(matches!(sniff(&[0u8; 1024]), Kind::Layer));
+        assert!(matches!(sniff(b"1.0"), Kind::Other));
+    }
+}
