@@ -72,6 +72,7 @@ so manifest digests are kept. Refuses to write to a terminal.";
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
+    /// The image: a repository name, with a tag (default latest) or a digest
     #[arg(value_name = "NAME[:TAG|@DIGEST]")]
     pub name: String,
 
@@ -94,6 +95,7 @@ pub struct PullArgs {
 
 #[derive(Debug, Args)]
 pub struct LsArgs {
+    /// List only this repository's images (a glob, as with --filter reference=)
     #[arg(value_name = "REPOSITORY[:TAG]")]
     pub reference: Option<String>,
 
@@ -134,6 +136,7 @@ pub struct InspectArgs {
     #[arg(short, long, value_name = "FORMAT", verbatim_doc_comment)]
     pub format: Option<String>,
 
+    /// The images: names, IDs or unique ID prefixes
     #[arg(value_name = "IMAGE", required = true)]
     pub names: Vec<String>,
 }
@@ -148,6 +151,7 @@ pub struct RmArgs {
     #[arg(long = "no-prune")]
     pub no_prune: bool,
 
+    /// The images to remove: names (each untagged), IDs or unique ID prefixes
     #[arg(value_name = "IMAGE", required = true)]
     pub names: Vec<String>,
 }
@@ -169,9 +173,11 @@ pub struct PruneArgs {
 
 #[derive(Debug, Args)]
 pub struct TagArgs {
+    /// The image to tag: a name, an ID or a unique ID prefix
     #[arg(value_name = "SOURCE_IMAGE[:TAG]")]
     pub source: String,
 
+    /// The new name: a repository, with a tag (default latest)
     #[arg(value_name = "TARGET_IMAGE[:TAG]")]
     pub target: String,
 }
@@ -201,12 +207,14 @@ pub struct SaveArgs {
     #[arg(long, value_name = "PLATFORM")]
     pub platform: Option<String>,
 
+    /// The images to save: names, IDs or unique ID prefixes
     #[arg(value_name = "IMAGE", required = true)]
     pub names: Vec<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
+    /// The registry to log in to (default: Docker Hub)
     #[arg(value_name = "SERVER")]
     pub server: Option<String>,
 
@@ -225,6 +233,7 @@ pub struct LoginArgs {
 
 #[derive(Debug, Args)]
 pub struct LogoutArgs {
+    /// The registry to log out from (default: Docker Hub)
     #[arg(value_name = "SERVER")]
     pub server: Option<String>,
 }

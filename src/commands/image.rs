@@ -16,12 +16,12 @@ use myvol::image::reference::Reference;
 use myvol::image::registry::{Client, RegistryOptions};
 use myvol::image::store::Deleted;
 use myvol::image::{Image, ImageError, ImageStore};
-use myvol::output::image::{LsContext, LsHeader, created_unix, inspect_json, ls_format, ls_rows};
-use myvol::output::{FormatError, ListFormat, go_json, go_json_indent, template};
+use myvol::output::image::{LsContext, created_unix, inspect_json, ls_format, ls_header, ls_rows};
+use myvol::output::{FormatError, ListFormat, Spill, go_json, go_json_indent, template};
 use myvol::store::Store;
 use myvol::units::human_size;
 
-use super::{Failure, Io, Result, status};
+use super::{ExitStatus, Failure, Io, Result};
 use crate::cli::Lazy;
 use crate::cli::image::*;
 
@@ -43,7 +43,7 @@ fn images(store: &Store) -> ImageStore {
 }
 
 fn fail(e: impl std::fmt::Display) -> Failure {
-    Failure::new(status::FAILURE, e)
+    Failure::new(ExitStatus::Failure, e)
 }
 
 fn image_failure(e: ImageError) -> Failure {
@@ -454,7 +454,7 @@ fn parse_timestamp(value: &str, now: jiff::Timestamp) -> std::result::Result<i64
 fn parse_filters(raw: &[String], flag: &str) -> Result<Filters> {
     Filters::parse(raw.iter().map(String::as_str)).map_err(|e| {
         let bad = raw.iter().find(|f| !f.is_empty() && !f.contains('=')).cloned().unwrap_or_default();
-        Failure::new(status::USAGE, format!("invalid argument \"{bad}\" for \"{flag}\" flag: {e}"))
+        Failure::new(ExitStatus::Usage, format!("invalid argument \"{bad}\" for \"{flag}\" flag: {e}"))
     })
 }
 
@@ -521,16 +521,13 @@ pub fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
     }
     let format = ls_format(a.format.as_deref(), a.quiet, a.digests);
     let need_digest = a.digests || format.contains("{{.Digest}}");
-    let fmt = ListFormat::parse(&format).map_err(fail)?;
-    let table = format.starts_with("table");
-    let rows: Vec<template::Value> = selected
+    let fmt = ListFormat::parse(&format).map_err(|e| Failure::format(ExitStatus::Failure, e))?;
+    let table = fmt.is_table();
+    let rows = selected
         .iter()
         .flat_map(|img| ls_rows(img, need_digest, a.digests))
-        .map(|row| LsContext::value(row, !a.no_trunc, now.as_second(), table))
-        .collect();
-    let text = fmt.render(&LsHeader::value(), &rows).map_err(fail)?;
-    io.out.write_all(text.as_bytes())?;
-    Ok(())
+        .map(|row| LsContext::value(row, !a.no_trunc, now.as_second(), table));
+    fmt.render(&ls_header(), rows, io.out).map_err(|e| Failure::format(ExitStatus::Failure, e))
 }
 
 // ---------------------------------------------------------------------------------- inspect
@@ -545,46 +542,50 @@ fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
         None | Some("") => Mode::Indented,
         Some("json") => Mode::Json,
         Some(f) => Mode::Template(
-            template::Template::parse(f).map_err(|e| Failure::new(status::TEMPLATE, FormatError::Parse(e)))?,
+            template::Template::parse(f).map_err(|e| Failure::new(ExitStatus::Template, FormatError::Parse(e)))?,
         ),
     };
     let store = images(store);
     let mut errors = Vec::new();
     let mut found = Vec::new();
-    let mut text = String::new();
+    // Template output streams, each image's held back (Docker prints nothing of an image
+    // whose template fails) while the output is small.
+    let mut spill = Spill::new(io.out);
+    let mut rendered = false;
     for name in &a.names {
         match store.lookup(name) {
             Ok(img) => {
                 let j = inspect_json(&img, &store);
-                if let Mode::Template(t) = &mode {
-                    let mut one = String::new();
-                    match t.execute(&template::Value::from(j.clone()), &mut one) {
-                        Ok(()) => {
-                            text.push_str(&one);
-                            text.push('\n');
+                match &mode {
+                    Mode::Template(t) => {
+                        let mark = spill.mark();
+                        match t.execute(&myvol::output::volume::json_value(&j), &mut spill) {
+                            Ok(()) => {
+                                spill.write_all(b"\n")?;
+                                rendered = true;
+                            }
+                            Err(template::TemplateError::Write(e)) => return Err(e.into()),
+                            Err(e) => {
+                                spill.rollback(mark);
+                                errors.push(FormatError::Exec(e).to_string());
+                            }
                         }
-                        Err(e) => errors.push(FormatError::Exec(e).to_string()),
                     }
+                    _ => found.push(j),
                 }
-                found.push(j);
             }
             Err(e) => errors.push(e.to_string()),
         }
     }
     match mode {
-        Mode::Indented => {
-            text = go_json_indent(&serde_json::Value::Array(found));
-            text.push('\n');
-        }
-        Mode::Json => {
-            text = go_json(&serde_json::Value::Array(found), true);
-            text.push('\n');
-        }
-        Mode::Template(_) if text.is_empty() => text.push('\n'),
+        Mode::Indented => writeln!(spill, "{}", go_json_indent(&serde_json::Value::Array(found)))?,
+        Mode::Json => writeln!(spill, "{}", go_json(&serde_json::Value::Array(found), true))?,
+        // Docker's template inspector prints a newline when nothing rendered.
+        Mode::Template(_) if !rendered => spill.write_all(b"\n")?,
         Mode::Template(_) => {}
     }
-    io.out.write_all(text.as_bytes())?;
-    if errors.is_empty() { Ok(()) } else { Err(Failure::many(status::FAILURE, errors)) }
+    spill.commit()?;
+    if errors.is_empty() { Ok(()) } else { Err(Failure::many(ExitStatus::Failure, errors)) }
 }
 
 // ---------------------------------------------------------------------------------- rm, prune, tag
@@ -618,7 +619,7 @@ pub fn rm(store: &Store, a: RmArgs, io: &mut Io<'_>) -> Result {
         return Ok(());
     }
     // With --force, images that do not exist are reported but are not a failure.
-    Err(Failure::many(if !a.force || fatal { status::FAILURE } else { 0 }, errors))
+    Err(Failure::many(if !a.force || fatal { ExitStatus::Failure } else { ExitStatus::Success }, errors))
 }
 
 fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
@@ -693,7 +694,7 @@ pub fn load(store: &Store, a: LoadArgs, io: &mut Io<'_>) -> Result {
     };
     let file = match &a.input {
         Some(p) => {
-            Some(File::open(p).map_err(|e| fail(format!("open {}: {}", p.display(), myvol::store::errno_text(&e))))?)
+            Some(File::open(p).map_err(|e| fail(format!("open {}: {}", p.display(), myvol::text::errno_text(&e))))?)
         }
         None => {
             if io::stdin().is_terminal() {
@@ -749,7 +750,7 @@ pub fn save(store: &Store, a: SaveArgs, io: &mut Io<'_>) -> Result {
 /// written directly.
 fn save_to_file(store: &ImageStore, names: &[String], platform: Option<&Platform>, path: &Path) -> Result {
     use std::os::unix::fs::OpenOptionsExt;
-    let wrap = |e: io::Error| fail(format!("failed to save image: {}", myvol::store::errno_text(&e)));
+    let wrap = |e: io::Error| fail(format!("failed to save image: {}", myvol::text::errno_text(&e)));
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
         let mut f = File::options().write(true).open(path).map_err(wrap)?;
         return save_archive(store, names, platform, &mut f).map_err(image_failure);

@@ -1,7 +1,8 @@
 //! `myvol system df`, `myvol version`, `myvol completion`, `myvol man`.
 
 use clap::CommandFactory;
-use myvol::output::system::{DfRow, render_summary, render_verbose, render_verbose_format};
+use myvol::image::ImageStore;
+use myvol::output::system::{DfRow, ImageUsage, render_summary, render_verbose, render_verbose_format};
 use myvol::output::{FormatError, natural_cmp, template};
 use myvol::store::{Store, Usage, Volume};
 
@@ -27,16 +28,16 @@ fn local_usage(store: &Store) -> Result<Vec<(Volume, Usage)>> {
 }
 
 fn df(store: &Store, a: DfArgs, io: &mut Io<'_>) -> Result {
+    let images = ImageStore::new(store.root()).list().map_err(|e| Failure::new(ExitStatus::Failure, e))?;
+    let (shared, layers_size) = myvol::image::store::disk_usage(&images);
+    let images = ImageUsage { images: &images, shared: &shared, layers_size };
     let vols = local_usage(store)?;
     let format = a.format.as_deref().filter(|f| !f.is_empty());
+    let fail = |e| Failure::format(ExitStatus::Failure, e);
     match (a.verbose, format) {
-        (true, None | Some("table")) => render_verbose(&vols, io.out)?,
-        (true, Some(f)) => {
-            render_verbose_format(&vols, f, io.out).map_err(|e| Failure::format(ExitStatus::Failure, e))?
-        }
-        (false, f) => {
-            render_summary(&DfRow::summary(&vols), f, io.out).map_err(|e| Failure::format(ExitStatus::Failure, e))?
-        }
+        (true, None | Some("table")) => render_verbose(&images, &vols, io.out).map_err(fail)?,
+        (true, Some(f)) => render_verbose_format(&images, &vols, f, io.out).map_err(fail)?,
+        (false, f) => render_summary(&DfRow::summary(&images, &vols), f, io.out).map_err(fail)?,
     }
     Ok(())
 }

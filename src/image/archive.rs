@@ -32,6 +32,7 @@ use super::pull::{Expect, Ingested, ingest_layer};
 use super::reference::{AnyReference, Reference};
 use super::store::{BlobRef, ImageRecord, ImageStore, LayerRef, Needs, RECORD_FORMAT, blob_rel};
 use crate::archive::{Compression, decoder};
+use crate::text::echo;
 
 /// All JSON documents of an archive together may not exceed this.
 const MAX_JSON_TOTAL: u64 = 64 << 20;
@@ -143,25 +144,25 @@ pub fn load(
     let load_err = |m: String| ImageError::Load(m);
     let job = store.begin_job(&Needs::default())?;
     let decoded = decoder(BufReader::with_capacity(256 << 10, Counting { inner: input, progress }))
-        .map_err(|e| load_err(format!("reading the archive: {}", crate::store::errno_text(&e))))?;
+        .map_err(|e| load_err(format!("reading the archive: {}", echo(&crate::text::errno_text(&e)))))?;
     let mut archive = tar::Archive::new(decoded);
     let mut g = Gathered::default();
     let mut json_total = 0u64;
     let cancel = AtomicBool::new(false);
-    let entries = archive.entries().map_err(|e| load_err(format!("reading the archive: {e}")))?;
+    let entries = archive.entries().map_err(|e| load_err(format!("reading the archive: {}", echo(&e.to_string()))))?;
     for (seen, entry) in entries.enumerate() {
         let mut entry = entry.map_err(|e| {
             if seen == 0 {
-                load_err(format!("reading the archive: not a tar archive ({e})"))
+                load_err(format!("reading the archive: not a tar archive ({})", echo(&e.to_string())))
             } else {
-                load_err(format!("reading the archive: {e}"))
+                load_err(format!("reading the archive: {}", echo(&e.to_string())))
             }
         })?;
         let raw = entry.path_bytes().into_owned();
         let Some(path) = clean(&raw) else {
             return Err(load_err(format!(
                 "archive member {}: outside the archive (refused)",
-                crate::text::escape_bytes(&raw)
+                crate::text::echo_bytes(&raw)
             )));
         };
         let kind = entry.header().entry_type();
@@ -187,7 +188,10 @@ pub fn load(
         }
         progress.entry();
         let mut head = Vec::with_capacity(512);
-        (&mut entry).take(512).read_to_end(&mut head).map_err(|e| load_err(format!("reading the archive: {e}")))?;
+        (&mut entry)
+            .take(512)
+            .read_to_end(&mut head)
+            .map_err(|e| load_err(format!("reading the archive: {}", echo(&e.to_string()))))?;
         match sniff(&head) {
             Kind::Layer => {
                 let expect = digest_of_path(&path);
@@ -201,12 +205,9 @@ pub fn load(
                 (&mut entry)
                     .take(oci::MAX_DOCUMENT + 1 - buf.len() as u64)
                     .read_to_end(&mut buf)
-                    .map_err(|e| load_err(format!("reading the archive: {e}")))?;
+                    .map_err(|e| load_err(format!("reading the archive: {}", echo(&e.to_string()))))?;
                 if buf.len() as u64 > oci::MAX_DOCUMENT {
-                    return Err(load_err(format!(
-                        "archive member {}: document too large",
-                        crate::text::escape_control(&path)
-                    )));
+                    return Err(load_err(format!("archive member {}: document too large", echo(&path))));
                 }
                 json_total += buf.len() as u64;
                 if json_total > MAX_JSON_TOTAL {
@@ -218,7 +219,7 @@ pub fn load(
                     let got = h.finish();
                     if got != d {
                         return Err(ImageError::DigestMismatch {
-                            what: format!("blob {}", crate::text::escape_control(&path)),
+                            what: format!("blob {}", echo(&path)),
                             expected: d.to_string(),
                             actual: got.to_string(),
                         });
@@ -230,14 +231,14 @@ pub fn load(
         }
     }
     let images = if let Some(m) = g.json("manifest.json") {
-        let items: Option<Vec<ManifestItem>> =
-            serde_json::from_slice(m).map_err(|e| load_err(format!("invalid manifest.json: {e}")))?;
+        let items: Option<Vec<ManifestItem>> = serde_json::from_slice(m)
+            .map_err(|e| load_err(format!("invalid manifest.json: {}", echo(&e.to_string()))))?;
         let items =
             items.ok_or_else(|| load_err("invalid manifest, manifest cannot be null (but can be [])".into()))?;
         items.into_iter().map(|i| from_manifest_item(&g, i)).collect::<Result<Vec<_>, _>>()?
     } else if let Some(idx) = g.json("index.json") {
-        let index: oci::Index =
-            serde_json::from_slice(idx).map_err(|e| load_err(format!("invalid index.json: {e}")))?;
+        let index: oci::Index = serde_json::from_slice(idx)
+            .map_err(|e| load_err(format!("invalid index.json: {}", echo(&e.to_string()))))?;
         from_index(&g, &index, opts)?
     } else {
         return Err(load_err("invalid archive: it has neither manifest.json nor index.json (not from docker save, podman save or an OCI layout)".into()));
@@ -253,7 +254,7 @@ pub fn load(
             continue;
         }
         if !config.os.is_empty() && config.os != "linux" {
-            return Err(load_err(format!("cannot load {} image on linux", config.os)));
+            return Err(load_err(format!("cannot load {} image on linux", echo(&config.os))));
         }
         if img.layers.len() != config.rootfs.diff_ids.len() {
             return Err(load_err(format!(
@@ -289,7 +290,7 @@ pub fn load(
         for t in &img.tags {
             let r = Reference::parse_normalized(t).map_err(ImageError::Reference)?;
             if r.tag().is_none() || r.digest().is_some() {
-                return Err(load_err(format!("invalid tag {}", crate::text::go_quote(t))));
+                return Err(load_err(format!("invalid tag {}", echo(t).quoted())));
             }
             refs.push(r);
         }
@@ -361,20 +362,16 @@ fn synthesize_manifest(raw_config: &[u8], layers: &[LayerRef]) -> Vec<u8> {
 fn from_manifest_item(g: &Gathered, item: ManifestItem) -> Result<Found, ImageError> {
     let load_err = |m: String| ImageError::Load(m);
     let config_path = clean(item.config.as_bytes())
-        .ok_or_else(|| load_err(format!("invalid config path {}", crate::text::go_quote(&item.config))))?;
+        .ok_or_else(|| load_err(format!("invalid config path {}", echo(&item.config).quoted())))?;
     let raw_config = g
         .json(&config_path)
-        .ok_or_else(|| {
-            load_err(format!("open {}: no such file or directory", crate::text::escape_control(&config_path)))
-        })?
+        .ok_or_else(|| load_err(format!("open {}: no such file or directory", echo(&config_path))))?
         .clone();
     let mut layers = Vec::new();
     for p in &item.layers {
-        let path =
-            clean(p.as_bytes()).ok_or_else(|| load_err(format!("invalid layer path {}", crate::text::go_quote(p))))?;
-        let (ing, comp) = g.layer(&path).ok_or_else(|| {
-            load_err(format!("open {}: no such file or directory", crate::text::escape_control(&path)))
-        })?;
+        let path = clean(p.as_bytes()).ok_or_else(|| load_err(format!("invalid layer path {}", echo(p).quoted())))?;
+        let (ing, comp) =
+            g.layer(&path).ok_or_else(|| load_err(format!("open {}: no such file or directory", echo(&path))))?;
         layers.push(LayerRef {
             digest: ing.digest.clone(),
             media_type: layer_type(*comp).to_owned(),

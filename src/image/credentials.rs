@@ -31,11 +31,11 @@ pub struct AuthConfig {
 
 #[derive(Debug, Error)]
 pub enum CredentialsError {
-    #[error("loading config file {}: {detail}", path.display())]
+    #[error("loading config file {}: {}", crate::text::echo_path(path), crate::text::echo(detail))]
     Load { path: PathBuf, detail: String },
     #[error("Error saving credentials: {0}")]
     Save(String),
-    #[error("error getting credentials - err: {err}, out: `{out}`")]
+    #[error("error getting credentials - err: {}, out: `{}`", crate::text::echo(err), crate::text::echo(out))]
     Helper { err: String, out: String },
     #[error("Invalid auth configuration file")]
     InvalidAuth,
@@ -102,7 +102,7 @@ impl DockerConfig {
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),
-            Err(e) => return Err(err(crate::store::errno_text(&e))),
+            Err(e) => return Err(err(crate::text::errno_text(&e))),
         };
         Ok(DockerConfig { path: path.to_owned(), json })
     }
@@ -319,7 +319,7 @@ impl std::fmt::Display for HelperError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             HelperError::NotFound => f.write_str("credentials not found in native keychain"),
-            HelperError::Failed { err, out } => write!(f, "{err}: {}", crate::text::escape_control(out.trim())),
+            HelperError::Failed { err, out } => write!(f, "{err}: {}", crate::text::echo(out.trim())),
         }
     }
 }
@@ -333,7 +333,7 @@ fn run_helper(helper: &str, action: &str, input: &str) -> Result<Vec<u8>, Helper
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| HelperError::Failed {
-            err: format!("exec: {}: {}", crate::text::go_quote(&program), crate::store::errno_text(&e)),
+            err: format!("exec: {}: {}", crate::text::go_quote(&program), crate::text::errno_text(&e)),
             out: String::new(),
         })?;
     if let Some(mut stdin) = child.stdin.take() {

@@ -27,17 +27,17 @@ use thiserror::Error;
 pub use lease::ImageLease;
 pub use store::{Image, ImageStore, RunImage};
 
-use crate::store::errno_text;
+use crate::text::errno_text;
 
 /// What went wrong with an image. Messages are the body of Docker's daemon errors where
 /// Docker has one (`No such image: busybox:latest`, `conflict: unable to delete …`).
 #[derive(Debug, Error)]
 pub enum ImageError {
-    #[error("No such image: {0}")]
+    #[error("No such image: {}", crate::text::echo(.0))]
     NotFound(String),
     #[error(transparent)]
     Reference(#[from] reference::ReferenceError),
-    #[error("Error parsing reference: {} is not a valid repository/tag: {source}", crate::text::go_quote(name))]
+    #[error("Error parsing reference: {} is not a valid repository/tag: {source}", crate::text::echo(name).quoted())]
     TagParse { name: String, source: reference::ReferenceError },
     #[error("refusing to create a tag with a digest reference")]
     TagDigest,
@@ -47,11 +47,14 @@ pub enum ImageError {
     Conflict(String),
     #[error("image {id}: layer {diff_id} is missing from the store")]
     MissingLayer { id: String, diff_id: String },
-    #[error("{op} {}: {}", path.display(), errno_text(source))]
+    #[error("{op} {}: {}", crate::text::echo_path(path), errno_text(source))]
     Io { op: &'static str, path: PathBuf, source: io::Error },
-    #[error("invalid metadata in {}: {detail}", path.display())]
+    #[error("invalid metadata in {}: {}", crate::text::echo_path(path), crate::text::echo(detail))]
     BadMeta { path: PathBuf, detail: String },
-    #[error("refusing to use the store at {}: it is owned by uid {owner}, not by uid {uid} who runs myvol", path.display())]
+    #[error(
+        "refusing to use the store at {}: it is owned by uid {owner}, not by uid {uid} who runs myvol",
+        crate::text::echo_path(path)
+    )]
     ForeignRoot { path: PathBuf, owner: u32, uid: u32 },
     /// Content that does not hash to the digest it was announced with.
     #[error("{what} verification failed for digest {expected} (got {actual})")]

@@ -94,9 +94,9 @@ pub enum Document {
 pub enum DocumentError {
     #[error("unsupported manifest format: Docker Image manifest version 2, schema 1 is no longer supported")]
     Schema1,
-    #[error("unsupported media type {0}")]
+    #[error("unsupported media type {}", crate::text::echo(.0))]
     MediaType(String),
-    #[error("invalid manifest: {0}")]
+    #[error("invalid manifest: {}", crate::text::echo(.0))]
     Invalid(String),
 }
 

@@ -24,16 +24,16 @@ pub struct Platform {
 /// containerd's errors for a platform specifier (`invalid argument` is errdefs' text).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PlatformError {
-    #[error("{}: wildcards not yet supported: invalid argument", crate::text::go_quote(.0))]
+    #[error("{}: wildcards not yet supported: invalid argument", crate::text::echo(.0).quoted())]
     Wildcard(String),
     #[error(
         "{}: platform specifier component must match \"^[A-Za-z0-9_.-]+$\": invalid argument",
-        crate::text::go_quote(.0)
+        crate::text::echo(.0).quoted()
     )]
     BadComponent(String),
-    #[error("{}: unknown operating system or architecture: invalid argument", crate::text::go_quote(.0))]
+    #[error("{}: unknown operating system or architecture: invalid argument", crate::text::echo(.0).quoted())]
     Unknown(String),
-    #[error("{}: cannot parse platform specifier: invalid argument", crate::text::go_quote(.0))]
+    #[error("{}: cannot parse platform specifier: invalid argument", crate::text::echo(.0).quoted())]
     Unparsable(String),
 }
 

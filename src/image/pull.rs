@@ -127,7 +127,7 @@ pub fn pull(
         other => {
             return Err(ImageError::Config(format!(
                 "Encountered remote {}(unknown) when fetching",
-                crate::text::go_quote(other)
+                crate::text::echo(other).quoted()
             )));
         }
     }
@@ -163,7 +163,7 @@ pub fn pull(
     if opts.platform.is_none() && !config.os.is_empty() && config.os != wanted.os {
         return Err(ImageError::Config(format!(
             "cannot download image with operating system {} when requesting {}",
-            crate::text::go_quote(&config.os),
+            crate::text::echo(&config.os).quoted(),
             crate::text::go_quote(&wanted.os)
         )));
     }
@@ -241,7 +241,8 @@ pub fn check_layers(manifest: &oci::Manifest, config: &ImageConfig) -> Result<Ve
             LayerKind::Foreign => {
                 return Err(ImageError::Config(format!(
                     "foreign layer {} (media type {}) is not supported",
-                    l.digest, l.media_type
+                    l.digest,
+                    crate::text::echo(&l.media_type)
                 )));
             }
             LayerKind::Other => return Err(ImageError::Document(oci::DocumentError::MediaType(l.media_type.clone()))),
@@ -435,7 +436,11 @@ pub(crate) fn ingest_layer(
             match decoder(buffered) {
                 Ok(decoded) => {
                     let mut diff = HashReader::new(decoded, Algorithm::Sha256, None);
-                    let opts = UnpackOptions { raw: true, layer: Some(job.store().overlay_xattrs()), ..UnpackOptions::default() };
+                    let opts = UnpackOptions {
+                        raw: true,
+                        layer: Some(job.store().overlay_xattrs()),
+                        ..UnpackOptions::default()
+                    };
                     let r = unpack_with(&mut diff, staged.diff(), &Silent, opts);
                     r.map(|_| diff.finish().0).map_err(ImageError::Layer)
                 }

@@ -34,7 +34,7 @@ pub const NAME_TOTAL_LENGTH_MAX: usize = 255;
 pub enum ReferenceError {
     #[error("invalid reference format")]
     InvalidFormat,
-    #[error("invalid reference format: repository name ({0}) must be lowercase")]
+    #[error("invalid reference format: repository name ({}) must be lowercase", crate::text::echo(.0))]
     NotLowercase(String),
     #[error("repository name must be lowercase")]
     NameContainsUppercase,
@@ -42,7 +42,7 @@ pub enum ReferenceError {
     NameEmpty,
     #[error("repository name must not be more than {NAME_TOTAL_LENGTH_MAX} characters")]
     NameTooLong,
-    #[error("invalid repository name ({0}), cannot specify 64-byte hexadecimal strings")]
+    #[error("invalid repository name ({}), cannot specify 64-byte hexadecimal strings", crate::text::echo(.0))]
     HexName(String),
     #[error("invalid tag format")]
     TagInvalidFormat,

@@ -159,6 +159,8 @@ pub struct Image {
     pub repo_digests: Vec<Reference>,
     /// Sum of the unpacked layers' sizes.
     pub size: u64,
+    /// Each layer's unpacked size, in the order of `record.layers`.
+    pub layer_sizes: Vec<u64>,
     /// Live users (runs).
     pub users: u64,
 }
@@ -211,6 +213,9 @@ pub struct ImageStore {
 /// The store opened for a mutation; the lock is released on drop.
 pub(crate) struct Locked {
     pub(crate) dir: OwnedFd,
+    /// `tmp/`: where atomic writes make their temporaries (emptied of dead ones by the next
+    /// mutation, see [`ImageStore::clean_leftovers`]).
+    pub(crate) tmp: OwnedFd,
     _lock: OwnedFd,
 }
 
@@ -310,20 +315,54 @@ impl ImageStore {
                 Err(e) => return Err(self.io("mkdir", sub, e)),
             }
         }
-        let locked = Locked { dir, _lock: lock };
+        let tmp = fsutil::open_dir(dir.as_fd(), OsStr::new(TMP_DIR)).map_err(|e| self.io("open", TMP_DIR, e))?;
+        let locked = Locked { dir, tmp, _lock: lock };
         self.clean_leftovers(&locked);
         Ok(locked)
     }
 
-    /// Remove the directories of dead jobs in `tmp/` and what `trash/` holds. Failures are
-    /// left for the next mutation.
+    /// Remove what killed commands left behind, as the volume store does (src/store/open.rs):
+    /// in `tmp/`, the directories of dead jobs and the temporaries of atomic writes (every
+    /// writer holds the lock, so none of them is being written); what `trash/` holds; and
+    /// temporaries that atomic writes of older versions made beside their targets. Failures
+    /// are left for the next mutation.
     fn clean_leftovers(&self, l: &Locked) {
+        for sub in ["", RECORDS_DIR] {
+            let opened;
+            let fd = if sub.is_empty() {
+                l.dir.as_fd()
+            } else {
+                match fsutil::open_dir(l.dir.as_fd(), OsStr::new(sub)) {
+                    Ok(fd) => {
+                        opened = fd;
+                        opened.as_fd()
+                    }
+                    Err(_) => continue,
+                }
+            };
+            for (name, _) in fsutil::list_dir(fd).unwrap_or_default() {
+                if name.starts_with(crate::store::layout::ATOMIC_TEMP_PREFIX.as_bytes()) {
+                    let _ = rfs::unlinkat(fd, OsStr::from_bytes(&name), AtFlags::empty());
+                }
+            }
+        }
         for sub in [TMP_DIR, TRASH_DIR] {
-            let Ok(fd) = fsutil::open_dir(l.dir.as_fd(), OsStr::new(sub)) else { continue };
-            for (name, _) in fsutil::list_dir(fd.as_fd()).unwrap_or_default() {
+            let opened;
+            let fd = if sub == TMP_DIR {
+                l.tmp.as_fd()
+            } else {
+                match fsutil::open_dir(l.dir.as_fd(), OsStr::new(sub)) {
+                    Ok(fd) => {
+                        opened = fd;
+                        opened.as_fd()
+                    }
+                    Err(_) => continue,
+                }
+            };
+            for (name, _) in fsutil::list_dir(fd).unwrap_or_default() {
                 let name = OsStr::from_bytes(&name);
                 if let Ok(entry) = rfs::openat(
-                    &fd,
+                    fd,
                     name,
                     OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
                     Mode::empty(),
@@ -331,7 +370,7 @@ impl ImageStore {
                 {
                     continue; // a live job
                 }
-                let _ = fsutil::remove_tree(fd.as_fd(), name);
+                let _ = fsutil::remove_tree(fd, name);
             }
         }
     }
@@ -350,7 +389,7 @@ impl ImageStore {
 
     pub(crate) fn write_repositories(&self, l: &Locked, repos: &Repositories) -> Result<(), ImageError> {
         let data = serde_json::to_vec(repos).map_err(|e| self.io("write", REPOSITORIES_FILE, io::Error::other(e)))?;
-        fsutil::write_atomic(l.dir.as_fd(), OsStr::new(REPOSITORIES_FILE), &data, FILE_MODE)
+        fsutil::write_atomic(l.tmp.as_fd(), l.dir.as_fd(), OsStr::new(REPOSITORIES_FILE), &data, FILE_MODE)
             .map_err(|e| self.io("write", REPOSITORIES_FILE, e))
     }
 
@@ -536,9 +575,11 @@ impl ImageStore {
                 repo_tags.push(r);
             }
         }
-        let size = record.layers.iter().map(|l| self.layer_meta(dir, &l.diff_id).map_or(0, |m| m.size)).sum();
+        let layer_sizes: Vec<u64> =
+            record.layers.iter().map(|l| self.layer_meta(dir, &l.diff_id).map_or(0, |m| m.size)).collect();
+        let size = layer_sizes.iter().sum();
         let users = self.live_leases(dir, id, false).len() as u64;
-        Ok(Some(Image { record, config, raw_config, repo_tags, repo_digests, size, users }))
+        Ok(Some(Image { record, config, raw_config, repo_tags, repo_digests, size, layer_sizes, users }))
     }
 
     /// Every image, newest first (by the config's `created`).
@@ -674,7 +715,7 @@ impl ImageStore {
         let data = serde_json::to_vec(r).map_err(|e| self.io("write", &rel, io::Error::other(e)))?;
         let records =
             fsutil::open_dir(l.dir.as_fd(), OsStr::new(RECORDS_DIR)).map_err(|e| self.io("open", RECORDS_DIR, e))?;
-        fsutil::write_atomic(records.as_fd(), OsStr::new(&record_name(&r.id)), &data, FILE_MODE)
+        fsutil::write_atomic(l.tmp.as_fd(), records.as_fd(), OsStr::new(&record_name(&r.id)), &data, FILE_MODE)
             .map_err(|e| self.io("write", &rel, e))
     }
 
@@ -905,6 +946,29 @@ impl ImageStore {
     }
 }
 
+/// What `system df` reports of `images`: for each, the size of its layers that another of
+/// them also uses (Docker's `SharedSize`); and the size of every layer, each counted once
+/// (Docker's `LayersSize`).
+pub fn disk_usage(images: &[Image]) -> (Vec<u64>, u64) {
+    let mut users: BTreeMap<&Digest, (usize, u64)> = BTreeMap::new();
+    for img in images {
+        let mut seen = BTreeSet::new();
+        for (layer, size) in img.record.layers.iter().zip(&img.layer_sizes) {
+            if seen.insert(&layer.diff_id) {
+                users.entry(&layer.diff_id).or_insert((0, *size)).0 += 1;
+            }
+        }
+    }
+    let shared = images
+        .iter()
+        .map(|img| {
+            let layers: BTreeSet<&Digest> = img.record.layers.iter().map(|l| &l.diff_id).collect();
+            layers.into_iter().filter_map(|d| users.get(d)).filter(|(n, _)| *n > 1).map(|(_, size)| size).sum()
+        })
+        .collect();
+    (shared, users.values().map(|(_, size)| size).sum())
+}
+
 /// `blobs/<alg>/<hex>`.
 pub fn blob_rel(d: &Digest) -> String {
     format!("{BLOBS_DIR}/{}/{}", d.algorithm().name(), d.hex())
@@ -998,8 +1062,8 @@ impl Job {
         }
         let data = serde_json::to_vec(&*needs)
             .map_err(|e| self.store.io("write", &self.rel(NEEDS_FILE), io::Error::other(e)))?;
-        let _l = self.store.lock()?;
-        fsutil::write_atomic(self.dir.as_fd(), OsStr::new(NEEDS_FILE), &data, FILE_MODE)
+        let l = self.store.lock()?;
+        fsutil::write_atomic(l.tmp.as_fd(), self.dir.as_fd(), OsStr::new(NEEDS_FILE), &data, FILE_MODE)
             .map_err(|e| self.store.io("write", &self.rel(NEEDS_FILE), e))
     }
 
@@ -1146,6 +1210,46 @@ mod tests {
         assert!(!is_single_reference(&[r("a:1"), r("a:2")]));
         assert!(is_single_reference(&[r("a:1"), r(&format!("a@{d}"))]));
         assert!(!is_single_reference(&[r("a:1"), r(&format!("b@{d}"))]));
+    }
+
+    /// Atomic writes make their temporaries in `tmp/`, never beside their targets; the next
+    /// mutation removes what killed writers and jobs left there (and what older versions left
+    /// beside the targets), and keeps a live job's directory.
+    #[test]
+    fn the_next_mutation_cleans_temporaries_and_dead_jobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ImageStore::new(dir.path());
+        let l = store.lock().unwrap();
+        let mut repos = Repositories::default();
+        repos.add(&Reference::parse_normalized("busybox").unwrap(), &Digest::of(b"x"));
+        store.write_repositories(&l, &repos).unwrap();
+        drop(l);
+        let images = dir.path().join(IMAGES_DIR);
+        let names = |rel: &str| {
+            let mut v: Vec<String> = std::fs::read_dir(images.join(rel))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        assert!(!names("").iter().any(|n| n.starts_with(".tmp-")), "{:?}", names(""));
+        assert!(names(TMP_DIR).is_empty());
+        // What killed commands leave: temporaries in tmp/ and (older versions) beside their
+        // targets, a dead job's directory; and a live job.
+        std::fs::write(images.join(TMP_DIR).join(".tmp-repositories.json-0123456789abcdef"), "{").unwrap();
+        std::fs::write(images.join(".tmp-repositories.json-00000000000000ff"), "{").unwrap();
+        std::fs::write(images.join(RECORDS_DIR).join(".tmp-x.json-00000000000000ff"), "{").unwrap();
+        std::fs::create_dir_all(images.join(TMP_DIR).join("dead/l-1/diff")).unwrap();
+        let live = store.begin_job(&Needs::default()).unwrap();
+        drop(store.lock().unwrap());
+        assert_eq!(names(TMP_DIR), std::slice::from_ref(&live.name));
+        assert!(!names("").iter().any(|n| n.starts_with(".tmp-")), "{:?}", names(""));
+        assert!(names(RECORDS_DIR).is_empty());
+        drop(live);
+        assert!(names(TMP_DIR).is_empty());
+        let l = store.lock().unwrap();
+        assert_eq!(store.read_repositories(l.dir.as_fd()).unwrap(), repos);
     }
 
     #[test]

@@ -99,6 +99,9 @@ pub struct LsRow {
     pub created: i64,
     pub size: u64,
     pub containers: u64,
+    /// The size of the layers other images also use, when known (`system df -v`); `image ls`
+    /// prints `N/A`, as Docker's does.
+    pub shared_size: Option<u64>,
 }
 
 /// docker/cli's `imageFormat`: the rows of one image. Tags are grouped by repository (each
@@ -113,6 +116,7 @@ pub fn ls_rows(img: &Image, with_digests: bool, show_digest_rows: bool) -> Vec<L
         created: created_unix(img),
         size: img.size,
         containers: img.users,
+        shared_size: None,
     };
     if img.dangling() {
         return vec![row("<none>", "<none>", "<none>")];
@@ -149,6 +153,25 @@ pub fn ls_rows(img: &Image, with_digests: bool, show_digest_rows: bool) -> Vec<L
         }
     }
     out
+}
+
+/// The row of an image in `system df -v`: its first tag only (`<none>` for none), with its
+/// shared size (docker/cli's `verboseWrite`).
+pub fn df_row(img: &Image, shared_size: u64) -> LsRow {
+    let (repository, tag) = match img.repo_tags.first() {
+        Some(r) => (r.familiar_name(), r.tag().unwrap_or("<none>").to_owned()),
+        None => ("<none>".to_owned(), "<none>".to_owned()),
+    };
+    LsRow {
+        id: img.id().to_string(),
+        repository,
+        tag,
+        digest: "<none>".into(),
+        created: created_unix(img),
+        size: img.size,
+        containers: img.users,
+        shared_size: Some(shared_size),
+    }
 }
 
 /// The template dot of one `image ls` row: docker/cli's `imageContext`.
@@ -200,7 +223,10 @@ impl LsContext {
             "Size" => human_size_precision(r.size, 3),
             "Containers" => r.containers.to_string(),
             "VirtualSize" => human_size_precision(r.size, 4),
-            "SharedSize" | "UniqueSize" => "N/A".into(),
+            "SharedSize" => r.shared_size.map_or_else(|| "N/A".into(), crate::units::human_size),
+            "UniqueSize" => {
+                r.shared_size.map_or_else(|| "N/A".into(), |s| crate::units::human_size(r.size.saturating_sub(s)))
+            }
             _ => return None,
         })
     }
@@ -225,13 +251,17 @@ impl Object for LsContext {
         self.field(name).map(|s| Ok(Value::Str(s)))
     }
 
-    fn to_json(&self) -> Json {
+    /// docker/cli's `MarshalJSON`: every argument-less string method, keys sorted, through
+    /// `json.Marshal` (which escapes `<`, `>` and `&`). Values are never terminal-escaped.
+    fn json_fields(&self) -> Vec<(String, Value)> {
         let mut keys: Vec<&str> = LS_HEADERS.iter().map(|(k, _)| *k).collect();
         keys.sort_unstable();
         let plain = LsContext { row: self.row.clone(), trunc: self.trunc, now: self.now, escape: false };
-        Json::Object(
-            keys.into_iter().map(|k| (k.to_owned(), Json::String(plain.field(k).unwrap_or_default()))).collect(),
-        )
+        keys.into_iter().map(|k| (k.to_owned(), Value::Str(plain.field(k).unwrap_or_default()))).collect()
+    }
+
+    fn json_escapes_html(&self) -> bool {
+        true
     }
 
     fn display(&self) -> String {
@@ -239,32 +269,25 @@ impl Object for LsContext {
     }
 }
 
-/// The dot used to render the table header.
-pub struct LsHeader;
-
-impl Object for LsHeader {
-    fn type_name(&self) -> &str {
-        "formatter.SubHeaderContext"
-    }
-
-    fn get(&self, name: &str, _args: &[Value]) -> Option<Result<Value, String>> {
-        LS_HEADERS.iter().find(|(k, _)| *k == name).map(|(_, h)| Ok(Value::Str((*h).to_owned())))
-    }
-
-    fn to_json(&self) -> Json {
-        json!({})
-    }
-
-    fn display(&self) -> String {
-        String::new()
-    }
+/// The header dot of `image ls --format 'table …'`: docker/cli's `SubHeaderContext` of images.
+pub fn ls_header() -> Value {
+    super::SubHeader::value(&LS_HEADER_MAP)
 }
 
-impl LsHeader {
-    pub fn value() -> Value {
-        Value::Object(Rc::new(LsHeader))
-    }
-}
+/// docker/cli's image header map, sorted by field.
+const LS_HEADER_MAP: [(&str, &str); 11] = [
+    ("Containers", "CONTAINERS"),
+    ("CreatedAt", "CREATED AT"),
+    ("CreatedSince", "CREATED"),
+    ("Digest", "DIGEST"),
+    ("ID", "IMAGE ID"),
+    ("Repository", "REPOSITORY"),
+    ("SharedSize", "SHARED SIZE"),
+    ("Size", "SIZE"),
+    ("Tag", "TAG"),
+    ("UniqueSize", "UNIQUE SIZE"),
+    ("VirtualSize", "SIZE"),
+];
 
 /// docker/cli's `NewImageFormat`.
 pub fn ls_format(format: Option<&str>, quiet: bool, digests: bool) -> String {
@@ -446,6 +469,33 @@ mod tests {
         assert!(ls_format(None, false, true).contains("{{.Digest}}"));
         assert_eq!(ls_format(Some("table {{.ID}}"), false, true), "table {{.ID}}\t{{.Digest}}");
         assert_eq!(ls_format(Some("{{.ID}}"), false, true), "{{.ID}}");
+    }
+
+    /// Table cells are escaped; JSON carries the value as it is (its own escaping).
+    #[test]
+    fn table_cells_escape_outside_text_and_json_does_not() {
+        let row = LsRow {
+            id: format!("sha256:{}", "a".repeat(64)),
+            repository: "r\u{1b}[2J".into(),
+            tag: "t\u{202e}".into(),
+            digest: "<none>".into(),
+            created: 0,
+            size: 0,
+            containers: 0,
+            shared_size: None,
+        };
+        let fmt = super::super::ListFormat::parse("table {{.Repository}}\t{{.Tag}}\t{{.ID}}").unwrap();
+        let mut out = Vec::new();
+        fmt.render(&ls_header(), [LsContext::value(row.clone(), true, 0, true)], &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "REPOSITORY   TAG         IMAGE ID\nr\\x1b[2J     t\\u{202e}   aaaaaaaaaaaa\n"
+        );
+        let fmt = super::super::ListFormat::parse("json").unwrap();
+        let mut out = Vec::new();
+        fmt.render(&ls_header(), [LsContext::value(row, true, 0, false)], &mut out).unwrap();
+        let v: Json = serde_json::from_slice(&out).unwrap();
+        assert_eq!((v["Repository"].as_str(), v["Tag"].as_str()), (Some("r\u{1b}[2J"), Some("t\u{202e}")));
     }
 
     #[test]

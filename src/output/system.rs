@@ -1,15 +1,17 @@
 //! `system df`: docker/cli's disk-usage formatter (cli/command/formatter/disk_usage.go), for
-//! the one kind of object myvol has, local volumes. The Images, Containers and Build Cache
-//! rows are printed as Docker prints them for an engine that has none, so scripts written
-//! against `docker system df` (a row by its TYPE, a column by position) keep working.
+//! the objects myvol has: images and local volumes. The Containers and Build Cache rows are
+//! printed as Docker prints them for an engine that has none, so scripts written against
+//! `docker system df` (a row by its TYPE, a column by position) keep working.
 
 use std::io::{self, Write};
 
 use serde_json::Value as Json;
 
+use super::image::{LsContext as ImageContext, df_row, ls_header as image_header};
 use super::template::{Object, Template, Value};
 use super::volume::LsContext;
 use super::{FormatError, ListFormat, Spill, SubHeader, go_json, tabwriter};
+use crate::image::Image;
 use crate::store::{Usage, Volume};
 use crate::units::human_size;
 
@@ -26,11 +28,32 @@ pub struct DfRow {
     pub reclaimable: u64,
 }
 
+/// The images as `system df` sees them: each with its shared size, and the size of every
+/// layer counted once ([`crate::image::store::disk_usage`]).
+pub struct ImageUsage<'a> {
+    pub images: &'a [Image],
+    pub shared: &'a [u64],
+    pub layers_size: u64,
+}
+
 impl DfRow {
-    /// The four rows, from the local volumes and their usage (volumes with driver options
-    /// are not counted, as Docker's `LocalVolumesSize` leaves them out).
-    pub fn summary(volumes: &[(Volume, Usage)]) -> Vec<DfRow> {
+    /// The four rows, from the images and from the local volumes and their usage (volumes
+    /// with driver options are not counted, as Docker's `LocalVolumesSize` leaves them out).
+    ///
+    /// Images as Docker counts them: TOTAL every image, ACTIVE those a run uses, SIZE every
+    /// layer once, RECLAIMABLE that size less what the active images use alone (their size
+    /// less their shared size).
+    pub fn summary(images: &ImageUsage<'_>, volumes: &[(Volume, Usage)]) -> Vec<DfRow> {
         let empty = |kind| DfRow { kind, total: 0, active: 0, size: 0, reclaimable: 0 };
+        let active = images.images.iter().zip(images.shared).filter(|(i, _)| i.users > 0);
+        let used: u64 = active.clone().map(|(i, shared)| i.size.saturating_sub(*shared)).sum();
+        let imgs = DfRow {
+            kind: "Images",
+            total: images.images.len(),
+            active: active.count(),
+            size: images.layers_size,
+            reclaimable: images.layers_size.saturating_sub(used),
+        };
         let vols = DfRow {
             kind: "Local Volumes",
             total: volumes.len(),
@@ -38,7 +61,7 @@ impl DfRow {
             size: volumes.iter().map(|(_, u)| u.size).sum(),
             reclaimable: volumes.iter().filter(|(_, u)| u.links == 0).map(|(_, u)| u.size).sum(),
         };
-        vec![empty("Images"), empty("Containers"), vols, empty("Build Cache")]
+        vec![imgs, empty("Containers"), vols, empty("Build Cache")]
     }
 
     fn field(&self, name: &str) -> Option<String> {
@@ -76,7 +99,12 @@ impl DfRow {
 
 impl Object for DfRow {
     fn type_name(&self) -> &str {
-        "*formatter.diskUsageVolumesContext"
+        match self.kind {
+            "Images" => "*formatter.diskUsageImagesContext",
+            "Containers" => "*formatter.diskUsageContainersContext",
+            "Build Cache" => "*formatter.diskUsageBuilderContext",
+            _ => "*formatter.diskUsageVolumesContext",
+        }
     }
 
     fn get(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
@@ -121,8 +149,26 @@ pub fn render_summary(rows: &[DfRow], format: Option<&str>, out: &mut dyn Write)
     fmt.render(&SubHeader::value(&DF_HEADER), rows.iter().map(DfRow::value), out)
 }
 
+/// docker/cli's `defaultDiskUsageImageTableFormat`.
+const IMAGE_TABLE: &str = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}";
+
+/// The images' rows of `system df -v` (`table`: truncated IDs, escaped cells).
+fn image_contexts(images: &ImageUsage<'_>, table: bool) -> Vec<Value> {
+    let now = jiff::Timestamp::now().as_second();
+    images
+        .images
+        .iter()
+        .zip(images.shared)
+        .map(|(i, s)| ImageContext::value(df_row(i, *s), table, now, table))
+        .collect()
+}
+
 /// `system df -v` with no format: Docker's four sections, each its own aligned table.
-pub fn render_verbose(volumes: &[(Volume, Usage)], out: &mut dyn Write) -> io::Result<()> {
+pub fn render_verbose(
+    images: &ImageUsage<'_>,
+    volumes: &[(Volume, Usage)],
+    out: &mut dyn Write,
+) -> Result<(), FormatError> {
     fn table(out: &mut dyn Write, lines: impl IntoIterator<Item = String>) -> io::Result<()> {
         let mut tw = tabwriter::TabWriter::docker(out);
         for l in lines {
@@ -132,7 +178,7 @@ pub fn render_verbose(volumes: &[(Volume, Usage)], out: &mut dyn Write) -> io::R
         tw.flush()
     }
     out.write_all(b"Images space usage:\n\n")?;
-    table(out, ["REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS".into()])?;
+    ListFormat::parse(IMAGE_TABLE)?.render(&image_header(), image_contexts(images, true), out)?;
     out.write_all(b"\nContainers space usage:\n\n")?;
     table(out, ["CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES".into()])?;
     out.write_all(b"\nLocal Volumes space usage:\n\n")?;
@@ -141,12 +187,14 @@ pub fn render_verbose(volumes: &[(Volume, Usage)], out: &mut dyn Write) -> io::R
         .map(|(v, u)| format!("{}\t{}\t{}", crate::text::escape_control(v.name.as_str()), u.links, human_size(u.size)));
     table(out, std::iter::once("VOLUME NAME\tLINKS\tSIZE".to_owned()).chain(rows))?;
     out.write_all(b"\nBuild cache usage: 0B\n\n")?;
-    table(out, ["CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED".into()])
+    table(out, ["CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED".into()])?;
+    Ok(())
 }
 
 /// The dot of `system df -v --format TEMPLATE`: docker/cli's `diskUsageContext`, whose
-/// fields are lists (only `Volumes` has entries here).
+/// fields are lists (`Containers` and `BuildCache` are empty here).
 struct DfVerbose {
+    images: Vec<Value>,
     volumes: Vec<Value>,
 }
 
@@ -160,16 +208,18 @@ impl Object for DfVerbose {
             return None;
         }
         Some(Ok(match name {
+            "Images" => Value::list(self.images.clone()),
             "Volumes" => Value::list(self.volumes.clone()),
-            "Images" | "Containers" | "BuildCache" => Value::list(Vec::new()),
+            "Containers" | "BuildCache" => Value::list(Vec::new()),
             _ => return None,
         }))
     }
 
-    /// Struct order; the volumes are `*volumeContext`s, which marshal themselves.
+    /// Struct order; images and volumes are `*imageContext`s and `*volumeContext`s, which
+    /// marshal themselves.
     fn json_fields(&self) -> Vec<(String, Value)> {
         vec![
-            ("Images".into(), Value::list(Vec::new())),
+            ("Images".into(), Value::list(self.images.clone())),
             ("Containers".into(), Value::list(Vec::new())),
             ("Volumes".into(), Value::list(self.volumes.clone())),
             ("BuildCache".into(), Value::list(Vec::new())),
@@ -184,11 +234,13 @@ impl Object for DfVerbose {
 /// `system df -v --format F`: `json` is `{{json .}}` (no newline after it, as Docker); a
 /// template is executed once over the whole usage, with no newline added.
 pub fn render_verbose_format(
+    images: &ImageUsage<'_>,
     volumes: &[(Volume, Usage)],
     format: &str,
     out: &mut dyn Write,
 ) -> Result<(), FormatError> {
     let dot = DfVerbose {
+        images: image_contexts(images, false),
         volumes: volumes.iter().map(|(v, u)| LsContext::value(v, Some((u.links, u.size)), false)).collect(),
     };
     let format = if format == "json" { "{{json .}}" } else { format };

@@ -9,6 +9,7 @@
 //! line is valid for Docker and goes back to clap in a form clap reads the way Docker did.
 
 mod cluster;
+mod image_flags;
 mod pflag;
 mod run_flags;
 

@@ -22,7 +22,7 @@ use clap::{Arg, ArgAction, Command};
 use myvol::text::go_quote;
 
 use super::UsageError;
-use super::{cluster, run_flags};
+use super::{cluster, image_flags, run_flags};
 use crate::commands::ExitStatus;
 
 /// What a command line asks for, once it has passed pflag's rules.
@@ -227,7 +227,7 @@ fn parse_flags(cmd: &Command, path: Vec<String>, words: &[&str]) -> Result<Parse
                 return Err(flag_error(format!("bad flag syntax: {tok}")));
             }
             let Some(flag) = flags.long(name) else {
-                return Err(flag_error(unknown_long(is_run, name)));
+                return Err(flag_error(unknown_long(&command, is_run, name)));
             };
             let value = match (flag.kind, attached) {
                 (Kind::Value, None) => match words.get(k) {
@@ -253,7 +253,7 @@ fn parse_flags(cmd: &Command, path: Vec<String>, words: &[&str]) -> Result<Parse
                 // is `run`'s `--volume`).
                 let top_v = || (c == 'v' && path.len() == 1).then(|| flags.version()).flatten();
                 let Some(flag) = flags.short(c).or_else(top_v) else {
-                    return Err(flag_error(unknown_short(is_run, c, &format!("-{shorthands}"))));
+                    return Err(flag_error(unknown_short(&command, is_run, c, &format!("-{shorthands}"))));
                 };
                 let attached = rest.strip_prefix('=').filter(|v| !v.is_empty());
                 if let Some(v) = attached {
@@ -410,16 +410,22 @@ pub fn first_line(e: &clap::Error) -> String {
     line.strip_prefix("error: ").unwrap_or(line).to_owned()
 }
 
-fn unknown_long(is_run: bool, name: &str) -> String {
-    match run_flags::unsupported_long(name).filter(|_| is_run) {
-        Some(long) => format!("myvol run does not support --{long}"),
+fn unknown_long(command: &str, is_run: bool, name: &str) -> String {
+    if let Some(long) = run_flags::unsupported_long(name).filter(|_| is_run) {
+        return format!("myvol run does not support --{long}");
+    }
+    match image_flags::unsupported_long(command, name) {
+        Some(long) => format!("{command} does not support --{long}"),
         None => format!("unknown flag: --{name}"),
     }
 }
 
-fn unknown_short(is_run: bool, c: char, tok: &str) -> String {
-    match run_flags::unsupported_short(c).filter(|_| is_run) {
-        Some(long) => format!("myvol run does not support -{c}/--{long}"),
+fn unknown_short(command: &str, is_run: bool, c: char, tok: &str) -> String {
+    if let Some(long) = run_flags::unsupported_short(c).filter(|_| is_run) {
+        return format!("myvol run does not support -{c}/--{long}");
+    }
+    match image_flags::unsupported_short(command, c) {
+        Some(long) => format!("{command} does not support -{c}/--{long}"),
         None => format!("unknown shorthand flag: '{c}' in {tok}"),
     }
 }

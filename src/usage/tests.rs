@@ -189,6 +189,19 @@ fn refused_as_docker_refuses_them() {
         (&["run", "-Q", "/"], 125, err("unknown shorthand flag: 'Q' in -Q", RUN)),
         (&["run", "-v"], 125, err("flag needs an argument: 'v' in -v", RUN)),
         (&["run", "--mount", "type=volume,src=v", "/"], 125, err("invalid argument \"type=volume,src=v\" for \"--mount\" flag: target is required", RUN)),
+        // The image verbs: Docker's flags that myvol leaves out, named as such; their arguments.
+        (&["images", "--tree"], 125, err("myvol images does not support --tree", "Run 'myvol images --help' for more information\n")),
+        (&["image", "ls", "--tree"], 125, err("myvol image ls does not support --tree", "Run 'myvol image ls --help' for more information\n")),
+        (&["image", "list", "--tree=true"], 125, err("myvol image ls does not support --tree", "Run 'myvol image ls --help' for more information\n")),
+        (&["rmi", "--platform", "linux/amd64", "x"], 125, err("myvol rmi does not support --platform", "Run 'myvol rmi --help' for more information\n")),
+        (&["image", "rm", "--platform=linux", "x"], 125, err("myvol image rm does not support --platform", "Run 'myvol image rm --help' for more information\n")),
+        (&["image", "inspect", "--platform", "linux", "x"], 125, err("myvol image inspect does not support --platform", "Run 'myvol image inspect --help' for more information\n")),
+        (&["pull", "--tree", "x"], 125, err("unknown flag: --tree", "Run 'myvol pull --help' for more information\n")),
+        (&["pull"], 1, err("'myvol pull' requires 1 argument", "Run 'myvol pull --help' for more information\n")),
+        (&["tag", "a"], 1, err("'myvol tag' requires 2 arguments", "Run 'myvol tag --help' for more information\n")),
+        (&["images", "a", "b"], 1, err("'myvol images' requires at most 1 argument", "Run 'myvol images --help' for more information\n")),
+        (&["rmi"], 1, err("'myvol rmi' requires at least 1 argument", "See 'myvol rmi --help' for more information\n")),
+        (&["logout", "a", "b"], 1, err("'myvol logout' requires at most 1 argument", "Run 'myvol logout --help' for more information\n")),
     ];
     for (args, status, stderr) in cases {
         assert_eq!(outcome(args), Err((status, stderr)), "myvol {}", args.join(" "));

@@ -12,9 +12,7 @@ use myvol::image::digest::Digest;
 use serde_json::{Value, json};
 
 use crate::env::{Out, TestEnv};
-use crate::registry::{
-    Comp, ImageSpec, Member, Proxy, Registry, busybox_layer, layer, myvol, push_image, push_index, skip,
-};
+use crate::registry::{Comp, ImageSpec, Member, Proxy, Registry, busybox_layer, layer, myvol, push_image, push_index};
 
 /// A store, a registry, and the busybox layer.
 struct Rig {
@@ -23,9 +21,10 @@ struct Rig {
     bb: Vec<u8>,
 }
 
+#[track_caller]
 fn rig() -> Option<Rig> {
     let Some(bb) = busybox_layer() else {
-        skip("/bin/busybox is missing (apt-get install busybox-static)");
+        crate::env::skipped("needs /bin/busybox (Debian package busybox-static)");
         return None;
     };
     let reg = Registry::start()?;
@@ -221,8 +220,7 @@ fn pull_stores_layers_in_overlay_format_and_a_run_can_stack_them() {
 /// Mount the layers with overlayfs (in a private mount namespace) and check what a run sees:
 /// the whiteout hides the lower file, the opaque directory hides the lower directory's content.
 fn overlay_view(lower: &[std::path::PathBuf]) {
-    if !rustix::process::geteuid().is_root() {
-        skip("mounting overlayfs needs root");
+    if !crate::env::require_root("mounting overlayfs") {
         return;
     }
     let mnt = tempfile::tempdir().unwrap();
@@ -610,23 +608,22 @@ fn save_and_load_round_trip_and_other_tools_read_our_archives() {
     }
     let out = child.wait_with_output().unwrap();
     assert_eq!(r.mask(&String::from_utf8_lossy(&out.stdout)), "Loaded image: REG/test/app:1.0\n");
-    // skopeo reads our archive in both of its forms.
-    if Command::new("skopeo").arg("--version").output().is_ok() {
-        for transport in ["docker-archive", "oci-archive"] {
-            let o = Command::new("skopeo").args(["inspect", "--raw", &format!("{transport}:{a}")]).output().unwrap();
-            assert!(o.status.success(), "skopeo {transport}: {}", String::from_utf8_lossy(&o.stderr));
-        }
-        let o = Command::new("skopeo").args(["inspect", "--config", &format!("docker-archive:{a}")]).output().unwrap();
-        let cfg: Value = serde_json::from_slice(&o.stdout).unwrap();
-        assert_eq!(cfg["config"]["User"], "nobody");
-    } else {
-        skip("skopeo is not installed: our archives are not checked with it");
-    }
     // save refuses a name it does not have.
     let o = r.run(&["save", "-o", a, "nope:1"]);
     assert_eq!((o.code, o.stderr.as_str()), (1, "Error: reference does not exist\n"));
     let o = r.run(&["save", "-o", a, "nope"]);
     assert_eq!((o.code, o.stderr.as_str()), (1, "Error: No such image: nope\n"));
+    // skopeo reads our archive in both of its forms.
+    if !crate::env::require_tools(&["skopeo"]) {
+        return;
+    }
+    for transport in ["docker-archive", "oci-archive"] {
+        let o = Command::new("skopeo").args(["inspect", "--raw", &format!("{transport}:{a}")]).output().unwrap();
+        assert!(o.status.success(), "skopeo {transport}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let o = Command::new("skopeo").args(["inspect", "--config", &format!("docker-archive:{a}")]).output().unwrap();
+    let cfg: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(cfg["config"]["User"], "nobody");
 }
 
 /// Archives recorded with the real tools (tests/fixtures/images, see its README).
@@ -705,6 +702,175 @@ fn load_refuses_broken_and_hostile_archives() {
     assert_eq!(myvol(&t, &["images", "-q"], None).stdout, "");
 }
 
+/// A `docker save` archive (manifest.json form) of one small image with `tags`.
+fn archive_with_tags(tags: &[&str]) -> Vec<u8> {
+    archive_of(&[layer(&[Member::File("f", b"x")])], tags, "2024-01-02T03:04:05Z")
+}
+
+/// A `docker save` archive (manifest.json form) of one image: `layers` bottom first, `tags`,
+/// created at `created`.
+fn archive_of(layers: &[Vec<u8>], tags: &[&str], created: &str) -> Vec<u8> {
+    let diff_ids: Vec<String> = layers.iter().map(|l| Digest::of(l).to_string()).collect();
+    let cfg = json!({"architecture": "amd64", "os": "linux", "created": created,
+                     "rootfs": {"type": "layers", "diff_ids": diff_ids}});
+    let cfg = serde_json::to_vec(&cfg).unwrap();
+    let names: Vec<String> = (0..layers.len()).map(|i| format!("l{i}.tar")).collect();
+    let manifest = serde_json::to_vec(&json!([{"Config": "c.json", "RepoTags": tags, "Layers": names}])).unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    let mut members: Vec<(&str, &[u8])> = vec![("c.json", cfg.as_slice())];
+    members.extend(names.iter().map(String::as_str).zip(layers.iter().map(Vec::as_slice)));
+    members.push(("manifest.json", manifest.as_slice()));
+    for (n, d) in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(d.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, n, d).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+/// `system df` counts images as Docker does: TOTAL every image, ACTIVE those a run uses,
+/// SIZE every layer once, RECLAIMABLE that less what the active images use alone; `-v` lists
+/// each image with its shared and unique sizes.
+#[test]
+fn system_df_counts_images_as_docker() {
+    let t = TestEnv::new();
+    let base = layer(&[Member::File("base", &[b'b'; 1000])]);
+    let a = layer(&[Member::File("a", &[b'a'; 200])]);
+    let b = layer(&[Member::File("b", &[b'b'; 30])]);
+    for (name, top, created) in [("a:1", &a, "2024-01-02T00:00:00Z"), ("b:1", &b, "2024-01-03T00:00:00Z")] {
+        let arch = t.dir.path().join("x.tar");
+        std::fs::write(&arch, archive_of(&[base.clone(), top.clone()], &[name], created)).unwrap();
+        myvol(&t, &["load", "-q", "-i", arch.to_str().unwrap()], None).ok();
+    }
+    let df = |args: &[&str]| {
+        let mut all = vec!["system", "df"];
+        all.extend(args);
+        myvol(&t, &all, None).ok().to_owned()
+    };
+    assert_eq!(
+        df(&[]),
+        "TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE\n\
+         Images          2         0         1.23kB    1.23kB (100%)\n\
+         Containers      0         0         0B        0B\n\
+         Local Volumes   0         0         0B        0B\n\
+         Build Cache     0         0         0B        0B\n"
+    );
+    // A run uses a:1: what only it uses (200B) is not reclaimable; the shared base is.
+    let (lease, _) = ImageStore::new(&t.root).lease("a:1", "test").unwrap();
+    assert_eq!(
+        df(&["--format", "{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}"]).lines().next(),
+        Some("Images|2|1|1.23kB|1.03kB (83%)")
+    );
+    let rows = df(&[
+        "-v",
+        "--format",
+        "{{range .Images}}{{.Repository}} {{.Tag}} {{.Size}} {{.SharedSize}} {{.UniqueSize}} {{.Containers}} {{len .ID}}\n{{end}}",
+    ]);
+    assert_eq!(rows, "b 1 1.03kB 1kB 30B 0 71\na 1 1.2kB 1kB 200B 1 71\n");
+    let v = df(&["-v"]);
+    let mut lines = v.lines();
+    assert_eq!(lines.next(), Some("Images space usage:"));
+    assert_eq!(lines.next(), Some(""));
+    // (CREATED's width depends on today's date.)
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("REPOSITORY   TAG       IMAGE ID       CREATED   "), "{v}");
+    assert!(header.ends_with("   SIZE      SHARED SIZE   UNIQUE SIZE   CONTAINERS"), "{v}");
+    let row: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!((row[0], row[1], row[2].len()), ("b", "1", 12), "{v}");
+    assert_eq!(&row[row.len() - 4..], ["1.03kB", "1kB", "30B", "0"], "{v}");
+    assert!(v.contains("\nContainers space usage:\n") && v.contains("\nLocal Volumes space usage:\n"), "{v}");
+    let json: Value = serde_json::from_str(&df(&["-v", "--format", "json"])).unwrap();
+    assert_eq!(json["Images"][1]["UniqueSize"], "200B");
+    assert_eq!(json["Images"][1]["Containers"], "1");
+    drop(lease);
+}
+
+/// Tags in an archive are outside text: a hostile one is refused with the tag escaped (and
+/// cut when huge) in a one-line error, and nothing of it reaches `images`, whose table shows
+/// the store unchanged.
+#[test]
+fn a_hostile_tag_in_an_archive_is_refused_escaped_and_never_listed() {
+    let t = TestEnv::new();
+    let load = |tags: &[&str]| {
+        let arch = t.dir.path().join("a.tar");
+        std::fs::write(&arch, archive_with_tags(tags)).unwrap();
+        myvol(&t, &["load", "-i", arch.to_str().unwrap()], None)
+    };
+    let o = load(&["good:1"]);
+    assert_eq!((o.code, o.stdout.as_str(), o.stderr.as_str()), (0, "Loaded image: good:1\n", ""), "{o:#?}");
+    let before = myvol(&t, &["images"], None);
+    assert_eq!(before.code, 0, "{before:#?}");
+    for (tag, shown) in [
+        ("Evil\u{1b}]0;pwned\u{7}:1", "library/Evil\\x1b]0;pwned\\x07"),
+        ("Bidi\u{202e}gnp.exe:1", "library/Bidi\\u{202e}gnp.exe"),
+        ("Line\nError: fake:1", "library/Line\\nError"),
+    ] {
+        let o = load(&[tag]);
+        assert_eq!(o.code, 1, "{o:#?}");
+        assert_eq!(
+            o.stderr,
+            format!("Error: invalid reference format: repository name ({shown}) must be lowercase\n"),
+            "{tag:?}"
+        );
+        assert!(!o.stderr.contains(['\u{1b}', '\u{7}', '\u{202e}']), "{o:#?}");
+    }
+    // A tag of 100,000 characters is cut at 1,024 where the error echoes it.
+    let huge = format!("A{}:1", "a".repeat(100_000));
+    let o = load(&[&huge]);
+    assert_eq!(o.code, 1, "{o:#?}");
+    assert!(o.stderr.len() < 1_200 && o.stderr.contains("…[100009 bytes]"), "{}", o.stderr);
+    // Lower-case but not a reference: Docker's words, nothing stored.
+    let o = load(&["x\u{1b}[2j:1"]);
+    assert_eq!((o.code, o.stderr.as_str()), (1, "Error: invalid reference format\n"));
+    let after = myvol(&t, &["images"], None);
+    assert_eq!(after, before, "the store is as it was");
+    assert!(after.stdout.starts_with("REPOSITORY   TAG       IMAGE ID       CREATED"), "{after:#?}");
+    assert_eq!(after.stdout.lines().count(), 2, "{after:#?}");
+}
+
+/// A registry's answers are outside text: its error messages, media types and auth realms
+/// reach the terminal escaped and cut at 1,024 characters, in one line, whatever they hold.
+#[test]
+fn registry_answers_are_echoed_escaped_and_cut() {
+    let Some(r) = rig() else { return };
+    push_image(
+        &r.reg.addr,
+        "hostile/app",
+        Some("1"),
+        &ImageSpec::new(vec![(layer(&[Member::File("f", b"x")]), Comp::Gzip)], json!({})),
+    );
+    let proxy = Proxy::start(&r.reg.addr);
+    let name = format!("{}/hostile/app:1", proxy.addr);
+    let pull = |status: u16, headers: &[(&str, &[u8])], body: &[u8]| {
+        proxy.answer_manifests(status, headers, body);
+        let o = r.run(&["pull", "-q", &name]);
+        assert_eq!((o.code, o.stdout.as_str()), (1, ""), "{o:#?}");
+        assert_eq!(o.stderr.lines().count(), 1, "{o:#?}");
+        assert!(!o.stderr.contains(['\u{1b}', '\u{7}', '\u{202e}', '\r']), "{o:#?}");
+        o.stderr.replace(&proxy.addr, "PROXY")
+    };
+    let json = [("content-type", b"application/json".as_slice())];
+    let msg = "\u{1b}[2J\u{1b}]0;owned\u{7}denied\nError: fake second line\u{202e}";
+    let body = serde_json::to_vec(&json!({"errors": [{"code": "DENIED", "message": msg}]})).unwrap();
+    assert_eq!(
+        pull(403, &json, &body),
+        "Error: pull access denied for PROXY/hostile/app, repository does not exist or may require 'docker login': denied: \\x1b[2J\\x1b]0;owned\\x07denied\\nError: fake second line\\u{202e}\n"
+    );
+    let body =
+        serde_json::to_vec(&json!({"errors": [{"code": "MANIFEST_UNKNOWN", "message": "m".repeat(100_000)}]})).unwrap();
+    let e = pull(404, &json, &body);
+    assert!(e.starts_with("Error: manifest for PROXY/hostile/app:1 not found: manifest unknown: mmm"), "{e}");
+    assert!(e.ends_with("m…[100000 bytes]\n") && e.len() < 1_200, "{e}");
+    let body = br#"{"schemaVersion":2,"mediaType":"application/vnd.evil\u001b[31m.v1+json","config":{}}"#;
+    assert_eq!(pull(200, &json, body), "Error: unsupported media type application/vnd.evil\\x1b[31m.v1+json\n");
+    let realm = format!("Bearer realm=\"{}\",service=\"s\"", "r".repeat(5_000));
+    let e = pull(401, &[("www-authenticate", realm.as_bytes())], b"");
+    assert!(e.starts_with("Error: invalid token realm \"rrr"), "{e}");
+    assert!(e.ends_with("r\"…[5000 bytes]\n") && e.len() < 1_200, "{e}");
+    assert!(r.t.entries("images/records").is_empty());
+}
+
 /// TLS with certificate checks, on an address outside the loopback ranges (which Docker always
 /// treats as insecure): a registry serving HTTPS on 10.99.0.1 in a private network namespace,
 /// with a certificate from a test CA. Without that CA the pull fails on the certificate; with
@@ -712,16 +878,10 @@ fn load_refuses_broken_and_hostile_archives() {
 /// daemon.json's `insecure-registries`, it succeeds without.
 #[test]
 fn tls_registries_are_checked_against_the_trust_store() {
-    if !rustix::process::geteuid().is_root() {
-        skip("a network namespace with its own address needs root");
+    if !crate::env::require_root("a network namespace with its own address")
+        || !crate::env::require_tools(&["openssl", "unshare", "ip", "curl"])
+    {
         return;
-    }
-    for tool in ["openssl", "unshare", "ip", "curl"] {
-        if Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().map_or(true, |o| !o.status.success())
-        {
-            skip(&format!("{tool} is not installed"));
-            return;
-        }
     }
     let Some(r) = rig() else { return };
     push_image(

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -24,14 +24,6 @@ use myvol::image::digest::Digest;
 use serde_json::{Value, json};
 
 use crate::env::TestEnv;
-
-/// A test that cannot run here says why; under `CI=true` it fails instead.
-pub fn skip(reason: &str) {
-    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-        panic!("cannot run under CI: {reason}");
-    }
-    eprintln!("skipped: {reason}");
-}
 
 // ------------------------------------------------------------------ a minimal HTTP/1.1 client
 
@@ -109,16 +101,11 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Start one, or `None` (with the reason printed) when the binary is missing.
+    /// Start one, or `None` when the binary is missing (the test is then skipped, see
+    /// `crate::env::require_tools`).
+    #[track_caller]
     pub fn start() -> Option<Registry> {
-        if Command::new("docker-registry")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_err()
-        {
-            skip("docker-registry is not installed (apt-get install docker-registry)");
+        if !crate::env::require_tools(&["docker-registry"]) {
             return None;
         }
         for _ in 0..5 {
@@ -145,19 +132,14 @@ impl Registry {
         panic!("docker-registry did not start");
     }
 
-    /// Poll `GET /v2/` until it answers (or the process died: the port was taken).
+    /// Wait until `GET /v2/` answers; false if the process died first (the port was taken).
     fn wait_ready(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if http("GET", &self.addr, "/v2/", &[], b"").is_ok_and(|r| r.status == 200) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
+        let mut ready = false;
+        crate::env::wait_until("docker-registry answers GET /v2/", crate::env::PATIENCE, || {
+            ready = http("GET", &self.addr, "/v2/", &[], b"").is_ok_and(|r| r.status == 200);
+            ready || matches!(self.child.try_wait(), Ok(Some(_)))
+        });
+        ready
     }
 }
 
@@ -412,7 +394,12 @@ struct ProxyState {
     tamper: Option<String>,
     /// Hold every blob response this long.
     blob_delay: Duration,
+    /// Answer every manifest request with this instead of the registry's answer.
+    manifest_answer: Option<Answer>,
 }
+
+/// A response the proxy makes up: status, headers (raw values), body.
+type Answer = (u16, Vec<(String, Vec<u8>)>, Vec<u8>);
 
 struct ProxyShared {
     upstream: String,
@@ -478,6 +465,13 @@ impl Proxy {
         self.state().blob_delay = d;
     }
 
+    /// Answer every manifest request with `status`, `headers` (raw values) and `body`: a
+    /// hostile registry.
+    pub fn answer_manifests(&self, status: u16, headers: &[(&str, &[u8])], body: &[u8]) {
+        let headers = headers.iter().map(|(k, v)| ((*k).to_owned(), v.to_vec())).collect();
+        self.state().manifest_answer = Some((status, headers, body.to_vec()));
+    }
+
     /// How many times `GET` reached a path ending with `suffix`.
     pub fn gets(&self, suffix: &str) -> u32 {
         self.state().counts.iter().filter(|(k, _)| k.ends_with(suffix)).map(|(_, v)| *v).sum()
@@ -507,13 +501,22 @@ fn resp(status: u16, headers: &[(&str, String)], body: impl Into<Bytes>) -> Resp
 
 async fn handle(s: Arc<ProxyShared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
-    let (token_for, tamper, delay) = {
+    let (token_for, tamper, delay, answer) = {
         let mut st = s.state.lock().unwrap_or_else(|e| e.into_inner());
         if req.method() == hyper::Method::GET {
             *st.counts.entry(req.uri().path().to_owned()).or_default() += 1;
         }
-        (st.token_for.clone(), st.tamper.clone(), st.blob_delay)
+        (st.token_for.clone(), st.tamper.clone(), st.blob_delay, st.manifest_answer.clone())
     };
+    if let Some((status, headers, body)) = answer
+        && path.contains("/manifests/")
+    {
+        let mut r = Response::builder().status(status);
+        for (k, v) in &headers {
+            r = r.header(k.as_str(), hyper::header::HeaderValue::from_bytes(v).unwrap());
+        }
+        return Ok(r.body(Full::new(Bytes::from(body))).unwrap());
+    }
     if let Some((user, pass)) = &token_for {
         if path.starts_with("/token") {
             let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");

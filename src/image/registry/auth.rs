@@ -9,7 +9,7 @@ use hyper::{HeaderMap, Method, Request, StatusCode, Uri};
 use super::RegistryError;
 use super::http::{self, Conn, Origin, Verify};
 use crate::image::credentials::AuthConfig;
-use crate::text::go_quote;
+use crate::text::echo;
 
 /// How a registry wants to be authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,7 +110,7 @@ pub fn fetch_token(
     creds: Option<&AuthConfig>,
 ) -> Result<String, RegistryError> {
     let realm_uri: Uri =
-        realm.parse().map_err(|_| RegistryError::Other(format!("invalid token realm {}", go_quote(realm))))?;
+        realm.parse().map_err(|_| RegistryError::Other(format!("invalid token realm {}", echo(realm).quoted())))?;
     let verify = if realm_uri.scheme_str() == Some("https") { Verify::Roots } else { Verify::Insecure };
     // A realm on a loopback or insecure host is reached as the registry is.
     let verify = match realm_uri.host() {
@@ -118,7 +118,7 @@ pub fn fetch_token(
         _ => verify,
     };
     let origin = Origin::from_uri(&realm_uri, verify)
-        .ok_or_else(|| RegistryError::Other(format!("invalid token realm {}", go_quote(realm))))?;
+        .ok_or_else(|| RegistryError::Other(format!("invalid token realm {}", echo(realm).quoted())))?;
     let identity = creds.and_then(|c| c.identity_token.as_deref()).filter(|t| !t.is_empty());
     let (method, url, body, content_type) = if let Some(refresh) = identity {
         let mut form = format!("grant_type=refresh_token&refresh_token={}&client_id=docker", encode(refresh));
@@ -146,7 +146,8 @@ pub fn fetch_token(
         let url = url.trim_end_matches(['&', '?']).to_owned();
         (Method::GET, url, String::new(), None)
     };
-    let uri: Uri = url.parse().map_err(|_| RegistryError::Other(format!("invalid token realm {}", go_quote(realm))))?;
+    let uri: Uri =
+        url.parse().map_err(|_| RegistryError::Other(format!("invalid token realm {}", echo(realm).quoted())))?;
     let mut b = Request::builder().method(method.clone()).uri(uri.clone());
     if let Some(a) = uri.authority() {
         b = b.header(HOST, a.as_str());
@@ -197,11 +198,12 @@ pub fn fetch_token(
             status: format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("")),
         });
     }
-    let t = parsed
-        .ok_or_else(|| RegistryError::Other(format!("unable to decode token response from {}", go_quote(realm))))?;
+    let t = parsed.ok_or_else(|| {
+        RegistryError::Other(format!("unable to decode token response from {}", echo(realm).quoted()))
+    })?;
     let token = if t.token.is_empty() { t.access_token } else { t.token };
     if token.is_empty() || token.bytes().any(|b| !(0x21..0x7f).contains(&b)) {
-        return Err(RegistryError::Other(format!("no usable token in the response from {}", go_quote(realm))));
+        return Err(RegistryError::Other(format!("no usable token in the response from {}", echo(realm).quoted())));
     }
     Ok(token)
 }

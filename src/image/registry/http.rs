@@ -117,13 +117,13 @@ impl std::fmt::Display for TransportError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TransportError::Dial { addr, source } => {
-                write!(f, "dial tcp {addr}: connect: {}", crate::store::errno_text(source))
+                write!(f, "dial tcp {addr}: connect: {}", crate::text::errno_text(source))
             }
             TransportError::Lookup { host, source } => {
-                write!(f, "dial tcp: lookup {host}: {}", crate::store::errno_text(source))
+                write!(f, "dial tcp: lookup {host}: {}", crate::text::errno_text(source))
             }
-            TransportError::Tls(e) => write!(f, "tls: {e}"),
-            TransportError::Http(e) => f.write_str(e),
+            TransportError::Tls(e) => write!(f, "tls: {}", crate::text::echo(e)),
+            TransportError::Http(e) => write!(f, "{}", crate::text::echo(e)),
             TransportError::Timeout => f.write_str("net/http: timeout awaiting response headers"),
         }
     }

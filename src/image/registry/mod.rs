@@ -25,7 +25,7 @@ use super::credentials::AuthConfig;
 use super::digest::{Digest, Hasher};
 use super::oci;
 use super::reference::{DEFAULT_DOMAIN, Reference};
-use crate::text::go_quote;
+use crate::text::echo;
 
 /// Docker Hub's registry endpoint (`docker.io` names it).
 pub const DOCKER_HUB_ENDPOINT: &str = "registry-1.docker.io";
@@ -41,7 +41,7 @@ impl std::fmt::Display for ApiError {
     /// errcode's `Error()`: the code in lower case with spaces, then the message.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let code = if self.code.is_empty() { "unknown".to_owned() } else { self.code.to_lowercase().replace('_', " ") };
-        write!(f, "{}: {}", crate::text::escape_control(&code), crate::text::escape_control(&self.message))
+        write!(f, "{}: {}", echo(&code), echo(&self.message))
     }
 }
 
@@ -49,14 +49,14 @@ impl std::fmt::Display for ApiError {
 #[derive(Debug, Error)]
 pub enum RegistryError {
     /// `Get "https://…/v2/": dial tcp …: connect: connection refused`.
-    #[error("{method} {}: {source}", go_quote(url))]
+    #[error("{method} {}: {source}", echo(url).quoted())]
     Transport {
         method: &'static str,
         url: String,
         #[source]
         source: TransportError,
     },
-    #[error("{method} {}: {}", go_quote(url), crate::store::errno_text(source))]
+    #[error("{method} {}: {}", echo(url).quoted(), crate::text::errno_text(source))]
     Body {
         method: &'static str,
         url: String,
@@ -66,9 +66,9 @@ pub enum RegistryError {
     /// A JSON error body.
     #[error("{0}")]
     Api(ApiError),
-    #[error("{method} {}: unexpected status code {status}", go_quote(url))]
+    #[error("{method} {}: unexpected status code {status}", echo(url).quoted())]
     Status { method: &'static str, url: String, status: String },
-    #[error("{method} {}: unauthorized: {message}", go_quote(url))]
+    #[error("{method} {}: unauthorized: {}", echo(url).quoted(), echo(message))]
     Unauthorized { method: &'static str, url: String, message: String },
     #[error("manifest for {reference} not found: {cause}")]
     ManifestNotFound { reference: String, cause: ApiError },
@@ -321,8 +321,9 @@ impl Client {
                 #[serde(default)]
                 tags: Option<Vec<String>>,
             }
-            let t: Tags = serde_json::from_slice(&body)
-                .map_err(|e| RegistryError::Other(format!("invalid tag list from {}: {e}", go_quote(&url))))?;
+            let t: Tags = serde_json::from_slice(&body).map_err(|e| {
+                RegistryError::Other(format!("invalid tag list from {}: {}", echo(&url).quoted(), echo(&e.to_string())))
+            })?;
             out.extend(t.tags.unwrap_or_default());
             match next {
                 Some(n) if n.starts_with("/v2/") => path = n,
@@ -393,7 +394,7 @@ impl Client {
         accept: Option<&str>,
         auth: Option<&str>,
     ) -> Result<Request<http_body_util::Full<Bytes>>, RegistryError> {
-        let uri: Uri = url.parse().map_err(|_| RegistryError::Other(format!("invalid URL {}", go_quote(url))))?;
+        let uri: Uri = url.parse().map_err(|_| RegistryError::Other(format!("invalid URL {}", echo(url).quoted())))?;
         let mut b = Request::builder().method(method).uri(uri.clone());
         if let Some(a) = uri.authority() {
             b = b.header(hyper::header::HOST, a.as_str());
@@ -555,13 +556,14 @@ impl Client {
             let Some(loc) = reply.headers.get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned) else { break };
             drain(conn, reply);
             let next = resolve_location(&url, &loc)
-                .ok_or_else(|| RegistryError::Other(format!("invalid redirect to {}", go_quote(&loc))))?;
-            let uri: Uri =
-                next.parse().map_err(|_| RegistryError::Other(format!("invalid redirect to {}", go_quote(&loc))))?;
+                .ok_or_else(|| RegistryError::Other(format!("invalid redirect to {}", echo(&loc).quoted())))?;
+            let uri: Uri = next
+                .parse()
+                .map_err(|_| RegistryError::Other(format!("invalid redirect to {}", echo(&loc).quoted())))?;
             let same = uri.authority().map(|a| a.as_str()) == Some(origin.authority.as_str());
             let verify = if same { origin.verify } else { Verify::Roots };
             let o = Origin::from_uri(&uri, verify)
-                .ok_or_else(|| RegistryError::Other(format!("invalid redirect to {}", go_quote(&loc))))?;
+                .ok_or_else(|| RegistryError::Other(format!("invalid redirect to {}", echo(&loc).quoted())))?;
             let auth = if same { self.auth_header() } else { None };
             let req = self.request(Method::GET, &next, None, auth.as_deref())?;
             url = next;

@@ -82,6 +82,12 @@ fn package(tool: &str) -> &'static str {
         "busybox" => "busybox-static",
         "script" => "bsdutils",
         "losetup" => "mount",
+        "docker-registry" => "docker-registry",
+        "skopeo" => "skopeo",
+        "openssl" => "openssl",
+        "curl" => "curl",
+        "ip" => "iproute2",
+        "bwrap" => "bubblewrap",
         _ => "util-linux",
     }
 }
