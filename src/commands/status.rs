@@ -66,10 +66,12 @@ impl ExitStatus {
     /// | plan | looking up or checking a volume ([`StoreError`]) | by errno, else 125 |
     /// | plan | a bind source that cannot be examined (`stat`) | by errno |
     /// | plan | the rootfs, an `--env-file`, `-e`, `-u`, a process the runtime refuses | 125 |
+    /// | plan | the image (or an image mount's) not in the store, unreadable; no command | 125 |
     /// | attach | creating or leasing a volume ([`StoreError`]) | by errno, else 125 |
     /// | attach | mounting a volume's driver options, or its content dir ([`DriverError`]) | by errno, else 125 |
     /// | attach | a volume plugin's answer: text from outside myvol | Docker's rule on the text |
     /// | attach | creating a missing `-v` bind source (`mkdir`) | by errno |
+    /// | attach | leasing an image (removed since it was planned) | 125 |
     /// | execute | the run directory, the supervisor's own steps, a setup step in the run (a mount, the hostname, privileges…) | 125 |
     /// | execute | the command not found: not in `PATH`, or `ENOENT` on its path | 127 |
     /// | execute | the command refused by `execve` (`EACCES`, `ENOEXEC`…) | 126 |
@@ -93,12 +95,15 @@ impl ExitStatus {
                 | PlanError::EnvFile { .. }
                 | PlanError::Env(_)
                 | PlanError::User(_)
-                | PlanError::Invalid(_) => ExitStatus::RunFailed,
+                | PlanError::Invalid(_)
+                | PlanError::Image(_)
+                | PlanError::NoCommand => ExitStatus::RunFailed,
             },
             RunError::Attach(e) => match e {
                 AttachError::Volume(e) => of_store_error(e),
                 AttachError::Driver(e) => of_driver_error(e),
                 AttachError::BindSource { source, .. } => of_errno(source),
+                AttachError::Image(_) => ExitStatus::RunFailed,
             },
             RunError::Exec(e) => match e {
                 ExecError::Child { failure: ChildFailure::NotFound, .. } => ExitStatus::NotFound,

@@ -112,6 +112,7 @@ fn summarize(m: &PlannedMount) -> String {
                 t.tmpfs.data
             )
         }
+        PlannedSource::Image(i) => format!("image {} {rw} {}", m.target(), i.image.name),
     }
 }
 
@@ -297,6 +298,7 @@ fn resolve_changes_nothing_and_fills_the_rest_of_the_plan() {
     let store = Store::new(&root);
     let run = RunRequest {
         rootfs: "../rootfs/./x".into(),
+        image: None,
         mounts: parse_specs(&["/anon".into(), "new:/n".into()], &[], &[], "/").unwrap(),
         volume_driver: None,
         read_only: true,
@@ -328,7 +330,7 @@ fn process_fixture() -> (tempfile::TempDir, RunPlan) {
     .unwrap();
     std::fs::write(rootfs.join("etc/group"), "alice:x:1001:\nwheel:x:10:alice\n").unwrap();
     std::fs::write(dir.path().join("env"), "FROMFILE=f\nOVER=file\nINHERITED\n").unwrap();
-    let plan = RunPlan { rootfs, mounts: Vec::new(), read_only: false, remove: false };
+    let plan = RunPlan { rootfs, image: None, mounts: Vec::new(), read_only: false, remove: false };
     (dir, plan)
 }
 
@@ -357,6 +359,7 @@ fn resolve_process_builds_what_the_runtime_runs() {
                 .to_vec(),
             workdir: Some("/w".into()),
             user: Some((1000, 1001)),
+            user_in_image: None,
             groups: vec![10],
             hostname: None,
             network: Network::None,
