@@ -425,3 +425,33 @@ fn unreadable_bind_sources_report_the_stat_error() {
     assert_eq!(m, "invalid mount config for type \"bind\": stat <T>/locked/x: permission denied");
     assert_eq!(v, "error while creating mount source path '<T>/locked/x': stat <T>/locked/x: permission denied");
 }
+
+/// `docker run`'s command for an image (moby's `merge`), one case per line: the flags, the
+/// image's Entrypoint and Cmd, the argv.
+#[test]
+fn image_command_table() {
+    let v = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect::<Vec<String>>();
+    type Case<'a> =
+        (Option<&'a str>, &'a [&'a str], Option<&'a [&'a str]>, Option<&'a [&'a str]>, Result<&'a [&'a str], &'a str>);
+    let cases: &[Case<'_>] = &[
+        (None, &[], Some(&["ep"]), Some(&["cmd"]), Ok(&["ep", "cmd"])),
+        (None, &["x"], Some(&["ep"]), Some(&["cmd"]), Ok(&["ep", "x"])),
+        (None, &[], None, Some(&["cmd", "a"]), Ok(&["cmd", "a"])),
+        (None, &["x"], None, Some(&["cmd"]), Ok(&["x"])),
+        (Some("e"), &[], Some(&["ep"]), Some(&["cmd"]), Ok(&["e"])),
+        (Some("e"), &["x", "y"], Some(&["ep"]), Some(&["cmd"]), Ok(&["e", "x", "y"])),
+        (Some(""), &[], Some(&["ep"]), Some(&["cmd"]), Ok(&["cmd"])),
+        (Some(""), &["x"], Some(&["ep"]), Some(&["cmd"]), Ok(&["x"])),
+        (Some(""), &[], Some(&["ep"]), None, Err("No command specified")),
+        (None, &[], None, None, Err("No command specified")),
+        (None, &[], Some(&[]), Some(&[]), Err("No command specified")),
+    ];
+    for (entrypoint, command, image_ep, image_cmd, want) in cases {
+        let run =
+            ProcessRequest { entrypoint: entrypoint.map(str::to_owned), command: v(command), ..Default::default() };
+        let config =
+            crate::image::oci::RunConfig { entrypoint: image_ep.map(&v), cmd: image_cmd.map(&v), ..Default::default() };
+        let got = image_command(&run, &config).map_err(|e| e.to_string());
+        assert_eq!(got, want.map(v).map_err(str::to_owned), "{entrypoint:?} {command:?} {image_ep:?} {image_cmd:?}");
+    }
+}

@@ -23,6 +23,7 @@ mod plugin_client;
 mod rclone;
 mod run;
 mod run_dry;
+mod run_image;
 mod template_abuse;
 mod trust_edges;
 mod trust_store;
