@@ -404,7 +404,9 @@ pub fn resolve_process(
             .filter(|w| !w.is_empty())
             .map(|w| if w.starts_with('/') { clean_path(w) } else { w.to_owned() }),
         user: Some((user.uid, user.gid)),
-        groups: user.groups,
+        // Docker's daemon lists the primary group first among the supplementary ones
+        // (`getUser`, moby `daemon/oci_linux.go`): `id` shows `groups=GID,…`.
+        groups: std::iter::once(user.gid).chain(user.groups).collect(),
         hostname: run.hostname.clone().filter(|h| !h.is_empty()),
         network: run.network,
         tty: run.tty,

@@ -757,9 +757,9 @@ fn drop_privileges(user: Option<(u32, u32)>, groups: &[u32], rootless: bool) -> 
     let (uid, gid) = user.unwrap_or((0, 0));
     let groups: Vec<nix::unistd::Gid> = groups.iter().map(|g| nix::unistd::Gid::from_raw(*g)).collect();
     match nix::unistd::setgroups(&groups) {
-        // A user namespace with `setgroups` denied (the single rootless mapping): the
-        // process has no supplementary groups to drop anyway.
-        Err(nix::errno::Errno::EPERM) if rootless && groups.is_empty() => {}
+        // A user namespace with `setgroups` denied (the single rootless mapping): the process
+        // has no supplementary group to drop, and may set none, as runc silently sets none.
+        Err(nix::errno::Errno::EPERM) if rootless => {}
         r => r?,
     }
     let g = nix::unistd::Gid::from_raw(gid);
