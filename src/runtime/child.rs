@@ -230,8 +230,13 @@ fn setup(
     let dev = mount_dev(sys, root, rootless)?;
     mount_sys(sys, root, own_netns)?;
     let merged_name = run.merged().display().to_string();
+    // Read-only tmpfs mounts are made read-only last, as runc does (`finalizeRootfs`): mount
+    // points of later mounts, device nodes and the working directory can still be made in them.
+    let mut read_only_later = Vec::new();
     for (i, &m) in exec.mounts.iter().enumerate() {
-        mount(sys, root, m, sources.get(i).and_then(Option::as_ref), &merged_name)?;
+        if let Some(fd) = mount(sys, root, m, sources.get(i).and_then(Option::as_ref), &merged_name)? {
+            read_only_later.push((m.target(), fd));
+        }
     }
     // A mount of the user's on `/dev` replaces myvol's (it is mounted over it, and everything
     // below it is the user's). As runc does, a tmpfs there gets the device nodes and links;
@@ -254,6 +259,10 @@ fn setup(
     let cwd = ensure_dir_in_root(root, &workdir).map_err(step(format!("mkdir {}", echo(&workdir))))?;
     if resolve::file_type(cwd.as_fd()).map_err(step(format!("stat {}", echo(&workdir))))? != FileType::Directory {
         return Err(SetupError::WorkdirNotADirectory(workdir));
+    }
+    for (target, fd) in &read_only_later {
+        sys.mount_setattr(fd.as_fd(), false, sys::MountAttr { set: attr::RDONLY, clear: 0, propagation: 0 })
+            .map_err(step(format!("remount {} read-only", echo(target))))?;
     }
     if exec.read_only {
         sys.mount_setattr(root, false, sys::MountAttr { set: attr::RDONLY, clear: 0, propagation: 0 })
@@ -556,13 +565,15 @@ fn open_source(path: &Path, verify: Option<&Arc<OwnedFd>>) -> io::Result<OwnedFd
     Ok(fd)
 }
 
+/// Make one mount of the plan. A read-only tmpfs is mounted writable: its fd is returned, to
+/// be made read-only once everything is in place.
 fn mount(
     sys: &dyn Syscall,
     root: BorrowedFd<'_>,
     m: MountRef<'_>,
     prepared: Option<&Prepared>,
     merged: &str,
-) -> Result<(), SetupError> {
+) -> Result<Option<OwnedFd>, SetupError> {
     match m {
         MountRef::Tmpfs(t) => {
             let target = &t.target;
@@ -570,7 +581,9 @@ fn mount(
             check_proc_mount(root, target, None, "tmpfs", merged)?;
             let fd = ensure_dir_in_root(root, target).map_err(err)?;
             check_not_root(root, fd.as_fd(), "tmpfs", target)?;
-            mounts::tmpfs(sys, fd.as_fd(), t.flags, &t.data).map(drop).map_err(err)
+            let read_only = t.flags & crate::sys::ms::RDONLY != 0;
+            let mnt = mounts::tmpfs(sys, fd.as_fd(), t.flags & !crate::sys::ms::RDONLY, &t.data).map_err(err)?;
+            Ok(read_only.then_some(mnt))
         }
         MountRef::Bind(b) => {
             let (source, target) = (&b.source, &b.target);
@@ -619,9 +632,10 @@ fn mount(
                 propagation: mounts::propagation_type(b.propagation),
             };
             match tree {
-                Some(tree) => mounts::attach(sys, tree, t.as_fd(), o).map_err(err),
-                None => mounts::bind(sys, src, t.as_fd(), o).map(drop).map_err(err),
+                Some(tree) => mounts::attach(sys, tree, t.as_fd(), o).map_err(err)?,
+                None => mounts::bind(sys, src, t.as_fd(), o).map(drop).map_err(err)?,
             }
+            Ok(None)
         }
     }
 }
