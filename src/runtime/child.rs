@@ -248,7 +248,10 @@ fn setup(
             target: "/dev".into(),
             err,
         })?;
-        make_dev_nodes(sys, fd.as_fd(), rootless)?;
+        // As runc makes them: device nodes, which the tmpfs's `nodev` keeps from opening (a
+        // rootless run, which cannot make nodes, binds the host's).
+        let nodes = if rootless { DevNodes::HostBinds } else { DevNodes::Mknod };
+        make_dev_nodes(sys, fd.as_fd(), nodes)?;
         make_dev_links(fd.as_fd())?;
     }
     let dev_is_bind = matches!(user_dev, Some(MountRef::Bind(_)));
@@ -302,22 +305,24 @@ fn mount_proc(sys: &dyn Syscall, root: BorrowedFd<'_>) -> Result<(), SetupError>
     sys.move_mount(m.as_fd(), target.as_fd()).map_err(err)
 }
 
-/// A fresh tmpfs on `/dev` (nosuid, noexec, mode 0755) with the nodes Docker allows, a new
-/// devpts instance, `shm`, `mqueue` and the usual links. Everything is created relative to
+/// A fresh tmpfs on `/dev` (nosuid, noexec, nodev, mode 0755) with the nodes Docker allows, a
+/// new devpts instance, `shm`, `mqueue` and the usual links. Everything is created relative to
 /// the tmpfs's fd: the image's `/dev` is hidden, never touched.
 ///
-/// Rootless (in a user namespace) no device node can be made: the host's nodes are bound onto
-/// empty files instead, and the devpts gets no `gid=5` (not mapped).
+/// The tmpfs is `nodev`: myvol has no device cgroup, so a node the run makes there (it keeps
+/// Docker's `CAP_MKNOD`) must not open, or its root could read the host's disks. The nodes it
+/// needs are the host's, checked and bound one by one (a bind is its own mount, not `nodev`).
+/// Rootless, the devpts gets no `gid=5` (not mapped).
 fn mount_dev(sys: &dyn Syscall, root: BorrowedFd<'_>, rootless: bool) -> Result<OwnedFd, SetupError> {
     let err = |source: &str, target: &str| {
         let (source, target) = (source.to_owned(), target.to_owned());
         move |err| SetupError::Mount { from: source, target, err }
     };
     let target = ensure_top_dir(root, "dev").map_err(err("tmpfs", "/dev"))?;
-    let dev = mounts::new_fs(sys, "tmpfs", "mode=755,size=65536k", &[], attr::NOSUID | attr::NOEXEC)
+    let dev = mounts::new_fs(sys, "tmpfs", "mode=755,size=65536k", &[], attr::NOSUID | attr::NOEXEC | attr::NODEV)
         .map_err(err("tmpfs", "/dev"))?;
     sys.move_mount(dev.as_fd(), target.as_fd()).map_err(err("tmpfs", "/dev"))?;
-    make_dev_nodes(sys, dev.as_fd(), rootless)?;
+    make_dev_nodes(sys, dev.as_fd(), DevNodes::HostBinds)?;
     let pts_data =
         if rootless { "newinstance,ptmxmode=0666,mode=0620" } else { "newinstance,ptmxmode=0666,mode=0620,gid=5" };
     for (name, fstype, data, mode, attrs) in [
@@ -341,16 +346,25 @@ fn mount_dev(sys: &dyn Syscall, root: BorrowedFd<'_>, rootless: bool) -> Result<
     Ok(dev)
 }
 
-/// The device nodes Docker allows, in the directory `dev` (myvol's `/dev`, or a tmpfs the user
-/// mounted there). Rootless (in a user namespace) no device node can be made: the host's
-/// nodes are bound onto empty files instead.
-fn make_dev_nodes(sys: &dyn Syscall, dev: BorrowedFd<'_>, rootless: bool) -> Result<(), SetupError> {
+/// How the device nodes of a `/dev` are made.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DevNodes {
+    /// The host's nodes, checked (a character device of the expected number) and bound one
+    /// by one onto empty files: the only way the nodes of a `nodev` `/dev` open.
+    HostBinds,
+    /// `mknod`, as runc makes them.
+    Mknod,
+}
+
+/// The device nodes Docker allows (`null zero full random urandom tty`), in the directory
+/// `dev` (myvol's `/dev`, or a tmpfs the user mounted there).
+fn make_dev_nodes(sys: &dyn Syscall, dev: BorrowedFd<'_>, how: DevNodes) -> Result<(), SetupError> {
     for (name, major, minor) in
         [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)]
     {
         let path = format!("/dev/{name}");
-        if rootless {
-            bind_host_node(sys, dev, name).map_err(|err| SetupError::Mount {
+        if how == DevNodes::HostBinds {
+            bind_host_node(sys, dev, name, rfs::makedev(major, minor)).map_err(|err| SetupError::Mount {
                 from: path.clone(),
                 target: path.clone(),
                 err,
@@ -378,11 +392,13 @@ fn make_dev_links(dev: BorrowedFd<'_>) -> Result<(), SetupError> {
     Ok(())
 }
 
-/// Bind the host's `/dev/NAME` onto a new empty file `NAME` in `dev` (rootless runs).
-fn bind_host_node(sys: &dyn Syscall, dev: BorrowedFd<'_>, name: &str) -> io::Result<()> {
+/// Bind the host's `/dev/NAME` onto a new empty file `NAME` in `dev`, once it is checked to be
+/// the character device `rdev`; the bind is `nosuid,noexec`.
+fn bind_host_node(sys: &dyn Syscall, dev: BorrowedFd<'_>, name: &str, rdev: rfs::Dev) -> io::Result<()> {
     let host = rfs::open(format!("/dev/{name}"), OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?;
-    if resolve::file_type(host.as_fd())? != FileType::CharacterDevice {
-        return Err(io::Error::other("not a character device"));
+    let st = rfs::fstat(&host)?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::CharacterDevice || st.st_rdev != rdev {
+        return Err(io::Error::other(format!("the host's /dev/{name} is not the expected character device")));
     }
     let t = rfs::openat(
         dev,
@@ -394,6 +410,7 @@ fn bind_host_node(sys: &dyn Syscall, dev: BorrowedFd<'_>, name: &str) -> io::Res
         | rustix::mount::OpenTreeFlags::OPEN_TREE_CLOEXEC
         | rustix::mount::OpenTreeFlags::AT_EMPTY_PATH;
     let m = sys.open_tree(host.as_fd(), "", flags)?;
+    sys.mount_setattr(m.as_fd(), false, sys::MountAttr { set: attr::NOSUID | attr::NOEXEC, clear: 0, propagation: 0 })?;
     sys.move_mount(m.as_fd(), t.as_fd())
 }
 

@@ -603,6 +603,19 @@ fn run_on_the_hosts_own_tree_changes_nothing_on_the_host() {
     assert_eq!(std::fs::read_to_string(r.t.data("hostvol").join("f")).unwrap(), "from-host-tree\n");
 }
 
+/// A device node the run makes does not open, wherever it can write: myvol has no device
+/// cgroup (Docker keeps `CAP_MKNOD` and blocks the open with one), so `/dev` is `nodev` like
+/// every other mount, its own nodes being the host's, checked and bound one by one.
+#[test]
+fn run_device_nodes_made_in_the_run_do_not_open() {
+    let Some(r) = rig() else { return };
+    let script = "for d in /dev /v ''; do mknod $d/n c 1 3 && { echo x 2>/dev/null > $d/n && echo $d/n opened || \
+                  echo $d/n refused; }; done; echo x > /dev/null && head -c 3 /dev/zero | wc -c && echo y > /dev/full";
+    let o = r.sh(&["-v", "nodes:/v"], script);
+    assert_eq!(o.stdout, "/dev/n refused\n/v/n refused\n/n refused\n3\n", "{o:#?}");
+    assert!(o.stderr.contains("No space left on device"), "{o:#?}");
+}
+
 /// Docker's start check of a bind's propagation, and its fallback for the data root: a bind of
 /// (or above) the managed root gets `rslave` by default, which a private mount cannot give, so
 /// the run falls back to private propagation instead of failing; asked for, `rslave` is checked
