@@ -145,6 +145,7 @@ mod tests {
             source: PlannedSource::Bind(PlannedBind {
                 source_kind: SourceKind::Directory,
                 bind_recursive: None,
+                propagation_given: true,
                 bind: bind("/tmp", "/host", Access::ReadOnly, Propagation::Rshared, false),
             }),
             raw: String::new(),

@@ -200,6 +200,8 @@ pub struct PlannedBind {
     /// `bind-recursive=` as given (`disabled` for the deprecated `bind-nonrecursive`), for
     /// display.
     pub bind_recursive: Option<BindRecursive>,
+    /// The propagation was given (in the `-v` mode or `bind-propagation=`), not a default.
+    pub propagation_given: bool,
     /// The bind the runtime makes. Its source is absolute and cleaned; its propagation is
     /// the one given, `rslave` for a source inside (or above) the managed root, `rprivate`
     /// otherwise; it is recursive unless `bind-recursive=disabled`; read-only, it is so
@@ -394,9 +396,17 @@ pub fn resolve_process(
     let process = Process {
         command,
         env: environment,
-        workdir: run.workdir.clone().filter(|w| !w.is_empty()),
+        // Docker's daemon cleans an absolute working directory (`filepath.Clean`), so
+        // `/a/../etc` is `/etc`; a relative one is refused below.
+        workdir: run
+            .workdir
+            .as_deref()
+            .filter(|w| !w.is_empty())
+            .map(|w| if w.starts_with('/') { clean_path(w) } else { w.to_owned() }),
         user: Some((user.uid, user.gid)),
-        groups: user.groups,
+        // Docker's daemon lists the primary group first among the supplementary ones
+        // (`getUser`, moby `daemon/oci_linux.go`): `id` shows `groups=GID,…`.
+        groups: std::iter::once(user.gid).chain(user.groups).collect(),
         hostname: run.hostname.clone().filter(|h| !h.is_empty()),
         network: run.network,
         tty: run.tty,
@@ -525,7 +535,7 @@ fn plan_bind(m: &MountSpec, root: &Path) -> Result<PlannedBind, PlanError> {
         copy_up: false,
         opened: None,
     };
-    Ok(PlannedBind { source_kind, bind_recursive, bind })
+    Ok(PlannedBind { source_kind, bind_recursive, propagation_given: m.propagation.is_some(), bind })
 }
 
 #[cfg(test)]
