@@ -20,5 +20,7 @@ mod rclone;
 mod run;
 mod run_dry;
 mod template_abuse;
+#[cfg(feature = "failpoints")]
+mod torture;
 mod trust_edges;
 mod volume;
