@@ -236,6 +236,19 @@ def same_store(a, b):
     return True
 
 
+def leftover_kind(entry):
+    """What a leftover is, for the tally: `volumes/v/leases/<id>` is a stale lease, …"""
+    if entry.startswith("mount "):
+        return "mount"
+    if re.match(r"volumes/[^/]+/leases/", entry):
+        return "stale lease (volumes/*/leases/*)"
+    if re.match(r"volumes/[^/]+/\.tmp-", entry):
+        return "volumes/*/.tmp-*"
+    if entry.startswith(".tmp-"):
+        return "root " + re.sub(r"-[0-9a-f]+$", "-*", entry)
+    return entry.split("/")[0] + "/*"
+
+
 def snap_diff(a, b):
     added = sorted(set(b) - set(a))
     gone = sorted(set(a) - set(b))
@@ -589,6 +602,8 @@ class ExportTo(Scenario):
         # The next export to the same place must not leave the killed one's temporary file.
         r = self.st.mv("volume", "export", "alt", "-o", self.target)
         left = [n for n in os.listdir(self.st.out) if n.startswith("." + os.path.basename(self.target) + ".tmp-")]
+        if left:
+            self.st.t.leftover_kinds["beside an export -o target (.NAME.tmp-*)"] += len(left)
         return [
             ("export-usable-after-kill", r.rc == 0, r.brief()),
             ("no-leftover-beside-export-target", not left, f"beside {self.target}: {left}"),
@@ -636,6 +651,7 @@ class Torture:
         self.kills = collections.Counter()  # verb -> kills that landed
         self.figures = {}
         self.leftovers_found = 0
+        self.leftover_kinds = collections.Counter()
 
     # -- running myvol -----------------------------------------------------------------------
 
@@ -748,6 +764,8 @@ class Torture:
         left = self.leftovers(st)
         if left:
             self.leftovers_found += 1
+        for e in left:
+            self.leftover_kinds[leftover_kind(e)] += 1
         self.rep.check(not left, "no-leftovers-after-next-mutation", f"after {why} and one `volume create`: {left[:6]}", repro)
         self.sweep(st, left)
         r = st.mv("volume", "export", probe, stdout=subprocess.DEVNULL)
@@ -1081,6 +1099,8 @@ class Torture:
         self.next_mutation(st, repro, f"{workers}-way contention")
         key = "ops/s under contention" + (" with kills" if kill_rate else "")
         self.figures[key] = round(rate)
+        if kill_rate:
+            self.figures["commands killed under contention"] = killed
         rep.info(f"{workers}-way contention{' with kills' if kill_rate else ''}: {ops} commands in {wall:.1f} s = {rate:.0f} ops/s; {killed} killed; errors: {dict(errors.most_common(6))}")
         self.import_force_under_run(st)
         self.drop_store(st)
@@ -1640,7 +1660,7 @@ class Torture:
         if rep.fails:
             print("torture: failed checks: " + ", ".join(f"{c} ×{n}" for c, n in sorted(rep.fails.items())), flush=True)
         self.figures["commands run"] = SPAWNED[0]
-        print(f"torture: {time.monotonic() - start:.0f} s; figures: {json.dumps(self.figures)}; runs that left leftovers after the next mutation: {self.leftovers_found}", flush=True)
+        print(f"torture: {time.monotonic() - start:.0f} s; figures: {json.dumps(self.figures)}; runs that left leftovers after the next mutation: {self.leftovers_found} {dict(self.leftover_kinds)}", flush=True)
         for check, n in sorted(rep.fails.items()):
             if n > Report.SHOW:
                 print(f"FAIL {check}: {n - Report.SHOW} more like the above", flush=True)
