@@ -24,6 +24,8 @@ mod rclone;
 mod run;
 mod run_dry;
 mod template_abuse;
+#[cfg(feature = "failpoints")]
+mod torture;
 mod trust_edges;
 mod trust_store;
 mod volume;
