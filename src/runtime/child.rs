@@ -184,7 +184,7 @@ fn setup(
     let dev = mount_dev(sys, root, rootless)?;
     mount_sys(sys, root, own_netns)?;
     for (i, &m) in exec.mounts.iter().enumerate() {
-        mount(sys, root, m, sources.get(i).and_then(Option::as_ref))?;
+        mount(sys, root, m, sources.get(i).and_then(Option::as_ref), process.user.unwrap_or((0, 0)))?;
     }
     mask_paths(sys, root, dev.as_fd())?;
 
@@ -408,6 +408,7 @@ fn mount(
     root: BorrowedFd<'_>,
     m: MountRef<'_>,
     prepared: Option<&Prepared>,
+    user: (u32, u32),
 ) -> Result<(), SetupError> {
     match m {
         MountRef::Tmpfs(t) => {
@@ -443,11 +444,16 @@ fn mount(
             if ftype == FileType::Symlink {
                 return Err(err(io::Error::other("the source is a symbolic link")));
             }
+            if ftype == FileType::Directory && b.copy_up {
+                copy_up_if_empty(root, src.as_fd(), target)
+                    .map_err(|e| step(format!("copy {target} into the volume"))(e))?;
+            }
+            // After the copy-up, which gives the volume the image directory's owners.
+            if b.chown {
+                chown_source(src.as_fd(), ftype == FileType::Directory, user)
+                    .map_err(|e| step(format!("chown {src_name} to {}:{}", user.0, user.1))(e))?;
+            }
             let t = if ftype == FileType::Directory {
-                if b.copy_up {
-                    copy_up_if_empty(root, src.as_fd(), target)
-                        .map_err(|e| step(format!("copy {target} into the volume"))(e))?;
-                }
                 ensure_dir_in_root(root, target)
             } else {
                 ensure_file_in_root(root, target)
@@ -466,6 +472,17 @@ fn mount(
             }
         }
     }
+}
+
+/// podman's `U`: give a bind's source (`src`, an `O_PATH` fd) to `user`: a directory with
+/// everything beneath it ([`crate::fsutil::chown_tree`]), a file itself.
+fn chown_source(src: BorrowedFd<'_>, dir: bool, user: (u32, u32)) -> io::Result<()> {
+    let (uid, gid) = (Some(rfs::Uid::from_raw(user.0)), Some(rfs::Gid::from_raw(user.1)));
+    if !dir {
+        return Ok(rfs::chownat(src, "", uid, gid, rfs::AtFlags::EMPTY_PATH | rfs::AtFlags::SYMLINK_NOFOLLOW)?);
+    }
+    let d = rfs::openat(src, c".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    crate::fsutil::chown_tree(d.as_fd(), user.0, user.1).map(drop)
 }
 
 /// A volume subpath, resolved beneath the volume: relative links inside work, anything that
