@@ -596,6 +596,36 @@ mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
 
+    #[test]
+    fn chown_tree_changes_the_tree_and_never_follows_a_link() {
+        use std::os::unix::fs::MetadataExt;
+        let t = tempfile::tempdir().unwrap();
+        let (tree, outside) = (t.path().join("tree"), t.path().join("outside"));
+        std::fs::create_dir_all(tree.join("a/b")).unwrap();
+        std::fs::write(tree.join("a/b/f"), "x").unwrap();
+        std::fs::write(&outside, "host").unwrap();
+        symlink(&outside, tree.join("link")).unwrap();
+        symlink(t.path(), tree.join("a/dirlink")).unwrap();
+        let me = (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw());
+        // As root, another owner; otherwise our own (all a user may give).
+        let to = if me.0 == 0 { (4321, 4321) } else { me };
+        let dir = rfs::open(&tree, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).unwrap();
+        let changed = chown_tree(dir.as_fd(), to.0, to.1).unwrap();
+        let owner = |p: &std::path::Path| {
+            let m = std::fs::symlink_metadata(p).unwrap();
+            (m.uid(), m.gid())
+        };
+        for p in ["", "a", "a/b", "a/b/f", "link", "a/dirlink"] {
+            assert_eq!(owner(&tree.join(p)), to, "{p}");
+        }
+        assert_eq!(owner(&outside), me, "a link's target is not touched");
+        assert_eq!(owner(t.path()), me);
+        if me.0 == 0 {
+            assert_eq!(changed, 6);
+            assert_eq!(chown_tree(dir.as_fd(), to.0, to.1).unwrap(), 0, "what has the owner is left alone");
+        }
+    }
+
     fn open(p: &std::path::Path) -> OwnedFd {
         rfs::open(p, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).unwrap()
     }

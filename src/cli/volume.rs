@@ -12,15 +12,24 @@ pub enum VolumeCommand {
     /// given, a random 64-hex-digit name is generated and the volume is anonymous (it carries
     /// the com.docker.volume.anonymous label, and `volume prune` removes it when unused).
     /// Creating a name that already exists with the same driver prints the name and
-    /// changes nothing.
+    /// changes nothing. --uid, --gid and --mode give the content an owner and mode;
+    /// -o size=SIZE limits it (a project quota where the filesystem has them, else a disk
+    /// image; -o quota=project|image chooses). Both are set before the volume appears.
     #[command(override_usage = "myvol volume create [OPTIONS] [VOLUME]")]
     Create(Lazy<CreateArgs>),
 
     /// List volumes
+    ///
+    /// Templates also have myvol's fields .InUse, .Users (who uses each volume) and .Limit
+    /// (its size limit); with --size, a volume with a limit shows USED / LIMIT.
     #[command(visible_alias = "list", override_usage = "myvol volume ls [OPTIONS]")]
     Ls(Lazy<LsArgs>),
 
     /// Display detailed information on one or more volumes
+    ///
+    /// Docker's JSON. Templates also have myvol's fields .Owner ({UID, GID, Mode}), .Quota
+    /// ({Mode, Size, Used}) and .Users (one {ID, Kind, Pid, Command, Since, ReadOnly} per live
+    /// user): `myvol volume inspect -f '{{json .Users}}' VOLUME`.
     #[command(override_usage = "myvol volume inspect [OPTIONS] VOLUME [VOLUME...]")]
     Inspect(Lazy<InspectArgs>),
 

@@ -56,6 +56,30 @@ fn create(store: &Store, a: CreateArgs, io: &mut Io<'_>) -> Result {
         }
         (n, f) => n.or(f),
     };
+    // myvol's (and podman's) ownership flags are checked first, as a CLI checks its flags.
+    let owner = (a.uid.is_some() || a.gid.is_some() || a.mode.is_some()).then_some(OwnerRequest {
+        uid: a.uid,
+        gid: a.gid,
+        mode: a.mode,
+    });
+    if owner.is_some() {
+        if !a.driver.is_empty() && a.driver != myvol::driver::LOCAL {
+            return Err(Failure::new(
+                ExitStatus::Failure,
+                format!(
+                    "--uid, --gid and --mode apply to local volumes only: driver {} manages its volumes' owners",
+                    myvol::text::echo(&a.driver).quoted()
+                ),
+            ));
+        }
+        if myvol::driver::local::needs_mount(Some(&kv_map(&a.opts))) {
+            return Err(Failure::new(
+                ExitStatus::Failure,
+                "--uid, --gid and --mode do not apply to a volume mounted from driver options (type, device): \
+                 give the filesystem's own options (tmpfs: -o o=uid=1000,gid=1000,mode=0750)",
+            ));
+        }
+    }
     // Docker's engine looks the driver up before it looks at an existing volume of that name.
     if let Some(n) = name.as_deref().filter(|n| !n.is_empty())
         && !a.driver.is_empty()
@@ -73,29 +97,6 @@ fn create(store: &Store, a: CreateArgs, io: &mut Io<'_>) -> Result {
     // The local driver's verdict, which the store reports only if it makes a new local volume.
     let invalid_options = validate_options(&options).err().map(Into::into);
     let labels = kv_map(&a.labels);
-    let owner = (a.uid.is_some() || a.gid.is_some() || a.mode.is_some()).then_some(OwnerRequest {
-        uid: a.uid,
-        gid: a.gid,
-        mode: a.mode,
-    });
-    if owner.is_some() {
-        if !a.driver.is_empty() && a.driver != myvol::driver::LOCAL {
-            return Err(Failure::new(
-                ExitStatus::Failure,
-                format!(
-                    "--uid, --gid and --mode apply to local volumes only: driver {} manages its volumes' owners",
-                    myvol::text::echo(&a.driver).quoted()
-                ),
-            ));
-        }
-        if myvol::driver::local::needs_mount(Some(&options)) {
-            return Err(Failure::new(
-                ExitStatus::Failure,
-                "--uid, --gid and --mode do not apply to a volume mounted from driver options (type, device): \
-                 give the filesystem's own options (tmpfs: -o o=uid=1000,gid=1000,mode=0750)",
-            ));
-        }
-    }
     let created = store.create(CreateRequest { name, driver: a.driver, labels, options, invalid_options, owner })?;
     writeln!(io.out, "{}", created.volume.name)?;
     Ok(())

@@ -441,3 +441,51 @@ pub fn unmount_pinned(store: &Store, plugins: &Plugins, name: &VolumeName) -> Re
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::CreateRequest;
+    use crate::sys::record::{Call, Recorder};
+
+    /// A disk image is mounted as a `device=/dev/…` volume is, from a loop device bound to it.
+    #[test]
+    fn a_disk_image_is_mounted_from_a_loop_device() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("root"));
+        let name = VolumeName::parse("img").unwrap();
+        store.create(CreateRequest { name: Some(name.clone()), ..CreateRequest::default() }).unwrap();
+        let image = store.root().join("volumes/img/disk.img");
+        std::fs::write(&image, "").unwrap();
+        let data = store.root().join("volumes/img/_data");
+        let lock = store.mount_lock(&name).unwrap();
+        let rec = Recorder::new();
+        mount_image(&rec, &lock).unwrap();
+        let image = image.to_string_lossy().into_owned();
+        let calls = rec.take();
+        let Call::Mount { source, .. } = &calls[1] else { panic!("{calls:?}") };
+        assert!(source.starts_with("/dev/loop-recorded-"), "the device the recorder bound: {source}");
+        assert_eq!(
+            calls,
+            [
+                Call::LoopAttach { image: image.clone(), read_only: false, name: image.clone() },
+                Call::Mount {
+                    source: source.clone(),
+                    target: data.to_string_lossy().into_owned(),
+                    fstype: "ext4".into(),
+                    flags: 0,
+                    data: String::new(),
+                },
+            ]
+        );
+        // No loop device: Docker's wrapping, with what failed.
+        let mut rec = Recorder::new();
+        rec.fail_at = Some(0);
+        rec.errno = libc::ENODEV;
+        let e = mount_image(&rec, &lock).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("failed to mount local volume: attach {image} to a loop device: no such device")
+        );
+    }
+}

@@ -51,8 +51,8 @@ pub enum LimitError {
     Project { step: &'static str, source: io::Error },
     #[error("{tool} not found: a size limit as a disk image needs e2fsprogs (mkfs.ext4, debugfs)")]
     ToolMissing { tool: &'static str },
-    #[error("{tool} failed making {}: {}", echo_path(path), echo(output))]
-    Tool { tool: &'static str, path: PathBuf, output: String },
+    #[error("making a disk image of {}: {tool}: {}", crate::units::bytes_size(*size), echo(output))]
+    Tool { tool: &'static str, size: u64, output: String },
     #[error("{step} {}: {}", echo_path(path), errno_text(source))]
     Io { step: &'static str, path: PathBuf, source: io::Error },
 }
@@ -299,7 +299,7 @@ fn make_image(
         mkfs.arg("-d").arg(from);
     }
     mkfs.arg(&path);
-    run(mkfs, "mkfs.ext4", &path, None)?;
+    run(mkfs, "mkfs.ext4", size, None)?;
     let mut script = format!("rmdir lost+found\nsif <2> mode 0{:o}\n", 0o40000 | (root.mode & 0o7777));
     if let Some((_, t)) = content {
         for (field, (sec, nsec)) in [("atime", t.atime), ("mtime", t.mtime)] {
@@ -310,12 +310,12 @@ fn make_image(
     }
     let mut debugfs = Command::new(&tools.debugfs);
     debugfs.args(["-w", "-f", "-"]).arg(&path);
-    run(debugfs, "debugfs", &path, Some(&script))
+    run(debugfs, "debugfs", size, Some(&script))
 }
 
 /// Run an e2fsprogs tool: its failure is the first line it wrote that is not a banner or a
 /// note (debugfs says "debugfs 1.47.0 (…)" and exits 0 when a request fails).
-fn run(mut c: Command, tool: &'static str, path: &Path, input: Option<&str>) -> Result<(), LimitError> {
+fn run(mut c: Command, tool: &'static str, size: u64, input: Option<&str>) -> Result<(), LimitError> {
     c.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -335,8 +335,8 @@ fn run(mut c: Command, tool: &'static str, path: &Path, input: Option<&str>) -> 
         .find(|l| !l.is_empty() && !l.starts_with(tool) && !l.starts_with("Filesystem too small for a journal"));
     match (out.status.success(), complaint) {
         (true, None) => Ok(()),
-        (_, Some(line)) => Err(LimitError::Tool { tool, path: path.to_owned(), output: line.to_owned() }),
-        (false, None) => Err(LimitError::Tool { tool, path: path.to_owned(), output: out.status.to_string() }),
+        (_, Some(line)) => Err(LimitError::Tool { tool, size, output: line.to_owned() }),
+        (false, None) => Err(LimitError::Tool { tool, size, output: out.status.to_string() }),
     }
 }
 

@@ -176,6 +176,40 @@ mod tests {
     }
 
     #[test]
+    fn a_sized_clone_gets_a_limit_of_its_own_made_from_the_copy() {
+        for mode in [crate::store::QuotaMode::Image, crate::store::QuotaMode::Project] {
+            let limits = FakeLimits::new(mode);
+            let mut t = TempStore::new();
+            t.store = t.store.clone().with_limits(limits.clone());
+            let req = CreateRequest { options: [("size".into(), "4m".into())].into(), ..request("src") };
+            let src = t.store.create(req).unwrap().volume.quota.unwrap();
+            // What the source's content is (for an image, its mount: the driver mounts it).
+            std::fs::write(t.data("src").join("f"), "x").unwrap();
+            limits.calls();
+            let (v, _) = t.store.clone_volume(&name("src"), &name("dst"), None).unwrap();
+            let q = v.quota.unwrap();
+            assert_eq!((q.mode, q.size), (mode, 4 << 20));
+            assert_eq!(v.options, t.store.get(&name("src")).unwrap().options);
+            let mode_name = format!("{mode:?}");
+            assert_eq!(
+                limits.calls(),
+                [format!("create {} Some({mode_name}) 755 follows=true", 4 << 20), format!("after {mode_name}")]
+            );
+            match mode {
+                crate::store::QuotaMode::Image => {
+                    assert_eq!(std::fs::read_to_string(t.root().join("volumes/dst/disk.img")).unwrap(), "f");
+                    assert!(entries(&t.data("dst")).is_empty(), "the content is in the image");
+                }
+                crate::store::QuotaMode::Project => {
+                    assert_eq!(q.project_id, Some(src.project_id.unwrap() + 1), "an id of its own");
+                    assert_eq!(std::fs::read_to_string(t.data("dst").join("f")).unwrap(), "x");
+                }
+            }
+            assert!(t.entries(TMP_DIR).is_empty());
+        }
+    }
+
+    #[test]
     fn clone_refuses_a_taken_target_and_a_missing_source() {
         let t = TempStore::new();
         source(&t);

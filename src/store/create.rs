@@ -607,6 +607,69 @@ mod tests {
         assert!(t.entries(TMP_DIR).is_empty());
     }
 
+    fn sized(name: &str, size: &str) -> CreateRequest {
+        CreateRequest { options: [("size".to_owned(), size.to_owned())].into(), ..request(name) }
+    }
+
+    #[test]
+    fn the_owner_is_set_in_the_build_and_recorded() {
+        use std::os::unix::fs::MetadataExt;
+        let t = TempStore::new();
+        let root = rustix::process::geteuid().is_root();
+        let uid = if root { 1234 } else { rustix::process::geteuid().as_raw() };
+        let owner = OwnerRequest { uid: Some(uid), gid: None, mode: Some(0o2750) };
+        let c = t.store.create(CreateRequest { owner: Some(owner), ..request("v1") }).unwrap();
+        let md = std::fs::metadata(t.data("v1")).unwrap();
+        assert_eq!((md.uid(), md.gid(), md.mode() & 0o7777), (uid, rustix::process::getegid().as_raw(), 0o2750));
+        let o = c.volume.owner.unwrap();
+        assert_eq!((o.uid, o.mode), (uid, 0o2750));
+        assert_eq!(t.store.get(&name("v1")).unwrap().owner, Some(o));
+        assert_eq!(t.store.get(&name("v1")).unwrap().quota, None);
+        // An owner the caller may not give: nothing is made.
+        if !root {
+            let e = t
+                .store
+                .create(CreateRequest { owner: Some(OwnerRequest { uid: Some(0), ..owner }), ..request("v2") })
+                .unwrap_err();
+            assert!(e.to_string().starts_with("create v2: chown "), "{e}");
+            assert!(t.store.get(&name("v2")).is_err());
+        }
+        assert!(t.entries(TMP_DIR).is_empty());
+    }
+
+    #[test]
+    fn a_size_without_limits_is_refused_as_docker_without_quotas() {
+        let t = TempStore::new();
+        let e = t.store.create(sized("v1", "10m")).unwrap_err();
+        assert_eq!(e.to_string(), "create v1: quota size requested but no quota support");
+        assert!(t.store.names().unwrap().is_empty());
+        assert!(t.store.create(sized("v2", "0")).unwrap().created, "size 0 is no limit");
+    }
+
+    #[test]
+    fn a_size_limit_is_set_up_in_the_build_and_recorded() {
+        let limits = FakeLimits::new(crate::store::QuotaMode::Image);
+        let mut t = TempStore::new();
+        t.store = t.store.clone().with_limits(limits.clone());
+        let c = t.store.create(sized("img", "10m")).unwrap();
+        let q = c.volume.quota.unwrap();
+        assert_eq!((q.mode, q.size, q.project_id), (crate::store::QuotaMode::Image, 10 << 20, None));
+        assert_eq!(limits.calls(), [format!("create {} None 755 follows=false", 10 << 20)]);
+        assert!(t.root().join("volumes/img/disk.img").is_file(), "made in the build, published with it");
+        assert_eq!(t.store.get(&name("img")).unwrap().quota, Some(q));
+        // Project ids: each new one above those the store's volumes record.
+        let p = |n: &str| {
+            let req = CreateRequest {
+                options: [("size".into(), "1m".into()), ("quota".into(), "project".into())].into(),
+                ..request(n)
+            };
+            t.store.create(req).unwrap().volume.quota.unwrap().project_id.unwrap()
+        };
+        let first = p("p1");
+        assert_eq!(p("p2"), first + 1);
+        assert!(t.entries(TMP_DIR).is_empty());
+    }
+
     #[test]
     fn create_leased_returns_a_live_lease() {
         let t = TempStore::new();

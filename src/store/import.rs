@@ -365,6 +365,45 @@ mod tests {
         std::fs::set_permissions(t.data("vol"), std::fs::Permissions::from_mode(0o750)).unwrap();
     }
 
+    #[test]
+    fn an_import_into_a_disk_image_makes_a_new_image_and_swaps_it_in() {
+        let limits = FakeLimits::new(crate::store::QuotaMode::Image);
+        let mut t = TempStore::new();
+        t.store = t.store.clone().with_limits(limits.clone());
+        let req = crate::store::CreateRequest { options: [("size".into(), "4m".into())].into(), ..request("vol") };
+        t.store.create(req).unwrap();
+        std::fs::write(t.root().join("volumes/vol/disk.img"), "old").unwrap();
+        limits.calls();
+        let slot = t.store.begin_import(&name("vol"), false, false).unwrap();
+        put(&slot, "a", "1");
+        put(&slot, "b", "2");
+        t.store.finish_import(slot, false).unwrap();
+        assert_eq!(limits.calls(), ["before Image None", "after Image"]);
+        assert_eq!(std::fs::read_to_string(t.root().join("volumes/vol/disk.img")).unwrap(), "a,b");
+        assert!(entries(&t.data("vol")).is_empty(), "_data stays the image's empty mount point");
+        assert!(work(&t.root().join(TMP_DIR)).is_empty(), "the old image went with the staging");
+        // Readers share the image's one mount: --force does not import under them.
+        let (reader, _) = t.store.open_for_export(&name("vol")).unwrap();
+        let e = t.store.begin_import(&name("vol"), true, false).unwrap_err();
+        assert_eq!(e.to_string(), format!("volume vol is in use - [{}]", reader.id()));
+    }
+
+    #[test]
+    fn an_import_into_a_project_quota_gives_the_staging_the_volumes_id() {
+        let limits = FakeLimits::new(crate::store::QuotaMode::Project);
+        let mut t = TempStore::new();
+        t.store = t.store.clone().with_limits(limits.clone());
+        let req = crate::store::CreateRequest { options: [("size".into(), "4m".into())].into(), ..request("vol") };
+        let id = t.store.create(req).unwrap().volume.quota.unwrap().project_id;
+        limits.calls();
+        let slot = t.store.begin_import(&name("vol"), false, false).unwrap();
+        assert_eq!(limits.calls(), [format!("before Project {id:?}")], "before anything is unpacked");
+        put(&slot, "a", "1");
+        t.store.finish_import(slot, false).unwrap();
+        assert_eq!(std::fs::read_to_string(t.data("vol").join("a")).unwrap(), "1");
+        assert!(limits.calls().is_empty());
+    }
+
     /// The entries of `tmp/` that are not lease files (builds, stagings, kept trees).
     fn work(dir: &std::path::Path) -> Vec<String> {
         entries(dir).into_iter().filter(|e| !e.starts_with(LEASE_INDEX_PREFIX)).collect()

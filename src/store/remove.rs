@@ -321,6 +321,24 @@ mod tests {
     }
 
     #[test]
+    fn a_dry_run_reports_what_prune_would_remove_and_removes_nothing() {
+        let t = TempStore::new();
+        for n in ["a1", "a2", "busy"] {
+            t.create(n);
+        }
+        std::fs::write(t.data("a2").join("f"), vec![0u8; 700]).unwrap();
+        let _lease = t.store.lease(&name("busy"), "run").unwrap();
+        let mut report = t.store.prune(|_| true, true).unwrap();
+        report.deleted.sort();
+        assert_eq!(report.deleted, [name("a1"), name("a2")]);
+        assert_eq!(report.reclaimed, 700);
+        assert_eq!(t.entries(VOLUMES_DIR), ["a1", "a2", "busy"]);
+        let mut real = t.store.prune(|_| true, false).unwrap();
+        real.deleted.sort();
+        assert_eq!((real.deleted, real.reclaimed), (report.deleted, report.reclaimed), "what the dry run said");
+    }
+
+    #[test]
     fn a_volume_whose_metadata_cannot_be_read_is_removed_with_force_only() {
         let t = TempStore::new();
         t.create("broken");

@@ -49,7 +49,7 @@ impl User {
 }
 
 impl Store {
-    /// The live users of volume `name`, in lease-id order (none: not in use, or no such
+    /// The live users of volume `name`, the oldest first (none: not in use, or no such
     /// volume). A reader's lock on a read-only mount of the store is not seen (looking for it
     /// takes a lock of its own).
     pub fn users_of(&self, name: &VolumeName) -> Result<Vec<User>> {
@@ -63,7 +63,6 @@ impl Store {
         else {
             return Ok(Vec::new());
         };
-        lease::live_in(leases.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
         Ok(live_users(leases.as_fd()))
     }
 
@@ -112,16 +111,19 @@ impl Store {
     }
 }
 
-/// The live users in a `leases/` directory.
+/// The live users in a `leases/` directory, the oldest first.
 fn live_users(leases: std::os::fd::BorrowedFd<'_>) -> Vec<User> {
     let ids = lease::live_in(leases).unwrap_or_default();
-    ids.iter()
+    let mut users: Vec<User> = ids
+        .iter()
         .filter_map(|id| {
             let info = read_info(leases, id)?;
             // Checked again after the read: a holder that ended meanwhile is not shown.
             lease::is_live(leases, id).then(|| User::from_info(id, info, true))
         })
-        .collect()
+        .collect();
+    users.sort_by(|a, b| a.since.cmp(&b.since).then_with(|| a.id.cmp(&b.id)));
+    users
 }
 
 fn read_info(leases: std::os::fd::BorrowedFd<'_>, id: &str) -> Option<LeaseInfo> {

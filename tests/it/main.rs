@@ -14,6 +14,7 @@ mod exec;
 mod extras;
 mod formats;
 mod lease;
+mod owned;
 mod plugin;
 mod plugin_client;
 mod rclone;
