@@ -6,7 +6,7 @@
 use std::ffi::OsStr;
 use std::os::fd::AsFd;
 
-use super::layout::{LEASES_DIR, VOLUMES_DIR};
+use super::layout::{LEASES_DIR, VOLUMES_DIR, rel};
 use super::lease::{self, LeaseInfo, PIN_PREFIX, READER_ID};
 use super::{Result, Store};
 use crate::fsutil;
@@ -74,10 +74,10 @@ impl Store {
             return vec![false; names.len()];
         };
         crate::par::par_map(names, |name| {
-            let Ok(vdir) = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name)) else { return false };
-            match lease::open_leases_dir(vdir.as_fd(), false) {
-                Ok(Some(leases)) => lease::any_live_in(leases.as_fd()).unwrap_or(false),
-                _ => false,
+            // One open: a volume never used has no `leases/`.
+            match fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(name, LEASES_DIR))) {
+                Ok(leases) => lease::any_live_in(leases.as_fd()).unwrap_or(false),
+                Err(_) => false,
             }
         })
     }
@@ -88,10 +88,9 @@ impl Store {
             return vec![Vec::new(); names.len()];
         };
         crate::par::par_map(names, |name| {
-            let Ok(vdir) = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name)) else { return Vec::new() };
-            match lease::open_leases_dir(vdir.as_fd(), false) {
-                Ok(Some(leases)) => live_users(leases.as_fd()),
-                _ => Vec::new(),
+            match fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(name, LEASES_DIR))) {
+                Ok(leases) => live_users(leases.as_fd()),
+                Err(_) => Vec::new(),
             }
         })
     }
