@@ -363,7 +363,9 @@ pub(super) fn pins_in(dir: BorrowedFd<'_>) -> Vec<LeaseInfo> {
             serde_json::from_slice::<LeaseInfo>(&bytes).ok().filter(|i| i.id.as_bytes() == id)
         })
         .collect();
-    pins.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
+    // By instant: RFC 3339 texts with fractions of different lengths do not sort as text.
+    let when = |i: &LeaseInfo| i.started_at.parse::<jiff::Timestamp>().ok();
+    pins.sort_by(|a, b| when(a).cmp(&when(b)).then(a.id.cmp(&b.id)));
     pins
 }
 

@@ -121,7 +121,9 @@ fn live_users(leases: std::os::fd::BorrowedFd<'_>) -> Vec<User> {
             lease::is_live(leases, id).then(|| User::from_info(id, info, true))
         })
         .collect();
-    users.sort_by(|a, b| a.since.cmp(&b.since).then_with(|| a.id.cmp(&b.id)));
+    // By instant: RFC 3339 texts with fractions of different lengths do not sort as text.
+    let when = |u: &User| u.since.parse::<jiff::Timestamp>().ok();
+    users.sort_by(|a, b| when(a).cmp(&when(b)).then_with(|| a.id.cmp(&b.id)));
     users
 }
 
