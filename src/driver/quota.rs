@@ -100,14 +100,8 @@ impl LocalLimits for Limits {
         if !rustix::process::geteuid().is_root() {
             return Err(LimitError::NotRoot.into());
         }
-        if forced != Some(QuotaMode::Image) {
-            let kind = fs_kind(dirs.volumes);
-            match project_create(&Linux, dirs.volumes, dirs.data, kind, size, &project_ids()) {
-                Ok(id) => return Ok(Quota { mode: QuotaMode::Project, size, project_id: Some(id) }),
-                Err(e) if forced == Some(QuotaMode::Project) => return Err(e.into()),
-                // Automatic: where the filesystem has no project quotas, an image.
-                Err(_) => {}
-            }
+        if let Some(id) = choose(&Linux, forced, dirs, fs_kind(dirs.volumes), size, project_ids)? {
+            return Ok(Quota { mode: QuotaMode::Project, size, project_id: Some(id) });
         }
         let tools = Tools::find()?;
         if !content_follows {
@@ -141,6 +135,28 @@ impl LocalLimits for Limits {
                 .map_err(|e| io_error("remove", &content, e))?;
         }
         Ok(())
+    }
+}
+
+/// How a new volume's limit is enforced: a project quota (set up here; its id returned) unless
+/// `forced` says image; where the filesystem has none, an image (`None`) unless `forced` says
+/// project, which is then refused with why.
+pub fn choose(
+    sys: &dyn Syscall,
+    forced: Option<QuotaMode>,
+    dirs: BuildDirs<'_>,
+    kind: FsKind,
+    size: u64,
+    project_ids: &dyn Fn() -> Vec<u32>,
+) -> Result<Option<u32>, LimitError> {
+    if forced == Some(QuotaMode::Image) {
+        return Ok(None);
+    }
+    match project_create(sys, dirs.volumes, dirs.data, kind, size, &project_ids()) {
+        Ok(id) => Ok(Some(id)),
+        Err(e) if forced == Some(QuotaMode::Project) => Err(e),
+        // Automatic: where the filesystem has no project quotas, an image.
+        Err(_) => Ok(None),
     }
 }
 
@@ -443,6 +459,34 @@ mod tests {
         rec.errno = libc::ENOTTY;
         let e = project_create(&rec, fs.as_fd(), fs.as_fd(), FsKind::Generic, 1 << 20, &[]).unwrap_err();
         assert!(e.to_string().ends_with("FS_IOC_FSSETXATTR: inappropriate ioctl for device"), "{e}");
+    }
+
+    /// Automatic: a project quota where the filesystem enforces them, an image where it does
+    /// not; forced: that mode, or why not.
+    #[test]
+    fn the_mode_is_the_filesystems_unless_forced() {
+        let t = tempfile::tempdir().unwrap();
+        let d = dir(t.path());
+        let dirs = BuildDirs { dir: d.as_fd(), dir_path: t.path(), data: d.as_fd(), volumes: d.as_fd() };
+        let ids = || vec![7];
+        let pick = |rec: &Recorder, forced| choose(rec, forced, dirs, FsKind::Generic, 1 << 20, &ids);
+        let rec = Recorder::new();
+        assert_eq!(pick(&rec, None).unwrap(), Some(8));
+        assert_eq!(pick(&rec, Some(QuotaMode::Project)).unwrap(), Some(8));
+        rec.take();
+        assert_eq!(pick(&rec, Some(QuotaMode::Image)).unwrap(), None);
+        assert!(rec.take().is_empty(), "an image asks nothing of the filesystem");
+        for errno in [libc::ENOSYS, libc::EOPNOTSUPP, libc::ENOTTY] {
+            let refusing = || {
+                let mut rec = Recorder::new();
+                rec.fail_at = Some(0);
+                rec.errno = errno;
+                rec
+            };
+            assert_eq!(pick(&refusing(), None).unwrap(), None, "automatic: an image ({errno})");
+            let e = pick(&refusing(), Some(QuotaMode::Project)).unwrap_err();
+            assert!(e.to_string().starts_with("project quotas are not available on the store's filesystem: "), "{e}");
+        }
     }
 
     #[test]
