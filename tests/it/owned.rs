@@ -327,6 +327,23 @@ fn a_size_limit_holds_in_a_run_and_the_volume_stays_whole() {
         ns_run(&ns, &r, &["-v", "sv:/data"], &["sh", "-c", "cat /data/keep && rm /data/big && echo room > /data/more"]);
     assert_eq!((o.code, o.stdout.as_str()), (0, "kept\n"), "{o:?}");
     nothing_mounted(&ns, &r, &image);
+    // A user SIGKILLed with the image mounted: the next command unmounts it and frees the loop
+    // device.
+    let mut ns = ns;
+    let flags = t.dir.path().join("flags");
+    std::fs::create_dir(&flags).unwrap();
+    let bind = format!("{}:/flags", path_str(&flags));
+    let i = ns.spawn_run(&r, &["-v", "sv:/data", "-v", &bind], "touch /flags/up && sleep 1000");
+    wait_for_path(&flags.join("up"));
+    assert_eq!(ns.mounts_under(&t.data("sv")).len(), 1);
+    let pid = ns.children[i].id() as i32;
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+    ns.wait(i);
+    assert_eq!(ns.mounts_under(&t.data("sv")).len(), 1, "nobody was there to unmount it");
+    ns.ok(&r, &["volume", "ls", "-q"]);
+    nothing_mounted(&ns, &r, &image);
+    let o = Command::new("e2fsck").arg("-fn").arg(&image).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     // Without a forced mode, the filesystem decides (here, without project quotas: an image);
     // either way a write past the limit fails.
     ns.ok(&r, &["volume", "create", "-o", "size=4m", "auto"]);
