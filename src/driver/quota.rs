@@ -316,7 +316,11 @@ fn make_image(
     }
     mkfs.arg(&path);
     run(mkfs, "mkfs.ext4", size, None)?;
-    let mut script = format!("rmdir lost+found\nsif <2> mode 0{:o}\n", 0o40000 | (root.mode & 0o7777));
+    // mke2fs makes a `lost+found`; content that has one of its own keeps it (mke2fs -d fills
+    // the one it made).
+    let theirs = content.is_some_and(|(from, _)| from.join("lost+found").symlink_metadata().is_ok());
+    let mut script = if theirs { String::new() } else { "rmdir lost+found\n".to_owned() };
+    script.push_str(&format!("sif <2> mode 0{:o}\n", 0o40000 | (root.mode & 0o7777)));
     if let Some((_, t)) = content {
         for (field, (sec, nsec)) in [("atime", t.atime), ("mtime", t.mtime)] {
             // The extra field: nanoseconds above two bits of epoch (seconds past 2038).

@@ -368,13 +368,23 @@ fn a_sized_volume_is_cloned_exported_imported_and_renamed() {
         &ns,
         &r,
         &["-v", "src:/data"],
-        &["sh", "-c", "mkdir /data/d && echo hello > /data/d/f && ln -s d/f /data/l"],
+        // A `lost+found` of the user's own is content like any other.
+        &[
+            "sh",
+            "-c",
+            "mkdir /data/d /data/lost+found && echo hello > /data/d/f && ln -s d/f /data/l && echo lf > /data/lost+found/x",
+        ],
     );
     assert_eq!(o.code, 0, "{o:?}");
     let check = |volume: &str| {
         let spec = format!("{volume}:/data");
-        let o = ns_run(&ns, &r, &["-v", &spec], &["sh", "-c", "cat /data/d/f && readlink /data/l"]);
-        assert_eq!((o.code, o.stdout.as_str()), (0, "hello\nd/f\n"), "{volume}: {o:?}");
+        let o = ns_run(
+            &ns,
+            &r,
+            &["-v", &spec],
+            &["sh", "-c", "cat /data/d/f && readlink /data/l && cat /data/lost+found/x"],
+        );
+        assert_eq!((o.code, o.stdout.as_str()), (0, "hello\nd/f\nlf\n"), "{volume}: {o:?}");
     };
     // A clone: the content, and a limit of its own.
     ns.ok(&r, &["volume", "clone", "src", "cl"]);
