@@ -97,7 +97,8 @@ impl ExitStatus {
                 | PlanError::EnvFile { .. }
                 | PlanError::Env(_)
                 | PlanError::User(_)
-                | PlanError::Invalid(_) => ExitStatus::RunFailed,
+                | PlanError::Invalid(_)
+                | PlanError::ChownRefused { .. } => ExitStatus::RunFailed,
             },
             RunError::Attach(e) => match e {
                 AttachError::Volume(e) => of_store_error(e),
@@ -152,7 +153,9 @@ fn of_driver_error(e: &DriverError) -> ExitStatus {
     match e {
         DriverError::Store(e) => of_store_error(e),
         DriverError::Mount { source, .. } | DriverError::Unmount { source, .. } => match source.as_ref() {
-            LocalMountError::Mount { error, .. } | LocalMountError::Unmount { target: _, error } => of_errno(error),
+            LocalMountError::Mount { error, .. }
+            | LocalMountError::Unmount { target: _, error }
+            | LocalMountError::Loop { image: _, error } => of_errno(error),
             LocalMountError::MissingDevice | LocalMountError::Resolve { .. } | LocalMountError::DeviceUrl { .. } => {
                 ExitStatus::RunFailed
             }

@@ -115,6 +115,7 @@ mod tests {
             recursion: Recursion::Recursive,
             propagation,
             copy_up,
+            chown: false,
             opened: None,
         }
     }

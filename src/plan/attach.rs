@@ -110,6 +110,7 @@ pub fn attach(
                         options: v.options.clone(),
                         // The plan checked the options of what it creates.
                         invalid_options: None,
+                        owner: None,
                     }
                 } else {
                     CreateRequest { name: Some(v.name.clone()), ..CreateRequest::default() }

@@ -281,6 +281,13 @@ pub enum PlanError {
     /// What the runtime would refuse (a relative `-w`, a NUL byte in an environment file…).
     #[error(transparent)]
     Invalid(#[from] runtime::Invalid),
+    /// `U` on a bind of a system directory (podman's rule and words).
+    #[error(
+        "chowning host path {} is not allowed. You can manually `chown -R {uid}:{gid} {}`",
+        echo_path(path).quoted(),
+        echo_path(path)
+    )]
+    ChownRefused { path: PathBuf, uid: u32, gid: u32 },
 }
 
 /// Why a run failed, by stage: the exit status follows from the variant
@@ -382,6 +389,14 @@ pub fn resolve_process(
         }
     }
     let user = user::resolve_in_rootfs(&plan.rootfs, run.user.as_deref())?;
+    for m in &plan.mounts {
+        if let PlannedSource::Bind(b) = &m.source
+            && b.bind.chown
+            && dangerous_host_path(&b.bind.source)
+        {
+            return Err(PlanError::ChownRefused { path: b.bind.source.clone(), uid: user.uid, gid: user.gid });
+        }
+    }
     if !env::has(&environment, "HOME") {
         environment.push(format!("HOME={}", user.home));
     }
@@ -414,6 +429,47 @@ pub fn resolve_process(
     };
     runtime::validate(&plan.exec(&process))?;
     Ok(process)
+}
+
+/// Whether `U` may not chown a bind's source (podman's list): the root, the system's
+/// directories and the home directories of the caller and of `sudo`'s user, symlinks
+/// resolved.
+fn dangerous_host_path(path: &Path) -> bool {
+    const EXCLUDED: [&str; 24] = [
+        "/",
+        "/bin",
+        "/boot",
+        "/dev",
+        "/etc",
+        "/etc/passwd",
+        "/etc/pki",
+        "/etc/shadow",
+        "/home",
+        "/lib",
+        "/lib64",
+        "/media",
+        "/opt",
+        "/proc",
+        "/root",
+        "/run",
+        "/sbin",
+        "/srv",
+        "/sys",
+        "/tmp",
+        "/usr",
+        "/var",
+        "/var/lib",
+        "/var/log",
+    ];
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let homes = [std::env::var_os("HOME").map(PathBuf::from), std::env::var("SUDO_USER").ok().and_then(sudo_home)];
+    EXCLUDED.iter().any(|e| real == Path::new(e)) || homes.iter().flatten().any(|h| *h == real)
+}
+
+/// The home directory of user `name` in the host's `/etc/passwd`.
+fn sudo_home(name: String) -> Option<PathBuf> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+    user::parse_passwd(&text).into_iter().find(|e| e.name == name).map(|e| PathBuf::from(e.home))
 }
 
 /// A volume mount: find the volume, or plan its creation with Docker's checks.
@@ -480,6 +536,7 @@ fn plan_volume(
         recursion: Recursion::Recursive,
         propagation: Propagation::Rprivate,
         copy_up: m.copy_data(),
+        chown: m.chown,
         opened: None,
     };
     Ok(PlannedVolume { name, anonymous, driver, create, labels, options: m.volume.opts.clone(), bind })
@@ -533,6 +590,7 @@ fn plan_bind(m: &MountSpec, root: &Path) -> Result<PlannedBind, PlanError> {
         recursion,
         propagation,
         copy_up: false,
+        chown: m.chown,
         opened: None,
     };
     Ok(PlannedBind { source_kind, bind_recursive, propagation_given: m.propagation.is_some(), bind })

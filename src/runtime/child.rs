@@ -234,7 +234,9 @@ fn setup(
     // points of later mounts, device nodes and the working directory can still be made in them.
     let mut read_only_later = Vec::new();
     for (i, &m) in exec.mounts.iter().enumerate() {
-        if let Some(fd) = mount(sys, root, m, sources.get(i).and_then(Option::as_ref), &merged_name)? {
+        if let Some(fd) =
+            mount(sys, root, m, sources.get(i).and_then(Option::as_ref), &merged_name, process.user.unwrap_or((0, 0)))?
+        {
             read_only_later.push((m.target(), fd));
         }
     }
@@ -590,6 +592,7 @@ fn mount(
     m: MountRef<'_>,
     prepared: Option<&Prepared>,
     merged: &str,
+    user: (u32, u32),
 ) -> Result<Option<OwnedFd>, SetupError> {
     match m {
         MountRef::Tmpfs(t) => {
@@ -626,11 +629,16 @@ fn mount(
             };
             check_proc_mount(root, target, Some(src), &src_name, merged)?;
             let ftype = resolve::file_type(src.as_fd()).map_err(err)?;
+            if ftype == FileType::Directory && b.copy_up {
+                copy_up_if_empty(root, src.as_fd(), target)
+                    .map_err(|e| step(format!("copy {target} into the volume"))(e))?;
+            }
+            // After the copy-up, which gives the volume the image directory's owners.
+            if b.chown {
+                chown_source(src.as_fd(), ftype == FileType::Directory, user)
+                    .map_err(|e| step(format!("chown {src_name} to {}:{}", user.0, user.1))(e))?;
+            }
             let t = if ftype == FileType::Directory {
-                if b.copy_up {
-                    copy_up_if_empty(root, src.as_fd(), target)
-                        .map_err(|e| step(format!("copy {target} into the volume"))(e))?;
-                }
                 ensure_dir_in_root(root, target)
             } else {
                 ensure_file_in_root(root, target)
@@ -655,6 +663,17 @@ fn mount(
             Ok(None)
         }
     }
+}
+
+/// podman's `U`: give a bind's source (`src`, an `O_PATH` fd) to `user`: a directory with
+/// everything beneath it ([`crate::fsutil::chown_tree`]), a file itself.
+fn chown_source(src: BorrowedFd<'_>, dir: bool, user: (u32, u32)) -> io::Result<()> {
+    let (uid, gid) = (Some(rfs::Uid::from_raw(user.0)), Some(rfs::Gid::from_raw(user.1)));
+    if !dir {
+        return Ok(rfs::chownat(src, "", uid, gid, rfs::AtFlags::EMPTY_PATH | rfs::AtFlags::SYMLINK_NOFOLLOW)?);
+    }
+    let d = rfs::openat(src, c".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    crate::fsutil::chown_tree(d.as_fd(), user.0, user.1).map(drop)
 }
 
 /// A volume subpath, resolved beneath the volume: relative links inside work, anything that

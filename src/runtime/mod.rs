@@ -154,6 +154,11 @@ pub struct Bind {
     /// empty directory, copy the directory's content into it first.
     #[serde(default)]
     pub copy_up: bool,
+    /// podman's `U`: before binding, give the source and everything beneath it to the run's
+    /// user (inside a rootless run's user namespace, so the ids are mapped), by fd, never
+    /// following a symlink.
+    #[serde(default)]
+    pub chown: bool,
     /// The source, opened and checked by whoever resolved it (a plugin volume's mountpoint):
     /// the runtime binds this very directory and `source` only names it. Never read from an
     /// exec file.
@@ -650,6 +655,7 @@ mod tests {
                 recursion: Recursion::Recursive,
                 propagation: Propagation::Rprivate,
                 copy_up: false,
+                chown: false,
                 opened: None,
             })
         };

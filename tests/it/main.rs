@@ -18,6 +18,7 @@ mod image;
 #[cfg(feature = "failpoints")]
 mod image_crash;
 mod lease;
+mod owned;
 mod plugin;
 mod plugin_client;
 mod rclone;
