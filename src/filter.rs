@@ -28,6 +28,34 @@ pub enum FilterError {
     /// `prune -a --filter all=…` (docker/cli's check, with its fixed text).
     #[error("conflicting options: cannot specify both --all and --filter all=1")]
     AllConflict,
+    /// `until` given more than once (Docker's prune text).
+    #[error("more than one until filter specified")]
+    UntilTwice,
+    /// An `until` that is neither a duration nor a time (Go's words, see [`crate::timestamp`]).
+    #[error("{}", echo(.0))]
+    Until(String),
+}
+
+/// The `until` filter: volumes created at or before this instant (Docker's prune rule: not
+/// after it), read as Docker reads it ([`crate::timestamp`]) against `now`.
+fn until(f: &Filters, now: jiff::Timestamp) -> Result<Option<jiff::Timestamp>, FilterError> {
+    let values: Vec<&str> = f.values("until").collect();
+    match values.as_slice() {
+        [] => Ok(None),
+        [v] => {
+            crate::timestamp::parse(v, now, crate::timestamp::local_offset(now)).map(Some).map_err(FilterError::Until)
+        }
+        _ => Err(FilterError::UntilTwice),
+    }
+}
+
+/// Whether `v` was created at or before `until` (a volume whose creation time is unknown:
+/// no).
+fn created_by(v: &Volume, until: Option<jiff::Timestamp>) -> bool {
+    match until {
+        None => true,
+        Some(t) => v.created_at.parse::<jiff::Timestamp>().is_ok_and(|c| c <= t),
+    }
 }
 
 /// Filter arguments: key → set of values, as Docker's `filters.Args`.
@@ -117,25 +145,45 @@ pub struct ListFilter {
     names: Vec<(String, Option<Regex>)>,
     drivers: Vec<String>,
     labels: Vec<String>,
+    until: Option<jiff::Timestamp>,
     pub dangling: Option<bool>,
+    /// `in-use=BOOL` (myvol): used by a live process; the opposite of `dangling`.
+    pub in_use: Option<bool>,
 }
 
 impl ListFilter {
     pub fn new(f: &Filters) -> Result<ListFilter, FilterError> {
-        f.validate(&["dangling", "driver", "label", "name"])?;
+        ListFilter::at(f, jiff::Timestamp::now())
+    }
+
+    /// With `until` durations counted back from `now`.
+    pub fn at(f: &Filters, now: jiff::Timestamp) -> Result<ListFilter, FilterError> {
+        f.validate(&["dangling", "driver", "in-use", "label", "name", "until"])?;
         let dangling = f.bool_value("dangling")?;
+        let in_use = f.bool_value("in-use")?;
         Ok(ListFilter {
             // A value that is not a valid regexp still matches by equality, as Docker's.
             names: f.values("name").map(|n| (n.to_owned(), Regex::new(n).ok())).collect(),
             drivers: f.values("driver").map(str::to_owned).collect(),
             labels: f.values("label").map(str::to_owned).collect(),
+            until: until(f, now)?,
             dangling,
+            in_use,
         })
     }
 
-    /// Whether matching needs more than the name (driver or labels from the metadata).
+    /// Whether matching needs more than the name (driver, labels or creation time from the
+    /// metadata).
     pub fn needs_metadata(&self) -> bool {
-        !self.drivers.is_empty() || !self.labels.is_empty()
+        !self.drivers.is_empty() || !self.labels.is_empty() || self.until.is_some()
+    }
+
+    /// Whether a volume used (`true`) or not (`false`) by a live process passes `dangling`
+    /// and `in-use`; `None` when neither is given (nothing to look at).
+    pub fn wants_in_use(&self) -> Option<impl Fn(bool) -> bool + use<>> {
+        let (dangling, in_use) = (self.dangling, self.in_use);
+        (dangling.is_some() || in_use.is_some())
+            .then_some(move |used: bool| dangling.is_none_or(|d| d != used) && in_use.is_none_or(|u| u == used))
     }
 
     /// The name filters alone.
@@ -144,27 +192,35 @@ impl ListFilter {
             || self.names.iter().any(|(n, re)| n == name || re.as_ref().is_some_and(|re| re.is_match(name)))
     }
 
-    /// Everything but `dangling`, which needs the store's lease check.
+    /// Everything but `dangling` and `in-use`, which need the store's lease check.
     pub fn matches(&self, v: &Volume) -> bool {
         let name = v.name.as_str();
         (self.names.is_empty()
             || self.names.iter().any(|(n, re)| n == name || re.as_ref().is_some_and(|re| re.is_match(name))))
             && (self.drivers.is_empty() || self.drivers.contains(&v.driver))
             && match_labels(self.labels.iter().map(String::as_str), v.labels.as_ref())
+            && created_by(v, self.until)
     }
 }
 
-/// `volume prune` selection: anonymous volumes only unless `all`; `label` and `label!`.
+/// `volume prune` selection: anonymous volumes only unless `all`; `label`, `label!` and
+/// `until`.
 pub struct PruneFilter {
     all: bool,
     labels: Vec<String>,
     not_labels: Vec<String>,
+    until: Option<jiff::Timestamp>,
 }
 
 impl PruneFilter {
     /// In Docker's order: the CLI refuses `-a` with an `all` filter; the engine reads `all`
-    /// (one value, Go's `strconv.ParseBool`), then checks the keys.
+    /// (one value, Go's `strconv.ParseBool`), then checks the keys, then reads `until`.
     pub fn new(f: &Filters, all_flag: bool) -> Result<PruneFilter, FilterError> {
+        PruneFilter::at(f, all_flag, jiff::Timestamp::now())
+    }
+
+    /// With `until` durations counted back from `now`.
+    pub fn at(f: &Filters, all_flag: bool, now: jiff::Timestamp) -> Result<PruneFilter, FilterError> {
         if all_flag && f.contains("all") {
             return Err(FilterError::AllConflict);
         }
@@ -174,13 +230,14 @@ impl PruneFilter {
             [v] => crate::text::parse_go_bool(v).ok_or_else(|| FilterError::AllNotBool((*v).to_owned()))?,
             _ => return Err(FilterError::AllTwice(format!("[{}]", values.join(" ")))),
         };
-        f.validate(&["all", "label", "label!"])?;
+        f.validate(&["all", "label", "label!", "until"])?;
+        let until = until(f, now)?;
         let all = all_flag || all_filter;
         let mut labels: Vec<String> = f.values("label").map(str::to_owned).collect();
         if !all {
             labels.push(ANONYMOUS_LABEL.to_owned());
         }
-        Ok(PruneFilter { all, labels, not_labels: f.values("label!").map(str::to_owned).collect() })
+        Ok(PruneFilter { all, labels, not_labels: f.values("label!").map(str::to_owned).collect(), until })
     }
 
     pub fn all(&self) -> bool {
@@ -190,6 +247,7 @@ impl PruneFilter {
     pub fn matches(&self, v: &Volume) -> bool {
         match_labels(self.labels.iter().map(String::as_str), v.labels.as_ref())
             && !excluded_by_labels(self.not_labels.iter().map(String::as_str), v.labels.as_ref())
+            && created_by(v, self.until)
     }
 }
 
@@ -206,6 +264,8 @@ mod tests {
             options: None,
             mountpoint: Default::default(),
             scope: "local".into(),
+            owner: None,
+            quota: None,
         }
     }
 
@@ -256,6 +316,46 @@ mod tests {
         assert_eq!(e(&["dangling=yes", "dangling=no"]), "invalid filter 'dangling=[no yes]'");
         assert_eq!(e(&["=x"]), "invalid filter");
         assert_eq!(e(&["bogus=1", "alpha=2"]), "invalid filter 'alpha'");
+    }
+
+    #[test]
+    fn until_is_read_as_docker_reads_it_and_compares_creation_times() {
+        let now: jiff::Timestamp = "2026-06-15T12:00:00Z".parse().unwrap();
+        let mut old = vol("old", &[(ANONYMOUS_LABEL, "")]);
+        old.created_at = "2026-06-15T10:00:00.5Z".into();
+        let mut new = vol("new", &[(ANONYMOUS_LABEL, "")]);
+        new.created_at = "2026-06-15T11:59:00Z".into();
+        let list = |args: &[&str]| ListFilter::at(&Filters::parse(args.iter().copied()).unwrap(), now);
+        let prune = |args: &[&str]| PruneFilter::at(&Filters::parse(args.iter().copied()).unwrap(), false, now);
+        for args in [&["until=1h"][..], &["until=2026-06-15T11:00:00Z"], &["until=1781521200"]] {
+            let (l, p) = (list(args).unwrap(), prune(args).unwrap());
+            assert!(l.matches(&old) && !l.matches(&new), "{args:?}");
+            assert!(p.matches(&old) && !p.matches(&new), "{args:?}");
+        }
+        // At or before: the creation instant itself is in.
+        assert!(list(&["until=2026-06-15T10:00:00.5Z"]).unwrap().matches(&old));
+        assert!(list(&["until=1h"]).unwrap().needs_metadata());
+        let err = |r: Result<ListFilter, FilterError>| r.err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(err(list(&["until=1h", "until=2h"])), "more than one until filter specified");
+        assert_eq!(err(list(&["until=soon"])), r#"failed to parse value as time or duration: "soon""#);
+        assert_eq!(
+            prune(&["until=2026-13-01"]).err().unwrap().to_string(),
+            r#"parsing time "2026-13-01": month out of range"#
+        );
+        // The keys are checked first, as the engine does.
+        assert_eq!(prune(&["until=x", "bogus=1"]).err().unwrap().to_string(), "invalid filter 'bogus'");
+    }
+
+    #[test]
+    fn in_use_is_the_opposite_of_dangling() {
+        let wants = |args: &[&str]| lf(args).wants_in_use().map(|f| (f(true), f(false)));
+        assert_eq!(wants(&[]), None);
+        assert_eq!(wants(&["in-use=true"]), Some((true, false)));
+        assert_eq!(wants(&["in-use=0"]), Some((false, true)));
+        assert_eq!(wants(&["dangling=true"]), Some((false, true)));
+        assert_eq!(wants(&["dangling=true", "in-use=true"]), Some((false, false)));
+        let e = ListFilter::new(&Filters::parse(["in-use=yes"]).unwrap()).err().unwrap();
+        assert_eq!(e.to_string(), "invalid filter 'in-use=[yes]'");
     }
 
     #[test]

@@ -408,6 +408,72 @@ pub fn remove_tree(parent: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> {
     unlink_ok_if_gone(parent, name, AtFlags::REMOVEDIR)
 }
 
+/// Give the directory `dir` and everything beneath it the owner `uid:gid` (podman's `U`),
+/// relative to directory fds: entries are changed with `fchownat(AT_SYMLINK_NOFOLLOW)`, so a
+/// symlink itself is changed and never followed, directories are entered with `O_NOFOLLOW`,
+/// and nothing on another filesystem (something mounted inside) is touched. Entries that
+/// already have that owner are left as they are; entries that vanish meanwhile are fine.
+/// Returns how many entries were changed.
+pub fn chown_tree(dir: BorrowedFd<'_>, uid: u32, gid: u32) -> io::Result<u64> {
+    let st = rfs::fstat(dir)?;
+    let mut changed = 0;
+    if (st.st_uid, st.st_gid) != (uid, gid) {
+        rfs::fchown(dir, Some(rfs::Uid::from_raw(uid)), Some(rfs::Gid::from_raw(gid)))?;
+        changed += 1;
+    }
+    chown_below(dir, st.st_dev, uid, gid, 0, &mut changed)?;
+    Ok(changed)
+}
+
+fn chown_below(dir: BorrowedFd<'_>, dev: u64, uid: u32, gid: u32, depth: usize, changed: &mut u64) -> io::Result<()> {
+    if depth > 4096 {
+        return Err(io::Error::other("directory tree too deep"));
+    }
+    for (name, _) in list_dir(dir)? {
+        let name = OsStr::from_bytes(&name);
+        let st = match rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => st,
+            Err(Errno::NOENT) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if st.st_dev != dev {
+            continue;
+        }
+        if (st.st_uid, st.st_gid) != (uid, gid) {
+            match rfs::chownat(
+                dir,
+                name,
+                Some(rfs::Uid::from_raw(uid)),
+                Some(rfs::Gid::from_raw(gid)),
+                AtFlags::SYMLINK_NOFOLLOW,
+            ) {
+                Ok(()) => *changed += 1,
+                Err(Errno::NOENT) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
+            let sub = match rfs::openat(
+                dir,
+                name,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            ) {
+                Ok(fd) => fd,
+                Err(Errno::NOENT) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            // Swapped for another directory between the stat and the open: not entered.
+            let now = rfs::fstat(&sub)?;
+            if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino) {
+                continue;
+            }
+            chown_below(sub.as_fd(), dev, uid, gid, depth + 1, changed)?;
+        }
+    }
+    Ok(())
+}
+
 fn empty_dir(dir: BorrowedFd<'_>, dev: u64, depth: usize) -> io::Result<()> {
     if depth > 4096 {
         return Err(io::Error::other("directory tree too deep"));
@@ -529,6 +595,36 @@ pub fn cstr_os(c: &CStr) -> &OsStr {
 mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
+
+    #[test]
+    fn chown_tree_changes_the_tree_and_never_follows_a_link() {
+        use std::os::unix::fs::MetadataExt;
+        let t = tempfile::tempdir().unwrap();
+        let (tree, outside) = (t.path().join("tree"), t.path().join("outside"));
+        std::fs::create_dir_all(tree.join("a/b")).unwrap();
+        std::fs::write(tree.join("a/b/f"), "x").unwrap();
+        std::fs::write(&outside, "host").unwrap();
+        symlink(&outside, tree.join("link")).unwrap();
+        symlink(t.path(), tree.join("a/dirlink")).unwrap();
+        let me = (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw());
+        // As root, another owner; otherwise our own (all a user may give).
+        let to = if me.0 == 0 { (4321, 4321) } else { me };
+        let dir = rfs::open(&tree, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).unwrap();
+        let changed = chown_tree(dir.as_fd(), to.0, to.1).unwrap();
+        let owner = |p: &std::path::Path| {
+            let m = std::fs::symlink_metadata(p).unwrap();
+            (m.uid(), m.gid())
+        };
+        for p in ["", "a", "a/b", "a/b/f", "link", "a/dirlink"] {
+            assert_eq!(owner(&tree.join(p)), to, "{p}");
+        }
+        assert_eq!(owner(&outside), me, "a link's target is not touched");
+        assert_eq!(owner(t.path()), me);
+        if me.0 == 0 {
+            assert_eq!(changed, 6);
+            assert_eq!(chown_tree(dir.as_fd(), to.0, to.1).unwrap(), 0, "what has the owner is left alone");
+        }
+    }
 
     fn open(p: &std::path::Path) -> OwnedFd {
         rfs::open(p, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).unwrap()

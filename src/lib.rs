@@ -26,4 +26,5 @@ pub mod store;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod text;
+pub mod timestamp;
 pub mod units;

@@ -42,6 +42,52 @@ pub fn parse_go_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// Go's `strconv.ParseInt(s, 0, 64)`, as pflag reads an int flag: an optional sign, then
+/// decimal, `0x` hex, `0o` or leading-`0` octal, or `0b` binary digits, `_` allowed between
+/// digits. The error is Go's text.
+pub fn parse_go_int(s: &str) -> Result<i64, String> {
+    let err = |what: &str| format!("strconv.ParseInt: parsing {}: {what}", go_quote(s));
+    let (negative, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits, prefixed) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d, true)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d, true)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d, true)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..], true)
+    } else {
+        (10, lower.as_str(), false)
+    };
+    // Go's underscoreOK: `_` only between digits, or right after a base prefix.
+    let bytes = digits.as_bytes();
+    let underscores_ok = bytes.iter().enumerate().all(|(i, b)| {
+        *b != b'_' || (i + 1 < bytes.len() && bytes[i + 1] != b'_' && (i > 0 && bytes[i - 1] != b'_' || prefixed))
+    });
+    let clean: String = digits.chars().filter(|c| *c != '_').collect();
+    if clean.is_empty() || !underscores_ok || !clean.chars().all(|c| c.is_digit(radix)) {
+        return Err(err("invalid syntax"));
+    }
+    let magnitude = u128::from_str_radix(&clean, radix).map_err(|_| err("value out of range"))?;
+    let value = if negative { -(magnitude as i128) } else { magnitude as i128 };
+    i64::try_from(value).map_err(|_| err("value out of range"))
+}
+
+/// Go's `strconv.ParseInt(s, radix, 64)` for a fixed radix: an optional sign and digits
+/// only (no prefix, no `_`). `None` for anything else, or out of range.
+pub fn parse_go_int_base(s: &str, radix: u32) -> Option<i64> {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    i64::from_str_radix(s.strip_prefix('+').unwrap_or(s), radix).ok()
+}
+
 /// Quote `s` as Go's `strconv.Quote` (`%q`) does: double quotes, `\"` and `\\`, the C escapes
 /// for control characters, `\xNN` for other bytes below 0x20 and DEL, `\u`/`\U` for
 /// non-printable code points. Printable Unicode is kept as is.
@@ -226,6 +272,45 @@ pub fn for_terminal(msg: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_go_int_is_strconv_parseint_base_0() {
+        let ok: &[(&str, i64)] = &[
+            ("0", 0),
+            ("1000", 1000),
+            ("+7", 7),
+            ("-1", -1),
+            ("0x3e8", 1000),
+            ("0X3E8", 1000),
+            ("0o1750", 1000),
+            ("01750", 1000),
+            ("0b11", 3),
+            ("1_000", 1000),
+            ("0x_3e8", 1000),
+            ("9223372036854775807", i64::MAX),
+            ("-9223372036854775808", i64::MIN),
+        ];
+        for (s, n) in ok {
+            assert_eq!(parse_go_int(s), Ok(*n), "{s}");
+        }
+        let bad: &[(&str, &str)] = &[
+            ("", "invalid syntax"),
+            ("x", "invalid syntax"),
+            ("08", "invalid syntax"),
+            ("1.5", "invalid syntax"),
+            ("_1", "invalid syntax"),
+            ("1__0", "invalid syntax"),
+            ("1_", "invalid syntax"),
+            ("0x", "invalid syntax"),
+            ("--1", "invalid syntax"),
+            (" 1", "invalid syntax"),
+            ("9223372036854775808", "value out of range"),
+            ("99999999999999999999999999999999999999999999", "value out of range"),
+        ];
+        for (s, what) in bad {
+            assert_eq!(parse_go_int(s), Err(format!("strconv.ParseInt: parsing {}: {what}", go_quote(s))), "{s}");
+        }
+    }
 
     #[test]
     fn go_quote_matches_strconv_quote() {

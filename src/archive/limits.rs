@@ -85,11 +85,13 @@ pub struct Limits {
     pub max_size: Option<u64>,
     /// The free space to leave (`--min-free`).
     pub min_free: MinFree,
+    /// The volume's size limit (`-o size=…`): the most bytes of file content it can hold.
+    pub volume_size: Option<u64>,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_size: None, min_free: MinFree::Default }
+        Limits { max_size: None, min_free: MinFree::Default, volume_size: None }
     }
 }
 
@@ -98,6 +100,8 @@ impl Default for Limits {
 pub enum LimitError {
     #[error("the archive unpacks to more than {} (--max-size)", bytes_size(*max))]
     MaxSize { max: u64 },
+    #[error("the archive unpacks to more than the volume's size limit of {}", bytes_size(*max))]
+    VolumeSize { max: u64 },
     #[error(
         "stopped before the store's filesystem runs out of space: {} free, {} must stay free ({})",
         bytes_size(*free),
@@ -130,6 +134,11 @@ impl Budget {
             && self.written.saturating_add(n) > max
         {
             return Err(LimitError::MaxSize { max });
+        }
+        if let Some(max) = self.limits.volume_size
+            && self.written.saturating_add(n) > max
+        {
+            return Err(LimitError::VolumeSize { max });
         }
         if n > self.space {
             self.look(fs, n, 0)?;
@@ -208,7 +217,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let fd = std::fs::File::open(dir.path()).unwrap();
         use std::os::fd::AsFd;
-        let mut b = Budget::new(Limits { max_size: Some(1000), min_free: MinFree::Bytes(0) });
+        let mut b = Budget::new(Limits { max_size: Some(1000), min_free: MinFree::Bytes(0), volume_size: None });
         b.content(fd.as_fd(), 600).unwrap();
         b.entry(fd.as_fd()).unwrap();
         b.content(fd.as_fd(), 400).unwrap();
@@ -224,7 +233,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let fd = std::fs::File::open(dir.path()).unwrap();
         use std::os::fd::AsFd;
-        let mut b = Budget::new(Limits { max_size: None, min_free: MinFree::Percent(100) });
+        let mut b = Budget::new(Limits { max_size: None, min_free: MinFree::Percent(100), volume_size: None });
         let e = b.content(fd.as_fd(), 1).unwrap_err();
         assert!(matches!(e, LimitError::Space { .. }), "{e}");
         assert!(e.to_string().ends_with("must stay free (--min-free 100%)"), "{e}");

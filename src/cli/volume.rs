@@ -12,15 +12,24 @@ pub enum VolumeCommand {
     /// given, a random 64-hex-digit name is generated and the volume is anonymous (it carries
     /// the com.docker.volume.anonymous label, and `volume prune` removes it when unused).
     /// Creating a name that already exists with the same driver prints the name and
-    /// changes nothing.
+    /// changes nothing. --uid, --gid and --mode give the content an owner and mode;
+    /// -o size=SIZE limits it (a project quota where the filesystem has them, else a disk
+    /// image; -o quota=project|image chooses). Both are set before the volume appears.
     #[command(override_usage = "myvol volume create [OPTIONS] [VOLUME]")]
     Create(Lazy<CreateArgs>),
 
     /// List volumes
+    ///
+    /// Templates also have myvol's fields .InUse, .Users (who uses each volume) and .Limit
+    /// (its size limit); with --size, a volume with a limit shows USED / LIMIT.
     #[command(visible_alias = "list", override_usage = "myvol volume ls [OPTIONS]")]
     Ls(Lazy<LsArgs>),
 
     /// Display detailed information on one or more volumes
+    ///
+    /// Docker's JSON. Templates also have myvol's fields .Owner ({UID, GID, Mode}), .Quota
+    /// ({Mode, Size, Used}) and .Users (one {ID, Kind, Pid, Command, Since, ReadOnly} per live
+    /// user): `myvol volume inspect -f '{{json .Users}}' VOLUME`.
     #[command(override_usage = "myvol volume inspect [OPTIONS] VOLUME [VOLUME...]")]
     Inspect(Lazy<InspectArgs>),
 
@@ -34,7 +43,10 @@ pub enum VolumeCommand {
     /// Remove unused local volumes
     ///
     /// Removes anonymous local volumes that no process uses. With --all, named ones too.
-    /// Volumes with driver options (tmpfs, bind, NFS) are never pruned.
+    /// Volumes mounted from driver options (tmpfs, bind, NFS) are never pruned. With
+    /// --filter until=…, only volumes created at or before that time (a duration before now,
+    /// like 24h, or a date or time: 2026-01-31, 2026-01-31T12:00:00Z, a Unix timestamp).
+    /// --dry-run lists what would go and the space it would free, and removes nothing.
     #[command(override_usage = "myvol volume prune [OPTIONS]")]
     Prune(Lazy<PruneArgs>),
 
@@ -175,9 +187,37 @@ pub struct CreateArgs {
     #[arg(long = "label", value_name = "KEY[=VALUE]", value_parser = parse_label)]
     pub labels: Vec<String>,
 
-    /// Set driver specific options (local: type, device, o; a plugin: its own)
+    /// Set driver specific options (local: type, device, o, size, quota; a plugin: its own)
     #[arg(short = 'o', long = "opt", value_name = "KEY=VALUE")]
     pub opts: Vec<String>,
+
+    /// Set the UID of the volume's owner (local driver; default: yours)
+    #[arg(long, value_name = "UID", value_parser = parse_id)]
+    pub uid: Option<u32>,
+
+    /// Set the GID of the volume's owner (local driver; default: yours)
+    #[arg(long, value_name = "GID", value_parser = parse_id)]
+    pub gid: Option<u32>,
+
+    /// Set the mode of the volume's root directory, in octal (local driver; default 0755)
+    #[arg(long, value_name = "MODE", value_parser = parse_mode)]
+    pub mode: Option<u32>,
+}
+
+/// A uid or gid, read as pflag reads an int flag (Go's `strconv.ParseInt(s, 0, 64)`: `1000`,
+/// `0x3e8`, `0o1750`), then checked to be a valid id.
+pub fn parse_id(val: &str) -> Result<u32, String> {
+    let n = myvol::text::parse_go_int(val)?;
+    u32::try_from(n).ok().filter(|n| *n != u32::MAX).ok_or_else(|| format!("must be between 0 and {}", u32::MAX - 1))
+}
+
+/// A mode in octal, as chmod(1) takes it (`0750`, `750`, `2775`): at most `7777`.
+pub fn parse_mode(val: &str) -> Result<u32, String> {
+    let digits = val.strip_prefix("0o").unwrap_or(val);
+    match u32::from_str_radix(digits, 8) {
+        Ok(m) if m <= 0o7777 && !digits.is_empty() && !digits.starts_with(['+', '-']) => Ok(m),
+        _ => Err("must be an octal mode between 0 and 7777 (like 0750)".to_owned()),
+    }
 }
 
 /// Docker's label check (opts.ValidateLabel): the key, left-trimmed, must be non-empty and
@@ -205,7 +245,8 @@ pub struct LsArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
-    /// Provide filter values (e.g. "dangling=true", "driver=local", "label=k=v", "name=re")
+    /// Provide filter values (e.g. "dangling=true", "driver=local", "label=k=v", "name=re",
+    /// "in-use=true", "until=24h")
     #[arg(short, long = "filter", value_name = "FILTER", value_parser = parse_filter)]
     pub filters: Vec<String>,
 
@@ -266,13 +307,18 @@ pub struct PruneArgs {
     #[arg(short, long)]
     pub all: bool,
 
-    /// Provide filter values (e.g. "label=<label>", "label!=<label>", "all=true")
+    /// Provide filter values (e.g. "label=<label>", "label!=<label>", "all=true",
+    /// "until=24h", "until=2026-01-31")
     #[arg(long = "filter", value_name = "FILTER", value_parser = parse_filter)]
     pub filters: Vec<String>,
 
     /// Do not prompt for confirmation
     #[arg(short, long)]
     pub force: bool,
+
+    /// Show what would be pruned and the space it would free, without removing anything
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `--compress` of `volume export`.

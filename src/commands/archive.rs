@@ -97,7 +97,8 @@ pub fn export(store: &Store, a: ExportArgs, io: &mut Io<'_>) -> Result {
             _ => Compression::None,
         },
     };
-    let (lease, data) = store.open_for_export(&volume_name(&a.name)?)?;
+    let (lease, data) = myvol::driver::open_for_export(store, &volume_name(&a.name)?)
+        .map_err(|e| Failure::new(super::ExitStatus::Failure, e.to_string().trim()))?;
     let bar = Bar::new(a.quiet, None);
     let result = if to_stdout {
         write_archive(data.as_fd(), &mut *io.out, compression, &bar)
@@ -205,7 +206,10 @@ pub fn import(store: &Store, a: ImportArgs, io: &mut Io<'_>) -> Result {
     };
     let total = file.as_ref().and_then(|f| f.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len());
     let name = volume_name(&a.name)?;
-    let limits = Limits { max_size: a.max_size, min_free: a.min_free.unwrap_or(MinFree::Default) };
+    // A volume with a size limit can hold no more than that (a disk image is made from what is
+    // unpacked, aside: the check stops a too large archive early).
+    let volume_size = store.get(&name).ok().and_then(|v| v.quota).map(|q| q.size);
+    let limits = Limits { max_size: a.max_size, min_free: a.min_free.unwrap_or(MinFree::Default), volume_size };
     // For a volume that --create makes, the slot is the whole new volume, built aside: it
     // appears only when finish_import publishes it, content and all.
     let slot = store.begin_import(&name, a.force, a.create).map_err(|e| {

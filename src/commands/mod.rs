@@ -121,64 +121,29 @@ fn in_use(e: &StoreError) -> Option<(&str, &[String])> {
 /// file can be read (the holder left meanwhile).
 pub fn holders(store: &Store, name: &str, ids: &[String]) -> Option<String> {
     let name = VolumeName::parse(name).ok()?;
-    let leases = myvol::store::layout::volume_dir(store.root(), &name).join(myvol::store::layout::LEASES_DIR);
     let lines: Vec<String> = ids
         .iter()
-        .filter_map(|id| {
-            let info = read_lease(&leases.join(id))?;
-            let since = myvol::text::escape_control(&info.started_at).into_owned();
-            Some(if id.starts_with(myvol::store::PIN_PREFIX) {
-                format!("Used by `myvol volume mount` since {since}; `myvol volume unmount {name}` releases it")
-            } else if let Some(command) = command_line(info.pid) {
-                format!("Used by `{}` (pid {}) since {since}", myvol::text::escape_control(&command), info.pid)
-            } else {
+        .filter_map(|id| store.lease_user(&name, id))
+        .map(|u| {
+            let since = myvol::text::escape_control(&u.since).into_owned();
+            let kind = myvol::text::escape_control(&u.kind).into_owned();
+            match (&u.command, u.pid) {
+                _ if u.id.starts_with(myvol::store::PIN_PREFIX) => {
+                    format!("Used by `myvol volume mount` since {since}; `myvol volume unmount {name}` releases it")
+                }
+                (Some(command), Some(pid)) => {
+                    format!("Used by `{}` (pid {pid}) since {since}", myvol::text::escape_control(command))
+                }
                 // A lease kept after its holder died: it records a driver mount not undone yet.
-                let holder = myvol::text::escape_control(&info.holder).into_owned();
-                format!(
-                    "Used by `myvol {holder}` (pid {}), which ended without its driver unmounting the volume; the next myvol command tries again",
-                    info.pid
-                )
-            })
+                _ if u.ended => format!(
+                    "Used by `myvol {kind}` (pid {}), which ended without its driver unmounting the volume; the next myvol command tries again",
+                    u.pid.unwrap_or(0)
+                ),
+                _ => format!("Used by `myvol {kind}` since {since}"),
+            }
         })
         .collect();
     (!lines.is_empty()).then(|| lines.join("\n"))
-}
-
-/// A lease file's content (small, never through a symlink).
-fn read_lease(path: &std::path::Path) -> Option<myvol::store::LeaseInfo> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::File::options().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path).ok()?;
-    let mut bytes = Vec::new();
-    file.take(4096).read_to_end(&mut bytes).ok()?;
-    serde_json::from_slice(&bytes).ok()
-}
-
-/// The command line of process `pid`, its words quoted as a shell would need them.
-fn command_line(pid: u32) -> Option<String> {
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let words: Vec<String> = raw
-        .split(|b| *b == 0)
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let w = String::from_utf8_lossy(w);
-            let name = w.rsplit('/').next().unwrap_or(&w).to_owned();
-            (name, w.into_owned())
-        })
-        .enumerate()
-        .map(|(i, (name, word))| if i == 0 { name } else { shell_quote(&word) })
-        .collect();
-    (!words.is_empty()).then(|| words.join(" "))
-}
-
-/// `word` as a shell reads it back: as is when it is safe, else in single quotes.
-fn shell_quote(word: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c);
-    if !word.is_empty() && word.chars().all(safe) {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
 }
 
 /// A volume named on the command line: a string that is not a volume name names no volume
@@ -212,7 +177,9 @@ pub fn default_root() -> PathBuf {
 pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result {
     // What the environment says is read here, once: the store's root and the plugins.
     let plugins = Arc::new(Plugins::from_env());
-    let store = Store::new(cli.root.unwrap_or_else(default_root)).with_external(plugins.clone());
+    let store = Store::new(cli.root.unwrap_or_else(default_root))
+        .with_external(plugins.clone())
+        .with_limits(Arc::new(myvol::driver::quota::Limits));
     if !matches!(cli.command, Command::Completion(_) | Command::Man(_) | Command::Version(_)) {
         // Unmount what users that died left mounted (nothing to do, one directory read, in
         // the usual case).

@@ -71,10 +71,14 @@ impl ExitStatus {
     /// | attach | mounting a volume's driver options, or its content dir ([`DriverError`]) | by errno, else 125 |
     /// | attach | a volume plugin's answer: text from outside myvol | Docker's rule on the text |
     /// | attach | creating a missing `-v` bind source (`mkdir`) | by errno |
+    /// | attach | finding the mount a shared or slave bind's source is on | by errno |
+    /// | attach | a propagation the source's mount cannot give (Docker's `ensureShared`) | 125 |
     /// | attach | leasing an image (removed since it was planned) | 125 |
-    /// | execute | the run directory, the supervisor's own steps, a setup step in the run (a mount, the hostname, privileges…) | 125 |
-    /// | execute | the command not found: not in `PATH`, or `ENOENT` on its path | 127 |
-    /// | execute | the command refused by `execve` (`EACCES`, `ENOEXEC`…) | 126 |
+    /// | execute | the run directory, the supervisor's own steps, a setup step in the run (a mount, the working directory, `/dev/null`, privileges…) | by errno, else 125 |
+    /// | execute | a rule of runc's or Docker's checked in the run (proc-safety, a working directory that is a file, a target that is the root, a subpath that escapes, an image's user not in the image) | 125 |
+    /// | execute | the command not found: no executable file in `PATH`, or `ENOENT` on its path | 127 |
+    /// | execute | the command cannot be executed: not executable (`EACCES`), a directory (`EISDIR`) | 126 |
+    /// | (command) | `execve` failed once the command was found (`ENOEXEC`…): the command's own failure, status 255 | — |
     /// | execute | `-i -t` with an input that is not a terminal (checked first, by `run` before planning) | 1 |
     ///
     /// By errno: `ENOENT` 127, `EACCES` and `EISDIR` 126, any other 125 (also an error with no
@@ -97,20 +101,26 @@ impl ExitStatus {
                 | PlanError::User(_)
                 | PlanError::Invalid(_)
                 | PlanError::Image(_)
-                | PlanError::NoCommand => ExitStatus::RunFailed,
+                | PlanError::NoCommand
+                | PlanError::ChownRefused { .. } => ExitStatus::RunFailed,
             },
             RunError::Attach(e) => match e {
                 AttachError::Volume(e) => of_store_error(e),
                 AttachError::Driver(e) => of_driver_error(e),
-                AttachError::BindSource { source, .. } => of_errno(source),
-                AttachError::Image(_) => ExitStatus::RunFailed,
+                AttachError::BindSource { source, .. } | AttachError::SourceMount { source, .. } => of_errno(source),
+                AttachError::NotShared { .. }
+                | AttachError::NotSharedOrSlave { .. }
+                | AttachError::NoSourceMount(_)
+                | AttachError::Image(_) => ExitStatus::RunFailed,
             },
             RunError::Exec(e) => match e {
                 ExecError::Child { failure: ChildFailure::NotFound, .. } => ExitStatus::NotFound,
                 ExecError::Child { failure: ChildFailure::CannotExecute, .. } => ExitStatus::CannotInvoke,
-                ExecError::Child { failure: ChildFailure::Setup, .. }
-                | ExecError::RunDir(_)
-                | ExecError::Supervisor { .. } => ExitStatus::RunFailed,
+                ExecError::Child { failure: ChildFailure::Setup, errno, .. } => {
+                    errno.map_or(ExitStatus::RunFailed, of_raw_errno)
+                }
+                ExecError::RunDir(e) => of_store_error(e),
+                ExecError::Supervisor { source, .. } => of_errno(source),
                 // docker/cli's own check, before any container exists: a plain error, 1.
                 ExecError::NotATty(_) => ExitStatus::Failure,
             },
@@ -148,7 +158,9 @@ fn of_driver_error(e: &DriverError) -> ExitStatus {
     match e {
         DriverError::Store(e) => of_store_error(e),
         DriverError::Mount { source, .. } | DriverError::Unmount { source, .. } => match source.as_ref() {
-            LocalMountError::Mount { error, .. } | LocalMountError::Unmount { target: _, error } => of_errno(error),
+            LocalMountError::Mount { error, .. }
+            | LocalMountError::Unmount { target: _, error }
+            | LocalMountError::Loop { image: _, error } => of_errno(error),
             LocalMountError::MissingDevice | LocalMountError::Resolve { .. } | LocalMountError::DeviceUrl { .. } => {
                 ExitStatus::RunFailed
             }
@@ -161,9 +173,13 @@ fn of_driver_error(e: &DriverError) -> ExitStatus {
 /// Docker's rule, for the errno its text would show: `ENOENT` ("no such file or directory")
 /// 127, `EACCES` ("permission denied") and `EISDIR` ("is a directory") 126.
 fn of_errno(e: &io::Error) -> ExitStatus {
-    match e.raw_os_error() {
-        Some(libc::ENOENT) => ExitStatus::NotFound,
-        Some(libc::EACCES | libc::EISDIR) => ExitStatus::CannotInvoke,
+    e.raw_os_error().map_or(ExitStatus::RunFailed, of_raw_errno)
+}
+
+fn of_raw_errno(errno: i32) -> ExitStatus {
+    match errno {
+        libc::ENOENT => ExitStatus::NotFound,
+        libc::EACCES | libc::EISDIR => ExitStatus::CannotInvoke,
         _ => ExitStatus::RunFailed,
     }
 }
@@ -244,7 +260,15 @@ mod tests {
         let path = || PathBuf::from("/p/no such file or directory");
         let plan = |e: PlanError| RunError::Plan(e);
         let attach = |e: AttachError| RunError::Attach(e);
-        let child = |failure| RunError::Exec(ExecError::Child { failure, message: "permission denied".into() });
+        let child =
+            |failure| RunError::Exec(ExecError::Child { failure, message: "permission denied".into(), errno: None });
+        let setup = |errno| {
+            RunError::Exec(ExecError::Child {
+                failure: ChildFailure::Setup,
+                message: "no such file or directory".into(),
+                errno: Some(errno),
+            })
+        };
         let cases: Vec<(RunError, ExitStatus)> = vec![
             (
                 plan(PlanError::Spec(SpecError::InvalidMode { mode: "no such file or directory".into() })),
@@ -340,10 +364,29 @@ mod tests {
                 ExitStatus::NotFound,
             ),
             (child(ChildFailure::Setup), ExitStatus::RunFailed),
+            // A setup step in the run goes by the errno of what failed (`-v H:/dev`: runc's
+            // `stat /dev/null` fails with ENOENT, Docker exits 127).
+            (setup(libc::ENOENT), ExitStatus::NotFound),
+            (setup(libc::EACCES), ExitStatus::CannotInvoke),
+            (setup(libc::EINVAL), ExitStatus::RunFailed),
+            (attach(AttachError::NotShared { path: path(), mount_point: "/".into() }), ExitStatus::RunFailed),
+            (attach(AttachError::NotSharedOrSlave { path: path(), mount_point: "/".into() }), ExitStatus::RunFailed),
+            (
+                attach(AttachError::SourceMount { op: "lstat", path: path(), source: errno(libc::ENOENT) }),
+                ExitStatus::NotFound,
+            ),
+            (
+                RunError::Exec(ExecError::RunDir(StoreError::Io {
+                    op: "mkdir",
+                    path: path(),
+                    source: errno(libc::EACCES),
+                })),
+                ExitStatus::CannotInvoke,
+            ),
             (child(ChildFailure::NotFound), ExitStatus::NotFound),
             (child(ChildFailure::CannotExecute), ExitStatus::CannotInvoke),
             (
-                RunError::Exec(ExecError::Supervisor { what: "wait", source: errno(libc::ENOENT) }),
+                RunError::Exec(ExecError::Supervisor { what: "wait", source: errno(libc::ECHILD) }),
                 ExitStatus::RunFailed,
             ),
         ];

@@ -16,11 +16,12 @@ pub fn dispatch(store: &Store, cmd: SystemCommand, io: &mut Io<'_>) -> Result {
     }
 }
 
-/// Local volumes without driver options (what Docker's disk usage counts), naturally
+/// Local volumes whose content is in the store (Docker's disk usage counts those without
+/// options; a size limit is an option that keeps the content in the store), naturally
 /// sorted, with their usage; volumes that vanish meanwhile are left out.
 fn local_usage(store: &Store) -> Result<Vec<(Volume, Usage)>> {
     let (mut vols, _unreadable) = store.list()?;
-    vols.retain(|v| v.driver == myvol::driver::LOCAL && v.options.is_none());
+    vols.retain(|v| v.driver == myvol::driver::LOCAL && !myvol::store::mounted_from_options(v.options.as_ref()));
     vols.sort_unstable_by(|x, y| natural_cmp(x.name.as_str(), y.name.as_str()));
     let names: Vec<_> = vols.iter().map(|v| v.name.clone()).collect();
     let usage = store.usage(&names);

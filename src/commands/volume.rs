@@ -7,9 +7,9 @@ use myvol::driver::Plugins;
 use myvol::driver::local::validate_options;
 use myvol::filter::{Filters, ListFilter, PruneFilter};
 use myvol::name::VolumeName;
-use myvol::output::volume::{InspectContext, LsContext, inspect_json, ls_header};
+use myvol::output::volume::{Extra, InspectContext, LsContext, LsExtra, inspect_json, ls_header};
 use myvol::output::{FormatError, ListFormat, Spill, go_json, go_json_indent, natural_cmp, template};
-use myvol::store::{CreateRequest, Store, StoreError, Volume};
+use myvol::store::{CreateRequest, OwnerRequest, Store, StoreError, Volume};
 use myvol::units::human_size;
 
 use super::{ExitStatus, Failure, Io, Result, volume_name};
@@ -56,6 +56,30 @@ fn create(store: &Store, a: CreateArgs, io: &mut Io<'_>) -> Result {
         }
         (n, f) => n.or(f),
     };
+    // myvol's (and podman's) ownership flags are checked first, as a CLI checks its flags.
+    let owner = (a.uid.is_some() || a.gid.is_some() || a.mode.is_some()).then_some(OwnerRequest {
+        uid: a.uid,
+        gid: a.gid,
+        mode: a.mode,
+    });
+    if owner.is_some() {
+        if !a.driver.is_empty() && a.driver != myvol::driver::LOCAL {
+            return Err(Failure::new(
+                ExitStatus::Failure,
+                format!(
+                    "--uid, --gid and --mode apply to local volumes only: driver {} manages its volumes' owners",
+                    myvol::text::echo(&a.driver).quoted()
+                ),
+            ));
+        }
+        if myvol::driver::local::needs_mount(Some(&kv_map(&a.opts))) {
+            return Err(Failure::new(
+                ExitStatus::Failure,
+                "--uid, --gid and --mode do not apply to a volume mounted from driver options (type, device): \
+                 give the filesystem's own options (tmpfs: -o o=uid=1000,gid=1000,mode=0750)",
+            ));
+        }
+    }
     // Docker's engine looks the driver up before it looks at an existing volume of that name.
     if let Some(n) = name.as_deref().filter(|n| !n.is_empty())
         && !a.driver.is_empty()
@@ -73,7 +97,7 @@ fn create(store: &Store, a: CreateArgs, io: &mut Io<'_>) -> Result {
     // The local driver's verdict, which the store reports only if it makes a new local volume.
     let invalid_options = validate_options(&options).err().map(Into::into);
     let labels = kv_map(&a.labels);
-    let created = store.create(CreateRequest { name, driver: a.driver, labels, options, invalid_options })?;
+    let created = store.create(CreateRequest { name, driver: a.driver, labels, options, invalid_options, owner })?;
     writeln!(io.out, "{}", created.volume.name)?;
     Ok(())
 }
@@ -109,7 +133,8 @@ fn ls(store: &Store, plugins: &Plugins, a: LsArgs, io: &mut Io<'_>) -> Result {
     let fmt = ListFormat::parse(&format).map_err(|e| Failure::format(ExitStatus::Failure, e))?;
     let table = fmt.is_table();
 
-    let dangling = |name: &VolumeName, want: bool| store.users(name).map(|u| u.is_empty() == want).unwrap_or(false);
+    // `dangling` and `in-use`: one look at each candidate's leases.
+    let keep_used = filter.wants_in_use();
     if format == "{{.Name}}" {
         // `ls -q`, the scripts' favourite: without the template machinery, and without opening
         // any metadata unless a driver or label filter needs it.
@@ -120,8 +145,10 @@ fn ls(store: &Store, plugins: &Plugins, a: LsArgs, io: &mut Io<'_>) -> Result {
         } else {
             store.names()?.into_iter().filter(|n| filter.matches_name(n.as_str())).collect()
         };
-        if let Some(want) = filter.dangling {
-            names.retain(|n| dangling(n, want));
+        if let Some(keep) = &keep_used {
+            let used = store.in_use_each(&names);
+            let mut used = used.into_iter();
+            names.retain(|_| keep(used.next().unwrap_or(false)));
         }
         names.sort_unstable_by(|x, y| natural_cmp(x.as_str(), y.as_str()));
         let mut s = String::with_capacity(names.len() * 16);
@@ -143,10 +170,14 @@ fn ls(store: &Store, plugins: &Plugins, a: LsArgs, io: &mut Io<'_>) -> Result {
         labels: None,
         options: None,
         scope: String::new(),
+        owner: None,
+        quota: None,
     }));
     vols.retain(|v| filter.matches(v));
-    if let Some(want) = filter.dangling {
-        vols.retain(|v| dangling(&v.name, want));
+    if let Some(keep) = &keep_used {
+        let names: Vec<VolumeName> = vols.iter().map(|v| v.name.clone()).collect();
+        let mut used = store.in_use_each(&names).into_iter();
+        vols.retain(|_| keep(used.next().unwrap_or(false)));
     }
     vols.sort_unstable_by(|x, y| natural_cmp(x.name.as_str(), y.name.as_str()));
     if vols.iter().any(|v| v.driver != myvol::driver::LOCAL) {
@@ -161,7 +192,15 @@ fn ls(store: &Store, plugins: &Plugins, a: LsArgs, io: &mut Io<'_>) -> Result {
     } else {
         vec![None; vols.len()]
     };
-    let rows = vols.iter().zip(usage).map(|(v, u)| LsContext::value(v, u, table));
+    // myvol's `.InUse` and `.Users`: the leases are read only when the format names them.
+    let users: Vec<Option<Vec<myvol::store::User>>> = if format.contains("InUse") || format.contains("Users") {
+        let names: Vec<VolumeName> = vols.iter().map(|v| v.name.clone()).collect();
+        store.users_of_each(&names).into_iter().map(Some).collect()
+    } else {
+        vec![None; vols.len()]
+    };
+    let rows =
+        vols.iter().zip(usage).zip(users).map(|((v, u), users)| LsContext::with_extra(v, u, table, LsExtra { users }));
     fmt.render(&ls_header(), rows, io.out).map_err(|e| Failure::format(ExitStatus::Failure, e))
 }
 
@@ -201,6 +240,9 @@ fn inspect(store: &Store, plugins: &Plugins, a: InspectArgs, io: &mut Io<'_>) ->
             template::Template::parse(f).map_err(|e| Failure::new(ExitStatus::Template, FormatError::Parse(e)))?,
         ),
     };
+    // myvol's own fields cost a look at the leases or the content: only when asked for.
+    let text = a.format.as_deref().unwrap_or("");
+    let (want_users, want_used) = (text.contains("Users"), text.contains("Quota"));
     let mut errors = Vec::new();
     let mut found = Vec::new();
     // Template output streams, each volume's held back (Docker prints nothing of a volume
@@ -230,8 +272,16 @@ fn inspect(store: &Store, plugins: &Plugins, a: InspectArgs, io: &mut Io<'_>) ->
                 };
                 match &mode {
                     Mode::Template(t) => {
+                        let mut extra = Extra::default();
+                        if want_users {
+                            extra.users = store.users_of(&v.name).unwrap_or_default();
+                        }
+                        if want_used && v.quota.is_some() {
+                            extra.used =
+                                store.usage(std::slice::from_ref(&v.name)).pop().and_then(|u| u.ok()).map(|u| u.size);
+                        }
                         let mark = spill.mark();
-                        match t.execute(&InspectContext::value(&v, status.as_ref()), &mut spill) {
+                        match t.execute(&InspectContext::with_extra(&v, status.as_ref(), extra), &mut spill) {
                             Ok(()) => {
                                 spill.write_all(b"\n")?;
                                 rendered = true;
@@ -297,7 +347,11 @@ fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
     let filters =
         Filters::parse(a.filters.iter().map(String::as_str)).map_err(|e| Failure::new(ExitStatus::Usage, e))?;
     let select = PruneFilter::new(&filters, a.all).map_err(|e| Failure::new(ExitStatus::Failure, e))?;
-    if !a.force {
+    if a.force && a.dry_run {
+        // podman's rule and words.
+        return Err(Failure::new(ExitStatus::Failure, "--force and --dry-run cannot be used together"));
+    }
+    if !a.force && !a.dry_run {
         let warning = if select.all() {
             "WARNING! This will remove all local volumes not used by at least one container."
         } else {
@@ -311,19 +365,26 @@ fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
             return Ok(());
         }
     }
-    let mut report = store.prune(|v| select.matches(v))?;
+    let mut report = store.prune(|v| select.matches(v), a.dry_run)?;
     warn_unreadable(&report.unreadable, "not pruned");
     report.deleted.sort_unstable_by(|x, y| natural_cmp(x.as_str(), y.as_str()));
+    // A dry run: podman's heading, and Docker's total in the conditional.
+    let (heading, total) = if a.dry_run {
+        ("Volumes that would be pruned:", "Total reclaimable space")
+    } else {
+        ("Deleted Volumes:", "Total reclaimed space")
+    };
     let mut text = String::new();
     if !report.deleted.is_empty() {
-        text.push_str("Deleted Volumes:\n");
+        text.push_str(heading);
+        text.push('\n');
         for n in &report.deleted {
             text.push_str(n.as_str());
             text.push('\n');
         }
         text.push('\n');
     }
-    text.push_str(&format!("Total reclaimed space: {}\n", human_size(report.reclaimed)));
+    text.push_str(&format!("{total}: {}\n", human_size(report.reclaimed)));
     io.out.write_all(text.as_bytes())?;
     Ok(())
 }
@@ -351,7 +412,10 @@ fn rename(store: &Store, a: RenameArgs, io: &mut Io<'_>) -> Result {
 fn clone(store: &Store, a: CloneArgs, io: &mut Io<'_>) -> Result {
     let labels = (!a.labels.is_empty()).then(|| kv_map(&a.labels));
     let (source, target) = source_and_target("clone", &a.source, &a.target)?;
-    let (v, _stats) = store.clone_volume(&source, &target, labels).map_err(|e| super::store_failure(store, e))?;
+    let (v, _stats) = myvol::driver::clone_volume(store, &source, &target, labels).map_err(|e| match e {
+        myvol::driver::DriverError::Store(e) => super::store_failure(store, e),
+        e => Failure::new(ExitStatus::Failure, e.to_string().trim()),
+    })?;
     writeln!(io.out, "{}", v.name)?;
     Ok(())
 }

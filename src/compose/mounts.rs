@@ -52,6 +52,7 @@ fn blank(kind: MountType, origin: SpecOrigin, v: &ServiceVolume, raw: String) ->
         read_only: v.read_only,
         mode: String::new(),
         propagation: None,
+        chown: false,
         consistency: (!v.consistency.is_empty()).then(|| v.consistency.clone()),
         bind: BindOptions::default(),
         volume: VolumeOptions::default(),

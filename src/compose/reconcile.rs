@@ -116,6 +116,7 @@ pub fn create_request(project: &str, key: &str, volume: &Volume) -> Result<Creat
         labels: volume_labels(project, key, volume),
         options: volume.driver_opts.clone(),
         invalid_options,
+        owner: None,
     })
 }
 
@@ -354,6 +355,7 @@ mod tests {
             driver: String::new(),
             labels,
             options: BTreeMap::new(),
+            owner: None,
         };
         store.create(req(BTreeMap::new())).unwrap();
         let mut s = script(true);
@@ -395,6 +397,7 @@ mod tests {
                 driver: String::new(),
                 labels: BTreeMap::new(),
                 options: BTreeMap::new(),
+                owner: None,
             })
             .unwrap();
         assert_eq!(labelled_volumes(&store, "proj").unwrap().len(), 1);

@@ -13,10 +13,10 @@ use thiserror::Error;
 use crate::spec::mount_flag;
 use crate::sys::{Syscall, ms};
 use crate::text::{echo, echo_path, errno_text};
-use crate::units::{SizeError, ram_in_bytes};
+use crate::units::SizeError;
 
-/// The option keys the local driver accepts.
-pub const VALID_OPTIONS: [&str; 4] = ["device", "o", "size", "type"];
+/// The option keys the local driver accepts (`quota` is myvol's).
+pub const VALID_OPTIONS: [&str; 5] = ["device", "o", "quota", "size", "type"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum LocalOptionError {
@@ -26,8 +26,16 @@ pub enum LocalOptionError {
     Missing(&'static str),
     #[error(transparent)]
     Size(#[from] SizeError),
-    #[error("quota size requested but no quota support")]
-    NoQuota,
+    /// `size` with `type`/`device`: the limit would apply to the directory the filesystem is
+    /// mounted over, not to what is written.
+    #[error(
+        "size cannot be combined with type and device: limit the mounted filesystem with its own options (tmpfs: o=size=…)"
+    )]
+    SizeWithMount,
+    #[error("invalid quota mode {}: use project or image", echo(.0).quoted())]
+    QuotaMode(String),
+    #[error("quota needs a size: -o size=SIZE -o quota=project|image")]
+    QuotaWithoutSize,
     #[error("port not allowed in CIFS device URL, include 'port' in 'o='")]
     CifsPort,
 }
@@ -48,12 +56,11 @@ pub fn validate_options(opts: &BTreeMap<String, String>) -> Result<(), LocalOpti
     {
         return Err(LocalOptionError::CifsPort);
     }
-    if let Some(size) = opts.get("size")
-        && ram_in_bytes(size)? > 0
-    {
-        // Docker enforces `size` with XFS project quotas on the volumes directory; myvol
-        // does not implement quotas, so it refuses rather than silently ignoring the limit.
-        return Err(LocalOptionError::NoQuota);
+    // Docker enforces `size` with XFS project quotas; myvol with a project quota where the
+    // filesystem has them, else a disk image (see `quota`). Whether either can be set up is
+    // known at create.
+    if super::quota::requested(opts)?.is_some() && needs_mount(Some(opts)) {
+        return Err(LocalOptionError::SizeWithMount);
     }
     const REQUIRED: [(&str, &[&str]); 3] = [("device", &["type"]), ("o", &["device", "type"]), ("type", &["device"])];
     for (key, needs) in REQUIRED {
@@ -96,6 +103,9 @@ pub enum LocalMountError {
     Mount { op: &'static str, device: String, target: PathBuf, flags: u64, data: String, error: io::Error },
     #[error("failed to unmount local volume: unmount {}: {}", echo_path(.target), errno_text(.error))]
     Unmount { target: PathBuf, error: io::Error },
+    /// A disk image that could not be bound to a loop device.
+    #[error("failed to mount local volume: attach {} to a loop device: {}", echo_path(.image), errno_text(.error))]
+    Loop { image: PathBuf, error: io::Error },
 }
 
 fn source_target(source: &str, target: &Path) -> String {
@@ -451,7 +461,16 @@ mod tests {
             (&[("type", "tmpfs")], Some(r#"missing required option: "device""#)),
             (&[("device", "tmpfs")], Some(r#"missing required option: "type""#)),
             (&[("size", "abc")], Some("invalid size: 'abc'")),
-            (&[("size", "10m")], Some("quota size requested but no quota support")),
+            (&[("size", "10m")], None),
+            (&[("size", "10m"), ("quota", "image")], None),
+            (&[("size", "10m"), ("quota", "nfs")], Some(r#"invalid quota mode "nfs": use project or image"#)),
+            (&[("quota", "project")], Some("quota needs a size: -o size=SIZE -o quota=project|image")),
+            (
+                &[("size", "10m"), ("type", "tmpfs"), ("device", "tmpfs")],
+                Some(
+                    "size cannot be combined with type and device: limit the mounted filesystem with its own options (tmpfs: o=size=…)",
+                ),
+            ),
             (&[("size", "0")], None),
             (
                 &[("type", "cifs"), ("device", "//host:445/share"), ("o", "user=x")],

@@ -21,6 +21,7 @@
 pub mod local;
 pub mod plugin;
 mod plugin_adapter;
+pub mod quota;
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -29,7 +30,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use crate::name::VolumeName;
-use crate::store::{Lease, MountLock, Store, StoreError, Volume};
+use crate::store::{Lease, MountLock, QuotaMode, Store, StoreError, Volume};
 use crate::sys::{Linux, Syscall};
 use crate::text::echo_path;
 use local::LocalMountError;
@@ -105,7 +106,7 @@ impl Attachment {
             let lock = self.store.mount_lock(&self.volume.name)?;
             return plugin_unmount(&self.store, &lock, &p, lease);
         }
-        if !local::needs_mount(self.volume.options.as_ref()) {
+        if !mounted_when_used(&self.volume) {
             drop(lease);
             return Ok(());
         }
@@ -158,7 +159,7 @@ pub fn attach(store: &Store, plugins: &Plugins, volume: Volume, mut lease: Lease
         });
     }
     let path = volume.mountpoint.clone();
-    if local::needs_mount(volume.options.as_ref()) {
+    if mounted_when_used(&volume) {
         let lock = store.mount_lock(&volume.name)?;
         mount_if_needed(&Linux, store, &lock, &volume)?;
     }
@@ -216,11 +217,15 @@ fn mount_if_needed(sys: &dyn Syscall, store: &Store, lock: &MountLock, volume: &
     if lock.is_mounted().map_err(io("stat"))? {
         return Ok(());
     }
-    let opts = volume.options.clone().unwrap_or_default();
-    let calls = local::mount_calls(&opts, &local::resolve_host)
-        .map_err(|source| DriverError::Mount { path: path.clone(), source: Box::new(source) })?;
     store.set_mount_mark(lock, true)?;
-    if let Err(source) = local::mount(sys, &calls, &|| lock.data(), &path) {
+    let mounted = if is_image(volume) {
+        mount_image(sys, lock)
+    } else {
+        let opts = volume.options.clone().unwrap_or_default();
+        local::mount_calls(&opts, &local::resolve_host)
+            .and_then(|calls| local::mount(sys, &calls, &|| lock.data(), &path))
+    };
+    if let Err(source) = mounted {
         // Undo a partial mount (the first call succeeded, a later one failed).
         if lock.is_mounted().unwrap_or(false)
             && let Ok(target) = lock.data()
@@ -233,6 +238,30 @@ fn mount_if_needed(sys: &dyn Syscall, store: &Store, lock: &MountLock, volume: &
         return Err(DriverError::Mount { path, source: Box::new(source) });
     }
     Ok(())
+}
+
+/// Whether a local volume's `_data` has something mounted on it while it is used: a
+/// filesystem its driver options name (`type`, `device`), or its disk image.
+pub fn mounted_when_used(v: &Volume) -> bool {
+    local::needs_mount(v.options.as_ref()) || is_image(v)
+}
+
+/// Whether a volume's content is a disk image (its size limit's mode).
+pub fn is_image(v: &Volume) -> bool {
+    v.quota.is_some_and(|q| q.mode == QuotaMode::Image)
+}
+
+/// Mount a volume's disk image on its `_data`: bind the image to a loop device (with
+/// autoclear, so that the device lets go of it after the unmount), then mount that device as
+/// ext4, as a `device=/dev/…` volume is mounted.
+fn mount_image(sys: &dyn Syscall, lock: &MountLock) -> Result<(), LocalMountError> {
+    let image_path = lock.path().with_file_name(quota::IMAGE);
+    let loop_error = |error| LocalMountError::Loop { image: image_path.clone(), error };
+    let image = lock.image().map_err(loop_error)?;
+    let dev = sys.loop_attach(image.as_fd(), false, &image_path.to_string_lossy()).map_err(loop_error)?;
+    let call = local::MountCall { source: dev.path.clone(), fstype: "ext4".into(), flags: 0, data: String::new() };
+    local::mount(sys, &[call], &|| lock.data(), lock.path())
+    // `dev` is closed here: from now on the mount alone holds the device.
 }
 
 /// After a user left: unmount a local volume's `_data` if no live lease remains, and clear
@@ -296,7 +325,7 @@ pub fn reconcile(store: &Store, plugins: &Plugins) {
                 }
                 clear_plugin_mark(store, &lock);
             }
-            Ok(v) if local::needs_mount(v.options.as_ref()) => {
+            Ok(v) if mounted_when_used(&v) => {
                 let _ = unmount_if_unused(&Linux, store, &lock);
             }
             Ok(_) => {
@@ -308,6 +337,49 @@ pub fn reconcile(store: &Store, plugins: &Plugins) {
             Err(_) => {}
         }
     }
+}
+
+/// `volume export NAME`: the volume's content, opened for reading, and what keeps it usable
+/// until dropped: an in-use lease (see [`Store::open_for_export`]) and, for a volume whose
+/// content is a disk image, its mount (made if no other user has it mounted, unmounted after
+/// the last one).
+pub fn open_for_export(store: &Store, name: &VolumeName) -> Result<(Attachment, OwnedFd)> {
+    let (lease, data) = store.open_for_export(name)?;
+    let volume = store.get(name)?;
+    if !is_image(&volume) {
+        let path = volume.mountpoint.clone();
+        let a = Attachment { store: store.clone(), volume, lease: Some(lease), path, plugin: None, opened: None };
+        return Ok((a, data));
+    }
+    let path = volume.mountpoint.clone();
+    let lock = store.mount_lock(name)?;
+    mount_if_needed(&Linux, store, &lock, &volume)?;
+    // Opened again: what was opened before the mount is the directory under it.
+    let data = lock.data_dir().map_err(|source| DriverError::Io { op: "open", path: path.clone(), source })?;
+    drop(lock);
+    Ok((Attachment { store: store.clone(), volume, lease: Some(lease), path, plugin: None, opened: None }, data))
+}
+
+/// `volume clone SRC DST` (see [`Store::clone_volume`]). A source whose content is a disk
+/// image is mounted for the copy (with an in-use lease of its own), and unmounted afterwards
+/// if nobody else uses it.
+pub fn clone_volume(
+    store: &Store,
+    src: &VolumeName,
+    dst: &VolumeName,
+    labels: Option<std::collections::BTreeMap<String, String>>,
+) -> Result<(Volume, crate::copy::CopyStats)> {
+    let volume = store.get(src)?;
+    let _mounted = if is_image(&volume) {
+        let lease = store.lease_as(src, "clone", crate::store::Access::ReadOnly)?;
+        let lock = store.mount_lock(src)?;
+        let path = volume.mountpoint.clone();
+        mount_if_needed(&Linux, store, &lock, &volume)?;
+        Some(Attachment { store: store.clone(), volume, lease: Some(lease), path, plugin: None, opened: None })
+    } else {
+        None
+    };
+    Ok(store.clone_volume(src, dst, labels)?)
 }
 
 /// `volume mount NAME`: pin a lease on the volume, mount it if it needs mounting, and return
@@ -336,7 +408,7 @@ pub fn mount_pinned(store: &Store, plugins: &Plugins, name: &VolumeName) -> Resu
         };
     }
     let id = store.pin(name, "mount")?;
-    if !local::needs_mount(volume.options.as_ref()) {
+    if !mounted_when_used(&volume) {
         return Ok(volume.mountpoint);
     }
     let lock = store.mount_lock(name)?;
@@ -364,8 +436,56 @@ pub fn unmount_pinned(store: &Store, plugins: &Plugins, name: &VolumeName) -> Re
         return Ok(());
     }
     store.unpin(&lock, &pin.id);
-    if local::needs_mount(volume.options.as_ref()) {
+    if mounted_when_used(&volume) {
         unmount_if_unused(&Linux, store, &lock)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::CreateRequest;
+    use crate::sys::record::{Call, Recorder};
+
+    /// A disk image is mounted as a `device=/dev/…` volume is, from a loop device bound to it.
+    #[test]
+    fn a_disk_image_is_mounted_from_a_loop_device() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("root"));
+        let name = VolumeName::parse("img").unwrap();
+        store.create(CreateRequest { name: Some(name.clone()), ..CreateRequest::default() }).unwrap();
+        let image = store.root().join("volumes/img/disk.img");
+        std::fs::write(&image, "").unwrap();
+        let data = store.root().join("volumes/img/_data");
+        let lock = store.mount_lock(&name).unwrap();
+        let rec = Recorder::new();
+        mount_image(&rec, &lock).unwrap();
+        let image = image.to_string_lossy().into_owned();
+        let calls = rec.take();
+        let Call::Mount { source, .. } = &calls[1] else { panic!("{calls:?}") };
+        assert!(source.starts_with("/dev/loop-recorded-"), "the device the recorder bound: {source}");
+        assert_eq!(
+            calls,
+            [
+                Call::LoopAttach { image: image.clone(), read_only: false, name: image.clone() },
+                Call::Mount {
+                    source: source.clone(),
+                    target: data.to_string_lossy().into_owned(),
+                    fstype: "ext4".into(),
+                    flags: 0,
+                    data: String::new(),
+                },
+            ]
+        );
+        // No loop device: Docker's wrapping, with what failed.
+        let mut rec = Recorder::new();
+        rec.fail_at = Some(0);
+        rec.errno = libc::ENODEV;
+        let e = mount_image(&rec, &lock).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("failed to mount local volume: attach {image} to a loop device: no such device")
+        );
+    }
 }

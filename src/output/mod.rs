@@ -237,12 +237,21 @@ pub fn go_type(v: &Value) -> String {
 
 /// docker/cli's `SubHeaderContext`: the dot of a table's header row, a `map[string]string` from
 /// field names to column titles, whose `Label` method titles a label column.
-pub struct SubHeader(&'static [(&'static str, &'static str)]);
+pub struct SubHeader(&'static [(&'static str, &'static str)], &'static [(&'static str, &'static str)]);
 
 impl SubHeader {
     /// The header dot for these `(field, title)` pairs, sorted by field.
     pub fn value(titles: &'static [(&'static str, &'static str)]) -> Value {
-        Value::object(SubHeader(titles))
+        Value::object(SubHeader(titles, &[]))
+    }
+
+    /// With titles of myvol's own fields, which only a table's header looks up (the map
+    /// itself, printed or as JSON, stays docker/cli's).
+    pub fn with_extra(
+        titles: &'static [(&'static str, &'static str)],
+        extra: &'static [(&'static str, &'static str)],
+    ) -> Value {
+        Value::object(SubHeader(titles, extra))
     }
 }
 
@@ -266,7 +275,7 @@ impl template::Object for SubHeader {
         if !args.is_empty() {
             return None;
         }
-        self.0.iter().find(|(k, _)| *k == name).map(|(_, h)| Ok(Value::str(*h)))
+        self.0.iter().chain(self.1).find(|(k, _)| *k == name).map(|(_, h)| Ok(Value::str(*h)))
     }
 
     fn json_fields(&self) -> Vec<(String, Value)> {

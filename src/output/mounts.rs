@@ -168,6 +168,7 @@ mod tests {
             recursion: Recursion::Recursive,
             propagation,
             copy_up,
+            chown: false,
             opened: None,
         }
     }
@@ -198,6 +199,7 @@ mod tests {
             source: PlannedSource::Bind(PlannedBind {
                 source_kind: SourceKind::Directory,
                 bind_recursive: None,
+                propagation_given: true,
                 bind: bind("/tmp", "/host", Access::ReadOnly, Propagation::Rshared, false),
             }),
             raw: String::new(),

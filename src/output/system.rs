@@ -182,9 +182,14 @@ pub fn render_verbose(
     out.write_all(b"\nContainers space usage:\n\n")?;
     table(out, ["CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES".into()])?;
     out.write_all(b"\nLocal Volumes space usage:\n\n")?;
+    // A volume with a size limit: what it uses of it (`12.3MB / 1.074GB`).
+    let size = |v: &Volume, u: &Usage| match v.quota {
+        Some(q) => format!("{} / {}", human_size(u.size), human_size(q.size)),
+        None => human_size(u.size),
+    };
     let rows = volumes
         .iter()
-        .map(|(v, u)| format!("{}\t{}\t{}", crate::text::escape_control(v.name.as_str()), u.links, human_size(u.size)));
+        .map(|(v, u)| format!("{}\t{}\t{}", crate::text::escape_control(v.name.as_str()), u.links, size(v, u)));
     table(out, std::iter::once("VOLUME NAME\tLINKS\tSIZE".to_owned()).chain(rows))?;
     out.write_all(b"\nBuild cache usage: 0B\n\n")?;
     table(out, ["CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED".into()])?;

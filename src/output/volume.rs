@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value as Json};
 
 use super::template::{Object, Value};
-use crate::store::Volume;
+use crate::store::{User, Volume};
 use crate::text::escape_control;
 
 /// `CreatedAt` as Docker prints it: RFC 3339, whole seconds, in the local time zone (`Z` for
@@ -32,7 +32,7 @@ pub fn created_at(v: &Volume) -> String {
 /// /usr/share/zoneinfo, or a POSIX rule), else /etc/localtime, else UTC. Only that one file is
 /// read: the general lookup scans the whole zoneinfo database, which costs more than the rest
 /// of an `inspect`.
-fn local_time_zone() -> &'static jiff::tz::TimeZone {
+pub fn local_time_zone() -> &'static jiff::tz::TimeZone {
     use jiff::tz::TimeZone;
     static TZ: std::sync::OnceLock<TimeZone> = std::sync::OnceLock::new();
     TZ.get_or_init(|| {
@@ -108,19 +108,36 @@ pub fn inspect_json(v: &Volume, status: Option<&Map<String, Json>>) -> Json {
     Json::Object(o)
 }
 
-/// The template dot of `volume inspect`: Docker's `volume.Volume` struct. Its maps are built
-/// once, so that templates reading them many times share them.
+/// What myvol knows of a volume beyond Docker's struct, for the template fields `.Users` and
+/// `.Quota` (looked up only when a template names them).
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    /// Its live users.
+    pub users: Vec<User>,
+    /// How much of its size limit the content uses, in bytes.
+    pub used: Option<u64>,
+}
+
+/// The template dot of `volume inspect`: Docker's `volume.Volume` struct, and myvol's fields
+/// (`.Owner`, `.Quota`, `.Users`), which no JSON output shows, so Docker's keys stay exact. Its
+/// maps are built once, so that templates reading them many times share them.
 pub struct InspectContext {
     v: Volume,
     created_at: String,
     labels: Value,
     options: Value,
     status: Value,
+    extra: Extra,
 }
 
 impl InspectContext {
     /// `status`: a plugin volume's `Status`, as the plugin gave it.
     pub fn value(v: &Volume, status: Option<&Map<String, Json>>) -> Value {
+        InspectContext::with_extra(v, status, Extra::default())
+    }
+
+    /// With what myvol knows beyond Docker's struct.
+    pub fn with_extra(v: &Volume, status: Option<&Map<String, Json>>, extra: Extra) -> Value {
         Value::object(InspectContext {
             v: v.clone(),
             created_at: created_at(v),
@@ -130,8 +147,76 @@ impl InspectContext {
                 Some(m) if !m.is_empty() => json_value(&Json::Object(m.clone())),
                 _ => Value::Map(None),
             },
+            extra,
         })
     }
+}
+
+/// `.Owner`: `{UID, GID, Mode}` (the mode in octal, `0750`), nil when none was asked for.
+pub fn owner_value(v: &Volume) -> Value {
+    match v.owner {
+        None => Value::Nil,
+        Some(o) => Value::map(
+            [
+                ("UID".to_owned(), Value::Int(o.uid.into())),
+                ("GID".to_owned(), Value::Int(o.gid.into())),
+                ("Mode".to_owned(), Value::str(format!("{:04o}", o.mode))),
+            ]
+            .into(),
+        ),
+    }
+}
+
+/// `.Quota`: `{Mode, Size, Used}` (`project` or `image`; bytes), nil without a size limit.
+pub fn quota_value(v: &Volume, used: Option<u64>) -> Value {
+    match v.quota {
+        None => Value::Nil,
+        Some(q) => {
+            let mut m: BTreeMap<String, Value> = [
+                ("Mode".to_owned(), Value::str(q.mode.as_str())),
+                ("Size".to_owned(), Value::Int(i64::try_from(q.size).unwrap_or(i64::MAX))),
+            ]
+            .into();
+            m.insert("Used".to_owned(), used.map_or(Value::Nil, |u| Value::Int(i64::try_from(u).unwrap_or(i64::MAX))));
+            Value::map(m)
+        }
+    }
+}
+
+/// `.Users`: one `{ID, Kind, Pid, Command, Since, ReadOnly}` per live user (`Pid` nil and
+/// `Command` empty for a `volume mount`, which outlives its process).
+pub fn users_value(users: &[User]) -> Value {
+    Value::list(
+        users
+            .iter()
+            .map(|u| {
+                Value::map(
+                    [
+                        ("ID".to_owned(), Value::str(&u.id)),
+                        ("Kind".to_owned(), Value::str(&u.kind)),
+                        ("Pid".to_owned(), u.pid.map_or(Value::Nil, |p| Value::Int(p.into()))),
+                        ("Command".to_owned(), Value::str(u.command.clone().unwrap_or_default())),
+                        ("Since".to_owned(), Value::str(&u.since)),
+                        ("ReadOnly".to_owned(), Value::Bool(u.read_only)),
+                    ]
+                    .into(),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// `.Users` of `volume ls`: `KIND PID` per user (`mount` alone for a `volume mount`),
+/// comma-separated.
+pub fn users_text(users: &[User]) -> String {
+    let items: Vec<String> = users
+        .iter()
+        .map(|u| match u.pid {
+            Some(p) => format!("{} {p}", u.kind),
+            None => u.kind.clone(),
+        })
+        .collect();
+    items.join(", ")
 }
 
 impl Object for InspectContext {
@@ -154,6 +239,10 @@ impl Object for InspectContext {
             "Scope" => Value::str(&v.scope),
             "Status" => self.status.clone(),
             "ClusterVolume" | "UsageData" => Value::Nil,
+            // myvol's own (not in the JSON).
+            "Owner" => owner_value(v),
+            "Quota" => quota_value(v, self.extra.used),
+            "Users" => users_value(&self.extra.users),
             _ => return None,
         }))
     }
@@ -208,6 +297,14 @@ pub const LS_HEADERS: [(&str, &str); 10] = [
     ("Status", "STATUS"),
 ];
 
+/// What myvol knows of one `volume ls` row beyond docker/cli's `volumeContext`, for its own
+/// template fields (`.InUse`, `.Users`, `.Limit`), which `--format json` does not show.
+#[derive(Debug, Clone, Default)]
+pub struct LsExtra {
+    /// Its live users, when the format asks for `.InUse` or `.Users`.
+    pub users: Option<Vec<User>>,
+}
+
 /// The template dot of one `volume ls` row: docker/cli's `volumeContext`.
 pub struct LsContext {
     v: Volume,
@@ -215,11 +312,16 @@ pub struct LsContext {
     usage: Option<(u64, u64)>,
     /// Escape control characters (table output goes to a terminal).
     escape: bool,
+    extra: LsExtra,
 }
 
 impl LsContext {
     pub fn value(v: &Volume, usage: Option<(u64, u64)>, escape: bool) -> Value {
-        Value::object(LsContext { v: v.clone(), usage, escape })
+        LsContext::with_extra(v, usage, escape, LsExtra::default())
+    }
+
+    pub fn with_extra(v: &Volume, usage: Option<(u64, u64)>, escape: bool, extra: LsExtra) -> Value {
+        Value::object(LsContext { v: v.clone(), usage, escape, extra })
     }
 
     fn s(&self, s: &str) -> String {
@@ -241,8 +343,19 @@ impl LsContext {
             "Mountpoint" => self.s(&v.mountpoint.display().to_string()),
             "Labels" => self.labels(),
             "Links" => self.usage.map(|(l, _)| l.to_string()).unwrap_or_else(|| "N/A".into()),
-            "Size" => self.usage.map(|(_, s)| crate::units::human_size(s)).unwrap_or_else(|| "N/A".into()),
+            // A volume with a size limit: what it uses of it.
+            "Size" => match (self.usage, v.quota) {
+                (Some((_, s)), Some(q)) => {
+                    format!("{} / {}", crate::units::human_size(s), crate::units::human_size(q.size))
+                }
+                (Some((_, s)), None) => crate::units::human_size(s),
+                (None, _) => "N/A".into(),
+            },
             "Group" | "Availability" | "Status" => "N/A".into(),
+            // myvol's own.
+            "Limit" => v.quota.map(|q| crate::units::human_size(q.size)).unwrap_or_else(|| "N/A".into()),
+            "InUse" => self.extra.users.as_ref().map(|u| (!u.is_empty()).to_string()).unwrap_or_else(|| "N/A".into()),
+            "Users" => self.extra.users.as_ref().map(|u| self.s(&users_text(u))).unwrap_or_else(|| "N/A".into()),
             _ => return None,
         })
     }
@@ -297,7 +410,7 @@ impl Object for LsContext {
 /// The header dot of `volume ls --format 'table …'`: docker/cli's `SubHeaderContext` of
 /// volumes.
 pub fn ls_header() -> Value {
-    super::SubHeader::value(&LS_HEADER_MAP)
+    super::SubHeader::with_extra(&LS_HEADER_MAP, &LS_EXTRA_HEADERS)
 }
 
 /// docker/cli's volume header map (it has `ID`, which volume rows have not).
@@ -314,3 +427,6 @@ const LS_HEADER_MAP: [(&str, &str); 11] = [
     ("Size", "SIZE"),
     ("Status", "STATUS"),
 ];
+
+/// The titles of myvol's own `volume ls` columns.
+const LS_EXTRA_HEADERS: [(&str, &str); 3] = [("InUse", "IN USE"), ("Limit", "LIMIT"), ("Users", "USERS")];

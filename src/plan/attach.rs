@@ -3,7 +3,9 @@
 //! run lives. The plan's volumes are created (or found) and leased, under one store lock each
 //! so that no `volume rm` comes between, then made usable (their driver options mounted, or
 //! their plugin asked); missing `-v` bind sources are created (`mkdir -p`, 0755), as Docker
-//! does. Nothing else is decided here: the plan said what to create.
+//! does. Then, as Docker's daemon does when a container starts, a bind asking for shared (or
+//! slave) propagation is checked to be on a mount that can give it. Nothing else is decided
+//! here: the plan said what to create.
 
 use std::io;
 use std::os::unix::fs::DirBuilderExt;
@@ -11,11 +13,13 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use super::{PlannedImage, PlannedSource, RunPlan, SourceKind};
+use super::{PlannedBind, PlannedImage, PlannedSource, RunPlan, SourceKind};
 use crate::driver::Plugins;
 use crate::driver::{self, Attachment, DriverError};
 use crate::image::{ImageError, ImageLease, ImageStore};
 use crate::name::VolumeName;
+use crate::runtime::mountinfo::{self, SourceMountError};
+use crate::spec::Propagation;
 use crate::store::{Access, CreateRequest, Store, StoreError};
 use crate::text::{echo_path, errno_text};
 
@@ -69,6 +73,26 @@ pub enum AttachError {
         #[source]
         source: io::Error,
     },
+    /// A bind asking for `shared`/`rshared` propagation whose source's mount is not shared
+    /// (Docker's `ensureShared`).
+    #[error("path {} is mounted on {} but it is not a shared mount", echo_path(path), echo_path(mount_point))]
+    NotShared { path: PathBuf, mount_point: PathBuf },
+    /// A bind asking for `slave`/`rslave` propagation whose source's mount is neither shared
+    /// nor a slave (Docker's `ensureSharedOrSlave`).
+    #[error("path {} is mounted on {} but it is not a shared or slave mount", echo_path(path), echo_path(mount_point))]
+    NotSharedOrSlave { path: PathBuf, mount_point: PathBuf },
+    /// The mount of a bind source could not be looked up: resolving the path, or reading
+    /// `/proc/self/mountinfo`.
+    #[error("{op} {}: {}", echo_path(path), errno_text(source))]
+    SourceMount {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// No mount is a parent of a bind source.
+    #[error("Can't find mount point of {}", echo_path(.0))]
+    NoSourceMount(PathBuf),
 }
 
 /// Attach the plan's volumes and create its missing bind sources, in mount order, recording
@@ -99,6 +123,7 @@ pub fn attach(
                         options: v.options.clone(),
                         // The plan checked the options of what it creates.
                         invalid_options: None,
+                        owner: None,
                     }
                 } else {
                     CreateRequest { name: Some(v.name.clone()), ..CreateRequest::default() }
@@ -112,16 +137,19 @@ pub fn attach(
                 v.bind.opened = a.opened();
                 attached.volumes.push(a);
             }
-            PlannedSource::Bind(b) if b.source_kind == SourceKind::Missing => {
-                let path = &b.bind.source;
-                std::fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o755)
-                    .create(path)
-                    .map_err(|source| AttachError::BindSource { path: path.clone(), source })?;
+            PlannedSource::Bind(b) => {
+                if b.source_kind == SourceKind::Missing {
+                    let path = &b.bind.source;
+                    std::fs::DirBuilder::new()
+                        .recursive(true)
+                        .mode(0o755)
+                        .create(path)
+                        .map_err(|source| AttachError::BindSource { path: path.clone(), source })?;
+                }
+                check_propagation(b)?;
             }
             PlannedSource::Image(i) => attached.images.push(lease_image(&images, &i.image)?),
-            PlannedSource::Bind(_) | PlannedSource::Tmpfs(_) => {}
+            PlannedSource::Tmpfs(_) => {}
         }
     }
     Ok(())
@@ -131,4 +159,30 @@ pub fn attach(
 fn lease_image(images: &ImageStore, image: &PlannedImage) -> Result<ImageLease, AttachError> {
     let (lease, _) = images.lease(&image.id, "run")?;
     Ok(lease)
+}
+
+/// Docker's start-time check of a bind's propagation against the mount its source is on
+/// (moby `daemon/oci_linux.go`): `shared`/`rshared` needs a shared mount, `slave`/`rslave` a
+/// shared or slave one, since a private mount has nothing to propagate. A source inside (or
+/// above) the managed root that got `rslave` by default, not by request, falls back to
+/// private propagation instead, as Docker falls back for its data root.
+fn check_propagation(b: &mut PlannedBind) -> Result<(), AttachError> {
+    let shared_only = match b.bind.propagation {
+        Propagation::Shared | Propagation::Rshared => true,
+        Propagation::Slave | Propagation::Rslave => false,
+        Propagation::Private | Propagation::Rprivate => return Ok(()),
+    };
+    let path = &b.bind.source;
+    let error = match mountinfo::source_mount(path) {
+        Ok(m) if m.is_shared() || (!shared_only && m.is_slave()) => return Ok(()),
+        Ok(m) if shared_only => AttachError::NotShared { path: path.clone(), mount_point: m.mount_point },
+        Ok(m) => AttachError::NotSharedOrSlave { path: path.clone(), mount_point: m.mount_point },
+        Err(SourceMountError::Io { op, path, source }) => AttachError::SourceMount { op, path, source },
+        Err(SourceMountError::NotFound) => AttachError::NoSourceMount(path.clone()),
+    };
+    if !shared_only && !b.propagation_given {
+        b.bind.propagation = Propagation::Rprivate;
+        return Ok(());
+    }
+    Err(error)
 }

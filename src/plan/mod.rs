@@ -239,6 +239,8 @@ pub struct PlannedBind {
     /// `bind-recursive=` as given (`disabled` for the deprecated `bind-nonrecursive`), for
     /// display.
     pub bind_recursive: Option<BindRecursive>,
+    /// The propagation was given (in the `-v` mode or `bind-propagation=`), not a default.
+    pub propagation_given: bool,
     /// The bind the runtime makes. Its source is absolute and cleaned; its propagation is
     /// the one given, `rslave` for a source inside (or above) the managed root, `rprivate`
     /// otherwise; it is recursive unless `bind-recursive=disabled`; read-only, it is so
@@ -324,6 +326,13 @@ pub enum PlanError {
     /// An image run with neither an entrypoint nor a command (Docker's words).
     #[error("No command specified")]
     NoCommand,
+    /// `U` on a bind of a system directory (podman's rule and words).
+    #[error(
+        "chowning host path {} is not allowed. You can manually `chown -R {uid}:{gid} {}`",
+        echo_path(path).quoted(),
+        echo_path(path)
+    )]
+    ChownRefused { path: PathBuf, uid: u32, gid: u32 },
 }
 
 /// Why a run failed, by stage: the exit status follows from the variant
@@ -518,16 +527,40 @@ pub fn resolve_process(
             (Some(user), None, command, run.workdir.clone())
         }
     };
+    // podman refuses `U` on a system directory before anything starts. An image run's user is
+    // only known inside the run (it is looked up in the image there): its numeric form, if
+    // it is one, names it in the error, root otherwise.
+    let chown_to = match (&user, &user_in_image) {
+        (Some(u), _) => (u.uid, u.gid),
+        (None, Some(name)) => numeric_user(name).unwrap_or((0, 0)),
+        (None, None) => (0, 0),
+    };
+    for m in &plan.mounts {
+        if let PlannedSource::Bind(b) = &m.source
+            && b.bind.chown
+            && dangerous_host_path(&b.bind.source)
+        {
+            return Err(PlanError::ChownRefused { path: b.bind.source.clone(), uid: chown_to.0, gid: chown_to.1 });
+        }
+    }
     if run.tty && !env::has(&environment, "TERM") {
         environment.insert(0, "TERM=xterm".to_owned());
     }
     let process = Process {
         command,
         env: environment,
-        workdir: workdir.filter(|w| !w.is_empty()),
+        // Docker's daemon cleans an absolute working directory (`filepath.Clean`), so
+        // `/a/../etc` is `/etc`; a relative one is refused below.
+        workdir: workdir
+            .as_deref()
+            .filter(|w| !w.is_empty())
+            .map(|w| if w.starts_with('/') { clean_path(w) } else { w.to_owned() }),
         user: user.as_ref().map(|u| (u.uid, u.gid)),
         user_in_image,
-        groups: user.map(|u| u.groups).unwrap_or_default(),
+        // Docker's daemon lists the primary group first among the supplementary ones
+        // (`getUser`, moby `daemon/oci_linux.go`): `id` shows `groups=GID,…`; an image run's
+        // are looked up inside the run.
+        groups: user.map(|u| std::iter::once(u.gid).chain(u.groups).collect()).unwrap_or_default(),
         hostname: run.hostname.clone().filter(|h| !h.is_empty()),
         network: run.network,
         tty: run.tty,
@@ -535,6 +568,53 @@ pub fn resolve_process(
     };
     runtime::validate(&plan.exec(&process))?;
     Ok(process)
+}
+
+/// `UID` or `UID:GID` in numbers (group 0 when not given, as for a UID not in the image).
+fn numeric_user(name: &str) -> Option<(u32, u32)> {
+    let (u, g) = name.split_once(':').unwrap_or((name, "0"));
+    Some((u.parse().ok()?, g.parse().ok()?))
+}
+
+/// Whether `U` may not chown a bind's source (podman's list): the root, the system's
+/// directories and the home directories of the caller and of `sudo`'s user, symlinks
+/// resolved.
+fn dangerous_host_path(path: &Path) -> bool {
+    const EXCLUDED: [&str; 24] = [
+        "/",
+        "/bin",
+        "/boot",
+        "/dev",
+        "/etc",
+        "/etc/passwd",
+        "/etc/pki",
+        "/etc/shadow",
+        "/home",
+        "/lib",
+        "/lib64",
+        "/media",
+        "/opt",
+        "/proc",
+        "/root",
+        "/run",
+        "/sbin",
+        "/srv",
+        "/sys",
+        "/tmp",
+        "/usr",
+        "/var",
+        "/var/lib",
+        "/var/log",
+    ];
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let homes = [std::env::var_os("HOME").map(PathBuf::from), std::env::var("SUDO_USER").ok().and_then(sudo_home)];
+    EXCLUDED.iter().any(|e| real == Path::new(e)) || homes.iter().flatten().any(|h| *h == real)
+}
+
+/// The home directory of user `name` in the host's `/etc/passwd`.
+fn sudo_home(name: String) -> Option<PathBuf> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+    user::parse_passwd(&text).into_iter().find(|e| e.name == name).map(|e| PathBuf::from(e.home))
 }
 
 /// A volume mount: find the volume, or plan its creation with Docker's checks.
@@ -602,6 +682,7 @@ fn plan_volume(
         recursion: Recursion::Recursive,
         propagation: Propagation::Rprivate,
         copy_up: m.copy_data(),
+        chown: m.chown,
         opened: None,
     };
     Ok(PlannedVolume { name, anonymous, driver, create, labels, options: m.volume.opts.clone(), bind })
@@ -655,9 +736,10 @@ fn plan_bind(m: &MountSpec, root: &Path) -> Result<PlannedBind, PlanError> {
         recursion,
         propagation,
         copy_up: false,
+        chown: m.chown,
         opened: None,
     };
-    Ok(PlannedBind { source_kind, bind_recursive, bind })
+    Ok(PlannedBind { source_kind, bind_recursive, propagation_given: m.propagation.is_some(), bind })
 }
 
 #[cfg(test)]

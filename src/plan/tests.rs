@@ -343,7 +343,8 @@ fn resolve_process_builds_what_the_runtime_runs() {
         env_files: vec![dir.path().join("env").to_str().unwrap().to_owned()],
         env: vec!["A=1".into(), "OVER=flag".into(), "UNSET".into()],
         user: Some("alice".into()),
-        workdir: Some("/w".into()),
+        // Cleaned as Docker's daemon cleans it.
+        workdir: Some("/x/../w/".into()),
         hostname: Some(String::new()),
         network: Network::None,
         tty: true,
@@ -360,7 +361,8 @@ fn resolve_process_builds_what_the_runtime_runs() {
             workdir: Some("/w".into()),
             user: Some((1000, 1001)),
             user_in_image: None,
-            groups: vec![10],
+            // The primary group first, as Docker's daemon lists it.
+            groups: vec![1001, 10],
             hostname: None,
             network: Network::None,
             tty: true,

@@ -7,7 +7,7 @@
 use std::convert::Infallible;
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -56,8 +56,29 @@ pub fn default_caps() -> CapabilitySet {
 pub enum SetupError {
     #[error("{step}: {}", errno_text(source))]
     Step { step: String, source: io::Error },
-    #[error("error mounting {} to rootfs at {}: {}", echo(from).quoted(), echo(target).quoted(), errno_text(err))]
+    #[error(
+        "error mounting {} to rootfs at {}: {}{}",
+        echo(from).quoted(),
+        echo(target).quoted(),
+        errno_text(err),
+        if err.raw_os_error() == Some(libc::ENOTDIR) { NOT_A_DIRECTORY_HINT } else { "" }
+    )]
     Mount { from: String, target: String, err: io::Error },
+    /// runc's proc-safety rule (`checkProcMount`): `dest` is where the target resolved, as a
+    /// host path (the run's `merged` directory and the path inside it).
+    #[error(
+        "error mounting {} to rootfs at {}: create mountpoint for {} mount: check proc-safety of {} mount: {} cannot be mounted because it {}",
+        echo(from).quoted(),
+        echo(target).quoted(),
+        echo(target),
+        echo(target),
+        echo(dest).quoted(),
+        if *inside { "is inside /proc" } else { "is not of type proc" }
+    )]
+    ProcMount { from: String, target: String, dest: String, inside: bool },
+    /// The working directory exists and is not a directory (Docker's daemon's words).
+    #[error("Cannot mkdir: {} is not a directory", echo(.0))]
+    WorkdirNotADirectory(String),
     #[error("error mounting {} to rootfs at {}: the target resolves to the root of the rootfs", echo(from).quoted(), echo(target).quoted())]
     TargetIsRoot { from: String, target: String },
     #[error("invalid volume subpath {} of {}: subpath escapes the volume", echo(subpath).quoted(), echo(volume).quoted())]
@@ -73,17 +94,43 @@ pub enum SetupError {
     User(#[from] UserError),
 }
 
+/// What Docker's daemon adds to a start error that says "not a directory" (moby
+/// `daemon/errors.go`).
+const NOT_A_DIRECTORY_HINT: &str = ": Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type";
+
 impl SetupError {
     /// What kind of failure the supervisor is told of (it decides the exit status).
     pub(super) fn failure(&self) -> ChildFailure {
         match self {
             SetupError::NotFound(_) | SetupError::NoSuchFile(_) => ChildFailure::NotFound,
-            SetupError::Exec { .. } => ChildFailure::CannotExecute,
+            SetupError::Exec { err, .. } if matches!(err.raw_os_error(), Some(libc::EACCES | libc::EISDIR)) => {
+                ChildFailure::CannotExecute
+            }
+            SetupError::Exec { .. } => ChildFailure::Setup,
             SetupError::Step { .. }
             | SetupError::Mount { .. }
             | SetupError::TargetIsRoot { .. }
             | SetupError::SubpathEscapes { .. }
+            | SetupError::ProcMount { .. }
+            | SetupError::WorkdirNotADirectory(_)
             | SetupError::User(_) => ChildFailure::Setup,
+        }
+    }
+
+    /// The errno of the system call that failed, if one did (a refusal of myvol's own rules
+    /// has none).
+    pub(super) fn errno(&self) -> Option<i32> {
+        match self {
+            SetupError::Step { source: e, .. } | SetupError::Mount { err: e, .. } | SetupError::Exec { err: e, .. } => {
+                e.raw_os_error()
+            }
+            SetupError::NoSuchFile(_) => Some(libc::ENOENT),
+            SetupError::NotFound(_)
+            | SetupError::TargetIsRoot { .. }
+            | SetupError::SubpathEscapes { .. }
+            | SetupError::ProcMount { .. }
+            | SetupError::WorkdirNotADirectory(_)
+            | SetupError::User(_) => None,
         }
     }
 }
@@ -110,7 +157,7 @@ pub(super) fn main(sys: &dyn Syscall, exec: &Exec<'_>, run: &RunDir, ch: ChildCh
         Ok(e) => e,
         Err(_) => SetupError::Step { step: "set up the run".into(), source: io::Error::other("internal error") },
     };
-    let rep = ChildReport { failure: err.failure(), message: err.to_string() };
+    let rep = ChildReport { failure: err.failure(), message: err.to_string(), errno: err.errno() };
     let bytes = serde_json::to_vec(&rep).unwrap_or_default();
     let _ = rustix::io::write(&report, &bytes);
     sys::exit_now(SETUP_FAILED)
@@ -200,9 +247,43 @@ fn setup(
     mount_proc(sys, root)?;
     let dev = mount_dev(sys, root, rootless)?;
     mount_sys(sys, root, own_netns)?;
+    let merged_name = run.merged().display().to_string();
+    // Read-only tmpfs mounts are made read-only last, as runc does (`finalizeRootfs`): mount
+    // points of later mounts, device nodes and the working directory can still be made in them.
+    let mut read_only_later = Vec::new();
+    // podman's `U` in an image run: the user as podman finds it, in the image's own files
+    // before the run's mounts (the process's user is looked up after them, as runc does).
+    let chown_to = match process.user {
+        Some(u) => u,
+        None if exec.image.is_some() && exec.mounts.iter().any(|m| matches!(m, MountRef::Bind(b) if b.chown)) => {
+            let u = user::resolve_in_root(root, process.user_in_image.as_deref())?;
+            (u.uid, u.gid)
+        }
+        None => (0, 0),
+    };
     for (i, &m) in exec.mounts.iter().enumerate() {
-        mount(sys, root, m, sources.get(i).and_then(Option::as_ref), run, i)?;
+        let at = MountAt { run, index: i, merged: &merged_name, user: chown_to };
+        if let Some(fd) = mount(sys, root, m, sources.get(i).and_then(Option::as_ref), &at)? {
+            read_only_later.push((m.target(), fd));
+        }
     }
+    // A mount of the user's on `/dev` replaces myvol's (it is mounted over it, and everything
+    // below it is the user's). As runc does, a tmpfs there gets the device nodes and links;
+    // a bind is taken as it is.
+    let user_dev = exec.mounts.iter().find(|m| resolve::components(m.target()).is_ok_and(|c| c == ["dev"]));
+    if let Some(MountRef::Tmpfs(_)) = user_dev {
+        let fd = open_in_root(root, "/dev", OFlags::PATH | OFlags::DIRECTORY).map_err(|err| SetupError::Mount {
+            from: "tmpfs".into(),
+            target: "/dev".into(),
+            err,
+        })?;
+        // As runc makes them: device nodes, which the tmpfs's `nodev` keeps from opening (a
+        // rootless run, which cannot make nodes, binds the host's).
+        let nodes = if rootless { DevNodes::HostBinds } else { DevNodes::Mknod };
+        make_dev_nodes(sys, fd.as_fd(), nodes)?;
+        make_dev_links(fd.as_fd())?;
+    }
+    let dev_is_bind = matches!(user_dev, Some(MountRef::Bind(_)));
     mask_paths(sys, root, dev.as_fd())?;
     if exec.image.is_some() {
         // The image's own passwd and group files, as the process will see them (its mounts
@@ -210,7 +291,8 @@ fn setup(
         let u = user::resolve_in_root(root, process.user_in_image.as_deref())?;
         let p = process.to_mut();
         p.user = Some((u.uid, u.gid));
-        p.groups = u.groups;
+        // The primary group first, as Docker's daemon lists it.
+        p.groups = std::iter::once(u.gid).chain(u.groups).collect();
         if !p.env.iter().any(|e| e.split_once('=').is_some_and(|(k, _)| k == "HOME")) {
             p.env.push(format!("HOME={}", u.home));
         }
@@ -218,7 +300,15 @@ fn setup(
     let process = process.as_ref();
 
     let workdir = process.workdir.clone().unwrap_or_else(|| "/".to_owned());
-    ensure_dir_in_root(root, &workdir).map_err(step(format!("create the working directory {workdir:?}")))?;
+    // runc's words (`os.MkdirAll`); a path that exists as something else, the daemon's.
+    let cwd = ensure_dir_in_root(root, &workdir).map_err(step(format!("mkdir {}", echo(&workdir))))?;
+    if resolve::file_type(cwd.as_fd()).map_err(step(format!("stat {}", echo(&workdir))))? != FileType::Directory {
+        return Err(SetupError::WorkdirNotADirectory(workdir));
+    }
+    for (target, fd) in &read_only_later {
+        sys.mount_setattr(fd.as_fd(), false, sys::MountAttr { set: attr::RDONLY, clear: 0, propagation: 0 })
+            .map_err(step(format!("remount {} read-only", echo(target))))?;
+    }
     if exec.read_only {
         sys.mount_setattr(root, false, sys::MountAttr { set: attr::RDONLY, clear: 0, propagation: 0 })
             .map_err(step("make the root read-only"))?;
@@ -230,6 +320,13 @@ fn setup(
         .map_err(|e| step(format!("chdir to cwd ({workdir:?}) set in the spec failed"))(errno(e)))?;
     // A cwd outside the root reads as "(unreachable)": getcwd fails (runc 8e1cd2f56).
     rustix::process::getcwd(Vec::new()).map_err(|e| step("check the working directory")(errno(e)))?;
+    // runc's checks of the run's `/dev/null`, with its words: reopened when the `/dev` is not a
+    // bind of the user's (a tmpfs mounted `nodev` fails here), then looked at in any case.
+    if !dev_is_bind {
+        rfs::open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| step("error reopening /dev/null inside container: open /dev/null")(errno(e)))?;
+    }
+    rfs::stat("/dev/null").map_err(|e| step("unable to setup user: stat /dev/null")(errno(e)))?;
     if let Some(sock) = console {
         // Our own pty, on the run's devpts: stdin, stdout, stderr and the controlling terminal.
         tty::child_setup(sock.as_fd(), process.user).map_err(step("set up the terminal"))?;
@@ -250,31 +347,24 @@ fn mount_proc(sys: &dyn Syscall, root: BorrowedFd<'_>) -> Result<(), SetupError>
     sys.move_mount(m.as_fd(), target.as_fd()).map_err(err)
 }
 
-/// A fresh tmpfs on `/dev` (nosuid, noexec, mode 0755) with the nodes Docker allows, a new
-/// devpts instance, `shm`, `mqueue` and the usual links. Everything is created relative to
+/// A fresh tmpfs on `/dev` (nosuid, noexec, nodev, mode 0755) with the nodes Docker allows, a
+/// new devpts instance, `shm`, `mqueue` and the usual links. Everything is created relative to
 /// the tmpfs's fd: the image's `/dev` is hidden, never touched.
 ///
-/// Rootless (in a user namespace) no device node can be made: the host's nodes are bound onto
-/// empty files instead, and the devpts gets no `gid=5` (not mapped).
+/// The tmpfs is `nodev`: myvol has no device cgroup, so a node the run makes there (it keeps
+/// Docker's `CAP_MKNOD`) must not open, or its root could read the host's disks. The nodes it
+/// needs are the host's, checked and bound one by one (a bind is its own mount, not `nodev`).
+/// Rootless, the devpts gets no `gid=5` (not mapped).
 fn mount_dev(sys: &dyn Syscall, root: BorrowedFd<'_>, rootless: bool) -> Result<OwnedFd, SetupError> {
     let err = |source: &str, target: &str| {
         let (source, target) = (source.to_owned(), target.to_owned());
         move |err| SetupError::Mount { from: source, target, err }
     };
     let target = ensure_top_dir(root, "dev").map_err(err("tmpfs", "/dev"))?;
-    let dev = mounts::new_fs(sys, "tmpfs", "mode=755,size=65536k", &[], attr::NOSUID | attr::NOEXEC)
+    let dev = mounts::new_fs(sys, "tmpfs", "mode=755,size=65536k", &[], attr::NOSUID | attr::NOEXEC | attr::NODEV)
         .map_err(err("tmpfs", "/dev"))?;
     sys.move_mount(dev.as_fd(), target.as_fd()).map_err(err("tmpfs", "/dev"))?;
-    for (name, major, minor) in
-        [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)]
-    {
-        if rootless {
-            bind_host_node(sys, dev.as_fd(), name).map_err(err(&format!("/dev/{name}"), &format!("/dev/{name}")))?;
-            continue;
-        }
-        rfs::mknodat(&dev, name, FileType::CharacterDevice, Mode::from_raw_mode(0o666), rfs::makedev(major, minor))
-            .map_err(|e| step(format!("mknod /dev/{name}"))(errno(e)))?;
-    }
+    make_dev_nodes(sys, dev.as_fd(), DevNodes::HostBinds)?;
     let pts_data =
         if rootless { "newinstance,ptmxmode=0666,mode=0620" } else { "newinstance,ptmxmode=0666,mode=0620,gid=5" };
     for (name, fstype, data, mode, attrs) in [
@@ -294,6 +384,43 @@ fn mount_dev(sys: &dyn Syscall, root: BorrowedFd<'_>, rootless: bool) -> Result<
         let m = mounts::new_fs(sys, fstype, data, &[], attrs).map_err(err(fstype, &path))?;
         sys.move_mount(m.as_fd(), t.as_fd()).map_err(err(fstype, &path))?;
     }
+    make_dev_links(dev.as_fd())?;
+    Ok(dev)
+}
+
+/// How the device nodes of a `/dev` are made.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DevNodes {
+    /// The host's nodes, checked (a character device of the expected number) and bound one
+    /// by one onto empty files: the only way the nodes of a `nodev` `/dev` open.
+    HostBinds,
+    /// `mknod`, as runc makes them.
+    Mknod,
+}
+
+/// The device nodes Docker allows (`null zero full random urandom tty`), in the directory
+/// `dev` (myvol's `/dev`, or a tmpfs the user mounted there).
+fn make_dev_nodes(sys: &dyn Syscall, dev: BorrowedFd<'_>, how: DevNodes) -> Result<(), SetupError> {
+    for (name, major, minor) in
+        [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)]
+    {
+        let path = format!("/dev/{name}");
+        if how == DevNodes::HostBinds {
+            bind_host_node(sys, dev, name, rfs::makedev(major, minor)).map_err(|err| SetupError::Mount {
+                from: path.clone(),
+                target: path.clone(),
+                err,
+            })?;
+            continue;
+        }
+        rfs::mknodat(dev, name, FileType::CharacterDevice, Mode::from_raw_mode(0o666), rfs::makedev(major, minor))
+            .map_err(|e| step(format!("mknod {path}"))(errno(e)))?;
+    }
+    Ok(())
+}
+
+/// The links of `/dev`: `ptmx` to the run's devpts, `fd`, `stdin`, `stdout`, `stderr`, `core`.
+fn make_dev_links(dev: BorrowedFd<'_>) -> Result<(), SetupError> {
     for (name, to) in [
         ("ptmx", "pts/ptmx"),
         ("fd", "/proc/self/fd"),
@@ -302,16 +429,18 @@ fn mount_dev(sys: &dyn Syscall, root: BorrowedFd<'_>, rootless: bool) -> Result<
         ("stderr", "/proc/self/fd/2"),
         ("core", "/proc/kcore"),
     ] {
-        rfs::symlinkat(to, &dev, name).map_err(|e| step(format!("symlink /dev/{name}"))(errno(e)))?;
+        rfs::symlinkat(to, dev, name).map_err(|e| step(format!("symlink /dev/{name}"))(errno(e)))?;
     }
-    Ok(dev)
+    Ok(())
 }
 
-/// Bind the host's `/dev/NAME` onto a new empty file `NAME` in `dev` (rootless runs).
-fn bind_host_node(sys: &dyn Syscall, dev: BorrowedFd<'_>, name: &str) -> io::Result<()> {
+/// Bind the host's `/dev/NAME` onto a new empty file `NAME` in `dev`, once it is checked to be
+/// the character device `rdev`; the bind is `nosuid,noexec`.
+fn bind_host_node(sys: &dyn Syscall, dev: BorrowedFd<'_>, name: &str, rdev: rfs::Dev) -> io::Result<()> {
     let host = rfs::open(format!("/dev/{name}"), OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?;
-    if resolve::file_type(host.as_fd())? != FileType::CharacterDevice {
-        return Err(io::Error::other("not a character device"));
+    let st = rfs::fstat(&host)?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::CharacterDevice || st.st_rdev != rdev {
+        return Err(io::Error::other(format!("the host's /dev/{name} is not the expected character device")));
     }
     let t = rfs::openat(
         dev,
@@ -323,6 +452,7 @@ fn bind_host_node(sys: &dyn Syscall, dev: BorrowedFd<'_>, name: &str) -> io::Res
         | rustix::mount::OpenTreeFlags::OPEN_TREE_CLOEXEC
         | rustix::mount::OpenTreeFlags::AT_EMPTY_PATH;
     let m = sys.open_tree(host.as_fd(), "", flags)?;
+    sys.mount_setattr(m.as_fd(), false, sys::MountAttr { set: attr::NOSUID | attr::NOEXEC, clear: 0, propagation: 0 })?;
     sys.move_mount(m.as_fd(), t.as_fd())
 }
 
@@ -352,6 +482,67 @@ fn check_not_root(root: BorrowedFd<'_>, target: BorrowedFd<'_>, source: &str, pa
         return Err(SetupError::TargetIsRoot { from: source.to_owned(), target: path.to_owned() });
     }
     Ok(())
+}
+
+/// The files inside `/proc` that may be mounted over: those lxcfs emulates (runc's list).
+const PROC_MOUNTABLE: &[&str] = &[
+    "/proc/cpuinfo",
+    "/proc/diskstats",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/proc/swaps",
+    "/proc/uptime",
+    "/proc/loadavg",
+    "/proc/slabinfo",
+    "/proc/sys/kernel/ns_last_pid",
+    "/proc/sys/crypto/fips_enabled",
+];
+
+/// runc's proc-safety rule (`checkProcMount`), on the target as it resolves in the root: on
+/// `/proc` itself only a procfs may be mounted (a bind whose `source` is one; never a tmpfs),
+/// and inside `/proc` nothing but over the files of [`PROC_MOUNTABLE`]. The run's `/proc` is
+/// a procfs of its own, so "inside" is "on a procfs". `merged` names the root in the message,
+/// as runc names its rootfs.
+fn check_proc_mount(
+    root: BorrowedFd<'_>,
+    target: &str,
+    source: Option<BorrowedFd<'_>>,
+    from: &str,
+    merged: &str,
+) -> Result<(), SetupError> {
+    let mount_err = |err| SetupError::Mount { from: from.to_owned(), target: target.to_owned(), err };
+    let (at, missing) = resolve::deepest_existing(root, target).map_err(mount_err)?;
+    let proc = open_in_root(root, "/proc", OFlags::PATH | OFlags::DIRECTORY).map_err(mount_err)?;
+    let is_proc = |fd: BorrowedFd<'_>| rfs::fstatfs(fd).map(|st| st.f_type == rfs::PROC_SUPER_MAGIC);
+    let on_proc = missing.is_empty() && resolve::same_inode(at.as_fd(), proc.as_fd()).map_err(mount_err)?;
+    let inside = !on_proc && is_proc(at.as_fd()).map_err(|e| mount_err(e.into()))?;
+    let allowed = if on_proc {
+        match source {
+            Some(src) => is_proc(src).map_err(|e| mount_err(e.into()))?,
+            None => false,
+        }
+    } else if inside {
+        missing.is_empty()
+            && PROC_MOUNTABLE.iter().any(|p| {
+                open_in_root(root, p, OFlags::PATH)
+                    .and_then(|fd| resolve::same_inode(fd.as_fd(), at.as_fd()))
+                    .unwrap_or(false)
+            })
+    } else {
+        true
+    };
+    if allowed {
+        return Ok(());
+    }
+    // Where the target resolved, as a host path: the fd's own name, then what does not exist.
+    let mut dest = rfs::readlink(format!("/proc/self/fd/{}", at.as_raw_fd()), Vec::new())
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| format!("{merged}{}", crate::spec::clean_path(target)));
+    for c in missing {
+        dest.push('/');
+        dest.push_str(c);
+    }
+    Err(SetupError::ProcMount { from: from.to_owned(), target: target.to_owned(), dest, inside })
 }
 
 /// A bind source opened before the run ([`super::OpenedSource`]), made ready by the
@@ -416,11 +607,12 @@ fn subpath_of(
 }
 
 /// A bind's source opened by the run itself: by path (a source the runtime was given as a
-/// path: the store's, the user's), or, for a checked source of a rootless run, by path again
-/// with every symlink refused and checked to be the very directory the supervisor holds.
+/// path: the store's, the user's; a symlink is followed, as mount(2) follows it for Docker),
+/// or, for a checked source of a rootless run, by path again with every symlink refused and
+/// checked to be the very directory the supervisor holds.
 fn open_source(path: &Path, verify: Option<&Arc<OwnedFd>>) -> io::Result<OwnedFd> {
     let Some(checked) = verify else {
-        return Ok(rfs::open(path, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?);
+        return Ok(rfs::open(path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())?);
     };
     let rel = path.strip_prefix("/").map_err(|_| io::Error::from(Errno::INVAL))?;
     let root = rfs::open("/", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
@@ -432,22 +624,38 @@ fn open_source(path: &Path, verify: Option<&Arc<OwnedFd>>) -> io::Result<OwnedFd
     Ok(fd)
 }
 
+/// Where a mount of the plan is made: the run, the mount's index in it (an image mount's
+/// staging directory), the merged root's name (for errors) and the user `U` gives sources to.
+struct MountAt<'a> {
+    run: &'a RunDir,
+    index: usize,
+    merged: &'a str,
+    user: (u32, u32),
+}
+
+/// Make one mount of the plan. A read-only tmpfs is mounted writable: its fd is returned, to
+/// be made read-only once everything is in place.
 fn mount(
     sys: &dyn Syscall,
     root: BorrowedFd<'_>,
     m: MountRef<'_>,
     prepared: Option<&Prepared>,
-    run: &RunDir,
-    index: usize,
-) -> Result<(), SetupError> {
+    at: &MountAt<'_>,
+) -> Result<Option<OwnedFd>, SetupError> {
     match m {
-        MountRef::Image(image) => mount_image(sys, root, image, run, index),
+        MountRef::Image(image) => {
+            check_proc_mount(root, &image.target, None, &image.image, at.merged)?;
+            mount_image(sys, root, image, at.run, at.index).map(|()| None)
+        }
         MountRef::Tmpfs(t) => {
             let target = &t.target;
             let err = |err| SetupError::Mount { from: "tmpfs".into(), target: target.clone(), err };
+            check_proc_mount(root, target, None, "tmpfs", at.merged)?;
             let fd = ensure_dir_in_root(root, target).map_err(err)?;
             check_not_root(root, fd.as_fd(), "tmpfs", target)?;
-            mounts::tmpfs(sys, fd.as_fd(), t.flags, &t.data).map(drop).map_err(err)
+            let read_only = t.flags & crate::sys::ms::RDONLY != 0;
+            let mnt = mounts::tmpfs(sys, fd.as_fd(), t.flags & !crate::sys::ms::RDONLY, &t.data).map_err(err)?;
+            Ok(read_only.then_some(mnt))
         }
         MountRef::Bind(b) => {
             let (source, target) = (&b.source, &b.target);
@@ -471,21 +679,30 @@ fn mount(
                     (opened.as_fd(), None)
                 }
             };
+            check_proc_mount(root, target, Some(src), &src_name, at.merged)?;
             let ftype = resolve::file_type(src.as_fd()).map_err(err)?;
-            if ftype == FileType::Symlink {
-                return Err(err(io::Error::other("the source is a symbolic link")));
+            if ftype == FileType::Directory && b.copy_up {
+                copy_up_if_empty(root, src.as_fd(), target)
+                    .map_err(|e| step(format!("copy {target} into the volume"))(e))?;
+            }
+            // After the copy-up, which gives the volume the image directory's owners.
+            if b.chown {
+                let user = at.user;
+                chown_source(src.as_fd(), ftype == FileType::Directory, user)
+                    .map_err(|e| step(format!("chown {src_name} to {}:{}", user.0, user.1))(e))?;
             }
             let t = if ftype == FileType::Directory {
-                if b.copy_up {
-                    copy_up_if_empty(root, src.as_fd(), target)
-                        .map_err(|e| step(format!("copy {target} into the volume"))(e))?;
-                }
                 ensure_dir_in_root(root, target)
             } else {
                 ensure_file_in_root(root, target)
             }
             .map_err(err)?;
             check_not_root(root, t.as_fd(), &src_name, target)?;
+            // A directory onto a file or a file onto a directory: the kernel's `move_mount`
+            // says `EINVAL`; mount(2), as runc calls it, `ENOTDIR`, which Docker explains.
+            if (ftype == FileType::Directory) != (resolve::file_type(t.as_fd()).map_err(err)? == FileType::Directory) {
+                return Err(err(io::Error::from_raw_os_error(libc::ENOTDIR)));
+            }
             let o = BindOptions {
                 recursion: b.recursion,
                 access: b.access,
@@ -493,9 +710,10 @@ fn mount(
                 propagation: mounts::propagation_type(b.propagation),
             };
             match tree {
-                Some(tree) => mounts::attach(sys, tree, t.as_fd(), o).map_err(err),
-                None => mounts::bind(sys, src, t.as_fd(), o).map(drop).map_err(err),
+                Some(tree) => mounts::attach(sys, tree, t.as_fd(), o).map_err(err)?,
+                None => mounts::bind(sys, src, t.as_fd(), o).map(drop).map_err(err)?,
             }
+            Ok(None)
         }
     }
 }
@@ -545,6 +763,17 @@ fn mount_image(
         Some(sp) => open_in_root(top.as_fd(), &format!("/{sp}"), OFlags::PATH | OFlags::DIRECTORY).map_err(err)?,
     };
     mounts::bind(sys, src.as_fd(), t.as_fd(), read_only).map(drop).map_err(err)
+}
+
+/// podman's `U`: give a bind's source (`src`, an `O_PATH` fd) to `user`: a directory with
+/// everything beneath it ([`crate::fsutil::chown_tree`]), a file itself.
+fn chown_source(src: BorrowedFd<'_>, dir: bool, user: (u32, u32)) -> io::Result<()> {
+    let (uid, gid) = (Some(rfs::Uid::from_raw(user.0)), Some(rfs::Gid::from_raw(user.1)));
+    if !dir {
+        return Ok(rfs::chownat(src, "", uid, gid, rfs::AtFlags::EMPTY_PATH | rfs::AtFlags::SYMLINK_NOFOLLOW)?);
+    }
+    let d = rfs::openat(src, c".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    crate::fsutil::chown_tree(d.as_fd(), user.0, user.1).map(drop)
 }
 
 /// A volume subpath, resolved beneath the volume: relative links inside work, anything that
@@ -679,9 +908,9 @@ fn drop_privileges(user: Option<(u32, u32)>, groups: &[u32], rootless: bool) -> 
     let (uid, gid) = user.unwrap_or((0, 0));
     let groups: Vec<nix::unistd::Gid> = groups.iter().map(|g| nix::unistd::Gid::from_raw(*g)).collect();
     match nix::unistd::setgroups(&groups) {
-        // A user namespace with `setgroups` denied (the single rootless mapping): the
-        // process has no supplementary groups to drop anyway.
-        Err(nix::errno::Errno::EPERM) if rootless && groups.is_empty() => {}
+        // A user namespace with `setgroups` denied (the single rootless mapping): the process
+        // has no supplementary group to drop, and may set none, as runc silently sets none.
+        Err(nix::errno::Errno::EPERM) if rootless => {}
         r => r?,
     }
     let g = nix::unistd::Gid::from_raw(gid);
@@ -697,8 +926,14 @@ fn drop_privileges(user: Option<(u32, u32)>, groups: &[u32], rootless: bool) -> 
 }
 
 /// The last steps: restore what the command should inherit (umask 022, default signal
-/// dispositions, an empty signal mask), mark every fd but 0–2 close-on-exec, and exec,
-/// searching `PATH` when the name has no `/`.
+/// dispositions, an empty signal mask), find the command as runc does (Go's `exec.LookPath`:
+/// a name with a `/` as it is, else the first executable file of that name in `PATH`), mark
+/// every fd but 0–2 close-on-exec, and exec.
+///
+/// A failure to find the command is the run's failure, reported to the supervisor. Once it
+/// is found, the run counts as started, as in Docker: if `execve` itself fails (a file of an
+/// unknown format, a script whose interpreter is missing), the message goes to the command's
+/// own stderr and the status is 255, as runc's init ends.
 fn exec_command(p: &Ready) -> Result<Infallible, SetupError> {
     rustix::process::umask(Mode::from_raw_mode(0o022));
     sys::reset_signal_dispositions();
@@ -707,28 +942,42 @@ fn exec_command(p: &Ready) -> Result<Infallible, SetupError> {
         Some(&nix::sys::signal::SigSet::empty()),
         None,
     );
+    let path = look_path(p)?;
     sys::cloexec_from(3).map_err(step("mark file descriptors close-on-exec"))?;
+    let e = nix::unistd::execve(&cstring(&path), &p.argv, &p.envp).unwrap_err();
+    let line = format!("exec {}: {}\n", echo(&path), errno_text(&e.into()));
+    let _ = rustix::io::write(rustix::stdio::stderr(), line.as_bytes());
+    sys::exit_now(LATE_EXEC_FAILED)
+}
+
+/// The status of a run whose `execve` failed after the command was found (runc's init).
+const LATE_EXEC_FAILED: i32 = 255;
+
+/// Go's `exec.LookPath` in the run: the path to execute, or why there is none.
+fn look_path(p: &Ready) -> Result<String, SetupError> {
     if p.name.contains('/') {
-        let e = nix::unistd::execve(&cstring(&p.name), &p.argv, &p.envp).unwrap_err();
-        return Err(match e {
-            nix::errno::Errno::ENOENT => SetupError::NoSuchFile(p.name.clone()),
-            e => SetupError::Exec { path: p.name.clone(), err: e.into() },
-        });
+        return match find_executable(&p.name) {
+            Ok(()) => Ok(p.name.clone()),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Err(SetupError::NoSuchFile(p.name.clone())),
+            Err(err) => Err(SetupError::Exec { path: p.name.clone(), err }),
+        };
     }
-    let mut denied = None;
     for dir in p.path.split(':') {
         let dir = if dir.is_empty() { "." } else { dir };
         let full = format!("{}/{}", dir.trim_end_matches('/'), p.name);
-        match nix::unistd::execve(&cstring(&full), &p.argv, &p.envp).unwrap_err() {
-            nix::errno::Errno::ENOENT | nix::errno::Errno::ENOTDIR => continue,
-            nix::errno::Errno::EACCES => {
-                denied.get_or_insert(full);
-            }
-            e => return Err(SetupError::Exec { path: full, err: e.into() }),
+        if find_executable(&full).is_ok() {
+            return Ok(full);
         }
     }
-    Err(match denied {
-        Some(path) => SetupError::Exec { path, err: io::Error::from_raw_os_error(libc::EACCES) },
-        None => SetupError::NotFound(p.name.clone()),
-    })
+    Err(SetupError::NotFound(p.name.clone()))
+}
+
+/// Go's `findExecutable`: the file exists, is not a directory, and may be executed.
+fn find_executable(path: &str) -> io::Result<()> {
+    let st = rfs::stat(path)?;
+    if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
+        return Err(io::Error::from_raw_os_error(libc::EISDIR));
+    }
+    rfs::access(path, rfs::Access::EXEC_OK)?;
+    Ok(())
 }

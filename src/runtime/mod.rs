@@ -13,6 +13,7 @@
 
 mod child;
 mod copyup;
+pub mod mountinfo;
 mod mounts;
 mod resolve;
 mod run_dir;
@@ -200,6 +201,11 @@ pub struct Bind {
     /// empty directory, copy the directory's content into it first.
     #[serde(default)]
     pub copy_up: bool,
+    /// podman's `U`: before binding, give the source and everything beneath it to the run's
+    /// user (inside a rootless run's user namespace, so the ids are mapped), by fd, never
+    /// following a symlink.
+    #[serde(default)]
+    pub chown: bool,
     /// The source, opened and checked by whoever resolved it (a plugin volume's mountpoint):
     /// the runtime binds this very directory and `source` only names it. Never read from an
     /// exec file.
@@ -339,7 +345,7 @@ pub enum ChildFailure {
     Setup,
     /// The command was not found: not in `PATH`, or its path does not exist (`ENOENT`).
     NotFound,
-    /// The command exists but `execve` refused it (`EACCES`, `ENOEXEC`…).
+    /// The command exists but cannot be executed: not executable (`EACCES`), or a directory.
     CannotExecute,
 }
 
@@ -352,9 +358,10 @@ pub enum ExecError {
     /// A step of the supervisor itself (a pipe, the clone, the id maps, waiting).
     #[error("{what}: {}", errno_text(source))]
     Supervisor { what: &'static str, source: io::Error },
-    /// Reported by the child through its pipe, with its message (runc's wording).
+    /// Reported by the child through its pipe, with its message (runc's wording) and, when a
+    /// system call failed, its errno (which decides `docker run`'s status for a setup step).
     #[error("{message}")]
-    Child { failure: ChildFailure, message: String },
+    Child { failure: ChildFailure, message: String, errno: Option<i32> },
     /// `-i -t` with an input that is not a terminal ([`check_input`]).
     #[error(transparent)]
     NotATty(#[from] NotATty),
@@ -369,6 +376,8 @@ fn sup(what: &'static str) -> impl FnOnce(io::Error) -> ExecError {
 struct ChildReport {
     failure: ChildFailure,
     message: String,
+    #[serde(default)]
+    errno: Option<i32>,
 }
 
 /// The signals the supervisor forwards to the command.
@@ -447,10 +456,16 @@ pub fn validate(exec: &Exec<'_>) -> Result<(), Invalid> {
             return bad(format!("the working directory '{w}' must not contain '..'"));
         }
     }
-    if let Some(h) = &p.hostname
-        && (h.is_empty() || h.len() > 64 || h.contains(['\0', '/']))
-    {
-        return bad(format!("invalid hostname {h:?}"));
+    if let Some(h) = &p.hostname {
+        no_nul("hostname", h)?;
+        // The kernel's HOST_NAME_MAX, in the words Docker's daemon uses for it; any other
+        // byte is the kernel's to take (`-h a/b` works in Docker).
+        if h.len() > 64 {
+            return bad(format!("hostname {h:?} is too long (maximum 64 bytes)"));
+        }
+        if h.is_empty() {
+            return bad("invalid hostname \"\"".to_owned());
+        }
     }
     for &m in &exec.mounts {
         let t = m.target();
@@ -597,8 +612,11 @@ fn clone_and_wait(
         Some((a, b)) => (Some(a), Some(b)),
         None => (None, None),
     };
-    let sources = child::prepare_sources(&sys::Linux, exec, rootless)
-        .map_err(|e| ExecError::Child { failure: e.failure(), message: e.to_string() })?;
+    let sources = child::prepare_sources(&sys::Linux, exec, rootless).map_err(|e| ExecError::Child {
+        failure: e.failure(),
+        message: e.to_string(),
+        errno: e.errno(),
+    })?;
     match sys::clone_into_namespaces(namespace_flags(exec.process, rootless)).map_err(sup("create the namespaces"))? {
         sys::Forked::Child => {
             drop(report_r);
@@ -629,13 +647,14 @@ fn clone_and_wait(
                 let ended = wait_exit(pid, set);
                 let report = serde_json::from_slice::<ChildReport>(&buf).unwrap_or_else(|_| ChildReport {
                     failure: ChildFailure::Setup,
+                    errno: None,
                     message: match ended {
                         Ok(Exit::Code(c)) => format!("the run's setup failed (status {c})"),
                         Ok(Exit::Signal(n)) => format!("the run's setup failed (signal {n})"),
                         Err(_) => "the run's setup failed".to_owned(),
                     },
                 });
-                return Err(ExecError::Child { failure: report.failure, message: report.message });
+                return Err(ExecError::Child { failure: report.failure, message: report.message, errno: report.errno });
             }
             // EOF and nothing written: the command is running.
             if let Some(sock) = console_parent {
@@ -705,6 +724,9 @@ mod tests {
             validate(&s.exec()).map_err(|e| e.to_string())
         };
         assert!(ok(&|_| {}).is_ok());
+        // Any hostname the kernel takes, as in Docker.
+        assert!(ok(&|s| s.process.hostname = Some("a/b c".into())).is_ok());
+        assert!(ok(&|s| s.process.hostname = Some("h".repeat(64))).is_ok());
         let bind = |t: &str| {
             Mount::Bind(Bind {
                 source: "/tmp".into(),
@@ -714,6 +736,7 @@ mod tests {
                 recursion: Recursion::Recursive,
                 propagation: Propagation::Rprivate,
                 copy_up: false,
+                chown: false,
                 opened: None,
             })
         };
@@ -729,6 +752,7 @@ mod tests {
             (Box::new(move |s: &mut ExecFile| s.mounts = vec![bind("x")]), "mount path must be absolute"),
             (Box::new(move |s: &mut ExecFile| s.mounts = vec![bind("/a/../b")]), "must not contain '..'"),
             (Box::new(|s: &mut ExecFile| s.process.command = vec!["a\0b".into()]), "NUL byte"),
+            (Box::new(|s: &mut ExecFile| s.process.hostname = Some("h".repeat(65))), "is too long (maximum 64 bytes)"),
         ] {
             let e = ok(&*f).unwrap_err();
             assert!(e.contains(msg), "{e} should contain {msg}");

@@ -122,7 +122,9 @@ pub fn attach(sys: &dyn Syscall, mnt: BorrowedFd<'_>, target: BorrowedFd<'_>, o:
 /// detached mount with `attrs`.
 pub fn new_fs(sys: &dyn Syscall, fstype: &str, data: &str, sb_flags: &[&str], attrs: u64) -> io::Result<OwnedFd> {
     let fs = sys.fsopen(fstype)?;
-    let ctx = |what: &str, e: io::Error| io::Error::new(e.kind(), format!("{fstype} option {what:?}: {e}"));
+    let ctx = |what: &str, e: io::Error| {
+        io::Error::new(e.kind(), format!("{fstype} option {what:?}: {}", crate::text::errno_text(&e)))
+    };
     for item in data.split(',').filter(|s| !s.is_empty()) {
         match item.split_once('=') {
             Some((k, v)) => sys.fsconfig_string(fs.as_fd(), k, v),

@@ -60,17 +60,9 @@ fn open_child_nofollow(dir: BorrowedFd<'_>, name: &str, flags: OFlags) -> io::Re
 /// rootfs's symlinks as the process would), the rest is created with `mkdirat` relative to
 /// it. Returns an `O_PATH` fd of the directory.
 pub fn mkdir_all_in_root(root: BorrowedFd<'_>, path: &str, mode: u32) -> io::Result<OwnedFd> {
-    let comps = components(path)?;
     let dirflags = OFlags::PATH | OFlags::DIRECTORY;
-    let mut i = comps.len();
-    let mut base = loop {
-        match open_in_root(root, &comps[..i].join("/"), dirflags) {
-            Ok(fd) => break fd,
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) && i > 0 => i -= 1,
-            Err(e) => return Err(e),
-        }
-    };
-    for c in &comps[i..] {
+    let (mut base, missing) = longest_prefix(root, path, dirflags)?;
+    for c in &missing {
         match rfs::mkdirat(&base, *c, Mode::from_raw_mode(mode)) {
             Ok(()) | Err(Errno::EXIST) => {}
             Err(e) => return Err(e.into()),
@@ -78,6 +70,26 @@ pub fn mkdir_all_in_root(root: BorrowedFd<'_>, path: &str, mode: u32) -> io::Res
         base = open_child_nofollow(base.as_fd(), c, dirflags)?;
     }
     Ok(base)
+}
+
+/// The longest prefix of `path` that exists inside `root` (in-root resolution), opened with
+/// `flags`, and the components after it. Only `ENOENT` shortens the prefix.
+fn longest_prefix<'p>(root: BorrowedFd<'_>, path: &'p str, flags: OFlags) -> io::Result<(OwnedFd, Vec<&'p str>)> {
+    let comps = components(path)?;
+    let mut i = comps.len();
+    loop {
+        match open_in_root(root, &comps[..i].join("/"), flags) {
+            Ok(fd) => return Ok((fd, comps[i..].to_vec())),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) && i > 0 => i -= 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Where `path` resolves inside `root` as far as it exists: an `O_PATH` fd of the object (or
+/// of its deepest existing ancestor) and the components that do not exist below it.
+pub fn deepest_existing<'p>(root: BorrowedFd<'_>, path: &'p str) -> io::Result<(OwnedFd, Vec<&'p str>)> {
+    longest_prefix(root, path, OFlags::PATH)
 }
 
 /// The `O_PATH` fd of a file mount point inside `root`: the existing object (in-root

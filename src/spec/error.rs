@@ -144,6 +144,12 @@ pub enum MountFlagError {
     ReadonlyNeedsReadonly,
     #[error("option 'bind-recursive=readonly' requires 'bind-propagation=rprivate' to be specified in conjunction")]
     ReadonlyNeedsRprivate,
+    /// podman's `U`/`chown` with a value that is not a boolean (podman's words).
+    #[error("'U' or 'chown' must be set to true or false, instead received {}", echo(.0).quoted())]
+    Chown(String),
+    /// `U` on a tmpfs: myvol chowns volumes and binds only.
+    #[error("the 'U' option applies to volume and bind mounts, not to type '{}'", echo(.0))]
+    ChownType(String),
 }
 
 /// Go's `%q` of a `[]string`: `["a" "b"]`.

@@ -230,6 +230,9 @@ pub struct MountSpec {
     pub mode: String,
     /// Binds: the propagation given, if any (see [`MountSpec::effective_propagation`]).
     pub propagation: Option<Propagation>,
+    /// podman's `U` (`-v …:U`, `--mount …,U`): chown the volume or bind source, recursively,
+    /// to the run's user before it starts. Not Docker's (its CLI refuses `U`).
+    pub chown: bool,
     /// The consistency given (`consistent`, `cached`, `delegated`, or anything through
     /// `--mount`); accepted and ignored on Linux.
     pub consistency: Option<String>,
@@ -255,6 +258,7 @@ impl MountSpec {
             read_only: false,
             mode: String::new(),
             propagation: None,
+            chown: false,
             consistency: None,
             bind: BindOptions::default(),
             volume: VolumeOptions::default(),

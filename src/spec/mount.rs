@@ -46,6 +46,8 @@ fn parse_fields(csv: &str, cwd: &str) -> Result<RawMount, MountFlagError> {
         let Some(val) = value else {
             match key.as_str() {
                 "readonly" | "ro" => m.read_only = true,
+                // podman's.
+                "u" | "chown" => m.chown = true,
                 "volume-nocopy" => volume(&mut m).nocopy = true,
                 "bind-nonrecursive" => bind(&mut m).nonrecursive = true,
                 "bind-create-src" => bind(&mut m).create_mountpoint = true,
@@ -61,6 +63,14 @@ fn parse_fields(csv: &str, cwd: &str) -> Result<RawMount, MountFlagError> {
             }
             "target" | "dst" | "destination" => m.target = val.to_owned(),
             "readonly" | "ro" => m.read_only = bool_value(&key)?,
+            // podman's `U=BOOL`, `chown=BOOL`: `true`, `false` (any case) or empty.
+            "u" | "chown" => {
+                m.chown = match val.to_ascii_lowercase().as_str() {
+                    "true" | "" => true,
+                    "false" => false,
+                    _ => return Err(MountFlagError::Chown(val.to_owned())),
+                }
+            }
             "consistency" => m.consistency = val.to_lowercase(),
             "bind-propagation" => bind(&mut m).propagation = val.to_lowercase(),
             "bind-nonrecursive" => {
@@ -131,6 +141,9 @@ fn parse_fields(csv: &str, cwd: &str) -> Result<RawMount, MountFlagError> {
     }
     if m.image_subpath.is_some() && m.kind != "image" {
         return Err(mix("image"));
+    }
+    if m.chown && m.kind != "volume" && m.kind != "bind" {
+        return Err(MountFlagError::ChownType(m.kind.clone()));
     }
     if let Some(b) = &m.bind {
         if b.readonly_nonrecursive && !m.read_only {

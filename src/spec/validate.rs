@@ -54,6 +54,8 @@ pub(crate) struct RawMount {
     pub tmpfs: Option<RawTmpfs>,
     /// `bind-recursive=` as last given (Docker keeps only its flags).
     pub recursive: Option<BindRecursive>,
+    /// podman's `U`: chown the source to the run's user.
+    pub chown: bool,
 }
 
 impl RawMount {
@@ -141,6 +143,7 @@ impl RawMount {
         let mut spec = MountSpec::new(origin, kind, rooted(&self.target), raw);
         spec.read_only = self.read_only;
         spec.mode = mode.to_owned();
+        spec.chown = self.chown;
         spec.consistency = (!self.consistency.is_empty()).then(|| self.consistency.clone());
         match kind {
             MountType::Bind => {

@@ -120,6 +120,8 @@ struct Mode<'a> {
     propagation: Option<Propagation>,
     nocopy: bool,
     consistency: Option<&'a str>,
+    /// podman's `U`.
+    chown: bool,
 }
 
 /// moby `linuxValidMountMode` (with what it found): every token known, at most one per class.
@@ -128,9 +130,14 @@ fn parse_mode(mode: &str) -> Option<Mode<'_>> {
     if mode.is_empty() {
         return Some(m);
     }
-    let mut counts = [0u8; 5];
+    let mut counts = [0u8; 6];
     for token in mode.split(',') {
         let class = match token {
+            // podman's: chown the source to the run's user (Docker refuses it).
+            "U" => {
+                m.chown = true;
+                5
+            }
             "rw" => 0,
             "ro" => {
                 m.read_only = true;
@@ -187,6 +194,7 @@ fn parse_mount_raw(raw: &str) -> Result<MountSpec, SpecError> {
         target: target.to_owned(),
         read_only: m.read_only,
         consistency: m.consistency.unwrap_or_default().to_owned(),
+        chown: m.chown,
         ..RawMount::default()
     };
     if m.nocopy {

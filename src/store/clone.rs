@@ -42,7 +42,7 @@ impl Store {
     ) -> Result<(Volume, CopyStats)> {
         let exists = || StoreError::TargetExists { op: "clone", name: src.to_string(), target: dst.to_string() };
         let lease = self.lease_as(src, "clone", Access::ReadOnly)?;
-        let (meta, src_data, build) = {
+        let (meta, src_data, build, quota) = {
             let h = self.open_write()?;
             let Some(meta) = self.read_meta(h.volumes.as_fd(), src)? else {
                 return Err(StoreError::NotFound(src.to_string()));
@@ -59,7 +59,25 @@ impl Store {
                 StoreError::CreateDir { path, source, .. } => StoreError::Io { op: "mkdir", path, source },
                 e => e,
             })?;
-            (meta, data, build)
+            // A size limit: the copy gets one of its own (a project id of its own, or a disk
+            // image made from the copied content below), in the mode the options ask for.
+            let limit = match &meta.options {
+                Some(o) if meta.quota.is_some() => self.requested_limit(dst, o)?,
+                _ => None,
+            };
+            let quota = match limit {
+                None => None,
+                Some((size, forced)) => {
+                    let root = meta.owner.unwrap_or_else(|| super::OwnerRequest::default().resolve());
+                    let forced = forced.or(meta.quota.map(|q| q.mode));
+                    let q = self
+                        .create_limit(&h, &build, size, forced, root, true)
+                        .map_err(|source| StoreError::Limit { op: "clone", name: src.to_string(), source })?;
+                    let volumes = h.volumes.try_clone().map_err(|e| self.io("open", VOLUMES_DIR, e))?;
+                    Some((q, volumes))
+                }
+            };
+            (meta, data, build, quota)
         };
         let mut labels = labels.or(meta.labels).unwrap_or_default();
         labels.remove(ANONYMOUS_LABEL);
@@ -71,6 +89,8 @@ impl Store {
             labels: (!labels.is_empty()).then_some(labels),
             options: meta.options,
             scope: None,
+            owner: meta.owner,
+            quota: quota.as_ref().map(|(q, _)| *q),
         };
         let json = match new_meta.encode() {
             Ok(json) => json,
@@ -79,7 +99,7 @@ impl Store {
                 return Err(StoreError::MetaTooLarge { op: "clone", name: src.to_string(), size });
             }
         };
-        let stats = if new_meta.options.is_none() {
+        let stats = if !super::mounted_from_options(new_meta.options.as_ref()) {
             match copy::copy_tree(src_data.as_fd(), build.data.as_fd()) {
                 Ok(stats) => stats,
                 Err(e) => {
@@ -94,6 +114,12 @@ impl Store {
         } else {
             CopyStats::default()
         };
+        if let Some((q, volumes)) = &quota
+            && let Err(source) = self.build_dirs(volumes.as_fd(), &build, |limits, dirs| limits.after_fill(q, dirs))
+        {
+            build.discard();
+            return Err(StoreError::Limit { op: "clone", name: src.to_string(), source });
+        }
         failpoint::hit("clone-after-copy");
         let h = match self.open_write() {
             Ok(h) => h,
@@ -147,6 +173,40 @@ mod tests {
         assert_eq!((v.label("who"), v.label("other")), (None, Some("x")));
         assert!(t.entries(TMP_DIR).is_empty());
         assert!(t.store.users(&name("src")).unwrap().is_empty(), "the source's lease is released");
+    }
+
+    #[test]
+    fn a_sized_clone_gets_a_limit_of_its_own_made_from_the_copy() {
+        for mode in [crate::store::QuotaMode::Image, crate::store::QuotaMode::Project] {
+            let limits = FakeLimits::new(mode);
+            let mut t = TempStore::new();
+            t.store = t.store.clone().with_limits(limits.clone());
+            let req = CreateRequest { options: [("size".into(), "4m".into())].into(), ..request("src") };
+            let src = t.store.create(req).unwrap().volume.quota.unwrap();
+            // What the source's content is (for an image, its mount: the driver mounts it).
+            std::fs::write(t.data("src").join("f"), "x").unwrap();
+            limits.calls();
+            let (v, _) = t.store.clone_volume(&name("src"), &name("dst"), None).unwrap();
+            let q = v.quota.unwrap();
+            assert_eq!((q.mode, q.size), (mode, 4 << 20));
+            assert_eq!(v.options, t.store.get(&name("src")).unwrap().options);
+            let mode_name = format!("{mode:?}");
+            assert_eq!(
+                limits.calls(),
+                [format!("create {} Some({mode_name}) 755 follows=true", 4 << 20), format!("after {mode_name}")]
+            );
+            match mode {
+                crate::store::QuotaMode::Image => {
+                    assert_eq!(std::fs::read_to_string(t.root().join("volumes/dst/disk.img")).unwrap(), "f");
+                    assert!(entries(&t.data("dst")).is_empty(), "the content is in the image");
+                }
+                crate::store::QuotaMode::Project => {
+                    assert_eq!(q.project_id, Some(src.project_id.unwrap() + 1), "an id of its own");
+                    assert_eq!(std::fs::read_to_string(t.data("dst").join("f")).unwrap(), "x");
+                }
+            }
+            assert!(t.entries(TMP_DIR).is_empty());
+        }
     }
 
     #[test]

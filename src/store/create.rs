@@ -13,9 +13,9 @@ use rustix::fs::{self as rfs, Mode};
 
 use super::layout::*;
 use super::lease::{self, Access, Lease};
-use super::meta::VolumeMeta;
+use super::meta::{Owner, VolumeMeta};
 use super::open::WriteHandle;
-use super::{ANONYMOUS_LABEL, BoxedError, LOCAL_DRIVER, Result, Store, StoreError, Volume};
+use super::{ANONYMOUS_LABEL, BoxedError, BuildDirs, LOCAL_DRIVER, Result, Store, StoreError, Volume};
 use crate::name::VolumeName;
 use crate::{failpoint, fsutil};
 
@@ -32,6 +32,29 @@ pub struct CreateRequest {
     /// (`driver::local::validate_options`). Reported only when a new local volume would be
     /// made with them: an existing volume is returned whatever the options, as Docker does.
     pub invalid_options: Option<BoxedError>,
+    /// The owner and mode of the new volume's content (`--uid`, `--gid`, `--mode`): local
+    /// volumes only, as the caller checked.
+    pub owner: Option<OwnerRequest>,
+}
+
+/// What `volume create --uid/--gid/--mode` asks for; what is not given is the creator's
+/// (`0755` for the mode).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OwnerRequest {
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub mode: Option<u32>,
+}
+
+impl OwnerRequest {
+    /// With what is not given filled in: the calling process's effective ids, mode `0755`.
+    pub fn resolve(self) -> Owner {
+        Owner {
+            uid: self.uid.unwrap_or_else(|| rustix::process::geteuid().as_raw()),
+            gid: self.gid.unwrap_or_else(|| rustix::process::getegid().as_raw()),
+            mode: self.mode.unwrap_or(DATA_MODE),
+        }
+    }
 }
 
 /// The result of a create: the volume, and whether it is new.
@@ -100,6 +123,8 @@ impl Store {
             labels: (!labels.is_empty()).then_some(labels),
             options: (!req.options.is_empty()).then_some(req.options),
             scope: None,
+            owner: None,
+            quota: None,
         };
         // Checked before a plugin is asked to make anything: every reader refuses more.
         let too_large = |size| StoreError::MetaTooLarge { op: "create", name: name.to_string(), size };
@@ -119,8 +144,110 @@ impl Store {
         } else if let Some(source) = req.invalid_options {
             return Err(StoreError::InvalidOption { name: name.to_string(), source });
         }
-        self.build_volume(h, &name, &json, |_| Ok(()))?;
+        let limit = match &meta.options {
+            Some(opts) if meta.driver == LOCAL_DRIVER => self.requested_limit(&name, opts)?,
+            _ => None,
+        };
+        if req.owner.is_none() && limit.is_none() {
+            self.build_volume(h, &name, &json, |_| Ok(()))?;
+            return Ok(Created { volume: self.volume_from_meta(&name, meta), created: true });
+        }
+        // The content's owner and limit are set in the build, before it is published: the
+        // volume appears with them, or not at all.
+        let b = self.start_build(h, &name)?;
+        meta.owner = req.owner.map(OwnerRequest::resolve);
+        if let Some(o) = meta.owner
+            && let Err(e) = set_owner(b.data.as_fd(), o)
+        {
+            let path = mountpoint(&self.root, &name);
+            b.discard();
+            return Err(StoreError::VolumeIo { op: "create", name: name.to_string(), step: e.0, path, source: e.1 });
+        }
+        if let Some((size, forced)) = limit {
+            let root = meta.owner.unwrap_or_else(|| OwnerRequest::default().resolve());
+            match self.create_limit(h, &b, size, forced, root, false) {
+                Ok(q) => meta.quota = Some(q),
+                Err(source) => {
+                    b.discard();
+                    return Err(StoreError::Limit { op: "create", name: name.to_string(), source });
+                }
+            }
+        }
+        let json = match meta.encode() {
+            Ok(json) => json,
+            Err(size) => {
+                b.discard();
+                return Err(too_large(size));
+            }
+        };
+        self.finish_build(h, b, &json)?;
         Ok(Created { volume: self.volume_from_meta(&name, meta), created: true })
+    }
+
+    /// The size limit `options` ask for (checked by the caller, so an error here is one the
+    /// caller could not see, such as a size without [`Store::with_limits`]).
+    pub(super) fn requested_limit(
+        &self,
+        name: &VolumeName,
+        opts: &BTreeMap<String, String>,
+    ) -> Result<Option<(u64, Option<super::QuotaMode>)>> {
+        if !opts.contains_key("size") {
+            return Ok(None);
+        }
+        let invalid = |source| StoreError::InvalidOption { name: name.to_string(), source };
+        match &self.limits {
+            Some(l) => l.requested(opts).map_err(invalid),
+            None => match opts.get("size").map(|s| crate::units::ram_in_bytes(s)) {
+                Some(Ok(0)) | None => Ok(None),
+                Some(Ok(_)) => Err(invalid("quota size requested but no quota support".into())),
+                Some(Err(e)) => Err(invalid(e.into())),
+            },
+        }
+    }
+
+    /// Set up a size limit on a build (see [`super::LocalLimits::create`]).
+    pub(super) fn create_limit(
+        &self,
+        h: &WriteHandle,
+        b: &Build,
+        size: u64,
+        forced: Option<super::QuotaMode>,
+        root: Owner,
+        content_follows: bool,
+    ) -> std::result::Result<super::Quota, BoxedError> {
+        let Some(limits) = &self.limits else {
+            return Err("quota size requested but no quota support".into());
+        };
+        let dir_path = self.root.join(TMP_DIR).join(&b.tmp_name);
+        let dirs =
+            BuildDirs { dir: b.vdir.as_fd(), dir_path: &dir_path, data: b.data.as_fd(), volumes: h.volumes.as_fd() };
+        limits.create(size, forced, root, dirs, &|| self.project_ids(h.volumes.as_fd()), content_follows)
+    }
+
+    /// Run `f` with the limits and the directories of a build (a clone's).
+    pub(super) fn build_dirs<T>(
+        &self,
+        volumes: BorrowedFd<'_>,
+        b: &Build,
+        f: impl FnOnce(&dyn super::LocalLimits, BuildDirs<'_>) -> std::result::Result<T, BoxedError>,
+    ) -> std::result::Result<T, BoxedError> {
+        let Some(limits) = &self.limits else {
+            return Err("quota size requested but no quota support".into());
+        };
+        let dir_path = self.root.join(TMP_DIR).join(&b.tmp_name);
+        f(&**limits, BuildDirs { dir: b.vdir.as_fd(), dir_path: &dir_path, data: b.data.as_fd(), volumes })
+    }
+
+    /// The project ids the store's volumes record (what a new project quota must not reuse).
+    /// The caller holds the store lock.
+    pub(super) fn project_ids(&self, volumes: BorrowedFd<'_>) -> Vec<u32> {
+        fsutil::list_dir(volumes)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(n, _)| String::from_utf8(n).ok().and_then(|n| VolumeName::from_string(n).ok()))
+            .filter_map(|n| self.read_meta(volumes, &n).ok().flatten())
+            .filter_map(|m| m.quota.and_then(|q| q.project_id))
+            .collect()
     }
 
     /// Build a volume directory in `tmp/` (metadata, an empty `_data` that `fill` may
@@ -210,13 +337,21 @@ impl Store {
     }
 }
 
+/// Give `data` its owner, then its mode (after the owner: chown clears setuid and setgid).
+/// The failing step's name on error.
+pub(super) fn set_owner(data: BorrowedFd<'_>, o: Owner) -> std::result::Result<(), (&'static str, io::Error)> {
+    rfs::fchown(data, Some(rfs::Uid::from_raw(o.uid)), Some(rfs::Gid::from_raw(o.gid)))
+        .map_err(|e| ("chown", e.into()))?;
+    rfs::fchmod(data, Mode::from_raw_mode(o.mode)).map_err(|e| ("chmod", e.into()))
+}
+
 /// A volume being built in `tmp/<hex>/`; the flock on `vdir` marks it as alive. Dropped
 /// unpublished, it is removed.
 #[derive(Debug)]
 pub(super) struct Build {
     tmp_dir: OwnedFd,
-    tmp_name: String,
-    vdir: OwnedFd,
+    pub(super) tmp_name: String,
+    pub(super) vdir: OwnedFd,
     pub(super) data: OwnedFd,
     name: VolumeName,
     target: PathBuf,
@@ -374,6 +509,8 @@ mod tests {
             labels: None,
             options: None,
             scope: None,
+            owner: None,
+            quota: None,
         }
         .encode()
         .unwrap()
@@ -467,6 +604,69 @@ mod tests {
             assert_eq!(c.volume, results[0].volume);
         }
         assert_eq!(t.entries(VOLUMES_DIR), ["same"]);
+        assert!(t.entries(TMP_DIR).is_empty());
+    }
+
+    fn sized(name: &str, size: &str) -> CreateRequest {
+        CreateRequest { options: [("size".to_owned(), size.to_owned())].into(), ..request(name) }
+    }
+
+    #[test]
+    fn the_owner_is_set_in_the_build_and_recorded() {
+        use std::os::unix::fs::MetadataExt;
+        let t = TempStore::new();
+        let root = rustix::process::geteuid().is_root();
+        let uid = if root { 1234 } else { rustix::process::geteuid().as_raw() };
+        let owner = OwnerRequest { uid: Some(uid), gid: None, mode: Some(0o2750) };
+        let c = t.store.create(CreateRequest { owner: Some(owner), ..request("v1") }).unwrap();
+        let md = std::fs::metadata(t.data("v1")).unwrap();
+        assert_eq!((md.uid(), md.gid(), md.mode() & 0o7777), (uid, rustix::process::getegid().as_raw(), 0o2750));
+        let o = c.volume.owner.unwrap();
+        assert_eq!((o.uid, o.mode), (uid, 0o2750));
+        assert_eq!(t.store.get(&name("v1")).unwrap().owner, Some(o));
+        assert_eq!(t.store.get(&name("v1")).unwrap().quota, None);
+        // An owner the caller may not give: nothing is made.
+        if !root {
+            let e = t
+                .store
+                .create(CreateRequest { owner: Some(OwnerRequest { uid: Some(0), ..owner }), ..request("v2") })
+                .unwrap_err();
+            assert!(e.to_string().starts_with("create v2: chown "), "{e}");
+            assert!(t.store.get(&name("v2")).is_err());
+        }
+        assert!(t.entries(TMP_DIR).is_empty());
+    }
+
+    #[test]
+    fn a_size_without_limits_is_refused_as_docker_without_quotas() {
+        let t = TempStore::new();
+        let e = t.store.create(sized("v1", "10m")).unwrap_err();
+        assert_eq!(e.to_string(), "create v1: quota size requested but no quota support");
+        assert!(t.store.names().unwrap().is_empty());
+        assert!(t.store.create(sized("v2", "0")).unwrap().created, "size 0 is no limit");
+    }
+
+    #[test]
+    fn a_size_limit_is_set_up_in_the_build_and_recorded() {
+        let limits = FakeLimits::new(crate::store::QuotaMode::Image);
+        let mut t = TempStore::new();
+        t.store = t.store.clone().with_limits(limits.clone());
+        let c = t.store.create(sized("img", "10m")).unwrap();
+        let q = c.volume.quota.unwrap();
+        assert_eq!((q.mode, q.size, q.project_id), (crate::store::QuotaMode::Image, 10 << 20, None));
+        assert_eq!(limits.calls(), [format!("create {} None 755 follows=false", 10 << 20)]);
+        assert!(t.root().join("volumes/img/disk.img").is_file(), "made in the build, published with it");
+        assert_eq!(t.store.get(&name("img")).unwrap().quota, Some(q));
+        // Project ids: each new one above those the store's volumes record.
+        let p = |n: &str| {
+            let req = CreateRequest {
+                options: [("size".into(), "1m".into()), ("quota".into(), "project".into())].into(),
+                ..request(n)
+            };
+            t.store.create(req).unwrap().volume.quota.unwrap().project_id.unwrap()
+        };
+        let first = p("p1");
+        assert_eq!(p("p2"), first + 1);
         assert!(t.entries(TMP_DIR).is_empty());
     }
 

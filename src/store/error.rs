@@ -99,6 +99,10 @@ pub enum StoreError {
     /// go with the old content.
     #[error("import {}: volume is in use for writing - [{}]: --force imports under readers only (a writer's changes would be lost)", echo(name), ids.join(", "))]
     ImportUnderWriters { name: String, ids: Vec<String> },
+    /// Setting up a size limit failed (no project quotas and no way to make a disk image, a
+    /// tool that failed, an image too small for the content).
+    #[error("{op} {}: {source}", echo(name))]
+    Limit { op: &'static str, name: String, source: BoxedError },
     /// `volume import --create`: the name was taken while the archive was unpacked.
     #[error(
         "import {}: volume {} was created by another command meanwhile; nothing was imported",

@@ -14,7 +14,7 @@ use super::create::Build;
 use super::layout::*;
 use super::lease::{self, Access, Lease};
 use super::meta::VolumeMeta;
-use super::{LOCAL_DRIVER, Result, Store, StoreError};
+use super::{BuildDirs, LOCAL_DRIVER, Result, Store, StoreError};
 use crate::name::VolumeName;
 use crate::{failpoint, fsutil};
 
@@ -50,7 +50,7 @@ impl Store {
         if meta.driver != LOCAL_DRIVER {
             return Err(StoreError::External { op: "export", name: name.to_string(), driver: meta.driver });
         }
-        if meta.options.is_some() {
+        if super::mounted_from_options(meta.options.as_ref()) {
             return Err(StoreError::NoContent { op: "export", name: name.to_string() });
         }
         let data = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(name, DATA_DIR)))
@@ -83,11 +83,12 @@ impl Store {
         if meta.driver != LOCAL_DRIVER {
             return Err(StoreError::External { op: "import", name: name.to_string(), driver: meta.driver });
         }
-        if meta.options.is_some() {
+        if super::mounted_from_options(meta.options.as_ref()) {
             return Err(StoreError::NoContent { op: "import", name: name.to_string() });
         }
+        let quota = meta.quota;
         let vdir = self.open_volume_dir(&h, name)?;
-        self.check_import_users(vdir.as_fd(), name, force, None)?;
+        self.check_import_users(vdir.as_fd(), name, force, None, quota.as_ref())?;
         let lease = lease::acquire(h.tmp.as_fd(), vdir.as_fd(), name, "import", Access::ReadWrite)
             .map_err(|e| self.io("lease", &rel(name, LEASES_DIR), e))?;
         let old = rfs::statat(&vdir, DATA_DIR, rfs::AtFlags::SYMLINK_NOFOLLOW)
@@ -109,10 +110,20 @@ impl Store {
             rfs::fchmod(&data, Mode::from_raw_mode(old.st_mode & 0o7777))?;
             Ok((dir, data))
         })();
+        let made = made.and_then(|(dir, data)| {
+            // A project quota: what is unpacked counts against the volume's limit.
+            if let (Some(q), Some(limits)) = (&quota, &self.limits) {
+                let dir_path = self.root.join(TMP_DIR).join(&tmp_name);
+                let dirs =
+                    BuildDirs { dir: dir.as_fd(), dir_path: &dir_path, data: data.as_fd(), volumes: h.volumes.as_fd() };
+                limits.before_fill(q, dirs).map_err(io::Error::other)?;
+            }
+            Ok((dir, data))
+        });
         match made {
             Ok((dir, data)) => Ok(ImportSlot {
                 name: name.clone(),
-                target: Target::Existing(Staging { lease, vdir, tmp_dir, tmp_name, dir, data, kept: false }),
+                target: Target::Existing(Staging { lease, vdir, tmp_dir, tmp_name, dir, data, kept: false, quota }),
             }),
             Err(e) => {
                 let _ = fsutil::remove_tree(tmp_dir.as_fd(), OsStr::new(&tmp_name));
@@ -124,19 +135,27 @@ impl Store {
     /// Who else uses the volume, as an import sees it (the caller holds the store lock):
     /// nobody may, unless `force`; with `force`, readers may (they keep the old content), and
     /// writers may not. Returns the readers. `own` is the import's own lease.
+    ///
+    /// A volume whose content is a disk image is replaced under nobody, readers included: they
+    /// share its one mount, which new users would join, old content and all.
     fn check_import_users(
         &self,
         vdir: BorrowedFd<'_>,
         name: &VolumeName,
         force: bool,
         own: Option<&str>,
+        quota: Option<&super::Quota>,
     ) -> Result<Vec<String>> {
         let mut ids = lease::reap_and_list(vdir).map_err(|e| self.io("read", &rel(name, LEASES_DIR), e))?;
         ids.retain(|id| Some(id.as_str()) != own);
+        let image = quota.is_some_and(|q| q.mode == super::QuotaMode::Image);
         if ids.is_empty() {
+            if image && fsutil::is_mount_root(vdir, std::ffi::OsStr::new(DATA_DIR)).unwrap_or(true) {
+                return Err(StoreError::Mounted { name: name.to_string(), path: mountpoint(&self.root, name) });
+            }
             return Ok(ids);
         }
-        if !force {
+        if !force || image {
             return Err(StoreError::ImportBusy { name: name.to_string(), ids });
         }
         let writers = lease::blocking_import(vdir, &ids);
@@ -174,8 +193,29 @@ impl Store {
             Target::New(build) => return self.publish_import(&name, build),
             Target::Existing(s) => s,
         };
+        if let (Some(q), Some(limits)) = (&s.quota, &self.limits)
+            && q.mode == super::QuotaMode::Image
+        {
+            // The new content becomes a new disk image, made aside (without the store lock),
+            // which the swap below puts in place of the old one.
+            let dir_path = self.root.join(TMP_DIR).join(&s.tmp_name);
+            let volumes = rfs::openat(
+                &s.vdir,
+                "..",
+                rfs::OFlags::RDONLY | rfs::OFlags::DIRECTORY | rfs::OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| self.io("open", VOLUMES_DIR, e))?;
+            let dirs =
+                BuildDirs { dir: s.dir.as_fd(), dir_path: &dir_path, data: s.data.as_fd(), volumes: volumes.as_fd() };
+            limits.after_fill(q, dirs).map_err(|source| StoreError::Limit {
+                op: "import",
+                name: name.to_string(),
+                source,
+            })?;
+        }
         let h = self.open_write()?;
-        let readers = self.check_import_users(s.vdir.as_fd(), &name, force, Some(s.lease.id()))?;
+        let readers = self.check_import_users(s.vdir.as_fd(), &name, force, Some(s.lease.id()), s.quota.as_ref())?;
         if !readers.is_empty() {
             // Before the swap: a crash right after it must not let the cleaner delete the old
             // content under them.
@@ -189,8 +229,11 @@ impl Store {
             kept.map_err(|e| self.io("link", &format!("{TMP_DIR}/{}/{KEPT_FOR_DIR}", s.tmp_name), e))?;
         }
         failpoint::hit("import-before-swap");
-        rfs::renameat_with(&s.dir, DATA_DIR, &s.vdir, DATA_DIR, rfs::RenameFlags::EXCHANGE)
-            .map_err(|e| self.io("rename", &rel(&name, DATA_DIR), e))?;
+        // A disk image: the new image swapped in for the old one; otherwise the content's
+        // directory.
+        let swapped = if s.quota.is_some_and(|q| q.mode == super::QuotaMode::Image) { DISK_IMAGE } else { DATA_DIR };
+        rfs::renameat_with(&s.dir, swapped, &s.vdir, swapped, rfs::RenameFlags::EXCHANGE)
+            .map_err(|e| self.io("rename", &rel(&name, swapped), e))?;
         s.kept = !readers.is_empty();
         rfs::fsync(&s.vdir).map_err(|e| self.io("sync", &rel(&name, DATA_DIR), e))?;
         failpoint::hit("import-after-swap");
@@ -212,6 +255,8 @@ impl Store {
             labels: None,
             options: None,
             scope: None,
+            owner: None,
+            quota: None,
         };
         let json =
             meta.encode().map_err(|size| StoreError::MetaTooLarge { op: "import", name: name.to_string(), size })?;
@@ -262,6 +307,8 @@ struct Staging {
     data: OwnedFd,
     /// After the swap, the old content here is kept for readers (see `finish_import`).
     kept: bool,
+    /// The volume's size limit.
+    quota: Option<super::Quota>,
 }
 
 impl ImportSlot {
@@ -316,6 +363,45 @@ mod tests {
         t.create("vol");
         std::fs::write(t.data("vol").join("old"), "old").unwrap();
         std::fs::set_permissions(t.data("vol"), std::fs::Permissions::from_mode(0o750)).unwrap();
+    }
+
+    #[test]
+    fn an_import_into_a_disk_image_makes_a_new_image_and_swaps_it_in() {
+        let limits = FakeLimits::new(crate::store::QuotaMode::Image);
+        let mut t = TempStore::new();
+        t.store = t.store.clone().with_limits(limits.clone());
+        let req = crate::store::CreateRequest { options: [("size".into(), "4m".into())].into(), ..request("vol") };
+        t.store.create(req).unwrap();
+        std::fs::write(t.root().join("volumes/vol/disk.img"), "old").unwrap();
+        limits.calls();
+        let slot = t.store.begin_import(&name("vol"), false, false).unwrap();
+        put(&slot, "a", "1");
+        put(&slot, "b", "2");
+        t.store.finish_import(slot, false).unwrap();
+        assert_eq!(limits.calls(), ["before Image None", "after Image"]);
+        assert_eq!(std::fs::read_to_string(t.root().join("volumes/vol/disk.img")).unwrap(), "a,b");
+        assert!(entries(&t.data("vol")).is_empty(), "_data stays the image's empty mount point");
+        assert!(work(&t.root().join(TMP_DIR)).is_empty(), "the old image went with the staging");
+        // Readers share the image's one mount: --force does not import under them.
+        let (reader, _) = t.store.open_for_export(&name("vol")).unwrap();
+        let e = t.store.begin_import(&name("vol"), true, false).unwrap_err();
+        assert_eq!(e.to_string(), format!("volume vol is in use - [{}]", reader.id()));
+    }
+
+    #[test]
+    fn an_import_into_a_project_quota_gives_the_staging_the_volumes_id() {
+        let limits = FakeLimits::new(crate::store::QuotaMode::Project);
+        let mut t = TempStore::new();
+        t.store = t.store.clone().with_limits(limits.clone());
+        let req = crate::store::CreateRequest { options: [("size".into(), "4m".into())].into(), ..request("vol") };
+        let id = t.store.create(req).unwrap().volume.quota.unwrap().project_id;
+        limits.calls();
+        let slot = t.store.begin_import(&name("vol"), false, false).unwrap();
+        assert_eq!(limits.calls(), [format!("before Project {id:?}")], "before anything is unpacked");
+        put(&slot, "a", "1");
+        t.store.finish_import(slot, false).unwrap();
+        assert_eq!(std::fs::read_to_string(t.data("vol").join("a")).unwrap(), "1");
+        assert!(limits.calls().is_empty());
     }
 
     /// The entries of `tmp/` that are not lease files (builds, stagings, kept trees).

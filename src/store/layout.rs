@@ -12,6 +12,7 @@
 //!       volume.json           0600  metadata (driver, labels, options, creation time)
 //!       volume.next.json      0600  only during a rename: the metadata under the new name
 //!       _data/                0755  the volume's content: its Mountpoint
+//!       disk.img              0600  a size-limited volume's content, when it is a disk image
 //!       leases/               0700  one file per user of the volume, flock-ed by its holder
 //!   tmp/                      0700  work in progress, all of it removed by the next mutation
 //!     <hex>/                  0700  a volume being built (flock-ed), an import's staging
@@ -54,6 +55,8 @@ pub const META_NEXT_FILE: &str = "volume.next.json";
 /// The rename in progress, for the next mutation to finish (see docs/store-format.md).
 pub const RENAME_JOURNAL: &str = "rename.json";
 pub const DATA_DIR: &str = "_data";
+/// A size-limited volume's disk image (ext4, sparse), mounted on `_data` while in use.
+pub const DISK_IMAGE: &str = "disk.img";
 pub const LEASES_DIR: &str = "leases";
 /// Volumes under construction.
 pub const TMP_DIR: &str = "tmp";

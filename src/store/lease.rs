@@ -317,6 +317,17 @@ pub(super) fn link_into(volume_dir: BorrowedFd<'_>, ids: &[String], dest: Borrow
     Ok(())
 }
 
+/// Whether lease `id` in a `leases/` directory is held by a live process (a pin always is).
+pub(super) fn is_live(dir: BorrowedFd<'_>, id: &str) -> bool {
+    if id.starts_with(PIN_PREFIX) {
+        return true;
+    }
+    match rfs::openat(dir, id, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()) {
+        Ok(fd) => fsutil::try_lock_shared(fd.as_fd()).is_ok_and(|free| !free),
+        Err(_) => false,
+    }
+}
+
 /// Whether any file in `dir` is a live lease (its lock held).
 pub(super) fn any_live_in(dir: BorrowedFd<'_>) -> std::io::Result<bool> {
     Ok(!scan(dir, false, |_, _| {})?.is_empty())
@@ -352,7 +363,9 @@ pub(super) fn pins_in(dir: BorrowedFd<'_>) -> Vec<LeaseInfo> {
             serde_json::from_slice::<LeaseInfo>(&bytes).ok().filter(|i| i.id.as_bytes() == id)
         })
         .collect();
-    pins.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
+    // By instant: RFC 3339 texts with fractions of different lengths do not sort as text.
+    let when = |i: &LeaseInfo| i.started_at.parse::<jiff::Timestamp>().ok();
+    pins.sort_by(|a, b| when(a).cmp(&when(b)).then(a.id.cmp(&b.id)));
     pins
 }
 

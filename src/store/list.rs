@@ -140,6 +140,8 @@ impl Store {
             options: meta.options,
             mountpoint: mountpoint(&self.root, name),
             scope: meta.scope.unwrap_or_else(|| LOCAL_DRIVER.to_owned()),
+            owner: meta.owner,
+            quota: meta.quota,
         }
     }
 }

@@ -38,6 +38,54 @@ pub struct VolumeMeta {
     /// A plugin volume's scope, as the plugin's Capabilities said (`local` when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// The owner and mode `volume create --uid/--gid/--mode` gave the content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+    /// The size limit (`-o size=…`) and how it is enforced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<Quota>,
+}
+
+/// The owner and mode of a volume's content (its `_data`, or the root of its disk image), as
+/// `volume create --uid/--gid/--mode` set them: what was given, the creator's ids and `0755`
+/// for what was not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    pub uid: u32,
+    pub gid: u32,
+    pub mode: u32,
+}
+
+/// How a volume's size limit is enforced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuotaMode {
+    /// A project quota on the store's filesystem (XFS, ext4 with `prjquota`): `_data` carries
+    /// a project id of its own, inherited by everything created in it.
+    Project,
+    /// A sparse ext4 image of that size (`disk.img` beside `_data`), mounted on `_data` on a
+    /// loop device while the volume is used.
+    Image,
+}
+
+impl QuotaMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuotaMode::Project => "project",
+            QuotaMode::Image => "image",
+        }
+    }
+}
+
+/// A volume's size limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quota {
+    pub mode: QuotaMode,
+    /// The limit, in bytes.
+    pub size: u64,
+    /// The project id of `_data` (project quotas).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<u32>,
 }
 
 impl VolumeMeta {

@@ -31,24 +31,28 @@ mod remove;
 mod rename;
 mod runs;
 mod usage;
+mod users;
 
 #[cfg(test)]
 mod testutil;
 
 use std::collections::BTreeMap;
 use std::io;
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use create::{CreateRequest, Created};
+pub use create::{CreateRequest, Created, OwnerRequest};
 pub use error::{BoxedError, StoreError};
 pub use import::ImportSlot;
 pub use lease::{Access, Lease, LeaseInfo, PIN_PREFIX};
 pub use list::Unreadable;
+pub use meta::{Owner, Quota, QuotaMode};
 pub use mount_lock::MountLock;
 pub use remove::PruneReport;
 pub use runs::LockedRunDir;
 pub use usage::Usage;
+pub use users::{User, command_line, shell_quote};
 
 use crate::name::VolumeName;
 
@@ -74,6 +78,10 @@ pub struct Volume {
     pub mountpoint: PathBuf,
     /// `local` for the local driver.
     pub scope: String,
+    /// The owner `volume create --uid/--gid/--mode` gave the content, if it was asked for.
+    pub owner: Option<Owner>,
+    /// The size limit, if the volume has one.
+    pub quota: Option<Quota>,
 }
 
 impl Volume {
@@ -85,6 +93,12 @@ impl Volume {
     pub fn label(&self, key: &str) -> Option<&str> {
         self.labels.as_ref().and_then(|l| l.get(key)).map(String::as_str)
     }
+}
+
+/// Whether a local volume's options mount a filesystem on its `_data` (`type`, `device`):
+/// its content is then not in the store.
+pub fn mounted_from_options(options: Option<&BTreeMap<String, String>>) -> bool {
+    options.is_some_and(|o| o.contains_key("type") || o.contains_key("device"))
 }
 
 /// A driver that keeps volumes outside the store (a Docker volume plugin). The store records
@@ -106,11 +120,56 @@ pub trait ExternalDriver: std::fmt::Debug + Send + Sync {
     fn find(&self, driver: &str) -> Result<(), BoxedError>;
 }
 
+/// The directories of a local volume being built in `tmp/` (or of an import's staging), for
+/// [`LocalLimits`].
+#[derive(Debug, Clone, Copy)]
+pub struct BuildDirs<'a> {
+    /// `tmp/<hex>/`: where a disk image goes.
+    pub dir: BorrowedFd<'a>,
+    /// Its path, for the tools that make a disk image.
+    pub dir_path: &'a Path,
+    /// `tmp/<hex>/_data`: the content.
+    pub data: BorrowedFd<'a>,
+    /// The store's `volumes/`: on the filesystem the volume will live on.
+    pub volumes: BorrowedFd<'a>,
+}
+
+/// What the local driver does for a size limit (`-o size=…`) that the store does not do
+/// itself: set up a project quota, or make a disk image. The store calls it on a volume being
+/// built, before it is published (under the store lock, except for a clone's and an import's
+/// content, built without it), and records what it returns. It mounts nothing.
+pub trait LocalLimits: std::fmt::Debug + Send + Sync {
+    /// The limit `options` ask for: the size and a mode they force, `None` for no limit.
+    fn requested(&self, options: &BTreeMap<String, String>) -> Result<Option<(u64, Option<QuotaMode>)>, BoxedError>;
+    /// Set up a limit of `size` bytes on a new volume's build, in the mode `forced` or the
+    /// one the filesystem allows. `root` is what the content's root gets (owner, mode).
+    /// `project_ids` lists the project ids the store's volumes use. With `content_follows`
+    /// (a clone), a disk image is not made yet: [`LocalLimits::after_fill`] makes it from the
+    /// content.
+    fn create(
+        &self,
+        size: u64,
+        forced: Option<QuotaMode>,
+        root: Owner,
+        dirs: BuildDirs<'_>,
+        project_ids: &dyn Fn() -> Vec<u32>,
+        content_follows: bool,
+    ) -> Result<Quota, BoxedError>;
+    /// Before content is written into `dirs.data` for a volume limited by `quota` (an
+    /// import's staging, a clone's copy): give it the volume's project id.
+    fn before_fill(&self, quota: &Quota, dirs: BuildDirs<'_>) -> Result<(), BoxedError>;
+    /// After content was written into `dirs.data` for a volume limited by `quota`: for a disk
+    /// image, make `dirs.dir/disk.img` from that content (which is then removed: `data` stays
+    /// as the image's mount point).
+    fn after_fill(&self, quota: &Quota, dirs: BuildDirs<'_>) -> Result<(), BoxedError>;
+}
+
 /// The managed root.
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
     external: Option<Arc<dyn ExternalDriver>>,
+    limits: Option<Arc<dyn LocalLimits>>,
 }
 
 impl Store {
@@ -119,13 +178,20 @@ impl Store {
     pub fn new(root: impl Into<PathBuf>) -> Store {
         let root = root.into();
         let root = std::path::absolute(&root).unwrap_or(root);
-        Store { root, external: None }
+        Store { root, external: None, limits: None }
     }
 
     /// This store, with volumes of drivers other than `local` handled by `external`
     /// (without it, such a driver is "not found", as a missing plugin).
     pub fn with_external(mut self, external: Arc<dyn ExternalDriver>) -> Store {
         self.external = Some(external);
+        self
+    }
+
+    /// This store, with size limits of local volumes set up by `limits` (without it, a size
+    /// is refused, as by Docker without quota support).
+    pub fn with_limits(mut self, limits: Arc<dyn LocalLimits>) -> Store {
+        self.limits = Some(limits);
         self
     }
 

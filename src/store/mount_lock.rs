@@ -50,6 +50,22 @@ impl MountLock {
         )?)
     }
 
+    /// The volume's disk image (`disk.img`), opened for reading and writing, never through a
+    /// link.
+    pub fn image(&self) -> std::io::Result<OwnedFd> {
+        Ok(rfs::openat(
+            &self.vdir,
+            super::layout::DISK_IMAGE,
+            OFlags::RDWR | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?)
+    }
+
+    /// `_data`, opened for reading (the root of what is mounted on it, if anything is).
+    pub fn data_dir(&self) -> std::io::Result<OwnedFd> {
+        fsutil::open_dir(self.vdir.as_fd(), OsStr::new(DATA_DIR))
+    }
+
     /// Whether something is mounted on `_data`.
     pub fn is_mounted(&self) -> std::io::Result<bool> {
         fsutil::is_mount_root(self.vdir.as_fd(), OsStr::new(DATA_DIR))

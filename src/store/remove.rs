@@ -7,7 +7,7 @@
 //! it, and says so.
 
 use std::ffi::OsStr;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use rustix::fs as rfs;
 
@@ -108,20 +108,7 @@ impl Store {
             Err(e) => return Err(self.io("open", &volume_rel(name), e)),
         };
         if let Some(vdir) = &vdir {
-            let ids = lease::reap_and_list(vdir.as_fd()).map_err(|e| self.io("read", &rel(name, LEASES_DIR), e))?;
-            if !ids.is_empty() {
-                return Err(StoreError::InUse { name: name.to_string(), ids });
-            }
-            // Where the kernel cannot tell (statx before Linux 5.8), a volume with driver options
-            // (the only kind myvol mounts on), or one whose options are unknown, counts as
-            // mounted: deleting through a bind mount would delete the host directory's content.
-            let may_be_mounted = match v {
-                Taken::Known(v) => v.options.is_some(),
-                Taken::Unreadable => true,
-            };
-            if fsutil::is_mount_root(vdir.as_fd(), OsStr::new(DATA_DIR)).unwrap_or(may_be_mounted) {
-                return Err(StoreError::Mounted { name: name.to_string(), path: mountpoint(&self.root, name) });
-            }
+            self.check_unused(vdir.as_fd(), name, &v)?;
         }
         before()?;
         if let Some(vdir) = &vdir {
@@ -141,6 +128,26 @@ impl Store {
         Ok(Trashed { trash_dir, trash_name, _lock: vdir })
     }
 
+    /// Refuse a volume that a live process uses, or whose `_data` something is mounted on
+    /// (the caller holds the store lock; dead users' lease files are reaped on the way).
+    fn check_unused(&self, vdir: BorrowedFd<'_>, name: &VolumeName, v: &Taken<'_>) -> Result<()> {
+        let ids = lease::reap_and_list(vdir).map_err(|e| self.io("read", &rel(name, LEASES_DIR), e))?;
+        if !ids.is_empty() {
+            return Err(StoreError::InUse { name: name.to_string(), ids });
+        }
+        // Where the kernel cannot tell (statx before Linux 5.8), a volume with driver options
+        // (the only kind myvol mounts on), or one whose options are unknown, counts as
+        // mounted: deleting through a bind mount would delete the host directory's content.
+        let may_be_mounted = match v {
+            Taken::Known(v) => v.options.is_some(),
+            Taken::Unreadable => true,
+        };
+        if fsutil::is_mount_root(vdir, OsStr::new(DATA_DIR)).unwrap_or(may_be_mounted) {
+            return Err(StoreError::Mounted { name: name.to_string(), path: mountpoint(&self.root, name) });
+        }
+        Ok(())
+    }
+
     /// Delete a volume that `take_away` renamed into `trash/`. Failures leave it for the
     /// next mutation's cleanup; the volume is gone for users either way.
     fn empty_trash(&self, t: Trashed) {
@@ -151,10 +158,11 @@ impl Store {
         let _ = fsutil::remove_tree(t.trash_dir.as_fd(), OsStr::new(&t.trash_name));
     }
 
-    /// `volume prune`: remove unused local volumes without driver options that `select`
-    /// accepts; returns their names (unsorted) and the space reclaimed, and the volumes left
-    /// because their metadata cannot be read.
-    pub fn prune(&self, select: impl Fn(&Volume) -> bool) -> Result<PruneReport> {
+    /// `volume prune`: remove unused local volumes without mount options (`type`, `device`:
+    /// their content is not in the store) that `select` accepts; returns their names
+    /// (unsorted) and the space reclaimed, and the volumes left because their metadata cannot
+    /// be read. With `dry_run`, nothing is removed: the report says what would be.
+    pub fn prune(&self, select: impl Fn(&Volume) -> bool, dry_run: bool) -> Result<PruneReport> {
         let h = self.open_write()?;
         let entries = fsutil::list_dir(h.volumes.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
         let mut report = PruneReport::default();
@@ -171,12 +179,24 @@ impl Store {
                     continue;
                 }
             };
-            if v.driver != LOCAL_DRIVER || v.options.is_some() || !select(&v) {
+            if v.driver != LOCAL_DRIVER || super::mounted_from_options(v.options.as_ref()) || !select(&v) {
                 continue;
             }
-            let size = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(&name, DATA_DIR)))
-                .and_then(|fd| fsutil::apparent_size(fd.as_fd()))
-                .unwrap_or(0);
+            let size = self.content_size(h.volumes.as_fd(), &name);
+            if dry_run {
+                let unused = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&name))
+                    .map_err(|e| self.io("open", &volume_rel(&name), e))
+                    .and_then(|vdir| self.check_unused(vdir.as_fd(), &name, &Taken::Known(&v)));
+                match unused {
+                    Ok(()) => {
+                        report.deleted.push(name);
+                        report.reclaimed += size;
+                    }
+                    Err(StoreError::InUse { .. } | StoreError::Mounted { .. }) => {}
+                    Err(e) => return Err(e.during("remove", &name)),
+                }
+                continue;
+            }
             match self.take_away(&h, &name, Taken::Known(&v), || Ok(())) {
                 Ok(t) => {
                     report.deleted.push(name);
@@ -285,7 +305,7 @@ mod tests {
         let opts = CreateRequest { options: [("type".into(), "tmpfs".into())].into(), ..request("opts") };
         t.store.create(opts).unwrap();
         let _lease = t.store.lease(&name("busy"), "run").unwrap();
-        let mut report = t.store.prune(|v| v.name != name("keep")).unwrap();
+        let mut report = t.store.prune(|v| v.name != name("keep"), false).unwrap();
         report.deleted.sort();
         let mut expected = vec![anon, name("big")];
         expected.sort();
@@ -295,8 +315,27 @@ mod tests {
         assert!(t.entries(TRASH_DIR).is_empty());
         // Only anonymous ones, as `prune` without --all selects.
         t.create("anon-not");
-        let report = t.store.prune(|v| v.labels.as_ref().is_some_and(|l| l.contains_key(ANONYMOUS_LABEL))).unwrap();
+        let report =
+            t.store.prune(|v| v.labels.as_ref().is_some_and(|l| l.contains_key(ANONYMOUS_LABEL)), false).unwrap();
         assert!(report.deleted.is_empty());
+    }
+
+    #[test]
+    fn a_dry_run_reports_what_prune_would_remove_and_removes_nothing() {
+        let t = TempStore::new();
+        for n in ["a1", "a2", "busy"] {
+            t.create(n);
+        }
+        std::fs::write(t.data("a2").join("f"), vec![0u8; 700]).unwrap();
+        let _lease = t.store.lease(&name("busy"), "run").unwrap();
+        let mut report = t.store.prune(|_| true, true).unwrap();
+        report.deleted.sort();
+        assert_eq!(report.deleted, [name("a1"), name("a2")]);
+        assert_eq!(report.reclaimed, 700);
+        assert_eq!(t.entries(VOLUMES_DIR), ["a1", "a2", "busy"]);
+        let mut real = t.store.prune(|_| true, false).unwrap();
+        real.deleted.sort();
+        assert_eq!((real.deleted, real.reclaimed), (report.deleted, report.reclaimed), "what the dry run said");
     }
 
     #[test]
@@ -332,7 +371,7 @@ mod tests {
         let t = TempStore::new();
         t.create("fine");
         std::fs::create_dir(t.root().join(VOLUMES_DIR).join("bare")).unwrap();
-        let report = t.store.prune(|_| true).unwrap();
+        let report = t.store.prune(|_| true, false).unwrap();
         assert_eq!(report.deleted, [name("fine")]);
         assert_eq!(report.unreadable.len(), 1);
         assert_eq!(report.unreadable[0].0, name("bare"));

@@ -265,6 +265,8 @@ mod tests {
                 labels: Some([("k".to_owned(), value.to_owned())].into()),
                 options: None,
                 scope: None,
+                owner: None,
+                quota: None,
             }
             .encode()
             .map_or_else(|n| n, |j| j.len())

@@ -118,3 +118,87 @@ impl Crashes {
         (dir, store)
     }
 }
+
+/// A [`LocalLimits`](super::LocalLimits) for tests: it records what it is asked, in words, and
+/// stands for a disk image with a file `disk.img` listing the content it was made from.
+#[derive(Debug)]
+pub struct FakeLimits {
+    pub mode: super::QuotaMode,
+    pub calls: Mutex<Vec<String>>,
+}
+
+impl FakeLimits {
+    pub fn new(mode: super::QuotaMode) -> Arc<FakeLimits> {
+        Arc::new(FakeLimits { mode, calls: Mutex::default() })
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        std::mem::take(&mut self.calls.lock().unwrap())
+    }
+
+    fn image(dirs: &super::BuildDirs<'_>, content: &str) -> std::io::Result<()> {
+        use rustix::fs::{Mode, OFlags};
+        let _ = rustix::fs::unlinkat(dirs.dir, "disk.img", rustix::fs::AtFlags::empty());
+        let fd = rustix::fs::openat(
+            dirs.dir,
+            "disk.img",
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL,
+            Mode::from_raw_mode(0o600),
+        )?;
+        rustix::io::write(&fd, content.as_bytes())?;
+        Ok(())
+    }
+}
+
+impl super::LocalLimits for FakeLimits {
+    fn requested(
+        &self,
+        options: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Option<(u64, Option<super::QuotaMode>)>, super::BoxedError> {
+        Ok(crate::driver::quota::requested(options)?)
+    }
+
+    fn create(
+        &self,
+        size: u64,
+        forced: Option<super::QuotaMode>,
+        root: super::Owner,
+        dirs: super::BuildDirs<'_>,
+        project_ids: &dyn Fn() -> Vec<u32>,
+        content_follows: bool,
+    ) -> Result<super::Quota, super::BoxedError> {
+        let mode = forced.unwrap_or(self.mode);
+        self.calls.lock().unwrap().push(format!("create {size} {forced:?} {:o} follows={content_follows}", root.mode));
+        let project_id = match mode {
+            super::QuotaMode::Project => Some(project_ids().into_iter().max().unwrap_or(100) + 1),
+            super::QuotaMode::Image => {
+                if !content_follows {
+                    FakeLimits::image(&dirs, "")?;
+                }
+                None
+            }
+        };
+        Ok(super::Quota { mode, size, project_id })
+    }
+
+    fn before_fill(&self, quota: &super::Quota, _dirs: super::BuildDirs<'_>) -> Result<(), super::BoxedError> {
+        self.calls.lock().unwrap().push(format!("before {:?} {:?}", quota.mode, quota.project_id));
+        Ok(())
+    }
+
+    fn after_fill(&self, quota: &super::Quota, dirs: super::BuildDirs<'_>) -> Result<(), super::BoxedError> {
+        self.calls.lock().unwrap().push(format!("after {:?}", quota.mode));
+        if quota.mode == super::QuotaMode::Image {
+            let mut names: Vec<String> = fsutil::list_dir(dirs.data)?
+                .into_iter()
+                .map(|(n, _)| String::from_utf8_lossy(&n).into_owned())
+                .collect();
+            names.sort();
+            FakeLimits::image(&dirs, &names.join(","))?;
+            for n in names {
+                fsutil::remove_tree(dirs.data, OsStr::new(&n))?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -12,6 +12,7 @@
 //! functions here.
 
 pub mod copy;
+pub mod disk;
 #[cfg(test)]
 pub mod record;
 
@@ -107,6 +108,15 @@ pub trait Syscall {
     fn mount(&self, source: &str, target: BorrowedFd<'_>, fstype: &str, flags: u64, data: &str) -> io::Result<()>;
     /// `umount2(target, MNT_DETACH)`, `target` being the root of the mount (an `O_PATH` fd).
     fn unmount(&self, target: BorrowedFd<'_>) -> io::Result<()>;
+    /// `ioctl(dir, FS_IOC_FSGETXATTR)`: a directory's project id and flags.
+    fn fs_getxattr(&self, dir: BorrowedFd<'_>) -> io::Result<disk::FsXattr>;
+    /// `ioctl(dir, FS_IOC_FSSETXATTR, x)`.
+    fn fs_setxattr(&self, dir: BorrowedFd<'_>, x: &disk::FsXattr) -> io::Result<()>;
+    /// `quotactl_fd(fs, cmd, id, arg)`, `fs` any file of the filesystem.
+    fn quotactl(&self, fs: BorrowedFd<'_>, cmd: u32, id: u32, arg: &mut disk::QuotaArg) -> io::Result<()>;
+    /// Bind the disk image `image` to a free loop device, with autoclear (the device lets go
+    /// of the image once nothing holds it); `name` is the image's name, for `losetup -l`.
+    fn loop_attach(&self, image: BorrowedFd<'_>, read_only: bool, name: &str) -> io::Result<disk::LoopDevice>;
 }
 
 /// The `/proc/self/fd` path of an fd, for the calls that take a path.
@@ -196,6 +206,22 @@ impl Syscall for Linux {
 
     fn unmount(&self, target: BorrowedFd<'_>) -> io::Result<()> {
         Ok(rmount::unmount(fd_path(target).as_str(), rmount::UnmountFlags::DETACH)?)
+    }
+
+    fn fs_getxattr(&self, dir: BorrowedFd<'_>) -> io::Result<disk::FsXattr> {
+        disk::fs_getxattr(dir)
+    }
+
+    fn fs_setxattr(&self, dir: BorrowedFd<'_>, x: &disk::FsXattr) -> io::Result<()> {
+        disk::fs_setxattr(dir, x)
+    }
+
+    fn quotactl(&self, fs: BorrowedFd<'_>, cmd: u32, id: u32, arg: &mut disk::QuotaArg) -> io::Result<()> {
+        disk::quotactl_fd(fs, cmd, id, arg)
+    }
+
+    fn loop_attach(&self, image: BorrowedFd<'_>, read_only: bool, name: &str) -> io::Result<disk::LoopDevice> {
+        disk::loop_attach(image, read_only, name)
     }
 }
 

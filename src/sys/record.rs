@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use rustix::mount::OpenTreeFlags;
 
+use super::disk::{FsXattr, LoopDevice, QuotaArg, q};
 use super::{MountAttr, Syscall};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,14 +28,25 @@ pub enum Call {
     Sethostname(String),
     Mount { source: String, target: String, fstype: String, flags: u64, data: String },
     Unmount { target: String },
+    FsGetxattr { dir: String },
+    FsSetxattr { dir: String, xflags: u32, projid: u32 },
+    Quotactl { fs: String, cmd: u32, id: u32, arg: QuotaArg },
+    LoopAttach { image: String, read_only: bool, name: String },
 }
 
 pub struct Recorder {
     dir: tempfile::TempDir,
     pub calls: RefCell<Vec<Call>>,
     counter: RefCell<u32>,
-    /// Fail the call whose index (0-based, in `calls`) is this, with EINVAL.
+    /// Fail the call whose index (0-based, in `calls`) is this, with `errno`.
     pub fail_at: Option<usize>,
+    /// The error of the failing call (EINVAL unless set).
+    pub errno: i32,
+    /// What `FS_IOC_FSGETXATTR` answers for every directory.
+    pub fsxattr: FsXattr,
+    /// The `qs_flags` that `Q_XGETQSTAT` answers (default: project quotas counted and
+    /// enforced).
+    pub quota_flags: u16,
 }
 
 impl Default for Recorder {
@@ -50,6 +62,9 @@ impl Recorder {
             calls: RefCell::new(Vec::new()),
             counter: RefCell::new(0),
             fail_at: None,
+            errno: libc::EINVAL,
+            fsxattr: FsXattr::default(),
+            quota_flags: q::FS_QUOTA_PDQ_ACCT | q::FS_QUOTA_PDQ_ENFD,
         }
     }
 
@@ -73,7 +88,7 @@ impl Recorder {
         let mut calls = self.calls.borrow_mut();
         calls.push(c);
         if self.fail_at == Some(calls.len() - 1) {
-            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+            return Err(io::Error::from_raw_os_error(self.errno));
         }
         Ok(())
     }
@@ -143,5 +158,29 @@ impl Syscall for Recorder {
 
     fn unmount(&self, target: BorrowedFd<'_>) -> io::Result<()> {
         self.push(Call::Unmount { target: self.name(target) })
+    }
+
+    fn fs_getxattr(&self, dir: BorrowedFd<'_>) -> io::Result<FsXattr> {
+        self.push(Call::FsGetxattr { dir: self.name(dir) })?;
+        Ok(self.fsxattr)
+    }
+
+    fn fs_setxattr(&self, dir: BorrowedFd<'_>, x: &FsXattr) -> io::Result<()> {
+        self.push(Call::FsSetxattr { dir: self.name(dir), xflags: x.xflags, projid: x.projid })
+    }
+
+    fn quotactl(&self, fs: BorrowedFd<'_>, cmd: u32, id: u32, arg: &mut QuotaArg) -> io::Result<()> {
+        self.push(Call::Quotactl { fs: self.name(fs), cmd, id, arg: *arg })?;
+        if let QuotaArg::Stat { flags } = arg {
+            *flags = self.quota_flags;
+        }
+        Ok(())
+    }
+
+    fn loop_attach(&self, image: BorrowedFd<'_>, read_only: bool, name: &str) -> io::Result<LoopDevice> {
+        self.push(Call::LoopAttach { image: self.name(image), read_only, name: name.to_owned() })?;
+        let fd = self.new_fd("loop")?;
+        let n = *self.counter.borrow();
+        Ok(LoopDevice { fd, path: format!("/dev/loop-recorded-{n}") })
     }
 }

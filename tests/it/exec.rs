@@ -233,10 +233,12 @@ fn exec_exit_codes() {
     assert!(o.stderr.starts_with("Error: invalid exec spec "), "{o:#?}");
     let mut spec = r.spec("true");
     spec["mounts"] = json!([bind(Path::new("/nonexistent-source"), "/x")]);
+    // A setup step that fails goes by its errno, as Docker's rule goes by runc's words: 127
+    // for "no such file or directory".
     let o = r.run(&spec);
     assert_eq!(
         (o.code, o.stderr.as_str()),
-        (125, "Error: error mounting \"/nonexistent-source\" to rootfs at \"/x\": no such file or directory\n")
+        (127, "Error: error mounting \"/nonexistent-source\" to rootfs at \"/x\": no such file or directory\n")
     );
     assert!(r.runs_left().is_empty());
 }
@@ -348,7 +350,7 @@ fn exec_mounts_never_reach_the_hosts_mount_table() {
     assert!(!mountinfo.contains(&dir), "a mount leaked to the host:\n{mountinfo}");
     // And a failing run leaks nothing either.
     spec["mounts"] = json!([bind(&data, "/data"), bind(Path::new("/nonexistent-source"), "/y")]);
-    assert_eq!(r.run(&spec).code, 125);
+    assert_eq!(r.run(&spec).code, 127);
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(!mountinfo.contains(&dir), "a mount leaked to the host:\n{mountinfo}");
     assert!(r.runs_left().is_empty());

@@ -18,6 +18,7 @@ mod image;
 #[cfg(feature = "failpoints")]
 mod image_crash;
 mod lease;
+mod owned;
 mod plugin;
 mod plugin_client;
 mod rclone;
@@ -25,6 +26,8 @@ mod run;
 mod run_dry;
 mod run_image;
 mod template_abuse;
+#[cfg(feature = "failpoints")]
+mod torture;
 mod trust_edges;
 mod trust_store;
 mod volume;

@@ -76,13 +76,21 @@ fn run_anonymous_volumes_rm_removes_them_and_keeps_named_ones() {
     let o = r.sh(&["--rm", "-v", "keep:/k", "-v", "/anon", "--mount", "type=volume,dst=/anon2"], "touch /k/x /anon/y");
     assert_eq!(o.code, 0, "{o:#?}");
     assert_eq!(r.volumes(), ["keep"]);
-    // Without --rm the anonymous volume stays, dangling, as in Docker.
+    // Without --rm the anonymous volume stays with its data, and is dangling at once: there is
+    // no stopped container to hold it, as Docker's would until `docker rm` (docs/run.md, "Runs
+    // leave no container").
     let o = r.sh(&["-v", "/anon"], "echo kept > /anon/y");
     assert_eq!(o.code, 0, "{o:#?}");
     let dangling = r.t.ok(&["volume", "ls", "-q", "-f", "dangling=true"]);
     let anon: Vec<&str> = dangling.lines().filter(|n| is_anonymous_name(n)).collect();
     assert_eq!(anon.len(), 1, "{dangling}");
     assert_eq!(std::fs::read_to_string(r.t.data(anon[0]).join("y")).unwrap(), "kept\n");
+    // Nothing holds it: `volume rm` takes it (and so would `volume prune`).
+    let o = r.sh(&["-v", "/anon"], "true");
+    assert_eq!(o.code, 0, "{o:#?}");
+    let second: Vec<String> = r.volumes().into_iter().filter(|n| is_anonymous_name(n) && n != anon[0]).collect();
+    assert_eq!(second.len(), 1, "{second:?}");
+    r.t.ok(&["volume", "rm", &second[0]]);
     // --rm also cleans up after a failed command.
     let o = r.myvol_run(&["--rm", "-v", "/anon3"], &["no-such-command"]);
     assert_eq!(o.code, 127, "{o:#?}");
@@ -282,14 +290,15 @@ fn run_env_user_workdir_entrypoint_hostname_network() {
             0,
             "A=1\nFROMFILE=f v\nHOME=/root\nHOSTNAME=box\nINHERITED=from-myvol\nOVER=flag\n\
              PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nPLAIN=p\n\
-             /work/dir\nbox\nuid=0(root) gid=0(root)\n",
+             /work/dir\nbox\nuid=0(root) gid=0(root) groups=0(root)\n",
             ""
         )
     );
     let o = r.sh(&["-u", "1000:1000"], "id; echo $HOME");
-    assert_eq!(o.stdout, "uid=1000(alice) gid=1000\n/home/alice\n", "{o:#?}");
+    // The primary group is a supplementary one too, as in Docker.
+    assert_eq!(o.stdout, "uid=1000(alice) gid=1000 groups=1000\n/home/alice\n", "{o:#?}");
     let o = r.sh(&["-u", "alice"], "id; echo $HOME");
-    assert_eq!(o.stdout, "uid=1000(alice) gid=1001(alice) groups=10(wheel)\n/home/alice\n", "{o:#?}");
+    assert_eq!(o.stdout, "uid=1000(alice) gid=1001(alice) groups=10(wheel),1001(alice)\n/home/alice\n", "{o:#?}");
     let o = r.sh(&["-u", "4242"], "id -u; echo $HOME");
     assert_eq!(o.stdout, "4242\n/\n", "{o:#?}");
     let o = r.myvol_run(&["-u", "nobody"], &["true"]);
@@ -594,6 +603,57 @@ fn run_on_the_hosts_own_tree_changes_nothing_on_the_host() {
     assert_eq!(std::fs::read_to_string(r.t.data("hostvol").join("f")).unwrap(), "from-host-tree\n");
 }
 
+/// A device node the run makes does not open, wherever it can write: myvol has no device
+/// cgroup (Docker keeps `CAP_MKNOD` and blocks the open with one), so `/dev` is `nodev` like
+/// every other mount, its own nodes being the host's, checked and bound one by one.
+#[test]
+fn run_device_nodes_made_in_the_run_do_not_open() {
+    let Some(r) = rig() else { return };
+    let script = "for d in /dev /v ''; do mknod $d/n c 1 3 && { echo x 2>/dev/null > $d/n && echo $d/n opened || \
+                  echo $d/n refused; }; done; echo x > /dev/null && head -c 3 /dev/zero | wc -c && echo y > /dev/full";
+    let o = r.sh(&["-v", "nodes:/v"], script);
+    assert_eq!(o.stdout, "/dev/n refused\n/v/n refused\n/n refused\n3\n", "{o:#?}");
+    assert!(o.stderr.contains("No space left on device"), "{o:#?}");
+}
+
+/// Docker's start check of a bind's propagation, and its fallback for the data root: a bind of
+/// (or above) the managed root gets `rslave` by default, which a private mount cannot give, so
+/// the run falls back to private propagation instead of failing; asked for, `rslave` is checked
+/// like any other. The store is a tmpfs of the test's own mount namespace, private, then shared.
+#[test]
+fn run_data_root_binds_fall_back_to_private_propagation() {
+    let Some(r) = rig() else { return };
+    let Some(ns) = HostNs::new() else { return };
+    let root = r.root_str();
+    std::fs::create_dir_all(&r.t.root).unwrap();
+    ns.sh(&format!("mount -t tmpfs store {root} && mount --make-private {root}"));
+    let run = |mode: &str| {
+        let bind = format!("{root}:/st{mode}");
+        ns.run(&r, &["run", "--rm", "-v", &bind, r.rootfs_str(), "sh", "-c", "grep ' /st ' /proc/self/mountinfo"])
+    };
+    let o = run("");
+    assert_eq!(o.code, 0, "{o:#?}");
+    assert!(!o.stdout.contains("master:"), "{o:#?}");
+    let o = run(":rslave");
+    assert_eq!(
+        (o.code, o.stdout.as_str(), o.stderr.as_str()),
+        (125, "", "Error: path <ROOT> is mounted on <ROOT> but it is not a shared or slave mount\n")
+    );
+    let o = run(":rshared");
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (125, "Error: path <ROOT> is mounted on <ROOT> but it is not a shared mount\n")
+    );
+    // Once the store's mount is shared, the default `rslave` holds: the run's bind is a slave.
+    ns.sh(&format!("mount --make-shared {root}"));
+    for mode in ["", ":rslave"] {
+        let o = run(mode);
+        assert_eq!(o.code, 0, "{mode}: {o:#?}");
+        assert!(o.stdout.contains("master:"), "{mode}: {o:#?}");
+    }
+    assert_eq!(run(":rshared").code, 0);
+}
+
 /// `rslave` (and `rshared`) binds keep receiving what the host mounts under their source
 /// while the run lives; the default `rprivate` does not. The "host" is a mount namespace the
 /// test owns, in which the source is a shared mount. The run says it is up (`/x/up`), the host
@@ -633,4 +693,197 @@ fn run_slave_propagation_brings_host_mounts_in() {
     assert!(private.contains("No such file or directory"), "{private}");
     // Nothing leaked onto the real host.
     assert_eq!(std::fs::read_dir(host.join("sub")).unwrap().count(), 0);
+}
+
+// ---- Replay of tests/fixtures/docker/run: `docker run` as a container starts -------------
+
+/// The host side of the recorded cases, as `record-docker.sh` (`run_setup`) builds it under
+/// `/tmp/fx-run`: a private tmpfs holding a shared mount (`shared/`) and a slave of it
+/// (`slave/`), a directory, files and links. Built here in `ns` at `dir`.
+fn run_start_host(ns: &HostNs, dir: &str) {
+    ns.sh(&format!(
+        "mkdir -p {dir} && mount -t tmpfs -o size=8m fx-run {dir} && mount --make-private {dir} && cd {dir} && \
+         mkdir h sys shared slave && touch h/inside && echo from-host > file && echo sys > sys/marker && \
+         printf 'garbage\\n' > garbage && chmod 755 garbage && ln -s h link && ln -s file flink && \
+         ln -s missing dangling && mount --bind shared shared && mount --make-shared shared && \
+         mkdir shared/sub && mount --bind shared slave && mount --make-slave slave"
+    ));
+}
+
+/// Docker's start error as myvol words it: the message after the daemon's, containerd's and
+/// runc's prefixes (`failed to create shim task: … unable to start container process: `),
+/// without runc's `: unknown` and its account of the mount(2) call (`mount SRC:DST (via
+/// /proc/self/fd/6), flags: 0x5000: `), and without the CLI's pointer to `--help` (README,
+/// "Differences that are on purpose"). What the command itself printed stays as it is.
+fn docker_start_error(stderr: &str) -> String {
+    let Some(line) = stderr.lines().next().and_then(|l| l.strip_prefix("docker: ")) else {
+        return stderr.to_owned();
+    };
+    let mut msg = line.strip_prefix("Error response from daemon: ").unwrap_or(line).to_owned();
+    if let Some(i) = msg.find("unable to start container process: ") {
+        msg = msg[i + "unable to start container process: ".len()..].to_owned();
+        msg = msg.strip_prefix("error during container init: ").map(str::to_owned).unwrap_or(msg);
+    }
+    let msg = msg.strip_suffix(": unknown").unwrap_or(&msg).replace(": unknown: ", ": ");
+    let runc_mount =
+        regex::Regex::new(r"mount [^ ]+:[^ ]+ \(via /proc/self/fd/\d+\), flags: 0x[0-9a-f]+(, data: [^:]*)?: ")
+            .unwrap();
+    format!("Error: {}\n", runc_mount.replace(&msg, ""))
+}
+
+/// The run's root as a host path in a message: Docker's overlay, myvol's run directory.
+fn mask_merged(s: &str) -> String {
+    let re = regex::Regex::new(r"<ROOT>/(overlay2|runs)/[0-9a-f]{64}/merged").unwrap();
+    re.replace_all(s, "<MERGED>").into_owned()
+}
+
+/// Where myvol differs from the recording (Docker Engine 20.10 with runc 1.1.5), with why, and
+/// what myvol does instead: the exit status, stdout and stderr (`<DIR>` the host directory).
+const RUN_START_DIFFERENCES: &[(&str, &str, i32, &str, &str)] = &[
+    (
+        "s01-v-proc",
+        "Engine 28's runc (1.2) words the proc-safety check with the step it is part of",
+        125,
+        "",
+        "Error: error mounting \"<DIR>/h\" to rootfs at \"/proc\": create mountpoint for /proc mount: check proc-safety of /proc mount: \"<MERGED>/proc\" cannot be mounted because it is not of type proc\n",
+    ),
+    (
+        "s02-tmpfs-proc",
+        "runc 1.1 checks binds only and fails later; Engine 28's runc (1.2) checks a tmpfs on /proc too",
+        125,
+        "",
+        "Error: error mounting \"tmpfs\" to rootfs at \"/proc\": create mountpoint for /proc mount: check proc-safety of /proc mount: \"<MERGED>/proc\" cannot be mounted because it is not of type proc\n",
+    ),
+    (
+        "s03-v-proc-inside",
+        "Engine 28's runc (1.2) words the proc-safety check with the step it is part of",
+        125,
+        "",
+        "Error: error mounting \"<DIR>/h\" to rootfs at \"/proc/foo\": create mountpoint for /proc/foo mount: check proc-safety of /proc/foo mount: \"<MERGED>/proc/foo\" cannot be mounted because it is inside /proc\n",
+    ),
+    (
+        "s04-tmpfs-proc-inside",
+        "runc 1.1 checks binds only and fails on the mkdir; Engine 28's runc (1.2) checks a tmpfs inside /proc too",
+        125,
+        "",
+        "Error: error mounting \"tmpfs\" to rootfs at \"/proc/foo\": create mountpoint for /proc/foo mount: check proc-safety of /proc/foo mount: \"<MERGED>/proc/foo\" cannot be mounted because it is inside /proc\n",
+    ),
+    (
+        "s09-v-dev-host",
+        "myvol mounts binds nodev (it has no device cgroup to keep the host's disks out), so the host's /dev/null does not open",
+        126,
+        "",
+        "Error: open /dev/null: permission denied\n",
+    ),
+    (
+        "s31-w-in-file",
+        "Docker's daemon names the path in its overlay; myvol words it as runc does for a working directory it creates",
+        125,
+        "",
+        "Error: mkdir /etc/passwd/x: not a directory\n",
+    ),
+    (
+        "s43-tmpfs-size-bad",
+        "runc names the whole mount(2) call; myvol, which sets each option with fsconfig(2), the option refused",
+        125,
+        "",
+        "Error: error mounting \"tmpfs\" to rootfs at \"/t\": tmpfs option \"size=abc\": invalid argument\n",
+    ),
+    (
+        "s44-tmpfs-mode-bad",
+        "runc names the whole mount(2) call; myvol, which sets each option with fsconfig(2), the option refused",
+        125,
+        "",
+        "Error: error mounting \"tmpfs\" to rootfs at \"/t\": tmpfs option \"mode=999\": invalid argument\n",
+    ),
+    (
+        "s49-cmd-dir",
+        "Engine 28's runc is built with Go >= 1.20, whose exec.LookPath says \"is a directory\" (the daemon adds \"permission denied\"; myvol's status is 126 by the errno)",
+        126,
+        "",
+        "Error: exec: \"/etc\": is a directory\n",
+    ),
+    (
+        "s54-h-long",
+        "Docker's daemon now refuses a hostname over HOST_NAME_MAX before the start, in these words (moby fd7bf71554); Engine 28's runc fails on sethostname(2), also 125",
+        125,
+        "",
+        "Error: hostname \"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh\" is too long (maximum 64 bytes)\n",
+    ),
+    (
+        "s57-v-ro-nested",
+        "runc names the mkdir(2) of the mount point, in its overlay (runc 1.2 words it otherwise again); myvol the failure, same status",
+        125,
+        "",
+        "Error: error mounting \"<ROOT>/volumes/fx-s-sub/_data\" to rootfs at \"/data/sub\": read-only file system\n",
+    ),
+    (
+        "s50-cmd-format",
+        "the exec fails after the container started, in runc's init: runc 1.1 exits 1, Engine 28's runc (1.2) 255",
+        255,
+        "",
+        "exec /g: exec format error\n",
+    ),
+];
+
+/// Every recorded `docker run` start case, replayed through `myvol run` in a mount namespace
+/// of the test's own (the host side rebuilt there), compared on exit status, stdout and
+/// stderr: myvol makes the checks Docker makes when a container starts, with its words and
+/// its statuses.
+#[test]
+fn docker_run_start_fixtures() {
+    let Some(r) = rig() else { return };
+    let Some(ns) = HostNs::new() else { return };
+    // What the recording's image `bb` has and the rig's rootfs lacks.
+    std::fs::write(r.rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    std::fs::create_dir(r.rootfs.join("app")).unwrap();
+    let dir = r.t.dir.path().join("fx-run");
+    let dir = path_str(&dir);
+    run_start_host(&ns, dir);
+    let run_dir = crate::env::fixtures_dir().join("docker/run");
+    let mut names: Vec<String> = std::fs::read_dir(&run_dir)
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".json").map(str::to_owned))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 57, "fixtures missing: {names:?}");
+    let (mut failures, mut matched) = (Vec::new(), 0);
+    for case in &names {
+        let f = crate::env::fixture(&format!("docker/run/{case}.json"));
+        // docker run --rm --network none FLAGS… bb COMMAND…
+        assert_eq!(f.cmd[..5], ["docker", "run", "--rm", "--network", "none"], "{case}");
+        let mut args: Vec<String> = vec!["run".into(), "--rm".into(), "--network".into(), "none".into()];
+        let mut image_seen = false;
+        for a in &f.cmd[5..] {
+            if !image_seen && a == "bb" {
+                image_seen = true;
+                args.push(r.rootfs_str().to_owned());
+            } else {
+                args.push(a.replace("/tmp/fx-run", dir));
+            }
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = ns.run(&r, &args);
+        let got = (o.code, o.stdout.clone(), mask_merged(&o.stderr).replace(dir, "<DIR>"));
+        let want = match RUN_START_DIFFERENCES.iter().find(|d| d.0 == case) {
+            Some((_, why, code, out, err)) => {
+                eprintln!("{case}: differs from the recording: {why}");
+                (*code, (*out).to_owned(), (*err).to_owned())
+            }
+            None if f.exit == 0 => (0, f.stdout.clone(), f.stderr.clone()),
+            None => {
+                (f.exit, f.stdout.clone(), mask_merged(&docker_start_error(&f.stderr)).replace("/tmp/fx-run", "<DIR>"))
+            }
+        };
+        if got == want {
+            matched += 1;
+        } else {
+            failures.push(format!("{case}: {args:?}\n  want: {want:?}\n  got:  {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} case(s) differ:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(matched, names.len());
+    // Nothing the runs did is left on the store's side.
+    assert!(r.t.entries("runs").is_empty());
 }

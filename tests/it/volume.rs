@@ -141,7 +141,16 @@ fn create_errors_leave_the_store_untouched() {
         (&["-o", "type=tmpfs", "vv"], 1, "Error: create vv: missing required option: \"device\"\n"),
         (&["-o", "device=tmpfs", "vv"], 1, "Error: create vv: missing required option: \"type\"\n"),
         (&["-o", "size=abc", "vv"], 1, "Error: create vv: invalid size: 'abc'\n"),
-        (&["-o", "size=10m", "vv"], 1, "Error: create vv: quota size requested but no quota support\n"),
+        (
+            &["-o", "size=10m", "-o", "quota=zfs", "vv"],
+            1,
+            "Error: create vv: invalid quota mode \"zfs\": use project or image\n",
+        ),
+        (
+            &["-o", "quota=image", "vv"],
+            1,
+            "Error: create vv: quota needs a size: -o size=SIZE -o quota=project|image\n",
+        ),
         (
             &["-d", "nosuchdriver", "vv"],
             1,

@@ -143,7 +143,8 @@ impl TestEnv {
     /// Assert that the store holds only what docs/store-format.md describes for a store at
     /// rest (no command running): the root's own files and directories, nothing left in
     /// `tmp/`, `trash/`, `runs/` or `mounts/`, and in each volume only `_data`, `leases/`
-    /// (empty) and `volume.json`. What a mutation must leave, however earlier commands died.
+    /// (empty), `volume.json` and a size-limited volume's `disk.img`. What a mutation must
+    /// leave, however earlier commands died.
     #[track_caller]
     pub fn assert_store_at_rest(&self) {
         let known = ["mounts", "runs", "store.json", "store.lock", "tmp", "trash", "volumes"];
@@ -156,7 +157,7 @@ impl TestEnv {
         for v in self.entries("volumes") {
             for e in self.entries(&format!("volumes/{v}")) {
                 assert!(
-                    ["_data", "leases", "volume.json"].contains(&e.as_str()),
+                    ["_data", "disk.img", "leases", "volume.json"].contains(&e.as_str()),
                     "unexpected entry in volume {v}: {e}"
                 );
             }
