@@ -35,16 +35,19 @@ pub enum Command {
     #[command(subcommand)]
     Volume(Lazy<volume::VolumeCommand>),
 
-    /// Run a command in a root filesystem with volumes mounted
+    /// Create and run a new container from an image (or a root filesystem directory)
     ///
-    /// Runs COMMAND (default /bin/sh) in ROOTFS (a directory holding a root filesystem, or /
-    /// for the host's own tree) as `docker run` runs a container: in new mount, PID, UTS and
-    /// IPC namespaces (and a network namespace with --network none), on a throwaway writable
-    /// layer over the rootfs, with the volumes, binds and tmpfs of -v, --mount and --tmpfs.
+    /// Runs IMAGE as `docker run` does: its Entrypoint and Cmd (COMMAND replaces the Cmd),
+    /// Env, WorkingDir, User and declared VOLUMEs, pulled first when the store does not have
+    /// it (--pull). IMAGE is a directory when it starts with `/` or `.` (`./rootfs`, `/`
+    /// for the host's own tree), or with --rootfs DIR: then COMMAND (default /bin/sh) runs
+    /// in that root filesystem. The run gets new mount, PID, UTS and IPC namespaces (and a
+    /// network namespace with --network none), a throwaway writable layer over the image or
+    /// rootfs, and the volumes, binds, tmpfs and image mounts of -v, --mount and --tmpfs.
     /// Named volumes are created on first use; --rm removes the run's anonymous volumes
     /// afterwards. The exit status is the command's (128+N when signal N killed it), 125 when
     /// myvol failed, 126 when the command could not be run, 127 when it was not found.
-    #[command(override_usage = "myvol run [OPTIONS] ROOTFS [COMMAND] [ARG...]", disable_help_flag = true)]
+    #[command(override_usage = "myvol run [OPTIONS] IMAGE|ROOTFS [COMMAND] [ARG...]", disable_help_flag = true)]
     Run(Lazy<run::RunArgs>),
     /// Manage the managed root
     #[command(subcommand)]

@@ -11,10 +11,10 @@ pub struct RunArgs {
     #[arg(short = 'v', long = "volume", value_name = "LIST", allow_hyphen_values = true)]
     pub volumes: Vec<String>,
 
-    /// Attach a filesystem mount to the run: type=bind|volume|tmpfs,source=…,target=…[,…]
+    /// Attach a filesystem mount to the run: type=bind|volume|tmpfs|image,source=…,target=…[,…]
     /// (Docker's CSV keys: readonly, bind-propagation, bind-recursive, bind-create-src,
     /// volume-nocopy, volume-subpath, volume-driver, volume-label, volume-opt, tmpfs-size,
-    /// tmpfs-mode)
+    /// tmpfs-mode, image-subpath; an image is mounted read-only)
     #[arg(long = "mount", value_name = "MOUNT", allow_hyphen_values = true, value_parser = parse_mount_flag)]
     pub mounts: Vec<String>,
 
@@ -64,10 +64,24 @@ pub struct RunArgs {
     #[arg(short = 'u', long = "user", value_name = "USER", allow_hyphen_values = true)]
     pub user: Option<String>,
 
-    /// Run this program instead of the default (/bin/sh); COMMAND and ARGs become its
-    /// arguments
+    /// Overwrite the image's ENTRYPOINT (its CMD is then dropped: COMMAND and ARGs become
+    /// the program's arguments); "" clears it. With a rootfs: run this program instead of the
+    /// default (/bin/sh)
     #[arg(long, value_name = "COMMAND", allow_hyphen_values = true)]
     pub entrypoint: Option<String>,
+
+    /// Pull image before running: missing (when the store does not have it), always, never
+    #[arg(long, value_name = "STRING", default_value = "missing")]
+    pub pull: String,
+
+    /// Suppress the pull output
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+
+    /// Run in this root filesystem directory instead of an image (podman's flag): every
+    /// argument is then the command and its arguments
+    #[arg(long, value_name = "DIR", allow_hyphen_values = true)]
+    pub rootfs: Option<String>,
 
     /// The run's hostname (default: the first 12 hex digits of the run id)
     #[arg(short = 'h', long, value_name = "NAME")]
@@ -87,11 +101,12 @@ pub struct RunArgs {
     #[arg(long = "dry-run")]
     pub dry_run: bool,
 
-    /// The root filesystem directory, then the command and its arguments. Everything after
-    /// ROOTFS belongs to the command, flags included.
+    /// The image (a name, with a tag or digest, or an ID), or a root filesystem directory
+    /// (`/…`, `./…`, `../…`), then the command and its arguments. Everything after IMAGE
+    /// belongs to the command, flags included.
     #[arg(
-        value_name = "ROOTFS",
-        required = true,
+        value_name = "IMAGE",
+        required_unless_present = "rootfs",
         num_args = 1..,
         trailing_var_arg = true
     )]

@@ -54,16 +54,40 @@ fn image_failure(e: ImageError) -> Failure {
 
 // ---------------------------------------------------------------------------------- pull
 
-/// The terminal on standard output, written through its own descriptor: `main` holds the
-/// lock of Rust's `Stdout` for the whole command, and the bars are drawn from the pull's
-/// threads.
+/// Where a pull's output goes: stdout for `myvol pull`, stderr for the pull of `myvol run`
+/// (as Docker's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    fn fd(self) -> std::os::fd::BorrowedFd<'static> {
+        match self {
+            Stream::Stdout => rustix::stdio::stdout(),
+            Stream::Stderr => rustix::stdio::stderr(),
+        }
+    }
+
+    fn is_terminal(self) -> bool {
+        match self {
+            Stream::Stdout => io::stdout().is_terminal(),
+            Stream::Stderr => io::stderr().is_terminal(),
+        }
+    }
+}
+
+/// The terminal on standard output (or error), written through its own descriptor: `main`
+/// holds the lock of Rust's `Stdout` for the whole command, and the bars are drawn from the
+/// pull's threads.
 #[derive(Debug)]
-struct TtyOut(Mutex<File>);
+struct TtyOut(Mutex<File>, Stream);
 
 impl TtyOut {
-    fn open() -> Option<TtyOut> {
-        let fd = rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdout(), 3).ok()?;
-        Some(TtyOut(Mutex::new(File::from(fd))))
+    fn open(stream: Stream) -> Option<TtyOut> {
+        let fd = rustix::io::fcntl_dupfd_cloexec(stream.fd(), 3).ok()?;
+        Some(TtyOut(Mutex::new(File::from(fd)), stream))
     }
 
     fn write(&self, s: &str) -> io::Result<()> {
@@ -74,7 +98,7 @@ impl TtyOut {
 
 impl indicatif::TermLike for TtyOut {
     fn width(&self) -> u16 {
-        rustix::termios::tcgetwinsize(rustix::stdio::stdout()).map_or(80, |w| if w.ws_col == 0 { 80 } else { w.ws_col })
+        rustix::termios::tcgetwinsize(self.1.fd()).map_or(80, |w| if w.ws_col == 0 { 80 } else { w.ws_col })
     }
     fn move_cursor_up(&self, n: usize) -> io::Result<()> {
         if n == 0 { Ok(()) } else { self.write(&format!("\x1b[{n}A")) }
@@ -153,9 +177,9 @@ impl indicatif::TermLike for SharedTty {
 }
 
 impl PullDisplay {
-    fn new(quiet: bool) -> PullDisplay {
-        let bars = if !quiet && io::stdout().is_terminal() {
-            TtyOut::open().map(|out| {
+    fn new(quiet: bool, stream: Stream) -> PullDisplay {
+        let bars = if !quiet && stream.is_terminal() {
+            TtyOut::open(stream).map(|out| {
                 let out = std::sync::Arc::new(out);
                 let target = ProgressDrawTarget::term_like(Box::new(SharedTty(out.clone())));
                 Bars {
@@ -269,7 +293,7 @@ pub fn pull(store: &Store, a: PullArgs, io: &mut Io<'_>) -> Result {
         parallel: 3,
     };
     let store = images(store);
-    let display = PullDisplay::new(a.quiet);
+    let display = PullDisplay::new(a.quiet, Stream::Stdout);
     io.out.flush()?;
     let targets: Vec<Reference> = if a.all_tags {
         let creds = DockerConfig::load().map_err(fail)?.get(&credentials::server_key(r.domain())).map_err(fail)?;
@@ -291,6 +315,20 @@ pub fn pull(store: &Store, a: PullArgs, io: &mut Io<'_>) -> Result {
     }
     writeln!(io.out, "{}", if a.all_tags { r.name() } else { r.tag_name_only().to_string() })?;
     Ok(())
+}
+
+/// The pull of `myvol run --pull …` (Docker's client pulls before it creates the container):
+/// Docker's output on stderr (bars when it is a terminal; nothing with `quiet`), and a
+/// failure of the run's (status 125).
+pub fn pull_to_stderr(store: &ImageStore, reference: &Reference, quiet: bool) -> Result {
+    let opts = PullOptions { platform: None, registry: RegistryOptions::from_env(), parallel: 3 };
+    let display = PullDisplay::new(quiet, Stream::Stderr);
+    let result = pull_image(store, reference, &opts, &display);
+    let mut err = io::stderr().lock();
+    for line in display.take_lines() {
+        writeln!(err, "{line}")?;
+    }
+    result.map(drop).map_err(|e| Failure::new(ExitStatus::RunFailed, e))
 }
 
 // ---------------------------------------------------------------------------------- ls

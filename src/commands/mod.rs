@@ -87,9 +87,9 @@ impl From<RunError> for Failure {
     fn from(e: RunError) -> Failure {
         let f = Failure::new(ExitStatus::of_run_error(&e), e.to_string().trim());
         match e {
-            // `myvol run ubuntu`: what ROOTFS is, for those who expect Docker's images.
+            // `myvol run ./ubuntu`: what ROOTFS is, and how an image is named instead.
             RunError::Plan(PlanError::Rootfs(_)) => f.with_hint(
-                "ROOTFS is a directory holding a root filesystem (an unpacked image), or / for the host's own tree",
+                "ROOTFS is a directory holding a root filesystem (/…, ./… or --rootfs DIR); an image is named without a leading / or .",
             ),
             _ => f,
         }

@@ -1,13 +1,20 @@
-//! `myvol run`: the flags become a [`RunRequest`]; [`plan::resolve`] makes the plan
-//! (`--dry-run` prints it and stops); [`plan::resolve_process`] resolves the process;
-//! [`plan::attach`] creates and leases the volumes and makes the bind sources;
-//! [`runtime::execute`] runs the plan; with `--rm` the run's anonymous volumes go; the exit
-//! status is the command's. Every step is the library's: this file adapts the flags and
-//! hands each step's result to the next.
+//! `myvol run`: the flags become a [`RunRequest`]; an image is pulled when `--pull` says so
+//! (as Docker's client pulls before it creates the container); [`plan::resolve`] makes the
+//! plan; [`plan::resolve_process`] resolves the process (`--dry-run` prints both and stops);
+//! [`plan::attach`] leases the images, creates and leases the volumes and makes the bind
+//! sources; [`runtime::execute`] runs the plan; with `--rm` the run's anonymous volumes go;
+//! the exit status is the command's. Every step is the library's: this file adapts the flags
+//! and hands each step's result to the next.
+//!
+//! IMAGE or ROOTFS: the first argument is a directory when it starts with `/` or `.` (`/`,
+//! `./rootfs`, `../x`), else an image reference (`busybox`, `localhost:5000/app:1`, an ID).
+//! `--rootfs DIR` names a directory whatever it looks like; every argument is then COMMAND.
 
 use std::path::{Path, PathBuf};
 
 use myvol::driver::Plugins;
+use myvol::image::ImageStore;
+use myvol::image::reference::{AnyReference, Reference};
 use myvol::output::mounts;
 use myvol::plan::{self, Attached, PlanError, ProcessRequest, RunError, RunPlan, RunRequest};
 use myvol::runtime::{self, Exit, Network, Process};
@@ -17,21 +24,57 @@ use myvol::text::errno_text;
 use super::{ExitStatus, Failure, Io, Result};
 use crate::cli::run::RunArgs;
 
+/// `--pull`: when to pull the image before running it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PullPolicy {
+    Missing,
+    Always,
+    Never,
+}
+
 pub fn myvol_run(store: &Store, plugins: &Plugins, a: RunArgs, io: &mut Io<'_>) -> Result {
     let dry_run = a.dry_run;
+    let quiet = a.quiet;
+    let pull = match a.pull.as_str() {
+        "missing" => PullPolicy::Missing,
+        "always" => PullPolicy::Always,
+        "never" => PullPolicy::Never,
+        other => {
+            return Err(Failure::new(
+                ExitStatus::Usage,
+                format!(
+                    "invalid pull option: '{}': must be one of \"always\", \"missing\" or \"never\"",
+                    myvol::text::echo(other)
+                ),
+            )
+            .with_hint("Run 'myvol run --help' for more information"));
+        }
+    };
     let cwd = current_dir()?;
     let request = request(a, &cwd)?;
     if !dry_run {
         // Docker's client checks this before anything is created; so does myvol.
         runtime::check_input(request.process.tty, request.process.interactive)
             .map_err(|e| Failure::new(ExitStatus::Failure, e))?;
+        if let Some(image) = &request.image {
+            ensure_image(store, image, pull, quiet)?;
+        }
     }
-    let mut plan = plan::resolve(&request, store, &cwd).map_err(RunError::from)?;
+    let mut plan = plan::resolve(&request, store, &cwd).map_err(|e| {
+        let dry_missing = dry_run && matches!(&e, PlanError::Image(i) if i.is_not_found());
+        let f = Failure::from(RunError::from(e));
+        if dry_missing { f.with_hint("--dry-run never pulls: `myvol pull IMAGE` first") } else { f }
+    })?;
+    let lookup = |k: &str| std::env::var(k).ok();
     if dry_run {
-        writeln!(io.out, "{}", mounts::render(&plan))?;
+        if plan.image.is_some() {
+            let process = plan::resolve_process(&request.process, &plan, &lookup).map_err(RunError::from)?;
+            writeln!(io.out, "{}", mounts::render_image(&plan, &request.process, &process))?;
+        } else {
+            writeln!(io.out, "{}", mounts::render(&plan))?;
+        }
         return Ok(());
     }
-    let lookup = |k: &str| std::env::var(k).ok();
     let process = plan::resolve_process(&request.process, &plan, &lookup).map_err(RunError::from)?;
     let mut attached = Attached::default();
     let result = attach_and_execute(store, plugins, &mut plan, &process, &mut attached, io);
@@ -52,7 +95,37 @@ fn attach_and_execute(
     plan::attach(plan, store, plugins, attached).map_err(RunError::from)?;
     io.out.flush()?;
     let volumes = std::mem::take(&mut attached.volumes);
-    Ok(runtime::execute(store, &plan.exec(process), volumes).map_err(RunError::from)?)
+    let images = std::mem::take(&mut attached.images);
+    Ok(runtime::execute(store, &plan.exec(process), (volumes, images)).map_err(RunError::from)?)
+}
+
+/// Pull `image` as `--pull` says, as Docker's client does before it creates the container:
+/// `missing` pulls when the store does not have it (`Unable to find image 'NAME:TAG' locally`
+/// on stderr first), `always` pulls every time, `never` leaves it to the plan to find it (or
+/// to say `No such image`). The pull's output goes to stderr, as Docker's does.
+fn ensure_image(store: &Store, image: &str, policy: PullPolicy, quiet: bool) -> Result {
+    let images = ImageStore::new(store.root());
+    let named = match Reference::parse_any(image) {
+        Ok(AnyReference::Named(r)) => Some(r),
+        // An ID is never pulled; a name Docker refuses is the plan's to report.
+        Ok(AnyReference::Id(_)) | Err(_) => None,
+    };
+    let Some(reference) = named else { return Ok(()) };
+    match policy {
+        PullPolicy::Never => return Ok(()),
+        PullPolicy::Missing => match images.lookup(image) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.is_not_found() => {
+                eprintln!(
+                    "Unable to find image '{}' locally",
+                    myvol::text::escape_control(&reference.tag_name_only().familiar_string())
+                );
+            }
+            Err(e) => return Err(Failure::new(ExitStatus::RunFailed, e)),
+        },
+        PullPolicy::Always => {}
+    }
+    super::image::pull_to_stderr(&images, &reference, quiet)
 }
 
 /// The run's command ended: its own status, 128+N for signal N, nothing printed.
@@ -86,9 +159,16 @@ fn request(a: RunArgs, cwd: &Path) -> Result<RunRequest> {
         if cli { f.with_hint("Run 'myvol run --help' for more information") } else { f }
     })?;
     let mut args = a.args.into_iter();
-    let rootfs = args.next().unwrap_or_default();
+    let (rootfs, image) = match a.rootfs {
+        Some(dir) => (dir, None),
+        None => {
+            let first = args.next().unwrap_or_default();
+            if is_directory_argument(&first) { (first, None) } else { (String::new(), Some(first)) }
+        }
+    };
     Ok(RunRequest {
         rootfs,
+        image,
         mounts,
         volume_driver: a.volume_driver.filter(|d| !d.is_empty()),
         read_only: a.read_only,
@@ -106,6 +186,13 @@ fn request(a: RunArgs, cwd: &Path) -> Result<RunRequest> {
             interactive: a.interactive,
         },
     })
+}
+
+/// Whether `run`'s first argument names a directory rather than an image: it starts with `/`
+/// (`/`, `/srv/rootfs`) or `.` (`.`, `./rootfs`, `../x`), which no image reference does. An
+/// empty argument stays a rootfs, refused as such.
+fn is_directory_argument(arg: &str) -> bool {
+    arg.is_empty() || arg.starts_with('/') || arg.starts_with('.')
 }
 
 /// `-v` values as docker/cli keeps them: a set, so the same value given twice is one mount.

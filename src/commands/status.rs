@@ -66,14 +66,16 @@ impl ExitStatus {
     /// | plan | looking up or checking a volume ([`StoreError`]) | by errno, else 125 |
     /// | plan | a bind source that cannot be examined (`stat`) | by errno |
     /// | plan | the rootfs, an `--env-file`, `-e`, `-u`, a process the runtime refuses | 125 |
+    /// | plan | the image (or an image mount's) not in the store, unreadable; no command | 125 |
     /// | attach | creating or leasing a volume ([`StoreError`]) | by errno, else 125 |
     /// | attach | mounting a volume's driver options, or its content dir ([`DriverError`]) | by errno, else 125 |
     /// | attach | a volume plugin's answer: text from outside myvol | Docker's rule on the text |
     /// | attach | creating a missing `-v` bind source (`mkdir`) | by errno |
     /// | attach | finding the mount a shared or slave bind's source is on | by errno |
     /// | attach | a propagation the source's mount cannot give (Docker's `ensureShared`) | 125 |
+    /// | attach | leasing an image (removed since it was planned) | 125 |
     /// | execute | the run directory, the supervisor's own steps, a setup step in the run (a mount, the working directory, `/dev/null`, privileges…) | by errno, else 125 |
-    /// | execute | a rule of runc's or Docker's checked in the run (proc-safety, a working directory that is a file, a target that is the root, a subpath that escapes) | 125 |
+    /// | execute | a rule of runc's or Docker's checked in the run (proc-safety, a working directory that is a file, a target that is the root, a subpath that escapes, an image's user not in the image) | 125 |
     /// | execute | the command not found: no executable file in `PATH`, or `ENOENT` on its path | 127 |
     /// | execute | the command cannot be executed: not executable (`EACCES`), a directory (`EISDIR`) | 126 |
     /// | (command) | `execve` failed once the command was found (`ENOEXEC`…): the command's own failure, status 255 | — |
@@ -98,6 +100,8 @@ impl ExitStatus {
                 | PlanError::Env(_)
                 | PlanError::User(_)
                 | PlanError::Invalid(_)
+                | PlanError::Image(_)
+                | PlanError::NoCommand
                 | PlanError::ChownRefused { .. } => ExitStatus::RunFailed,
             },
             RunError::Attach(e) => match e {
@@ -106,7 +110,8 @@ impl ExitStatus {
                 AttachError::BindSource { source, .. } | AttachError::SourceMount { source, .. } => of_errno(source),
                 AttachError::NotShared { .. }
                 | AttachError::NotSharedOrSlave { .. }
-                | AttachError::NoSourceMount(_) => ExitStatus::RunFailed,
+                | AttachError::NoSourceMount(_)
+                | AttachError::Image(_) => ExitStatus::RunFailed,
             },
             RunError::Exec(e) => match e {
                 ExecError::Child { failure: ChildFailure::NotFound, .. } => ExitStatus::NotFound,

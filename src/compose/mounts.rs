@@ -57,6 +57,7 @@ fn blank(kind: MountType, origin: SpecOrigin, v: &ServiceVolume, raw: String) ->
         bind: BindOptions::default(),
         volume: VolumeOptions::default(),
         tmpfs: TmpfsOptions::default(),
+        image: Default::default(),
         raw,
     }
 }

@@ -597,6 +597,36 @@ impl ImageStore {
         Ok(out)
     }
 
+    /// What a run of `name_or_id` needs, read-only and without a lease (planning a run, and
+    /// `run --dry-run`); the run takes its lease by ID when it starts ([`ImageStore::lease`]).
+    pub fn run_image(&self, name_or_id: &str) -> Result<RunImage, ImageError> {
+        let Some(dir) = self.open_read()? else {
+            return Err(not_found(name_or_id)?);
+        };
+        let repos = self.read_repositories(dir.as_fd())?;
+        let id = self.resolve_id(dir.as_fd(), &repos, name_or_id)?;
+        let Some(img) = self.image(dir.as_fd(), &repos, &id)? else {
+            return Err(not_found(name_or_id)?);
+        };
+        self.run_image_of(dir.as_fd(), &img)
+    }
+
+    /// An image as a run takes it, its layers checked to be in the store.
+    fn run_image_of(&self, dir: BorrowedFd<'_>, img: &Image) -> Result<RunImage, ImageError> {
+        for layer in &img.record.layers {
+            if self.layer_meta(dir, &layer.diff_id).is_none() {
+                return Err(ImageError::MissingLayer { id: img.id().to_string(), diff_id: layer.diff_id.to_string() });
+            }
+        }
+        Ok(RunImage {
+            id: img.id().clone(),
+            config: img.config.config.clone().unwrap_or_default(),
+            platform: img.config.platform(),
+            lower_dirs: img.record.layers.iter().rev().map(|layer| self.layer_path(&layer.diff_id)).collect(),
+            overlay_xattrs: self.overlay_xattrs(),
+        })
+    }
+
     /// What a run of `name_or_id` needs, with a lease that keeps the image from being
     /// removed until the lease is dropped (Docker's "image is being used by running
     /// container"). The lease is taken under the store lock, so the image cannot go between
@@ -608,19 +638,8 @@ impl ImageStore {
         let Some(img) = self.image(l.dir.as_fd(), &repos, &id)? else {
             return Err(not_found(name_or_id)?);
         };
-        for layer in &img.record.layers {
-            if self.layer_meta(l.dir.as_fd(), &layer.diff_id).is_none() {
-                return Err(ImageError::MissingLayer { id: id.to_string(), diff_id: layer.diff_id.to_string() });
-            }
-        }
+        let run = self.run_image_of(l.dir.as_fd(), &img)?;
         let lease = super::lease::acquire(self, l.dir.as_fd(), &id, holder)?;
-        let run = RunImage {
-            id: id.clone(),
-            config: img.config.config.clone().unwrap_or_default(),
-            platform: img.config.platform(),
-            lower_dirs: img.record.layers.iter().rev().map(|layer| self.layer_path(&layer.diff_id)).collect(),
-            overlay_xattrs: self.overlay_xattrs(),
-        };
         Ok((lease, run))
     }
 

@@ -7,7 +7,12 @@
 //! - binds: `Create` (the source does not exist and will be created as a directory), then
 //!   `BindRecursive` when given;
 //! - tmpfs: `TmpfsOptions`, the options as Docker records them (`size=1m`,
-//!   `mode=1770,size=1m`).
+//!   `mode=1770,size=1m`);
+//! - images (`--mount type=image`): `Image`, the image ID, then `Subpath` when given;
+//! - volumes an image declares: `FromImage: true`.
+//!
+//! A run of an image prints more ([`render_image`]): the command, the image and its
+//! config as Docker's `docker inspect` of a container shows them, around the mounts.
 //!
 //! Unlike Docker's `.Mounts`, `--tmpfs` mounts are listed too (Docker keeps them in
 //! `HostConfig.Tmpfs` only), as `Type: "tmpfs"` entries.
@@ -16,8 +21,8 @@ use serde_json::{Map, Value as Json};
 
 use super::go_json;
 use crate::driver;
-use crate::plan::{PlannedMount, PlannedSource, RunPlan, SourceKind};
-use crate::runtime::MountRef;
+use crate::plan::{PlannedMount, PlannedSource, ProcessRequest, RunPlan, SourceKind};
+use crate::runtime::{MountRef, Process};
 use crate::spec::SpecOrigin;
 
 /// `Mode` as Docker shows it: the raw `-v` mode, except that a local-driver volume given no
@@ -27,7 +32,7 @@ pub fn docker_mode(m: &PlannedMount) -> String {
     if let PlannedSource::Volume(v) = &m.source
         && m.mode.is_empty()
         && v.driver == driver::LOCAL
-        && !(m.origin == SpecOrigin::Volume && v.anonymous)
+        && !(matches!(m.origin, SpecOrigin::Volume | SpecOrigin::Image) && v.anonymous)
     {
         return "z".to_owned();
     }
@@ -38,12 +43,20 @@ pub fn docker_mode(m: &PlannedMount) -> String {
 pub fn mount_json(m: &PlannedMount) -> Json {
     let mut o = Map::new();
     o.insert("Type".into(), Json::from(m.kind().as_str()));
-    if let PlannedSource::Volume(v) = &m.source {
-        o.insert("Name".into(), Json::from(v.name.as_str()));
+    match &m.source {
+        PlannedSource::Volume(v) => {
+            o.insert("Name".into(), Json::from(v.name.as_str()));
+        }
+        PlannedSource::Image(i) => {
+            o.insert("Name".into(), Json::from(i.image.name.as_str()));
+        }
+        PlannedSource::Bind(_) | PlannedSource::Tmpfs(_) => {}
     }
+    // An image mount's Source, in Docker, is where the daemon mounted the image on the
+    // host; myvol mounts it in the run only.
     let source = match m.mount() {
         MountRef::Bind(b) => b.source.display().to_string(),
-        MountRef::Tmpfs(_) => String::new(),
+        MountRef::Tmpfs(_) | MountRef::Image(_) => String::new(),
     };
     o.insert("Source".into(), Json::from(source));
     o.insert("Destination".into(), Json::from(m.target()));
@@ -54,6 +67,7 @@ pub fn mount_json(m: &PlannedMount) -> Json {
     o.insert("RW".into(), Json::from(!m.read_only()));
     let propagation = match &m.source {
         PlannedSource::Bind(b) => b.bind.propagation.as_str(),
+        PlannedSource::Image(_) => "rprivate",
         PlannedSource::Volume(_) | PlannedSource::Tmpfs(_) => "",
     };
     o.insert("Propagation".into(), Json::from(propagation));
@@ -65,6 +79,15 @@ pub fn mount_json(m: &PlannedMount) -> Json {
             }
             if !v.bind.copy_up {
                 o.insert("NoCopy".into(), Json::from(true));
+            }
+            if m.origin == SpecOrigin::Image {
+                o.insert("FromImage".into(), Json::from(true));
+            }
+        }
+        PlannedSource::Image(i) => {
+            o.insert("Image".into(), Json::from(i.image.id.as_str()));
+            if let Some(sub) = &i.mount.subpath {
+                o.insert("Subpath".into(), Json::from(sub.as_str()));
             }
         }
         PlannedSource::Bind(b) => {
@@ -91,6 +114,36 @@ pub fn render(plan: &RunPlan) -> String {
     go_json(&mounts_json(plan), false)
 }
 
+/// A run of an image, as one line of JSON in the shape of `docker inspect` of the container
+/// it would be (Docker's keys, in Docker's order): `Path` and `Args`, the command; `Image`, the
+/// image ID; `Mounts`, as [`render`] prints them, the image's volumes included; `Config`, with
+/// `Image` as named and what the image and the flags made of `User`, `Env`, `Cmd`,
+/// `WorkingDir`, `Entrypoint` and `Volumes` (`null` when none). The user is shown as given:
+/// it is resolved in the image when the run starts.
+pub fn render_image(plan: &RunPlan, request: &ProcessRequest, process: &Process) -> String {
+    let Some(image) = &plan.image else { return render(plan) };
+    let list = |v: Option<Vec<String>>| v.map_or(Json::Null, Json::from);
+    let (entrypoint, cmd) = crate::plan::image_entrypoint_cmd(request, &image.config);
+    let mut config = Map::new();
+    config.insert("User".into(), Json::from(process.user_in_image.clone().unwrap_or_default()));
+    config.insert("Env".into(), Json::from(process.env.clone()));
+    config.insert("Cmd".into(), list(cmd));
+    config.insert("Image".into(), Json::from(image.name.as_str()));
+    config.insert(
+        "Volumes".into(),
+        image.config.volumes.as_ref().map_or(Json::Null, |v| Json::Object(v.clone().into_iter().collect())),
+    );
+    config.insert("WorkingDir".into(), Json::from(process.workdir.clone().unwrap_or_default()));
+    config.insert("Entrypoint".into(), list(entrypoint));
+    let mut o = Map::new();
+    o.insert("Path".into(), Json::from(process.command.first().cloned().unwrap_or_default()));
+    o.insert("Args".into(), Json::from(process.command.get(1..).unwrap_or_default().to_vec()));
+    o.insert("Image".into(), Json::from(image.id.as_str()));
+    o.insert("Mounts".into(), mounts_json(plan));
+    o.insert("Config".into(), Json::Object(config));
+    go_json(&Json::Object(o), false)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -103,7 +156,7 @@ mod tests {
     use crate::spec::{Propagation, parse_tmpfs_options};
 
     fn plan(mounts: Vec<PlannedMount>) -> RunPlan {
-        RunPlan { rootfs: PathBuf::from("/r"), mounts, read_only: false, remove: false }
+        RunPlan { rootfs: PathBuf::from("/r"), image: None, mounts, read_only: false, remove: false }
     }
 
     fn bind(source: &str, target: &str, access: Access, propagation: Propagation, copy_up: bool) -> Bind {

@@ -1,9 +1,11 @@
-//! Stage 2 of a run: attach. The plan's volumes are created (or found) and leased, under one
-//! store lock each so that no `volume rm` comes between, then made usable (their driver
-//! options mounted, or their plugin asked); missing `-v` bind sources are created (`mkdir -p`,
-//! 0755), as Docker does. Then, as Docker's daemon does when a container starts, a bind
-//! asking for shared (or slave) propagation is checked to be on a mount that can give it.
-//! Nothing else is decided here: the plan said what to create.
+//! Stage 2 of a run: attach. The plan's images are leased (by ID: the very images planned, or
+//! an error if one went meanwhile), so that no `rmi` or `image prune` removes them while the
+//! run lives. The plan's volumes are created (or found) and leased, under one store lock each
+//! so that no `volume rm` comes between, then made usable (their driver options mounted, or
+//! their plugin asked); missing `-v` bind sources are created (`mkdir -p`, 0755), as Docker
+//! does. Then, as Docker's daemon does when a container starts, a bind asking for shared (or
+//! slave) propagation is checked to be on a mount that can give it. Nothing else is decided
+//! here: the plan said what to create.
 
 use std::io;
 use std::os::unix::fs::DirBuilderExt;
@@ -11,9 +13,10 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use super::{PlannedBind, PlannedSource, RunPlan, SourceKind};
+use super::{PlannedBind, PlannedImage, PlannedSource, RunPlan, SourceKind};
 use crate::driver::Plugins;
 use crate::driver::{self, Attachment, DriverError};
+use crate::image::{ImageError, ImageLease, ImageStore};
 use crate::name::VolumeName;
 use crate::runtime::mountinfo::{self, SourceMountError};
 use crate::spec::Propagation;
@@ -27,6 +30,8 @@ pub struct Attached {
     pub volumes: Vec<Attachment>,
     /// The anonymous volumes this run created (`--rm` removes them once the run has ended).
     pub created_anonymous: Vec<VolumeName>,
+    /// The leases on the images the run uses (its root, its image mounts).
+    pub images: Vec<ImageLease>,
 }
 
 impl Attached {
@@ -35,6 +40,7 @@ impl Attached {
     /// also when the run failed. A volume that cannot be removed stays, as in Docker.
     pub fn release(self, store: &Store, remove_anonymous: bool) {
         drop(self.volumes);
+        drop(self.images);
         if remove_anonymous {
             for name in &self.created_anonymous {
                 let _ = store.remove(name, true);
@@ -52,6 +58,9 @@ pub enum AttachError {
     /// Making a volume usable: mounting its driver options, or its plugin's mount.
     #[error(transparent)]
     Driver(#[from] DriverError),
+    /// Leasing an image (gone since the run was planned, or the store unreadable).
+    #[error(transparent)]
+    Image(#[from] ImageError),
     /// Creating a missing `-v` bind source.
     #[error(
         "error while creating mount source path '{}': mkdir {}: {}",
@@ -96,6 +105,10 @@ pub fn attach(
     plugins: &Plugins,
     attached: &mut Attached,
 ) -> Result<(), AttachError> {
+    let images = ImageStore::new(store.root());
+    if let Some(image) = &plan.image {
+        attached.images.push(lease_image(&images, image)?);
+    }
     for m in &mut plan.mounts {
         // A read-only mount's lease says so: `volume import --force` may replace the content
         // under it (the run keeps the old tree), never under a writer.
@@ -135,10 +148,17 @@ pub fn attach(
                 }
                 check_propagation(b)?;
             }
+            PlannedSource::Image(i) => attached.images.push(lease_image(&images, &i.image)?),
             PlannedSource::Tmpfs(_) => {}
         }
     }
     Ok(())
+}
+
+/// Lease the planned image by its ID: the image planned, whatever its name points at now.
+fn lease_image(images: &ImageStore, image: &PlannedImage) -> Result<ImageLease, AttachError> {
+    let (lease, _) = images.lease(&image.id, "run")?;
+    Ok(lease)
 }
 
 /// Docker's start-time check of a bind's propagation against the mount its source is on

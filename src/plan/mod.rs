@@ -28,23 +28,32 @@ use thiserror::Error;
 pub use attach::{AttachError, Attached, attach};
 
 use crate::driver::{self, local::validate_options};
+use crate::image::oci::RunConfig;
+use crate::image::{ImageError, ImageStore};
 use crate::name::VolumeName;
 use crate::runtime::user::{self, UserError};
-use crate::runtime::{self, Access, Bind, Exec, ExecError, MountRef, Network, Process, Recursion, RootfsError, Tmpfs};
+use crate::runtime::{
+    self, Access, Bind, Exec, ExecError, ImageMount, ImageRoot, MountRef, Network, Process, Recursion, RootfsError,
+    Tmpfs,
+};
 use crate::spec::{self, BindRecursive, MountSpec, MountType, Propagation, SpecError, SpecOrigin, clean_path};
 use crate::store::{ANONYMOUS_LABEL, Store, StoreError, layout};
 use crate::text::{echo, echo_path, errno_text, go_quote};
 use env::EnvError;
 
-/// The command run when none is given, as for an image without CMD.
+/// The command run in a rootfs directory when none is given.
 pub const DEFAULT_COMMAND: &str = "/bin/sh";
 
 /// What a `myvol run` command line asks for, its mount flags already parsed
 /// ([`parse_specs`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunRequest {
-    /// The root filesystem, as given (made absolute against `cwd` by [`resolve`]).
+    /// The root filesystem, as given (made absolute against `cwd` by [`resolve`]); unused
+    /// when `image` is given.
     pub rootfs: String,
+    /// IMAGE: run this image of the store (a reference, an ID or an ID prefix) instead of a
+    /// rootfs directory. It must be in the store: pulling is the caller's (`--pull`).
+    pub image: Option<String>,
     /// The mounts, in flag order: `-v`, then `--mount`, then `--tmpfs`.
     pub mounts: Vec<MountSpec>,
     /// `--volume-driver`: the driver of the volumes of `-v` (named and anonymous, as in
@@ -86,8 +95,10 @@ pub struct ProcessRequest {
 /// What will happen, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunPlan {
-    /// The root filesystem: absolute and lexically cleaned.
+    /// The root filesystem: absolute and lexically cleaned. For an image, its top layer.
     pub rootfs: PathBuf,
+    /// The image the run stacks as its root (its layers), when it runs one.
+    pub image: Option<PlannedImage>,
     /// The mounts, sorted by destination depth (fewest components first, flag order among
     /// equals), the order Docker mounts them in.
     pub mounts: Vec<PlannedMount>,
@@ -100,6 +111,7 @@ impl RunPlan {
     pub fn exec<'a>(&'a self, process: &'a Process) -> Exec<'a> {
         Exec {
             rootfs: &self.rootfs,
+            image: self.image.as_ref().map(|i| ImageRoot { name: &i.name, layers: &i.layers, userxattr: i.userxattr }),
             read_only: self.read_only,
             mounts: self.mounts.iter().map(PlannedMount::mount).collect(),
             process,
@@ -127,6 +139,7 @@ impl PlannedMount {
             PlannedSource::Volume(_) => MountType::Volume,
             PlannedSource::Bind(_) => MountType::Bind,
             PlannedSource::Tmpfs(_) => MountType::Tmpfs,
+            PlannedSource::Image(_) => MountType::Image,
         }
     }
 
@@ -136,6 +149,7 @@ impl PlannedMount {
             PlannedSource::Volume(v) => MountRef::Bind(&v.bind),
             PlannedSource::Bind(b) => MountRef::Bind(&b.bind),
             PlannedSource::Tmpfs(t) => MountRef::Tmpfs(&t.tmpfs),
+            PlannedSource::Image(i) => MountRef::Image(&i.mount),
         }
     }
 
@@ -156,6 +170,31 @@ pub enum PlannedSource {
     Volume(PlannedVolume),
     Bind(PlannedBind),
     Tmpfs(PlannedTmpfs),
+    Image(Box<PlannedImageMount>),
+}
+
+/// An image a run uses (its root, or an image mount), as the store has it when planning.
+/// The run leases it by ID when it starts ([`attach()`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedImage {
+    /// As the user named it.
+    pub name: String,
+    /// The image ID (`sha256:…`).
+    pub id: String,
+    /// What `docker run` takes from the image: Entrypoint, Cmd, Env, WorkingDir, User, Volumes.
+    pub config: RunConfig,
+    /// The unpacked layers, top first.
+    pub layers: Vec<PathBuf>,
+    /// The layers use `user.overlay.*` xattrs (a rootless store).
+    pub userxattr: bool,
+}
+
+/// `--mount type=image,source=IMAGE,target=…[,image-subpath=…]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedImageMount {
+    pub image: PlannedImage,
+    /// What the runtime mounts: the image's layers, read-only.
+    pub mount: ImageMount,
 }
 
 /// A volume: existing, or to be created (with this name) before mounting.
@@ -281,6 +320,12 @@ pub enum PlanError {
     /// What the runtime would refuse (a relative `-w`, a NUL byte in an environment file…).
     #[error(transparent)]
     Invalid(#[from] runtime::Invalid),
+    /// The image (or an image mount's) is not in the store, or cannot be read.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    /// An image run with neither an entrypoint nor a command (Docker's words).
+    #[error("No command specified")]
+    NoCommand,
     /// `U` on a bind of a system directory (podman's rule and words).
     #[error(
         "chowning host path {} is not allowed. You can manually `chown -R {uid}:{gid} {}`",
@@ -330,15 +375,29 @@ pub fn parse_specs(
 /// besides reading the store), apply Docker's rules (`--mount` bind sources must exist unless
 /// `bind-create-src`; binds in or above the managed root get `rslave`), and sort the mounts by
 /// destination depth. `cwd` is the directory a relative rootfs is resolved against.
+///
+/// With an image, the image is looked up (read-only), and each volume it declares that no
+/// mount covers (same destination) becomes an anonymous volume, as Docker makes one.
 pub fn resolve(run: &RunRequest, store: &Store, cwd: &Path) -> Result<RunPlan, PlanError> {
-    if run.rootfs.is_empty() {
-        return Err(PlanError::EmptyRootfs);
-    }
+    let image = match &run.image {
+        Some(name) => Some(plan_image(name, store)?),
+        None if run.rootfs.is_empty() => return Err(PlanError::EmptyRootfs),
+        None => None,
+    };
     spec::check_all(&run.mounts)?;
+    let mut specs = std::borrow::Cow::Borrowed(&run.mounts);
+    if let Some(img) = &image {
+        for declared in img.config.volumes.iter().flatten().map(|(path, _)| path) {
+            let spec = MountSpec::image_volume(declared);
+            if !specs.iter().any(|m| m.target == spec.target) {
+                specs.to_mut().push(spec);
+            }
+        }
+    }
     // Volumes this plan creates: a second mount of one of them finds it "existing".
     let mut to_create: HashSet<String> = HashSet::new();
-    let mut mounts = Vec::with_capacity(run.mounts.len());
-    for m in &run.mounts {
+    let mut mounts = Vec::with_capacity(specs.len());
+    for m in specs.iter() {
         let source = match m.kind {
             MountType::Volume => {
                 PlannedSource::Volume(plan_volume(m, run.volume_driver.as_deref(), store, &mut to_create)?)
@@ -350,18 +409,67 @@ pub fn resolve(run: &RunRequest, store: &Store, cwd: &Path) -> Result<RunPlan, P
                 let tmpfs = Tmpfs { target: m.target.clone(), flags: merged.flags, data: merged.data };
                 PlannedSource::Tmpfs(PlannedTmpfs { options, tmpfs })
             }
+            MountType::Image => {
+                let image = plan_image(m.source.as_deref().unwrap_or(""), store)?;
+                let mount = ImageMount {
+                    image: image.name.clone(),
+                    layers: image.layers.clone(),
+                    userxattr: image.userxattr,
+                    subpath: m.image.subpath.clone(),
+                    target: m.target.clone(),
+                };
+                PlannedSource::Image(Box::new(PlannedImageMount { image, mount }))
+            }
         };
         mounts.push(PlannedMount { origin: m.origin, mode: m.mode.clone(), source, raw: m.raw.clone() });
     }
     // Docker's `sort.Sort(mounts)`: by the number of `/` in the cleaned destination, so a
     // parent is mounted before what is mounted inside it. Stable here: flag order among equals.
     mounts.sort_by_key(|m| clean_path(m.target()).matches('/').count());
-    let rootfs = if Path::new(&run.rootfs).is_absolute() {
-        PathBuf::from(clean_path(&run.rootfs))
-    } else {
-        PathBuf::from(clean_path(&format!("{}/{}", cwd.display(), run.rootfs)))
+    let rootfs = match &image {
+        // An image without layers is refused when the plan is validated.
+        Some(img) => img.layers.first().cloned().unwrap_or_else(|| ImageStore::new(store.root()).dir()),
+        None if Path::new(&run.rootfs).is_absolute() => PathBuf::from(clean_path(&run.rootfs)),
+        None => PathBuf::from(clean_path(&format!("{}/{}", cwd.display(), run.rootfs))),
     };
-    Ok(RunPlan { rootfs, mounts, read_only: run.read_only, remove: run.remove })
+    Ok(RunPlan { rootfs, image, mounts, read_only: run.read_only, remove: run.remove })
+}
+
+/// An image of the store, read-only: its config and the layers to stack.
+fn plan_image(name: &str, store: &Store) -> Result<PlannedImage, PlanError> {
+    let images = ImageStore::new(store.root());
+    let run = images.run_image(name)?;
+    Ok(PlannedImage {
+        name: name.to_owned(),
+        id: run.id.to_string(),
+        config: run.config,
+        layers: run.lower_dirs,
+        userxattr: run.overlay_xattrs == crate::archive::import::OverlayXattrs::User,
+    })
+}
+
+/// `docker run`'s command for an image (moby's `merge` of the image config): Entrypoint, then
+/// Cmd. COMMAND replaces the image's Cmd; `--entrypoint X` replaces its Entrypoint and drops
+/// its Cmd (COMMAND, if given, is X's arguments); `--entrypoint ""` clears the Entrypoint and
+/// keeps the Cmd unless COMMAND is given.
+pub fn image_command(run: &ProcessRequest, config: &RunConfig) -> Result<Vec<String>, PlanError> {
+    let (entrypoint, cmd) = image_entrypoint_cmd(run, config);
+    let argv: Vec<String> = entrypoint.into_iter().flatten().chain(cmd.into_iter().flatten()).collect();
+    if argv.is_empty() {
+        return Err(PlanError::NoCommand);
+    }
+    Ok(argv)
+}
+
+/// The Entrypoint and Cmd a run of an image ends with ([`image_command`]'s rules), as
+/// `docker inspect` shows them in the container's `Config` (`None`: `null`).
+pub fn image_entrypoint_cmd(run: &ProcessRequest, config: &RunConfig) -> (Option<Vec<String>>, Option<Vec<String>>) {
+    let given = (!run.command.is_empty()).then(|| run.command.clone());
+    match run.entrypoint.as_deref() {
+        Some("") => (None, given.or_else(|| config.cmd.clone())),
+        Some(e) => (Some(vec![e.to_owned()]), given),
+        None => (config.entrypoint.clone(), given.or_else(|| config.cmd.clone())),
+    }
 }
 
 /// The second half of resolving, which `--dry-run` skips because it looks at the rootfs:
@@ -383,45 +491,76 @@ pub fn resolve_process(
             env::set(&mut environment, e);
         }
     }
+    // `-e KEY` for a KEY myvol's environment does not have: Docker passes `KEY` alone, which
+    // removes the image's KEY.
+    let mut unset: Vec<&str> = Vec::new();
     for v in &run.env {
-        if let Some(e) = env::env_flag(v, lookup)? {
-            env::set(&mut environment, e);
+        match env::env_flag(v, lookup)? {
+            Some(e) => env::set(&mut environment, e),
+            None => unset.push(v),
         }
     }
-    let user = user::resolve_in_rootfs(&plan.rootfs, run.user.as_deref())?;
+    let (user, user_in_image, command, workdir) = match &plan.image {
+        Some(img) => {
+            // Docker's merge: the user's entries, then the image's whose keys the user did not
+            // name. The user (and HOME) are resolved in the image, inside the run.
+            for e in img.config.env.iter().flatten() {
+                let Some((key, _)) = e.split_once('=').filter(|(k, _)| !k.is_empty()) else { continue };
+                if !env::has(&environment, key) && !unset.contains(&key) {
+                    environment.push(e.clone());
+                }
+            }
+            let name = run.user.clone().filter(|u| !u.is_empty()).or_else(|| img.config.user.clone());
+            let workdir = run.workdir.clone().filter(|w| !w.is_empty()).or_else(|| img.config.working_dir.clone());
+            (None, name.filter(|u| !u.is_empty()), image_command(run, &img.config)?, workdir)
+        }
+        None => {
+            let user = user::resolve_in_rootfs(&plan.rootfs, run.user.as_deref())?;
+            if !env::has(&environment, "HOME") {
+                environment.push(format!("HOME={}", user.home));
+            }
+            let command = match run.entrypoint.as_ref().filter(|e| !e.is_empty()) {
+                Some(e) => std::iter::once(e).chain(&run.command).cloned().collect(),
+                None if run.command.is_empty() => vec![DEFAULT_COMMAND.to_owned()],
+                None => run.command.clone(),
+            };
+            (Some(user), None, command, run.workdir.clone())
+        }
+    };
+    // podman refuses `U` on a system directory before anything starts. An image run's user is
+    // only known inside the run (it is looked up in the image there): its numeric form, if
+    // it is one, names it in the error, root otherwise.
+    let chown_to = match (&user, &user_in_image) {
+        (Some(u), _) => (u.uid, u.gid),
+        (None, Some(name)) => numeric_user(name).unwrap_or((0, 0)),
+        (None, None) => (0, 0),
+    };
     for m in &plan.mounts {
         if let PlannedSource::Bind(b) = &m.source
             && b.bind.chown
             && dangerous_host_path(&b.bind.source)
         {
-            return Err(PlanError::ChownRefused { path: b.bind.source.clone(), uid: user.uid, gid: user.gid });
+            return Err(PlanError::ChownRefused { path: b.bind.source.clone(), uid: chown_to.0, gid: chown_to.1 });
         }
-    }
-    if !env::has(&environment, "HOME") {
-        environment.push(format!("HOME={}", user.home));
     }
     if run.tty && !env::has(&environment, "TERM") {
         environment.insert(0, "TERM=xterm".to_owned());
     }
-    let command = match run.entrypoint.as_ref().filter(|e| !e.is_empty()) {
-        Some(e) => std::iter::once(e).chain(&run.command).cloned().collect(),
-        None if run.command.is_empty() => vec![DEFAULT_COMMAND.to_owned()],
-        None => run.command.clone(),
-    };
     let process = Process {
         command,
         env: environment,
         // Docker's daemon cleans an absolute working directory (`filepath.Clean`), so
         // `/a/../etc` is `/etc`; a relative one is refused below.
-        workdir: run
-            .workdir
+        workdir: workdir
             .as_deref()
             .filter(|w| !w.is_empty())
             .map(|w| if w.starts_with('/') { clean_path(w) } else { w.to_owned() }),
-        user: Some((user.uid, user.gid)),
+        user: user.as_ref().map(|u| (u.uid, u.gid)),
+        user_in_image,
         // Docker's daemon lists the primary group first among the supplementary ones
-        // (`getUser`, moby `daemon/oci_linux.go`): `id` shows `groups=GID,…`.
-        groups: std::iter::once(user.gid).chain(user.groups).collect(),
+        // (`getUser`, moby `daemon/oci_linux.go`): `id` shows `groups=GID,…`; an image run's
+        // are looked up inside the run.
+        groups: user.map(|u| std::iter::once(u.gid).chain(u.groups).collect()).unwrap_or_default(),
         hostname: run.hostname.clone().filter(|h| !h.is_empty()),
         network: run.network,
         tty: run.tty,
@@ -429,6 +568,12 @@ pub fn resolve_process(
     };
     runtime::validate(&plan.exec(&process))?;
     Ok(process)
+}
+
+/// `UID` or `UID:GID` in numbers (group 0 when not given, as for a UID not in the image).
+fn numeric_user(name: &str) -> Option<(u32, u32)> {
+    let (u, g) = name.split_once(':').unwrap_or((name, "0"));
+    Some((u.parse().ok()?, g.parse().ok()?))
 }
 
 /// Whether `U` may not chown a bind's source (podman's list): the root, the system's
@@ -480,7 +625,8 @@ fn plan_volume(
     to_create: &mut HashSet<String>,
 ) -> Result<PlannedVolume, PlanError> {
     let requested = match m.origin {
-        SpecOrigin::Volume => volume_driver.unwrap_or(""),
+        // An image's declared volumes are `Config.Volumes`, as `-v /dest` is.
+        SpecOrigin::Volume | SpecOrigin::Image => volume_driver.unwrap_or(""),
         _ => m.volume.driver.as_deref().unwrap_or(""),
     };
     let anonymous = m.is_anonymous();

@@ -112,6 +112,7 @@ fn summarize(m: &PlannedMount) -> String {
                 t.tmpfs.data
             )
         }
+        PlannedSource::Image(i) => format!("image {} {rw} {}", m.target(), i.image.name),
     }
 }
 
@@ -297,6 +298,7 @@ fn resolve_changes_nothing_and_fills_the_rest_of_the_plan() {
     let store = Store::new(&root);
     let run = RunRequest {
         rootfs: "../rootfs/./x".into(),
+        image: None,
         mounts: parse_specs(&["/anon".into(), "new:/n".into()], &[], &[], "/").unwrap(),
         volume_driver: None,
         read_only: true,
@@ -328,7 +330,7 @@ fn process_fixture() -> (tempfile::TempDir, RunPlan) {
     .unwrap();
     std::fs::write(rootfs.join("etc/group"), "alice:x:1001:\nwheel:x:10:alice\n").unwrap();
     std::fs::write(dir.path().join("env"), "FROMFILE=f\nOVER=file\nINHERITED\n").unwrap();
-    let plan = RunPlan { rootfs, mounts: Vec::new(), read_only: false, remove: false };
+    let plan = RunPlan { rootfs, image: None, mounts: Vec::new(), read_only: false, remove: false };
     (dir, plan)
 }
 
@@ -358,6 +360,7 @@ fn resolve_process_builds_what_the_runtime_runs() {
                 .to_vec(),
             workdir: Some("/w".into()),
             user: Some((1000, 1001)),
+            user_in_image: None,
             // The primary group first, as Docker's daemon lists it.
             groups: vec![1001, 10],
             hostname: None,
@@ -423,4 +426,34 @@ fn unreadable_bind_sources_report_the_stat_error() {
     std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     assert_eq!(m, "invalid mount config for type \"bind\": stat <T>/locked/x: permission denied");
     assert_eq!(v, "error while creating mount source path '<T>/locked/x': stat <T>/locked/x: permission denied");
+}
+
+/// `docker run`'s command for an image (moby's `merge`), one case per line: the flags, the
+/// image's Entrypoint and Cmd, the argv.
+#[test]
+fn image_command_table() {
+    let v = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect::<Vec<String>>();
+    type Case<'a> =
+        (Option<&'a str>, &'a [&'a str], Option<&'a [&'a str]>, Option<&'a [&'a str]>, Result<&'a [&'a str], &'a str>);
+    let cases: &[Case<'_>] = &[
+        (None, &[], Some(&["ep"]), Some(&["cmd"]), Ok(&["ep", "cmd"])),
+        (None, &["x"], Some(&["ep"]), Some(&["cmd"]), Ok(&["ep", "x"])),
+        (None, &[], None, Some(&["cmd", "a"]), Ok(&["cmd", "a"])),
+        (None, &["x"], None, Some(&["cmd"]), Ok(&["x"])),
+        (Some("e"), &[], Some(&["ep"]), Some(&["cmd"]), Ok(&["e"])),
+        (Some("e"), &["x", "y"], Some(&["ep"]), Some(&["cmd"]), Ok(&["e", "x", "y"])),
+        (Some(""), &[], Some(&["ep"]), Some(&["cmd"]), Ok(&["cmd"])),
+        (Some(""), &["x"], Some(&["ep"]), Some(&["cmd"]), Ok(&["x"])),
+        (Some(""), &[], Some(&["ep"]), None, Err("No command specified")),
+        (None, &[], None, None, Err("No command specified")),
+        (None, &[], Some(&[]), Some(&[]), Err("No command specified")),
+    ];
+    for (entrypoint, command, image_ep, image_cmd, want) in cases {
+        let run =
+            ProcessRequest { entrypoint: entrypoint.map(str::to_owned), command: v(command), ..Default::default() };
+        let config =
+            crate::image::oci::RunConfig { entrypoint: image_ep.map(&v), cmd: image_cmd.map(&v), ..Default::default() };
+        let got = image_command(&run, &config).map_err(|e| e.to_string());
+        assert_eq!(got, want.map(v).map_err(str::to_owned), "{entrypoint:?} {command:?} {image_ep:?} {image_cmd:?}");
+    }
 }

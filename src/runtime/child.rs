@@ -16,9 +16,12 @@ use rustix::io::Errno;
 use rustix::thread::{CapabilitySet, CapabilitySets};
 use thiserror::Error;
 
-use super::mounts::{self, BindOptions};
+use super::mounts::{self, BindOptions, OverlayLayers};
 use super::resolve::{self, ensure_dir_in_root, ensure_file_in_root, ensure_top_dir, open_in_root};
-use super::{ChildChannels, ChildFailure, ChildReport, Exec, MountRef, Network, Process, RunDir, copyup, tty};
+use super::user::{self, UserError};
+use super::{
+    ChildChannels, ChildFailure, ChildReport, Exec, ImageMount, MountRef, Network, Process, RunDir, copyup, tty,
+};
 use crate::sys::{self, Syscall, attr};
 use crate::text::{echo, errno_text};
 
@@ -86,6 +89,9 @@ pub enum SetupError {
     NoSuchFile(String),
     #[error("exec: {}: {}", echo(path).quoted(), errno_text(err))]
     Exec { path: String, err: io::Error },
+    /// An image run's user, looked up in the image (runc's words).
+    #[error(transparent)]
+    User(#[from] UserError),
 }
 
 /// What Docker's daemon adds to a start error that says "not a directory" (moby
@@ -106,7 +112,8 @@ impl SetupError {
             | SetupError::TargetIsRoot { .. }
             | SetupError::SubpathEscapes { .. }
             | SetupError::ProcMount { .. }
-            | SetupError::WorkdirNotADirectory(_) => ChildFailure::Setup,
+            | SetupError::WorkdirNotADirectory(_)
+            | SetupError::User(_) => ChildFailure::Setup,
         }
     }
 
@@ -122,7 +129,8 @@ impl SetupError {
             | SetupError::TargetIsRoot { .. }
             | SetupError::SubpathEscapes { .. }
             | SetupError::ProcMount { .. }
-            | SetupError::WorkdirNotADirectory(_) => None,
+            | SetupError::WorkdirNotADirectory(_)
+            | SetupError::User(_) => None,
         }
     }
 }
@@ -208,17 +216,27 @@ fn setup(
         rfs::open(run.merged(), OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| step(format!("open {}", run.merged().display()))(errno(e)))?;
     let rootfs = path_str(exec.rootfs, "rootfs")?;
-    let root = mounts::overlay(
-        sys,
-        rootfs,
-        path_str(&run.upper(), "upper dir")?,
-        path_str(&run.work(), "work dir")?,
-        merged.as_fd(),
-    )
-    .map_err(|err| SetupError::Mount { from: rootfs.to_owned(), target: "/".into(), err })?;
+    let (upper, work) = (run.upper(), run.work());
+    let (lowers, userxattr, from) = match &exec.image {
+        Some(image) => {
+            let layers = image.layers.iter().map(|l| path_str(l, "image layer")).collect::<Result<Vec<_>, _>>()?;
+            (layers, image.userxattr, image.name)
+        }
+        None => (vec![rootfs], false, rootfs),
+    };
+    let layers = OverlayLayers {
+        lowers: &lowers,
+        upper: Some((path_str(&upper, "upper dir")?, path_str(&work, "work dir")?)),
+        userxattr,
+    };
+    let root = mounts::overlay(sys, &layers, merged.as_fd()).map_err(|err| SetupError::Mount {
+        from: from.to_owned(),
+        target: "/".into(),
+        err,
+    })?;
     let root = root.as_fd();
 
-    let process = exec.process;
+    let mut process = std::borrow::Cow::Borrowed(exec.process);
     let own_netns = process.network == Network::None;
     let hostname = process.hostname.clone().unwrap_or_else(|| run.id().chars().take(12).collect());
     sys.sethostname(&hostname).map_err(step("sethostname"))?;
@@ -233,10 +251,19 @@ fn setup(
     // Read-only tmpfs mounts are made read-only last, as runc does (`finalizeRootfs`): mount
     // points of later mounts, device nodes and the working directory can still be made in them.
     let mut read_only_later = Vec::new();
+    // podman's `U` in an image run: the user as podman finds it, in the image's own files
+    // before the run's mounts (the process's user is looked up after them, as runc does).
+    let chown_to = match process.user {
+        Some(u) => u,
+        None if exec.image.is_some() && exec.mounts.iter().any(|m| matches!(m, MountRef::Bind(b) if b.chown)) => {
+            let u = user::resolve_in_root(root, process.user_in_image.as_deref())?;
+            (u.uid, u.gid)
+        }
+        None => (0, 0),
+    };
     for (i, &m) in exec.mounts.iter().enumerate() {
-        if let Some(fd) =
-            mount(sys, root, m, sources.get(i).and_then(Option::as_ref), &merged_name, process.user.unwrap_or((0, 0)))?
-        {
+        let at = MountAt { run, index: i, merged: &merged_name, user: chown_to };
+        if let Some(fd) = mount(sys, root, m, sources.get(i).and_then(Option::as_ref), &at)? {
             read_only_later.push((m.target(), fd));
         }
     }
@@ -258,6 +285,19 @@ fn setup(
     }
     let dev_is_bind = matches!(user_dev, Some(MountRef::Bind(_)));
     mask_paths(sys, root, dev.as_fd())?;
+    if exec.image.is_some() {
+        // The image's own passwd and group files, as the process will see them (its mounts
+        // included), resolved inside the root: a symlink cannot lead out of the image.
+        let u = user::resolve_in_root(root, process.user_in_image.as_deref())?;
+        let p = process.to_mut();
+        p.user = Some((u.uid, u.gid));
+        // The primary group first, as Docker's daemon lists it.
+        p.groups = std::iter::once(u.gid).chain(u.groups).collect();
+        if !p.env.iter().any(|e| e.split_once('=').is_some_and(|(k, _)| k == "HOME")) {
+            p.env.push(format!("HOME={}", u.home));
+        }
+    }
+    let process = process.as_ref();
 
     let workdir = process.workdir.clone().unwrap_or_else(|| "/".to_owned());
     // runc's words (`os.MkdirAll`); a path that exists as something else, the daemon's.
@@ -584,6 +624,15 @@ fn open_source(path: &Path, verify: Option<&Arc<OwnedFd>>) -> io::Result<OwnedFd
     Ok(fd)
 }
 
+/// Where a mount of the plan is made: the run, the mount's index in it (an image mount's
+/// staging directory), the merged root's name (for errors) and the user `U` gives sources to.
+struct MountAt<'a> {
+    run: &'a RunDir,
+    index: usize,
+    merged: &'a str,
+    user: (u32, u32),
+}
+
 /// Make one mount of the plan. A read-only tmpfs is mounted writable: its fd is returned, to
 /// be made read-only once everything is in place.
 fn mount(
@@ -591,14 +640,17 @@ fn mount(
     root: BorrowedFd<'_>,
     m: MountRef<'_>,
     prepared: Option<&Prepared>,
-    merged: &str,
-    user: (u32, u32),
+    at: &MountAt<'_>,
 ) -> Result<Option<OwnedFd>, SetupError> {
     match m {
+        MountRef::Image(image) => {
+            check_proc_mount(root, &image.target, None, &image.image, at.merged)?;
+            mount_image(sys, root, image, at.run, at.index).map(|()| None)
+        }
         MountRef::Tmpfs(t) => {
             let target = &t.target;
             let err = |err| SetupError::Mount { from: "tmpfs".into(), target: target.clone(), err };
-            check_proc_mount(root, target, None, "tmpfs", merged)?;
+            check_proc_mount(root, target, None, "tmpfs", at.merged)?;
             let fd = ensure_dir_in_root(root, target).map_err(err)?;
             check_not_root(root, fd.as_fd(), "tmpfs", target)?;
             let read_only = t.flags & crate::sys::ms::RDONLY != 0;
@@ -627,7 +679,7 @@ fn mount(
                     (opened.as_fd(), None)
                 }
             };
-            check_proc_mount(root, target, Some(src), &src_name, merged)?;
+            check_proc_mount(root, target, Some(src), &src_name, at.merged)?;
             let ftype = resolve::file_type(src.as_fd()).map_err(err)?;
             if ftype == FileType::Directory && b.copy_up {
                 copy_up_if_empty(root, src.as_fd(), target)
@@ -635,6 +687,7 @@ fn mount(
             }
             // After the copy-up, which gives the volume the image directory's owners.
             if b.chown {
+                let user = at.user;
                 chown_source(src.as_fd(), ftype == FileType::Directory, user)
                     .map_err(|e| step(format!("chown {src_name} to {}:{}", user.0, user.1))(e))?;
             }
@@ -663,6 +716,53 @@ fn mount(
             Ok(None)
         }
     }
+}
+
+/// An image, read-only, at its target: its layers stacked in a read-only overlay (the layer
+/// itself when there is one), `nodev`. With `image-subpath`, the overlay is first attached
+/// on a staging directory of the run directory (in the run's mount namespace only), the
+/// subpath resolved inside it (the image's symlinks cannot leave it) and bound alone.
+fn mount_image(
+    sys: &dyn Syscall,
+    root: BorrowedFd<'_>,
+    image: &ImageMount,
+    run: &RunDir,
+    index: usize,
+) -> Result<(), SetupError> {
+    let target = &image.target;
+    let err = |err| SetupError::Mount { from: image.image.clone(), target: target.clone(), err };
+    let t = ensure_dir_in_root(root, target).map_err(err)?;
+    check_not_root(root, t.as_fd(), &image.image, target)?;
+    let read_only = BindOptions {
+        recursion: super::Recursion::NonRecursive,
+        access: super::Access::ReadOnly,
+        extra: 0,
+        propagation: mounts::propagation_type(crate::spec::Propagation::Rprivate),
+    };
+    let top = if let [layer] = image.layers.as_slice() {
+        rfs::open(layer, OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| err(errno(e)))?
+    } else {
+        let lowers = image.layers.iter().map(|l| path_str(l, "image layer")).collect::<Result<Vec<_>, _>>()?;
+        let layers = OverlayLayers { lowers: &lowers, upper: None, userxattr: image.userxattr };
+        let ov = mounts::overlay_fs(sys, &layers, attr::RDONLY).map_err(err)?;
+        let Some(_) = &image.subpath else {
+            return sys.move_mount(ov.as_fd(), t.as_fd()).map_err(err);
+        };
+        let staging = run.staging(index);
+        rfs::mkdir(&staging, Mode::from_raw_mode(0o700)).map_err(|e| err(errno(e)))?;
+        let s =
+            rfs::open(&staging, OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
+                .map_err(|e| err(errno(e)))?;
+        sys.move_mount(ov.as_fd(), s.as_fd()).map_err(err)?;
+        rfs::open(&staging, OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| err(errno(e)))?
+    };
+    let src = match &image.subpath {
+        None => top,
+        Some(sp) => open_in_root(top.as_fd(), &format!("/{sp}"), OFlags::PATH | OFlags::DIRECTORY).map_err(err)?,
+    };
+    mounts::bind(sys, src.as_fd(), t.as_fd(), read_only).map(drop).map_err(err)
 }
 
 /// podman's `U`: give a bind's source (`src`, an `O_PATH` fd) to `user`: a directory with
@@ -765,13 +865,14 @@ fn cstring(s: &str) -> CString {
 }
 
 fn prepare_exec(process: &Process, hostname: &str) -> Result<Ready, SetupError> {
+    // Docker's order (`CreateDaemonEnvironment`): PATH (the process's own, in place of the
+    // default), HOSTNAME, then the rest.
     let mut env: Vec<String> = Vec::new();
     let has = |env: &[String], k: &str| env.iter().any(|e| e.split_once('=').is_some_and(|(key, _)| key == k));
-    if !has(&process.env, "PATH") {
-        env.push(format!("PATH={DEFAULT_PATH}"));
-    }
+    let own_path = process.env.iter().rev().find(|e| e.starts_with("PATH="));
+    env.push(own_path.cloned().unwrap_or_else(|| format!("PATH={DEFAULT_PATH}")));
     env.push(format!("HOSTNAME={hostname}"));
-    env.extend(process.env.iter().filter(|e| !e.starts_with("HOSTNAME=")).cloned());
+    env.extend(process.env.iter().filter(|e| !e.starts_with("HOSTNAME=") && !e.starts_with("PATH=")).cloned());
     if !has(&env, "HOME") {
         let uid = process.user.map(|u| u.0).unwrap_or(0);
         env.push(if uid == 0 { "HOME=/root".to_owned() } else { "HOME=/".to_owned() });

@@ -48,8 +48,11 @@ pub use tty::{NotATty, check_input};
 #[derive(Debug, Clone)]
 pub struct Exec<'a> {
     /// The root filesystem (a directory). It is never modified: the run sees it through an
-    /// overlay whose writable layer is discarded at the end.
+    /// overlay whose writable layer is discarded at the end. For an image, its top layer
+    /// (the overlay stacks [`ImageRoot::layers`]).
     pub rootfs: &'a Path,
+    /// The root is an image's layers, not `rootfs` alone.
+    pub image: Option<ImageRoot<'a>>,
     /// Make the root read-only (mounts keep their own mode).
     pub read_only: bool,
     /// In order: a mount inside another one's target comes after it.
@@ -57,8 +60,22 @@ pub struct Exec<'a> {
     pub process: &'a Process,
 }
 
+/// A run of an image: its unpacked layers are the overlay's lower directories, and the user
+/// is resolved in the image's own `/etc/passwd` and `/etc/group`, inside the run once its
+/// mounts are made (as runc reads them), since the image's tree exists as one directory only
+/// there.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageRoot<'a> {
+    /// The image as named, for messages.
+    pub name: &'a str,
+    /// The layers, **top first**: overlayfs's `lowerdir` order.
+    pub layers: &'a [PathBuf],
+    /// The layers use `user.overlay.*` xattrs (a rootless store): mount with `userxattr`.
+    pub userxattr: bool,
+}
+
 /// The process a run starts, resolved: numeric ids, a complete environment, no name left
-/// to look up in the rootfs.
+/// to look up in the rootfs (for an image, the user is, see [`ImageRoot::user`]).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Process {
     /// The command and its arguments; the first word is looked up in `PATH` unless it holds
@@ -73,6 +90,12 @@ pub struct Process {
     /// Numeric uid and gid (names are resolved before, never after entering the rootfs).
     #[serde(default)]
     pub user: Option<(u32, u32)>,
+    /// A run of an image ([`ImageRoot`]): the `-u` value, else the image's `User` (`None`:
+    /// root), resolved as [`user::resolve`] does in the image's `/etc/passwd` and
+    /// `/etc/group`, inside the run; `user` and `groups` are then set from it, and `HOME` is
+    /// the user's unless the environment sets it. Not part of an exec file.
+    #[serde(skip)]
+    pub user_in_image: Option<String>,
     /// Supplementary group ids (none by default).
     #[serde(default)]
     pub groups: Vec<u32>,
@@ -118,17 +141,41 @@ pub struct ExecFile {
 impl ExecFile {
     pub fn exec(&self) -> Exec<'_> {
         let mounts = self.mounts.iter().map(MountRef::from).collect();
-        Exec { rootfs: &self.rootfs, read_only: self.read_only, mounts, process: &self.process }
+        Exec { rootfs: &self.rootfs, image: None, read_only: self.read_only, mounts, process: &self.process }
     }
 }
 
-/// One mount, as the runtime makes it. Serialised as `{"Bind": {…}}` or `{"Tmpfs": {…}}`.
+/// One mount, as the runtime makes it. Serialised as `{"Bind": {…}}`, `{"Tmpfs": {…}}` or
+/// `{"Image": {…}}`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub enum Mount {
     /// A host directory or file bound at a target: a volume's content, or a bind source.
     Bind(Bind),
     /// A new tmpfs.
     Tmpfs(Tmpfs),
+    /// An image's tree, read-only (`--mount type=image`).
+    Image(ImageMount),
+}
+
+/// An image mounted read-only at a target: its layers stacked (a read-only overlay, or the
+/// layer itself for a one-layer image), `nodev`, never written.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ImageMount {
+    /// The image as named, for messages.
+    #[serde(default)]
+    pub image: String,
+    /// The unpacked layers, top first.
+    pub layers: Vec<PathBuf>,
+    /// The layers use `user.overlay.*` xattrs: mount with `userxattr`.
+    #[serde(default)]
+    pub userxattr: bool,
+    /// Mount only this relative path of the image (`image-subpath`), resolved inside the
+    /// image (its symlinks cannot leave it).
+    #[serde(default)]
+    pub subpath: Option<String>,
+    /// Absolute, inside the rootfs.
+    pub target: String,
 }
 
 /// A bind of a host path (a volume's `_data`, a plugin volume's path, or a host path).
@@ -248,6 +295,7 @@ pub struct Tmpfs {
 pub enum MountRef<'a> {
     Bind(&'a Bind),
     Tmpfs(&'a Tmpfs),
+    Image(&'a ImageMount),
 }
 
 impl<'a> From<&'a Mount> for MountRef<'a> {
@@ -255,6 +303,7 @@ impl<'a> From<&'a Mount> for MountRef<'a> {
         match m {
             Mount::Bind(b) => MountRef::Bind(b),
             Mount::Tmpfs(t) => MountRef::Tmpfs(t),
+            Mount::Image(i) => MountRef::Image(i),
         }
     }
 }
@@ -265,6 +314,7 @@ impl<'a> MountRef<'a> {
         match self {
             MountRef::Bind(b) => &b.target,
             MountRef::Tmpfs(t) => &t.target,
+            MountRef::Image(i) => &i.target,
         }
     }
 
@@ -273,6 +323,7 @@ impl<'a> MountRef<'a> {
         match self {
             MountRef::Bind(b) => b.access != Access::ReadWrite,
             MountRef::Tmpfs(t) => t.flags & ms::RDONLY != 0,
+            MountRef::Image(_) => true,
         }
     }
 }
@@ -376,13 +427,17 @@ pub fn validate(exec: &Exec<'_>) -> Result<(), Invalid> {
     if !exec.rootfs.is_absolute() {
         return bad(format!("rootfs {:?} must be an absolute path", exec.rootfs));
     }
+    if let Some(image) = &exec.image {
+        check_layers(image.name, image.layers)?;
+    }
+    if let Some(u) = &exec.process.user_in_image {
+        no_nul_in("user", u)?;
+    }
     let p = exec.process;
     if p.command.is_empty() || p.command[0].is_empty() {
         return bad("no command specified".to_owned());
     }
-    let no_nul = |what: &str, s: &str| {
-        if s.contains('\0') { Err(Invalid(format!("{what} {s:?} contains a NUL byte"))) } else { Ok(()) }
-    };
+    let no_nul = no_nul_in;
     for a in &p.command {
         no_nul("argument", a)?;
     }
@@ -436,6 +491,32 @@ pub fn validate(exec: &Exec<'_>) -> Result<(), Invalid> {
                 }
             }
             MountRef::Tmpfs(t) => no_nul("tmpfs options", &t.data)?,
+            MountRef::Image(i) => {
+                check_layers(&i.image, &i.layers)?;
+                if let Some(s) = &i.subpath {
+                    no_nul("subpath", s)?;
+                    if s.starts_with('/') || s.split('/').any(|c| c == "..") {
+                        return bad("subpath must be a relative path within the volume".to_owned());
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn no_nul_in(what: &str, s: &str) -> Result<(), Invalid> {
+    if s.contains('\0') { Err(Invalid(format!("{what} {s:?} contains a NUL byte"))) } else { Ok(()) }
+}
+
+/// An image's layers: at least one, each an absolute path.
+fn check_layers(image: &str, layers: &[PathBuf]) -> Result<(), Invalid> {
+    if layers.is_empty() {
+        return Err(Invalid(format!("image {}: it has no layers", crate::text::echo(image))));
+    }
+    for l in layers {
+        if !l.is_absolute() {
+            return Err(Invalid(format!("image layer {:?} must be an absolute path", l)));
         }
     }
     Ok(())

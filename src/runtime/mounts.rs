@@ -149,25 +149,53 @@ pub fn tmpfs(sys: &dyn Syscall, target: BorrowedFd<'_>, flags: u64, data: &str) 
     Ok(mnt)
 }
 
-/// The overlay that keeps the rootfs untouched: `lower` read-only, writes to `upper`
-/// (`work` is overlayfs's scratch directory on the same filesystem). `nodev`, so a device
-/// node shipped in the image cannot be opened.
-pub fn overlay(sys: &dyn Syscall, lower: &str, upper: &str, work: &str, target: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+/// What an overlay stacks: its lower directories, **top first** (a rootfs directory, or an
+/// image's layers), and for a writable overlay its upper and work directories (`work` is
+/// overlayfs's scratch directory, on the upper's filesystem).
+#[derive(Debug, Clone, Copy)]
+pub struct OverlayLayers<'a> {
+    pub lowers: &'a [&'a str],
+    pub upper: Option<(&'a str, &'a str)>,
+    /// The layers mark whiteouts and opaque directories with `user.overlay.*` xattrs (a
+    /// rootless image store): mount with `userxattr`.
+    pub userxattr: bool,
+}
+
+/// A new overlay as a detached mount with `attrs` (always with `nodev`, so a device node
+/// shipped in an image cannot be opened).
+pub fn overlay_fs(sys: &dyn Syscall, layers: &OverlayLayers<'_>, attrs: u64) -> io::Result<OwnedFd> {
     let fs = sys.fsopen("overlay")?;
-    // `lowerdir+` (Linux 6.8) takes one layer per call and needs no escaping; older kernels
-    // get `lowerdir` with overlayfs's escapes for backslash, `:` and `,`.
-    if let Err(e) = sys.fsconfig_string(fs.as_fd(), "lowerdir+", lower) {
-        if e.raw_os_error() != Some(libc::EINVAL) {
-            return Err(e);
+    // `lowerdir+` (Linux 6.8) takes one layer per call, each below the previous ones, and
+    // needs no escaping; older kernels get `lowerdir` with overlayfs's escapes for
+    // backslash, `:` and `,`, the layers joined with `:`.
+    for (i, lower) in layers.lowers.iter().enumerate() {
+        if let Err(e) = sys.fsconfig_string(fs.as_fd(), "lowerdir+", lower) {
+            if i > 0 || e.raw_os_error() != Some(libc::EINVAL) {
+                return Err(e);
+            }
+            let escape = |l: &str| -> String {
+                l.chars().flat_map(|c| if matches!(c, '\\' | ':' | ',') { vec!['\\', c] } else { vec![c] }).collect()
+            };
+            let joined: Vec<String> = layers.lowers.iter().map(|l| escape(l)).collect();
+            sys.fsconfig_string(fs.as_fd(), "lowerdir", &joined.join(":"))?;
+            break;
         }
-        let escaped: String =
-            lower.chars().flat_map(|c| if matches!(c, '\\' | ':' | ',') { vec!['\\', c] } else { vec![c] }).collect();
-        sys.fsconfig_string(fs.as_fd(), "lowerdir", &escaped)?;
     }
-    sys.fsconfig_string(fs.as_fd(), "upperdir", upper)?;
-    sys.fsconfig_string(fs.as_fd(), "workdir", work)?;
+    if let Some((upper, work)) = layers.upper {
+        sys.fsconfig_string(fs.as_fd(), "upperdir", upper)?;
+        sys.fsconfig_string(fs.as_fd(), "workdir", work)?;
+    }
+    if layers.userxattr {
+        sys.fsconfig_flag(fs.as_fd(), "userxattr")?;
+    }
     sys.fsconfig_create(fs.as_fd())?;
-    let mnt = sys.fsmount(fs.as_fd(), attr::NODEV)?;
+    sys.fsmount(fs.as_fd(), attrs | attr::NODEV)
+}
+
+/// The overlay that keeps the rootfs (or the image) untouched: the lower directories
+/// read-only, writes to the upper one; mounted on `target`.
+pub fn overlay(sys: &dyn Syscall, layers: &OverlayLayers<'_>, target: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    let mnt = overlay_fs(sys, layers, attr::NODEV)?;
     sys.move_mount(mnt.as_fd(), target)?;
     Ok(mnt)
 }
@@ -369,7 +397,8 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let fd = dir_fd(t.path());
         let rec = Recorder::new();
-        overlay(&rec, "/rootfs", "/r/upper", "/r/work", fd.as_fd()).unwrap();
+        let layers = |lowers| OverlayLayers { lowers, upper: Some(("/r/upper", "/r/work")), userxattr: false };
+        overlay(&rec, &layers(&["/rootfs"]), fd.as_fd()).unwrap();
         let calls = rec.take();
         assert_eq!(
             calls[1],
@@ -387,10 +416,32 @@ mod tests {
         // A kernel without `lowerdir+` (before 6.8) gets the escaped `lowerdir`.
         let mut rec = Recorder::new();
         rec.fail_at = Some(1);
-        overlay(&rec, "/a:b,c\\d", "/u", "/w", fd.as_fd()).unwrap();
+        overlay(&rec, &layers(&["/a:b,c\\d", "/l2"]), fd.as_fd()).unwrap();
         assert_eq!(
             rec.take()[2],
-            Call::FsconfigString { fs: "fs-1".into(), key: "lowerdir".into(), value: "/a\\:b\\,c\\\\d".into() }
+            Call::FsconfigString { fs: "fs-1".into(), key: "lowerdir".into(), value: "/a\\:b\\,c\\\\d:/l2".into() }
+        );
+    }
+
+    /// An image's layers, top first, one `lowerdir+` each; a rootless store's with
+    /// `userxattr`; a read-only overlay (an image mount) has no upper layer.
+    #[test]
+    fn overlay_of_image_layers() {
+        let rec = Recorder::new();
+        let layers = OverlayLayers { lowers: &["/l/top", "/l/mid", "/l/base"], upper: None, userxattr: true };
+        overlay_fs(&rec, &layers, attr::RDONLY).unwrap();
+        let s = |k: &str, v: &str| Call::FsconfigString { fs: "fs-1".into(), key: k.into(), value: v.into() };
+        assert_eq!(
+            rec.take(),
+            vec![
+                Call::Fsopen("overlay".into()),
+                s("lowerdir+", "/l/top"),
+                s("lowerdir+", "/l/mid"),
+                s("lowerdir+", "/l/base"),
+                Call::FsconfigFlag { fs: "fs-1".into(), key: "userxattr".into() },
+                Call::FsconfigCreate { fs: "fs-1".into() },
+                Call::Fsmount { fs: "fs-1".into(), attrs: attr::RDONLY | attr::NODEV },
+            ]
         );
     }
 }

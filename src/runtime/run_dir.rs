@@ -52,6 +52,12 @@ impl RunDir {
         self.dir.path().join(RUN_MERGED)
     }
 
+    /// Where the run attaches the overlay of its `index`-th mount, an image mounted with a
+    /// subpath, to pick the subpath from it (made by the run, mounted in its namespace only).
+    pub fn staging(&self, index: usize) -> PathBuf {
+        self.dir.path().join(format!("image-{index}"))
+    }
+
     /// Delete the directory and everything in it (by fd, crossing no mount point).
     pub fn remove(self) {
         drop(self)

@@ -5,7 +5,7 @@
 //! group is given, and the supplementary groups are those of `/etc/group` listing the user.
 
 use std::io;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 
 use rustix::fs::{Mode, OFlags};
@@ -148,11 +148,23 @@ fn read_in_rootfs(rootfs: &Path, path: &'static str) -> Result<String, UserError
     let err = |source| UserError::Read { path, source };
     let root = rustix::fs::open(rootfs, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
         .map_err(|e| err(e.into()))?;
-    let fd = match open_in_root(root.as_fd(), path, OFlags::RDONLY) {
+    read_in_root(root.as_fd(), path)
+}
+
+/// Read a file of the tree at `root`, resolved inside it (symlinks cannot leave it, magic
+/// links are refused), up to 16 MiB, without blocking on a FIFO. Missing: empty.
+fn read_in_root(root: BorrowedFd<'_>, path: &'static str) -> Result<String, UserError> {
+    let err = |source| UserError::Read { path, source };
+    let fd = match open_in_root(root, path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY) {
         Ok(fd) => fd,
         Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => return Ok(String::new()),
         Err(e) => return Err(err(e)),
     };
+    // A device or FIFO the image put there (or links to) is not a passwd file.
+    let st = rustix::fs::fstat(&fd).map_err(|e| err(e.into()))?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        return Err(err(io::Error::other("not a regular file")));
+    }
     let mut text = Vec::new();
     io::Read::read_to_end(&mut io::Read::take(std::fs::File::from(fd), 16 << 20), &mut text).map_err(err)?;
     Ok(String::from_utf8_lossy(&text).into_owned())
@@ -162,6 +174,14 @@ fn read_in_rootfs(rootfs: &Path, path: &'static str) -> Result<String, UserError
 pub fn resolve_in_rootfs(rootfs: &Path, user: Option<&str>) -> Result<ExecUser, UserError> {
     let passwd = parse_passwd(&read_in_rootfs(rootfs, "/etc/passwd")?);
     let groups = parse_group(&read_in_rootfs(rootfs, "/etc/group")?);
+    resolve(user, &passwd, &groups)
+}
+
+/// Resolve the `-u` value `user` against the `/etc/passwd` and `/etc/group` of the tree at
+/// `root` (a run's root, inside the run).
+pub fn resolve_in_root(root: BorrowedFd<'_>, user: Option<&str>) -> Result<ExecUser, UserError> {
+    let passwd = parse_passwd(&read_in_root(root, "/etc/passwd")?);
+    let groups = parse_group(&read_in_root(root, "/etc/group")?);
     resolve(user, &passwd, &groups)
 }
 

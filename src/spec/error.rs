@@ -115,9 +115,6 @@ pub enum ConfigDetail {
     InvalidSubpath,
     #[error("mount type unknown")]
     UnknownType,
-    /// myvol's own: Docker ≥ 28 mounts images, myvol has no image store.
-    #[error("image mounts are not supported by myvol")]
-    ImageUnsupported,
 }
 
 /// The CLI's `--mount` errors (docker/cli `opts/mount.go`, CLI 28 wording).

@@ -44,15 +44,18 @@ pub enum MountType {
     Volume,
     /// A fresh tmpfs.
     Tmpfs,
+    /// An image's tree, read-only (`--mount type=image`, Engine 28).
+    Image,
 }
 
 impl MountType {
-    /// Docker's word for the type: `bind`, `volume`, `tmpfs`.
+    /// Docker's word for the type: `bind`, `volume`, `tmpfs`, `image`.
     pub fn as_str(self) -> &'static str {
         match self {
             MountType::Bind => "bind",
             MountType::Volume => "volume",
             MountType::Tmpfs => "tmpfs",
+            MountType::Image => "image",
         }
     }
 }
@@ -156,6 +159,8 @@ pub enum SpecOrigin {
     Mount,
     /// `--tmpfs`
     Tmpfs,
+    /// The image's own config: a volume it declares (`VOLUME`, `Config.Volumes`).
+    Image,
 }
 
 /// Options that only make sense for binds.
@@ -197,6 +202,13 @@ pub struct TmpfsOptions {
     pub options: Vec<String>,
 }
 
+/// Options that only make sense for image mounts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageOptions {
+    /// Mount this relative path of the image (`image-subpath`).
+    pub subpath: Option<String>,
+}
+
 /// One mount, as parsed from one `-v`, `--mount` or `--tmpfs` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountSpec {
@@ -206,7 +218,7 @@ pub struct MountSpec {
     pub kind: MountType,
     /// Bind: the absolute, cleaned host path. Volume: the name as given (not validated here:
     /// the local driver's name rule is [`crate::name::VolumeName::parse`]); `None` for an
-    /// anonymous volume. Tmpfs: `None`.
+    /// anonymous volume. Tmpfs: `None`. Image: the image as given (a reference or an ID).
     pub source: Option<String>,
     /// The destination: absolute and `path.Clean`ed.
     pub target: String,
@@ -230,6 +242,8 @@ pub struct MountSpec {
     pub volume: VolumeOptions,
     /// Tmpfs-only options.
     pub tmpfs: TmpfsOptions,
+    /// Image-only options.
+    pub image: ImageOptions,
     /// The user's text, for messages.
     pub raw: String,
 }
@@ -249,8 +263,17 @@ impl MountSpec {
             bind: BindOptions::default(),
             volume: VolumeOptions::default(),
             tmpfs: TmpfsOptions::default(),
+            image: ImageOptions::default(),
             raw: raw.to_owned(),
         }
+    }
+
+    /// An anonymous volume at `target` declared by an image (`VOLUME` in a Dockerfile, the
+    /// config's `Volumes`): what Docker creates for it is what it creates for `-v TARGET`
+    /// (both are `Config.Volumes`). `target` is made absolute and cleaned.
+    pub fn image_volume(target: &str) -> MountSpec {
+        let target = validate::rooted(target);
+        MountSpec::new(SpecOrigin::Image, MountType::Volume, target.clone(), &target)
     }
 
     /// The propagation to apply: the one given, or Docker's default `rprivate` for binds.

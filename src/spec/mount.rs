@@ -20,7 +20,7 @@ use crate::units::ram_in_bytes;
 ///
 /// `bind-create-src` (CLI ≥ 29) is accepted, as a boolean that may stand alone. The
 /// deprecated `bind-nonrecursive` is accepted as in CLI 28 (callers may warn).
-/// `type=image` parses as in Docker but is then refused: myvol has no images.
+/// `type=image` (Engine 28) names an image, mounted read-only, with `image-subpath`.
 pub fn parse_mount(csv: &str, cwd: &str) -> Result<MountSpec, SpecError> {
     let flag_err = |reason| SpecError::MountFlag { spec: csv.to_owned(), reason };
     let mount = parse_fields(csv, cwd).map_err(flag_err)?;

@@ -50,6 +50,7 @@ fn summary(s: &MountSpec) -> String {
     add(s.tmpfs.size.is_some(), format!("size={}", s.tmpfs.size.unwrap_or_default()));
     add(s.tmpfs.mode.is_some(), format!("tmode={:o}", s.tmpfs.mode.unwrap_or_default()));
     add(!s.tmpfs.options.is_empty(), format!("opts={}", s.tmpfs.options.join(",")));
+    add(s.image.subpath.is_some(), format!("image-subpath={}", s.image.subpath.clone().unwrap_or_default()));
     out
 }
 
@@ -393,7 +394,14 @@ bad! {
     m_daemon_cluster: m("type=cluster,dst=/x") => "invalid mount config for type \"cluster\": mount type unknown";
     m_daemon_bogus_type: m("type=BOGUS,dst=/x") => "invalid mount config for type \"bogus\": mount type unknown"; // TestLinuxValidateMounts "invalid mount type"
     m_image_abs_subpath: m("type=image,source=foo,target=/target,image-subpath=/bar") => "invalid mount config for type \"image\": subpath must be a relative path within the volume"; // TestMountOptSetImageNoError: the CLI accepts, the daemon's subpath rule does not
-    m_image_unsupported: m("type=image,source=foo,target=/target,image-subpath=bar") => "invalid mount config for type \"image\": image mounts are not supported by myvol";
+}
+
+// ---- --mount type=image (Engine 28): always read-only ----
+ok! {
+    m_image: m("type=image,source=busybox,target=/target") => "image busybox /target ro";
+    m_image_subpath: m("type=image,source=foo:1,target=/target/,image-subpath=bar/baz") => "image foo:1 /target ro image-subpath=bar/baz";
+    m_image_readonly_false: m("type=image,src=sha256:abc,dst=/t,readonly=false") => "image sha256:abc /t ro"; // Docker forces RW=false
+    m_image_empty_subpath: m("type=image,src=x,dst=/t,image-subpath=") => "image x /t ro";
 }
 
 // ---- --tmpfs ----
@@ -564,8 +572,8 @@ validate! {
     val_invalid_type: raw("invalid", "", "/foo") => "mount type unknown"; // TestValidateMount
     val_image_no_target: raw("image", "", "") => "field Target must not be empty"; // TestValidateMount (image)
     val_image_no_source: raw("image", "", "/foo") => "field Source must not be empty"; // TestValidateMount (image)
-    val_image_named: raw("image", "hello", "/foo") => "image mounts are not supported by myvol"; // TestValidateMount (image): Docker accepts
-    val_image_subpath: with_image(raw("image", "hello", "/foo"), "world") => "image mounts are not supported by myvol"; // TestValidateMount (image): Docker accepts
+    val_image_named: raw("image", "hello", "/foo") => "ok"; // TestValidateMount (image)
+    val_image_subpath: with_image(raw("image", "hello", "/foo"), "world") => "ok"; // TestValidateMount (image)
     val_image_bind_opts: with_bind(raw("image", "hello", "/foo")) => "field BindOptions must not be specified"; // TestValidateMount (image)
     val_image_volume_opts: with_volume(raw("image", "hello", "/foo"), "") => "field VolumeOptions must not be specified"; // TestValidateMount (image)
     val_volume_image_opts: with_image(raw("volume", "hello", "/foo"), "") => "field ImageOptions must not be specified"; // TestValidateMount (image)

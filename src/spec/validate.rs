@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 
 use super::error::{ConfigDetail, MountConfigError};
 use super::path::{clean_path, is_abs, is_local};
-use super::{BindOptions, BindRecursive, MountSpec, MountType, Propagation, SpecOrigin, TmpfsOptions, VolumeOptions};
+use super::{
+    BindOptions, BindRecursive, ImageOptions, MountSpec, MountType, Propagation, SpecOrigin, TmpfsOptions,
+    VolumeOptions,
+};
 
 /// `mount.BindOptions`.
 #[derive(Debug, Default, Clone)]
@@ -119,7 +122,6 @@ impl RawMount {
                 {
                     return Err(self.err(ConfigDetail::InvalidSubpath));
                 }
-                return Err(self.err(ConfigDetail::ImageUnsupported));
             }
             _ => return Err(self.err(ConfigDetail::UnknownType)),
         }
@@ -134,6 +136,7 @@ impl RawMount {
             "bind" => MountType::Bind,
             "volume" => MountType::Volume,
             "tmpfs" => MountType::Tmpfs,
+            "image" => MountType::Image,
             // validate() rejects every other type.
             _ => return Err(self.err(ConfigDetail::UnknownType)),
         };
@@ -171,6 +174,12 @@ impl RawMount {
                     mode: (t.mode != 0).then_some(t.mode),
                     options: Vec::new(),
                 };
+            }
+            MountType::Image => {
+                spec.source = Some(self.source.clone());
+                // Docker mounts an image read-only, whatever `readonly` says.
+                spec.read_only = true;
+                spec.image = ImageOptions { subpath: self.image_subpath.clone().filter(|s| !s.is_empty()) };
             }
         }
         Ok(spec)

@@ -10,7 +10,8 @@
 //! - `--` ends the flags; `-` alone is an argument;
 //! - the first error, left to right, is the one reported; flag errors come before `--help`,
 //!   which comes before the argument count;
-//! - `run` stops reading flags at its first argument (ROOTFS), as `docker run` at the image.
+//! - `run` stops reading flags at its first argument (IMAGE), as `docker run` does; it needs
+//!   one unless `--rootfs` names the root filesystem.
 //!
 //! The result is either Docker's error, or what the command line means, written so that clap
 //! reads it the same way (flags as `--long=value`, booleans settled, arguments after `--`).
@@ -299,7 +300,10 @@ fn parse_flags(cmd: &Command, path: Vec<String>, words: &[&str]) -> Result<Parse
             Some(first) => Err(UsageError::unknown_command(&command, first)),
         };
     }
-    check_count(cmd, &command, positionals.len())?;
+    // `run --rootfs DIR` needs no IMAGE; otherwise `run` needs one (clap's rule is
+    // `required_unless_present`, which the arity below does not see).
+    let needs_image = is_run && !state.canonical.iter().any(|f| f.starts_with("--rootfs="));
+    check_count(cmd, &command, positionals.len(), usize::from(needs_image))?;
     if !state.cluster.is_empty() {
         // docker/cli checks --name against VOLUME first, then the engine refuses the volume.
         let named = state.canonical.iter().rev().find_map(|f| f.strip_prefix("--name=")).is_some_and(|n| !n.is_empty());
@@ -430,9 +434,10 @@ fn unknown_short(command: &str, is_run: bool, c: char, tok: &str) -> String {
     }
 }
 
-/// How many arguments a command takes: the fewest and the most (None: no limit).
-fn arity(cmd: &Command) -> (usize, Option<usize>) {
-    let mut min = 0;
+/// How many arguments a command takes: the fewest (at least `min`) and the most (None: no
+/// limit).
+fn arity(cmd: &Command, min: usize) -> (usize, Option<usize>) {
+    let mut min = min;
     let mut max = Some(0usize);
     for p in cmd.get_positionals() {
         let range = p.get_num_args().unwrap_or_else(|| 1.into());
@@ -457,8 +462,8 @@ const PODMAN_VERBS: &[&str] = &[
 ];
 
 /// cobra's check of the number of arguments, in docker/cli's words (or podman's).
-fn check_count(cmd: &Command, command: &str, n: usize) -> Result<(), UsageError> {
-    let (min, max) = arity(cmd);
+fn check_count(cmd: &Command, command: &str, n: usize, min: usize) -> Result<(), UsageError> {
+    let (min, max) = arity(cmd, min);
     if n >= min && max.is_none_or(|m| n <= m) {
         return Ok(());
     }

@@ -52,7 +52,6 @@ const UNSUPPORTED: &[(&str, Option<char>)] = &[
     ("privileged", None),
     ("publish", Some('p')),
     ("publish-all", Some('P')),
-    ("pull", None),
     ("restart", None),
     ("runtime", None),
     ("security-opt", None),

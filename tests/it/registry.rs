@@ -165,6 +165,7 @@ pub enum Comp {
 }
 
 /// A tar member for a layer.
+#[derive(Clone, Copy)]
 pub enum Member<'a> {
     Dir(&'a str),
     File(&'a str, &'a [u8]),
@@ -317,6 +318,25 @@ pub fn config_blob(spec: &ImageSpec) -> (Vec<u8>, Vec<Digest>) {
         "history": [{"created": "2026-11-01T10:00:00Z", "created_by": "myvol test"}],
     });
     (serde_json::to_vec(&cfg).unwrap(), diff_ids)
+}
+
+/// A `docker save` archive (the `manifest.json` form, layers uncompressed) of `spec`, tagged
+/// `tags` (`name:tag` each): what `myvol load` reads.
+pub fn save_archive(spec: &ImageSpec, tags: &[&str]) -> Vec<u8> {
+    let (cfg, _) = config_blob(spec);
+    let names: Vec<String> = (0..spec.layers.len()).map(|i| format!("{i}/layer.tar")).collect();
+    let manifest = serde_json::to_vec(&json!([{"Config": "config.json", "RepoTags": tags, "Layers": names}])).unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    let mut members: Vec<(&str, &[u8])> = vec![("config.json", &cfg)];
+    members.extend(names.iter().map(String::as_str).zip(spec.layers.iter().map(|(t, _)| t.as_slice())));
+    members.push(("manifest.json", &manifest));
+    for (name, data) in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, data).unwrap();
+    }
+    b.into_inner().unwrap()
 }
 
 /// Push `spec` as `repo:tag` (no tag: by digest only).

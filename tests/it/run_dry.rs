@@ -191,7 +191,7 @@ fn each_error_class() {
 #[test]
 fn without_dry_run_a_missing_rootfs_fails_before_the_store_is_touched() {
     let t = env();
-    let msg = "Error: invalid rootfs /rootfs: no such file or directory\nROOTFS is a directory holding a root filesystem (an unpacked image), or / for the host's own tree\n";
+    let msg = "Error: invalid rootfs /rootfs: no such file or directory\nROOTFS is a directory holding a root filesystem (/…, ./… or --rootfs DIR); an image is named without a leading / or .\n";
     t.expect(&["run", "/rootfs", "true"], 125, "", msg);
     t.expect(&["run", "-v", "vol:/data", "/rootfs"], 125, "", msg);
     // After ROOTFS everything is the command's, --dry-run included.
