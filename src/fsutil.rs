@@ -2,6 +2,9 @@
 //! relative path resolved beneath a directory fd with symlinks refused. Nothing here follows
 //! a symlink or crosses a mount point while walking a tree.
 
+mod new_file;
+mod tree;
+
 use std::ffi::{CStr, OsStr};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -9,9 +12,6 @@ use std::os::unix::ffi::OsStrExt;
 
 use rustix::fs::{self as rfs, AtFlags, Dir, FileType, FlockOperation, Mode, OFlags, RenameFlags, ResolveFlags};
 use rustix::io::Errno;
-
-mod new_file;
-mod tree;
 
 pub use new_file::NewFile;
 pub use tree::{apparent_size, chown_tree, remove_tree};

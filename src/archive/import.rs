@@ -30,6 +30,14 @@
 //! whiteout, refuse the layer. overlayfs's own xattrs (`trusted.overlay.*`, `user.overlay.*`)
 //! carried by members are dropped: a layer must not forge redirects or opaque marks.
 
+mod entry;
+mod layer;
+mod meta;
+mod path;
+mod sparse;
+#[cfg(test)]
+mod tests;
+
 use std::io::{self, BufReader, Read};
 use std::os::fd::{BorrowedFd, OwnedFd};
 
@@ -38,14 +46,6 @@ use tar::EntryType;
 
 use super::limits::{Budget, LimitError, Limits};
 use super::{ArchiveError, Progress};
-
-mod entry;
-mod layer;
-mod meta;
-mod path;
-mod sparse;
-#[cfg(test)]
-mod tests;
 
 pub use layer::{WHITEOUT_META_PREFIX, WHITEOUT_OPAQUE, WHITEOUT_PREFIX};
 use layer::{Whiteout, whiteout_kind};
