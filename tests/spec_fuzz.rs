@@ -4,7 +4,7 @@
 //! its draw: the same 1000 inputs each time. To explore further, give another seed or more
 //! cases (`PROPTEST_RNG_SEED=N PROPTEST_CASES=100000 cargo test --test spec_fuzz`); the
 //! cargo-fuzz targets in `fuzz/` go further on demand. What either finds becomes a line in
-//! `known_regressions` and a table case in `src/spec/tests.rs`.
+//! `known_regressions` and a table case in `src/spec/tests/`.
 
 use myvol::spec::{MountType, clean_path, parse_mount, parse_tmpfs, parse_tmpfs_options, parse_volume, ram_in_bytes};
 use proptest::prelude::*;
