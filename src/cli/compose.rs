@@ -183,6 +183,7 @@ pub struct DownArgs {
 
 #[derive(Debug, Args)]
 pub struct UpServiceArgs {
+    /// The service to run
     #[arg(value_name = "SERVICE")]
     pub service: String,
 }
