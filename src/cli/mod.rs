@@ -55,8 +55,8 @@ pub enum Command {
 
     /// Define and run multi-container applications from Compose files
     ///
-    /// Reads compose.yaml (or the files of -f) as Docker Compose v2 reads them. For now:
-    /// `config` and `volumes`; running services comes next.
+    /// Reads compose.yaml (or the files of -f) as Docker Compose v2 reads them: `config`,
+    /// `volumes`, and in the foreground `run`, `up` and `down` (no daemon: no `up -d`).
     #[command(override_usage = "myvol compose [OPTIONS] COMMAND")]
     Compose(Lazy<compose::ComposeArgs>),
     /// Manage images

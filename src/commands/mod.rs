@@ -189,7 +189,7 @@ pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result {
         Command::Volume(Lazy(cmd)) => volume::dispatch(&store, &plugins, cmd, io),
         Command::Run(Lazy(args)) => run::myvol_run(&store, &plugins, args, io),
         Command::System(Lazy(cmd)) => system::dispatch(&store, cmd, io),
-        Command::Compose(Lazy(args)) => compose::dispatch(&store, args, io),
+        Command::Compose(Lazy(args)) => compose::dispatch(&store, &plugins, args, io),
         Command::Image(Lazy(cmd)) => image::run(&store, cmd, io),
         Command::Pull(Lazy(a)) => image::pull(&store, a, io),
         Command::Images(Lazy(a)) => image::ls(&store, a, io),

@@ -26,7 +26,7 @@ use crate::cli::run::RunArgs;
 
 /// `--pull`: when to pull the image before running it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PullPolicy {
+pub(super) enum PullPolicy {
     Missing,
     Always,
     Never,
@@ -84,7 +84,7 @@ pub fn myvol_run(store: &Store, plugins: &Plugins, a: RunArgs, io: &mut Io<'_>) 
 
 /// Stages 2 and 3: attach, then execute (the attachments go to the runtime, which gives them
 /// back when the command has ended; what a failed attach left is in `attached`).
-fn attach_and_execute(
+pub(super) fn attach_and_execute(
     store: &Store,
     plugins: &Plugins,
     plan: &mut RunPlan,
@@ -103,7 +103,7 @@ fn attach_and_execute(
 /// `missing` pulls when the store does not have it (`Unable to find image 'NAME:TAG' locally`
 /// on stderr first), `always` pulls every time, `never` leaves it to the plan to find it (or
 /// to say `No such image`). The pull's output goes to stderr, as Docker's does.
-fn ensure_image(store: &Store, image: &str, policy: PullPolicy, quiet: bool) -> Result {
+pub(super) fn ensure_image(store: &Store, image: &str, policy: PullPolicy, quiet: bool) -> Result {
     let images = ImageStore::new(store.root());
     let named = match Reference::parse_any(image) {
         Ok(AnyReference::Named(r)) => Some(r),
@@ -173,6 +173,7 @@ fn request(a: RunArgs, cwd: &Path) -> Result<RunRequest> {
         volume_driver: a.volume_driver.filter(|d| !d.is_empty()),
         read_only: a.read_only,
         remove: a.rm,
+        anonymous_labels: Default::default(),
         process: ProcessRequest {
             command: args.collect(),
             entrypoint: a.entrypoint,
@@ -216,7 +217,7 @@ fn tmpfs_by_destination(values: Vec<String>) -> Vec<String> {
 }
 
 /// The working directory, read once here at the edge and passed down.
-fn current_dir() -> Result<PathBuf> {
+pub(super) fn current_dir() -> Result<PathBuf> {
     std::env::current_dir()
         .map_err(|e| Failure::new(ExitStatus::Usage, format!("cannot read the current directory: {}", errno_text(&e))))
 }

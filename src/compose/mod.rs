@@ -6,7 +6,8 @@
 //! the Compose specification myvol supports and normalises the model into a typed [`Project`].
 //! [`hash::volume_config_hash`] computes the `com.docker.compose.config-hash` label exactly as
 //! Compose does, and [`reconcile`] creates a project's volumes in a store as `compose up`
-//! does. Everything here is pure or store-only: no printing, no prompting (questions and
+//! does; [`run::service_request`] makes a service one run request for `compose run`/`up`.
+//! Everything here is pure or store-only: no printing, no prompting (questions and
 //! warnings go through [`reconcile::Prompter`] and [`Warnings`]).
 //!
 //! The Compose version emulated is [`COMPOSE_VERSION`]; behaviours were checked against that
@@ -20,6 +21,7 @@ pub mod merge;
 pub mod model;
 pub mod mounts;
 pub mod reconcile;
+pub mod run;
 pub mod schema;
 pub mod shell;
 pub mod template;

@@ -1,5 +1,5 @@
 //! A service's `volumes:` and `tmpfs:` as myvol mount specs ([`crate::spec::MountSpec`]),
-//! for the run request `compose run`/`up` will build: named volumes under their real
+//! for the run request `compose run`/`up` build: named volumes under their real
 //! (project-prefixed) names, binds with absolute sources, tmpfs with size and mode.
 
 use crate::spec::{
@@ -12,7 +12,7 @@ use super::model::{MountKind, Project, Service, ServiceVolume};
 /// Why a service's mounts cannot become mount specs.
 #[derive(Debug, thiserror::Error)]
 pub enum MountError {
-    /// A mount type myvol cannot mount (`image`, `npipe`, `cluster`).
+    /// A mount type myvol cannot mount (`npipe`, `cluster`).
     #[error("service {service:?}: {kind} mounts are not supported by myvol yet")]
     UnsupportedType { service: String, kind: &'static str },
     /// A named source that is not a volume of the project.
@@ -134,6 +134,14 @@ fn volume_mount(project: &Project, service: &Service, v: &ServiceVolume) -> Resu
             }
             Ok(m)
         }
+        MountKind::Image => {
+            // As `--mount type=image`: read-only, the image's tree (or a subpath of it).
+            let mut m = blank(MountType::Image, SpecOrigin::Mount, v, raw);
+            m.source = Some(v.source.clone());
+            m.read_only = true;
+            m.image.subpath = v.image.as_ref().map(|i| i.subpath.clone()).filter(|s| !s.is_empty());
+            Ok(m)
+        }
         other => Err(MountError::UnsupportedType { service: service.name.clone(), kind: other.as_str() }),
     }
 }
@@ -186,11 +194,14 @@ mod tests {
     }
 
     #[test]
-    fn image_mounts_are_not_supported_yet() {
+    fn image_mounts_are_read_only_image_specs() {
         let p = project(
-            "services:\n  web:\n    image: x\n    volumes:\n      - type: image\n        source: alpine\n        target: /i\n",
+            "services:\n  web:\n    image: x\n    volumes:\n      - type: image\n        source: alpine\n        target: /i\n        image: {subpath: etc}\n",
         );
-        let e = service_mounts(&p, &p.services["web"]).unwrap_err();
-        assert_eq!(e.to_string(), "service \"web\": image mounts are not supported by myvol yet");
+        let m = service_mounts(&p, &p.services["web"]).unwrap();
+        assert_eq!(
+            (m[0].kind, m[0].source.as_deref(), m[0].read_only, m[0].image.subpath.as_deref()),
+            (MountType::Image, Some("alpine"), true, Some("etc"))
+        );
     }
 }

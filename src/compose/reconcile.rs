@@ -234,6 +234,18 @@ pub fn labelled_volumes(store: &Store, project: &str) -> Result<Vec<crate::store
     Ok(vols)
 }
 
+/// `down -v`: remove the anonymous volumes the project's runs left (they carry the project's
+/// label and Docker's anonymous label; Compose removes them with their containers).
+pub fn remove_anonymous_volumes(store: &Store, project: &str) -> Result<Vec<(String, RemoveAction)>, ReconcileError> {
+    let mut out = Vec::new();
+    for v in labelled_volumes(store, project)?.into_iter().filter(|v| v.is_anonymous()) {
+        let name = v.name.to_string();
+        let action = remove_for_down(store, &name)?;
+        out.push((name, action));
+    }
+    Ok(out)
+}
+
 /// `down -v` with only a project name: remove the volumes that carry its label. Empty means
 /// Compose's `Warning: No resource found to remove for project "P".`
 pub fn remove_labelled_volumes(store: &Store, project: &str) -> Result<Vec<(String, RemoveAction)>, ReconcileError> {

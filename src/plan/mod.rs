@@ -63,6 +63,9 @@ pub struct RunRequest {
     pub read_only: bool,
     /// `--rm`: remove the run's anonymous volumes when it ends.
     pub remove: bool,
+    /// Labels put on every anonymous volume the run creates, besides Docker's anonymous
+    /// label (`compose run`/`up` name their project and service there).
+    pub anonymous_labels: BTreeMap<String, String>,
     /// What to run, and how.
     pub process: ProcessRequest,
 }
@@ -400,7 +403,11 @@ pub fn resolve(run: &RunRequest, store: &Store, cwd: &Path) -> Result<RunPlan, P
     for m in specs.iter() {
         let source = match m.kind {
             MountType::Volume => {
-                PlannedSource::Volume(plan_volume(m, run.volume_driver.as_deref(), store, &mut to_create)?)
+                let mut v = plan_volume(m, run.volume_driver.as_deref(), store, &mut to_create)?;
+                if v.anonymous {
+                    v.labels.extend(run.anonymous_labels.iter().map(|(k, l)| (k.clone(), l.clone())));
+                }
+                PlannedSource::Volume(v)
             }
             MountType::Bind => PlannedSource::Bind(plan_bind(m, store.root())?),
             MountType::Tmpfs => {

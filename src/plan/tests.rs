@@ -303,6 +303,7 @@ fn resolve_changes_nothing_and_fills_the_rest_of_the_plan() {
         volume_driver: None,
         read_only: true,
         remove: true,
+        anonymous_labels: [("com.docker.compose.project".to_owned(), "p".to_owned())].into(),
         process: ProcessRequest { command: vec!["sh".into(), "-c".into(), "true".into()], ..ProcessRequest::default() },
     };
     let plan = resolve(&run, &store, Path::new("/work/dir")).unwrap();
@@ -311,6 +312,10 @@ fn resolve_changes_nothing_and_fills_the_rest_of_the_plan() {
     assert!(plan.read_only && plan.remove);
     let PlannedSource::Volume(v) = &plan.mounts[1].source else { panic!("{plan:?}") };
     assert_eq!(v.bind.source, root.join("volumes/new/_data"));
+    assert!(v.labels.is_empty(), "a named volume does not get the run's anonymous labels");
+    let PlannedSource::Volume(a) = &plan.mounts[0].source else { panic!("{plan:?}") };
+    let labels: Vec<&str> = a.labels.keys().map(String::as_str).collect();
+    assert_eq!(labels, ["com.docker.compose.project", "com.docker.volume.anonymous"]);
     // Absolute rootfs, cleaned; an empty one is refused.
     let abs = RunRequest { rootfs: "/r//x/".into(), ..RunRequest::default() };
     assert_eq!(resolve(&abs, &store, Path::new("/")).unwrap().rootfs, Path::new("/r/x"));

@@ -7,6 +7,7 @@ mod registry;
 mod archive;
 mod compat;
 mod compose;
+mod compose_run;
 mod concurrency;
 #[cfg(feature = "failpoints")]
 mod crash;
