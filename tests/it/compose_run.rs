@@ -200,7 +200,7 @@ fn every_long_syntax_key_reaches_the_run() {
         target: /made
         bind:
           create_host_path: true
-          propagation: rslave
+          propagation: rprivate
       - type: bind
         source: ./ro
         target: /ro-bind
@@ -230,7 +230,7 @@ volumes:
   data: {{}}
 "#
     );
-    std::fs::write(&dir, yaml).unwrap();
+    std::fs::write(&dir, &yaml).unwrap();
     r.compose_ok(&["run", "--rm", "prep"]);
     let o = r.compose(&["run", "--rm", "check"]);
     let made = dir.parent().unwrap().join("made");
@@ -243,6 +243,13 @@ volumes:
         "{o:#?}"
     );
     assert!(made.is_dir(), "create_host_path made the bind source");
+    // `propagation` reaches the run: rslave on a source under a private mount gets Docker's
+    // start check (the tests' temp dirs are not on a shared or slave mount).
+    std::fs::write(&dir, yaml.replace("propagation: rprivate", "propagation: rslave")).unwrap();
+    let o = r.compose(&["run", "--rm", "check"]);
+    assert_eq!(o.code, 1, "{o:#?}");
+    assert!(o.stderr.contains("/made is mounted on ") && o.stderr.contains("not a shared or slave mount"), "{o:#?}");
+    std::fs::write(&dir, &yaml).unwrap();
     let o = r.compose(&["run", "--rm", "reader"]);
     assert_eq!((o.code, o.stdout.as_str()), (0, "in-subpath\nfrom-ro\n"), "{o:#?}");
     // `compose run`'s own overrides.
