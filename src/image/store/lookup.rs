@@ -4,7 +4,7 @@
 use std::os::fd::{AsFd, BorrowedFd};
 
 use super::records::{Image, Repositories, RunImage};
-use super::{ImageLease, ImageStore, blob_rel};
+use super::{ImageLease, ImageStore, Locked, blob_rel};
 use crate::image::ImageError;
 use crate::image::digest::Digest;
 use crate::image::oci::ImageConfig;
@@ -85,7 +85,7 @@ impl ImageStore {
         let layer_sizes: Vec<u64> =
             record.layers.iter().map(|l| self.layer_meta(dir, &l.diff_id).map_or(0, |m| m.size)).collect();
         let size = layer_sizes.iter().sum();
-        let users = self.live_leases(dir, id, false).len() as u64;
+        let users = self.live_leases(dir, id).len() as u64;
         Ok(Some(Image { record, config, raw_config, repo_tags, repo_digests, size, layer_sizes, users }))
     }
 
@@ -150,9 +150,14 @@ impl ImageStore {
         Ok((lease, run))
     }
 
-    /// Live lease ids on image `id` (stale ones reaped when `reap`, under the lock).
-    pub(crate) fn live_leases(&self, dir: BorrowedFd<'_>, id: &Digest, reap: bool) -> Vec<String> {
-        crate::image::lease::live(dir, id, reap)
+    /// Live lease ids on image `id` (a query: nothing is removed).
+    pub(crate) fn live_leases(&self, dir: BorrowedFd<'_>, id: &Digest) -> Vec<String> {
+        crate::image::lease::live(dir, id)
+    }
+
+    /// Remove image `id`'s stale lease files and list its live leases (under the store lock).
+    pub(crate) fn reap_and_list_leases(&self, l: &Locked, id: &Digest) -> Vec<String> {
+        crate::image::lease::reap_and_list(l.dir.as_fd(), id)
     }
 }
 

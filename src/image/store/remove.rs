@@ -29,7 +29,7 @@ impl ImageStore {
         let id = self.resolve_id(l.dir.as_fd(), &repos, name_or_id)?;
         let mut out = Vec::new();
         let by_id = is_id_prefix(&id, name_or_id);
-        let users = self.live_leases(l.dir.as_fd(), &id, true);
+        let users = self.reap_and_list_leases(&l, &id);
         if !by_id {
             let refs = repos.references(&id);
             if !force
@@ -121,7 +121,7 @@ impl ImageStore {
         let mut changed = false;
         for id in self.record_ids(l.dir.as_fd())? {
             let Some(img) = self.image(l.dir.as_fd(), &repos, &id)? else { continue };
-            if !select(&img) || !self.live_leases(l.dir.as_fd(), &id, true).is_empty() {
+            if !select(&img) || !self.reap_and_list_leases(&l, &id).is_empty() {
                 continue;
             }
             let refs = repos.references(&id);
