@@ -4,11 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::env;
-use super::{DEFAULT_COMMAND, PlanError, PlannedSource, ProcessRequest, RunPlan};
+use super::{DEFAULT_COMMAND, PlanError, PlannedSource, ProcessRequest, RunPlan, env};
 use crate::image::oci::RunConfig;
-use crate::runtime::user;
-use crate::runtime::{self, Process};
+use crate::runtime::{self, Process, user};
 use crate::spec::clean_path;
 
 /// `docker run`'s command for an image (moby's `merge` of the image config): Entrypoint, then
