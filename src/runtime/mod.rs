@@ -45,7 +45,7 @@ pub use validate::{Invalid, RootfsError, check_rootfs, validate};
 
 /// What the runtime runs: a root filesystem, the mounts to make in it, in order, and the
 /// process to start there. A view, of a [`crate::plan::RunPlan`] and its [`Process`]
-/// (`myvol run`), or of an [`ExecFile`] (`myvol exec-spec`); [`validate`] it before
+/// (`myvol run`), or of an [`ExecFile`] (`myvol exec-spec`); [`validate()`] it before
 /// [`execute`].
 #[derive(Debug, Clone)]
 pub struct Exec<'a> {
@@ -393,7 +393,7 @@ pub const FORWARDED_SIGNALS: [Signal; 7] = [
     Signal::SIGWINCH,
 ];
 
-/// Run `exec` (checked by [`validate`], its rootfs by [`check_rootfs`]) and return how the
+/// Run `exec` (checked by [`validate()`], its rootfs by [`check_rootfs`]) and return how the
 /// command ended. `held` (the volumes' leases or attachments) is kept until the command has
 /// ended and the run is cleaned up, then dropped.
 pub fn execute<H>(store: &Store, exec: &Exec<'_>, held: H) -> Result<Exit, ExecError> {
