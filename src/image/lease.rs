@@ -96,9 +96,19 @@ pub(super) fn acquire(
     Ok(ImageLease { info, dir, _file: f.into() })
 }
 
-/// The live lease ids on image `id`, sorted; with `reap` (under the store lock), stale files
-/// are removed on the way.
-pub(super) fn live(images: BorrowedFd<'_>, id: &Digest, reap: bool) -> Vec<String> {
+/// The live lease ids on image `id`, sorted (a query: nothing is removed).
+pub(super) fn live(images: BorrowedFd<'_>, id: &Digest) -> Vec<String> {
+    scan(images, id, false)
+}
+
+/// Remove image `id`'s stale lease files (holder gone, unpublished leftovers) and list the
+/// live ones, sorted. Only a caller holding the store lock may call this.
+pub(super) fn reap_and_list(images: BorrowedFd<'_>, id: &Digest) -> Vec<String> {
+    scan(images, id, true)
+}
+
+/// The live lease ids on image `id`, sorted; with `reap`, stale files are removed on the way.
+fn scan(images: BorrowedFd<'_>, id: &Digest, reap: bool) -> Vec<String> {
     let rel = format!("{LEASES_DIR}/{}", id.hex());
     let Ok(dir) = fsutil::open_dir(images, OsStr::new(&rel)) else { return Vec::new() };
     let mut ids = Vec::new();

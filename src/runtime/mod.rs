@@ -20,6 +20,7 @@ mod run_dir;
 mod tty;
 pub mod user;
 mod userns;
+mod validate;
 
 use std::io::{self, Read};
 use std::os::fd::{AsFd, OwnedFd};
@@ -40,10 +41,11 @@ use crate::text::errno_text;
 pub use mounts::{MASKED_PATHS, READONLY_PATHS};
 pub use run_dir::RunDir;
 pub use tty::{NotATty, check_input};
+pub use validate::{Invalid, RootfsError, check_rootfs, validate};
 
 /// What the runtime runs: a root filesystem, the mounts to make in it, in order, and the
 /// process to start there. A view, of a [`crate::plan::RunPlan`] and its [`Process`]
-/// (`myvol run`), or of an [`ExecFile`] (`myvol exec-spec`); [`validate`] it before
+/// (`myvol run`), or of an [`ExecFile`] (`myvol exec-spec`); [`validate()`] it before
 /// [`execute`].
 #[derive(Debug, Clone)]
 pub struct Exec<'a> {
@@ -391,138 +393,7 @@ pub const FORWARDED_SIGNALS: [Signal; 7] = [
     Signal::SIGWINCH,
 ];
 
-/// An [`Exec`] the runtime refuses: what is wrong, in Docker's words where it has some.
-#[derive(Debug, Error)]
-#[error("{0}")]
-pub struct Invalid(pub String);
-
-/// Why a root filesystem cannot be used.
-#[derive(Debug, Error)]
-pub enum RootfsError {
-    #[error("invalid rootfs {}: not a directory", crate::text::echo_path(path))]
-    NotADirectory { path: PathBuf },
-    #[error("invalid rootfs {}: {}", crate::text::echo_path(path), errno_text(source))]
-    Unusable {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-}
-
-/// Check that `rootfs` is a directory (following symlinks, as the overlay will).
-pub fn check_rootfs(rootfs: &Path) -> Result<(), RootfsError> {
-    match std::fs::metadata(rootfs) {
-        Ok(m) if m.is_dir() => Ok(()),
-        Ok(_) => Err(RootfsError::NotADirectory { path: rootfs.to_owned() }),
-        Err(source) => Err(RootfsError::Unusable { path: rootfs.to_owned(), source }),
-    }
-}
-
-/// Check an [`Exec`] before anything is created, lexically (the rootfs itself is
-/// [`check_rootfs`]'s): an absolute rootfs, a command, `KEY=VALUE` environment entries, an
-/// absolute working directory and mount targets without `..` (targets not `/`), absolute bind
-/// sources, subpaths inside their source, a sane hostname, and no NUL byte anywhere.
-pub fn validate(exec: &Exec<'_>) -> Result<(), Invalid> {
-    let bad = |m: String| Err(Invalid(m));
-    if !exec.rootfs.is_absolute() {
-        return bad(format!("rootfs {:?} must be an absolute path", exec.rootfs));
-    }
-    if let Some(image) = &exec.image {
-        check_layers(image.name, image.layers)?;
-    }
-    if let Some(u) = &exec.process.user_in_image {
-        no_nul_in("user", u)?;
-    }
-    let p = exec.process;
-    if p.command.is_empty() || p.command[0].is_empty() {
-        return bad("no command specified".to_owned());
-    }
-    let no_nul = no_nul_in;
-    for a in &p.command {
-        no_nul("argument", a)?;
-    }
-    for e in &p.env {
-        no_nul("environment entry", e)?;
-        if !e.contains('=') || e.starts_with('=') {
-            return bad(format!("environment entry {e:?} is not KEY=VALUE"));
-        }
-    }
-    if let Some(w) = &p.workdir {
-        no_nul("working directory", w)?;
-        if !w.starts_with('/') {
-            return bad(format!("the working directory '{w}' is invalid, it needs to be an absolute path"));
-        }
-        if resolve::components(w).is_err() {
-            return bad(format!("the working directory '{w}' must not contain '..'"));
-        }
-    }
-    if let Some(h) = &p.hostname {
-        no_nul("hostname", h)?;
-        // The kernel's HOST_NAME_MAX, in the words Docker's daemon uses for it; any other
-        // byte is the kernel's to take (`-h a/b` works in Docker).
-        if h.len() > 64 {
-            return bad(format!("hostname {h:?} is too long (maximum 64 bytes)"));
-        }
-        if h.is_empty() {
-            return bad("invalid hostname \"\"".to_owned());
-        }
-    }
-    for &m in &exec.mounts {
-        let t = m.target();
-        no_nul("mount target", t)?;
-        if !t.starts_with('/') {
-            return bad(format!("invalid mount path: '{t}' mount path must be absolute"));
-        }
-        match resolve::components(t) {
-            Err(_) => return bad(format!("invalid mount path: '{t}' must not contain '..'")),
-            Ok(c) if c.is_empty() => return bad("invalid specification: destination can't be '/'".to_owned()),
-            Ok(_) => {}
-        }
-        match m {
-            MountRef::Bind(b) => {
-                if !b.source.is_absolute() {
-                    return bad(format!("invalid mount path: '{}' mount path must be absolute", b.source.display()));
-                }
-                if let Some(s) = &b.subpath {
-                    no_nul("subpath", s)?;
-                    if s.starts_with('/') || s.split('/').any(|c| c == "..") {
-                        return bad("subpath must be a relative path within the volume".to_owned());
-                    }
-                }
-            }
-            MountRef::Tmpfs(t) => no_nul("tmpfs options", &t.data)?,
-            MountRef::Image(i) => {
-                check_layers(&i.image, &i.layers)?;
-                if let Some(s) = &i.subpath {
-                    no_nul("subpath", s)?;
-                    if s.starts_with('/') || s.split('/').any(|c| c == "..") {
-                        return bad("subpath must be a relative path within the volume".to_owned());
-                    }
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-fn no_nul_in(what: &str, s: &str) -> Result<(), Invalid> {
-    if s.contains('\0') { Err(Invalid(format!("{what} {s:?} contains a NUL byte"))) } else { Ok(()) }
-}
-
-/// An image's layers: at least one, each an absolute path.
-fn check_layers(image: &str, layers: &[PathBuf]) -> Result<(), Invalid> {
-    if layers.is_empty() {
-        return Err(Invalid(format!("image {}: it has no layers", crate::text::echo(image))));
-    }
-    for l in layers {
-        if !l.is_absolute() {
-            return Err(Invalid(format!("image layer {:?} must be an absolute path", l)));
-        }
-    }
-    Ok(())
-}
-
-/// Run `exec` (checked by [`validate`], its rootfs by [`check_rootfs`]) and return how the
+/// Run `exec` (checked by [`validate()`], its rootfs by [`check_rootfs`]) and return how the
 /// command ended. `held` (the volumes' leases or attachments) is kept until the command has
 /// ended and the run is cleaned up, then dropped.
 pub fn execute<H>(store: &Store, exec: &Exec<'_>, held: H) -> Result<Exit, ExecError> {
@@ -704,101 +575,4 @@ fn wait_exit(pid: Pid, set: &SigSet) -> io::Result<Exit> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn file() -> ExecFile {
-        ExecFile {
-            rootfs: PathBuf::from("/"),
-            read_only: false,
-            process: Process { command: vec!["true".into()], ..Process::default() },
-            mounts: vec![],
-        }
-    }
-
-    #[test]
-    fn validation_table() {
-        let ok = |f: &dyn Fn(&mut ExecFile)| {
-            let mut s = file();
-            f(&mut s);
-            validate(&s.exec()).map_err(|e| e.to_string())
-        };
-        assert!(ok(&|_| {}).is_ok());
-        // Any hostname the kernel takes, as in Docker.
-        assert!(ok(&|s| s.process.hostname = Some("a/b c".into())).is_ok());
-        assert!(ok(&|s| s.process.hostname = Some("h".repeat(64))).is_ok());
-        let bind = |t: &str| {
-            Mount::Bind(Bind {
-                source: "/tmp".into(),
-                subpath: None,
-                target: t.into(),
-                access: Access::ReadWrite,
-                recursion: Recursion::Recursive,
-                propagation: Propagation::Rprivate,
-                copy_up: false,
-                chown: false,
-                opened: None,
-            })
-        };
-        for (f, msg) in [
-            (
-                Box::new(|s: &mut ExecFile| s.rootfs = "rel".into()) as Box<dyn Fn(&mut ExecFile)>,
-                "must be an absolute path",
-            ),
-            (Box::new(|s: &mut ExecFile| s.process.command.clear()), "no command specified"),
-            (Box::new(|s: &mut ExecFile| s.process.env = vec!["NOEQUALS".into()]), "is not KEY=VALUE"),
-            (Box::new(|s: &mut ExecFile| s.process.workdir = Some("rel".into())), "needs to be an absolute path"),
-            (Box::new(move |s: &mut ExecFile| s.mounts = vec![bind("/")]), "destination can't be '/'"),
-            (Box::new(move |s: &mut ExecFile| s.mounts = vec![bind("x")]), "mount path must be absolute"),
-            (Box::new(move |s: &mut ExecFile| s.mounts = vec![bind("/a/../b")]), "must not contain '..'"),
-            (Box::new(|s: &mut ExecFile| s.process.command = vec!["a\0b".into()]), "NUL byte"),
-            (Box::new(|s: &mut ExecFile| s.process.hostname = Some("h".repeat(65))), "is too long (maximum 64 bytes)"),
-        ] {
-            let e = ok(&*f).unwrap_err();
-            assert!(e.contains(msg), "{e} should contain {msg}");
-        }
-    }
-
-    #[test]
-    fn rootfs_checks() {
-        assert!(check_rootfs(Path::new("/")).is_ok());
-        let e = check_rootfs(Path::new("/nonexistent-myvol")).unwrap_err().to_string();
-        assert_eq!(e, "invalid rootfs /nonexistent-myvol: no such file or directory");
-        let f = tempfile::NamedTempFile::new().unwrap();
-        let e = check_rootfs(f.path()).unwrap_err().to_string();
-        assert_eq!(e, format!("invalid rootfs {}: not a directory", f.path().display()));
-    }
-
-    #[test]
-    fn exec_file_json_defaults() {
-        let s: ExecFile = serde_json::from_str(
-            r#"{"rootfs":"/r","command":["sh"],"mounts":[{"Bind":{"source":"/v","target":"/t"}},
-               {"Tmpfs":{"target":"/tmp","flags":14,"data":"size=1m"}}]}"#,
-        )
-        .unwrap();
-        let Mount::Bind(b) = &s.mounts[0] else { panic!("{s:?}") };
-        assert_eq!(
-            (b.access, b.recursion, b.propagation, b.copy_up),
-            (Access::ReadWrite, Recursion::Recursive, Propagation::Rprivate, false)
-        );
-        assert_eq!(MountRef::from(&s.mounts[1]).target(), "/tmp");
-        assert_eq!(s.process.network, Network::Host);
-        // The typed fields take their words.
-        let s: ExecFile = serde_json::from_str(
-            r#"{"rootfs":"/r","command":["sh"],"network":"none","mounts":[{"Bind":{"source":"/v","target":"/t",
-               "access":"read-only-top","recursion":"non-recursive","propagation":"rslave"}}]}"#,
-        )
-        .unwrap();
-        assert_eq!(s.process.network, Network::None);
-        let Mount::Bind(b) = &s.mounts[0] else { panic!("{s:?}") };
-        assert_eq!(
-            (b.access, b.recursion, b.propagation),
-            (Access::ReadOnlyTop, Recursion::NonRecursive, Propagation::Rslave)
-        );
-        assert!(serde_json::from_str::<ExecFile>(r#"{"rootfs":"/r","command":["sh"],"network":"bridge"}"#).is_err());
-        // A mount's unknown key is an error, not a silently writable bind.
-        let stale =
-            r#"{"rootfs":"/r","command":["sh"],"mounts":[{"Bind":{"source":"/v","target":"/t","read_only":true}}]}"#;
-        assert!(serde_json::from_str::<ExecFile>(stale).is_err());
-    }
-}
+mod tests;

@@ -1,6 +1,6 @@
 //! The only place for `unsafe` and raw system calls.
 //!
-//! Mount-related calls go through the [`Syscall`] trait, so the executor in `src/run/` can be
+//! Mount-related calls go through the [`Syscall`] trait, so the executor in `src/runtime/` can be
 //! unit-tested with a recording implementation that asserts the exact arguments (mount
 //! sources, filesystem types, attributes, fsconfig keys and values) without mounting anything.
 //! [`Linux`] is the real implementation; it uses rustix's new mount API (`open_tree`,
