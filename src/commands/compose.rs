@@ -6,10 +6,13 @@
 //! service as a child `myvol compose … up-service SERVICE` (the same steps, in a process of
 //! its own, so that each has its own supervisor and signals), reads their output and
 //! prefixes it, and stops them all on Ctrl-C.
+mod config;
+mod up;
+mod volumes;
 
-use std::io::{BufRead, BufReader, IsTerminal, Read, Write as _};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -20,18 +23,16 @@ use myvol::plan::{self, Attached, RunError, RunRequest};
 use nix::sys::signal::{SigSet, Signal};
 use nix::unistd::Pid;
 
-use myvol::compose::reconcile::{self, Prompter, RemoveAction, VolumeAction};
+use myvol::compose::reconcile;
 use myvol::compose::{self, LoadOptions, Project, Warnings};
-use myvol::output::compose as render;
-use myvol::output::volume::{LsContext, ls_header};
-use myvol::output::{ListFormat, natural_cmp};
 use myvol::store::Store;
 
 use super::run::{PullPolicy, attach_and_execute, command_ended, current_dir, ensure_image};
 use super::{ExitStatus, Failure, Io, Result};
-use crate::cli::compose::{
-    ComposeArgs, ComposeCommand, ConfigArgs, DownArgs, RunArgs, UpArgs, UpServiceArgs, UpVolumesArgs, VolumesArgs,
-};
+use crate::cli::compose::{ComposeArgs, ComposeCommand, RunArgs, UpArgs, UpServiceArgs};
+use config::config;
+use up::{Running, Sinks, UpEvent, start_service, stop_all};
+use volumes::{StdPrompter, down, up_volumes, volumes};
 
 /// The commands of Docker Compose that act on running containers a daemon keeps.
 const DAEMON_COMMANDS: &[&str] = &[
@@ -187,22 +188,6 @@ fn up_service(store: &Store, plugins: &Plugins, project: Project, a: UpServiceAr
     let request =
         service_request(&project, &a.service, &Overrides::default(), cwd_text(&cwd)?).map_err(|e| escaped(&e))?;
     execute_service(store, plugins, &request, &cwd, false, io)
-}
-
-/// What `up` hears about its services.
-enum UpEvent {
-    /// Service `index`'s process has ended (its output all printed) with this status.
-    Exited(usize, i32),
-    /// SIGINT or SIGTERM.
-    Signal,
-}
-
-/// A service `up` runs.
-struct Running {
-    name: String,
-    container: String,
-    pid: Pid,
-    ended: bool,
 }
 
 /// `compose up`: the volumes, the images, then every selected service concurrently, in the
@@ -388,117 +373,6 @@ fn up(
     }
 }
 
-/// Where `up` writes: stdout and stderr, shared by the threads that copy the services' lines.
-struct Sinks {
-    out: Arc<Mutex<std::fs::File>>,
-    err: Arc<Mutex<std::fs::File>>,
-}
-
-impl Sinks {
-    fn say_out(&self, bytes: &[u8]) {
-        write_locked(&self.out, bytes);
-    }
-
-    fn say_err(&self, bytes: &[u8]) {
-        write_locked(&self.err, bytes);
-    }
-}
-
-fn write_locked(w: &Mutex<std::fs::File>, bytes: &[u8]) {
-    if let Ok(mut f) = w.lock() {
-        let _ = f.write_all(bytes);
-    }
-}
-
-/// Signal every service still running (its process group: the run's supervisor, which
-/// forwards it to the command).
-fn stop_all(running: &[Running], sig: Signal) {
-    for r in running.iter().filter(|r| !r.ended) {
-        let _ = nix::sys::signal::killpg(r.pid, sig);
-    }
-}
-
-/// Read a service's output into prefixed lines (stdout to stdout, stderr to stderr, as
-/// Compose's log consumer), and report its end once all of it is printed.
-fn start_service(
-    mut child: Child,
-    style: LogStyle,
-    stdin_file: Option<&str>,
-    index: usize,
-    sinks: &Sinks,
-    tx: mpsc::Sender<UpEvent>,
-) {
-    if let (Some(text), Some(mut w)) = (stdin_file, child.stdin.take()) {
-        let text = text.to_owned();
-        std::thread::spawn(move || {
-            let _ = w.write_all(text.as_bytes());
-        });
-    }
-    let out = child.stdout.take().map(|r| {
-        let (style, w) = (style.clone(), sinks.out.clone());
-        std::thread::spawn(move || copy_lines(r, &style, &w))
-    });
-    let err = child.stderr.take().map(|r| {
-        let (style, w) = (style.clone(), sinks.err.clone());
-        std::thread::spawn(move || copy_lines(r, &style, &w))
-    });
-    std::thread::spawn(move || {
-        let status = child.wait();
-        for t in [out, err].into_iter().flatten() {
-            let _ = t.join();
-        }
-        let code = match status {
-            Ok(s) => s.code().unwrap_or_else(|| 128 + std::os::unix::process::ExitStatusExt::signal(&s).unwrap_or(0)),
-            Err(_) => 1,
-        };
-        let _ = tx.send(UpEvent::Exited(index, code));
-    });
-}
-
-fn copy_lines(r: impl Read, style: &LogStyle, w: &Mutex<std::fs::File>) {
-    let mut r = BufReader::new(r);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match r.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                if line.last() == Some(&b'\n') {
-                    line.pop();
-                }
-                write_locked(w, &style.line(&line));
-            }
-        }
-    }
-}
-
-/// `compose down`: no containers or networks outlive a run; with `-v`, the project's volumes
-/// (not external ones) and the anonymous volumes its runs left, Compose's progress lines on
-/// stderr; a volume in use is left with Compose's warning.
-fn down(store: &Store, project: Project, a: DownArgs) -> Result {
-    let _ = a.remove_orphans;
-    if !a.volumes {
-        return Ok(());
-    }
-    let mut done = reconcile::remove_anonymous_volumes(store, &project.name).map_err(|e| escaped(&e))?;
-    done.extend(reconcile::remove_volumes(store, &project).map_err(|e| escaped(&e))?);
-    for (name, action) in done {
-        let name = myvol::text::escape_control(&name);
-        match action {
-            RemoveAction::Missing => {}
-            RemoveAction::Removed => {
-                eprintln!(" Volume {name}  Removing");
-                eprintln!(" Volume {name}  Removed");
-            }
-            RemoveAction::InUse => {
-                eprintln!(" Volume {name}  Removing");
-                eprintln!(" Volume {name}  Resource is still in use");
-            }
-        }
-    }
-    Ok(())
-}
-
 /// A failure whose message may quote the user's files: each line escaped for the terminal
 /// (Compose's multi-line messages keep their lines).
 fn escaped(e: &dyn std::fmt::Display) -> Failure {
@@ -516,128 +390,4 @@ fn print_warnings(w: &Warnings) {
     for m in w.iter() {
         warn(m);
     }
-}
-
-fn config(project: Project, a: ConfigArgs, io: &mut Io<'_>) -> Result {
-    let fail = |e: &dyn std::fmt::Display| escaped(e);
-    let project = project
-        .with_services_enabled(&a.service_names)
-        .with_selected_services(&a.service_names)
-        .map_err(|e| fail(&e))?
-        .without_unnecessary_resources();
-    if a.services {
-        for name in project.services_in_dependency_order() {
-            writeln!(io.out, "{name}")?;
-        }
-        return Ok(());
-    }
-    if a.volumes {
-        for key in project.volumes.keys() {
-            writeln!(io.out, "{key}")?;
-        }
-        return Ok(());
-    }
-    if a.profiles {
-        for p in project.all_profiles() {
-            writeln!(io.out, "{p}")?;
-        }
-        return Ok(());
-    }
-    let content = match a.format.as_deref().unwrap_or("yaml") {
-        "yaml" => render::config_yaml(&project),
-        "json" => render::config_json(&project),
-        other => return Err(fail(&format!("unsupported format {other:?}"))),
-    };
-    if a.quiet {
-        return Ok(());
-    }
-    if let Some(path) = &a.output {
-        if !content.is_empty() {
-            std::fs::write(path, content.as_bytes()).map_err(|e| fail(&compose::go_io_error("open", path, &e)))?;
-        }
-        return Ok(());
-    }
-    io.out.write_all(content.as_bytes())?;
-    Ok(())
-}
-
-/// `docker volume ls`'s format rules, which `compose volumes` uses.
-fn list_format(format: &str, quiet: bool) -> String {
-    match format {
-        "table" if quiet => "{{.Name}}".to_owned(),
-        "table" => "table {{.Driver}}\t{{.Name}}".to_owned(),
-        "raw" if quiet => "name: {{.Name}}".to_owned(),
-        "raw" => "name: {{.Name}}\\ndriver: {{.Driver}}\\n".to_owned(),
-        other => other.to_owned(),
-    }
-}
-
-fn volumes(store: &Store, project: Project, a: VolumesArgs, io: &mut Io<'_>) -> Result {
-    for s in &a.services {
-        if !project.services.contains_key(s) {
-            return Err(Failure::new(ExitStatus::Failure, format!("no such service: {s}")));
-        }
-    }
-    let mut vols = reconcile::labelled_volumes(store, &project.name).map_err(|e| escaped(&e))?;
-    if !a.services.is_empty() {
-        // The volumes the named services mount (myvol keeps no containers to ask).
-        let mut used: Vec<String> = Vec::new();
-        for s in &a.services {
-            for v in &project.services[s].volumes {
-                if let Some(vol) = project.volumes.get(&v.source) {
-                    used.push(vol.name.clone());
-                }
-            }
-        }
-        vols.retain(|v| used.iter().any(|u| u == v.name.as_str()));
-    }
-    vols.sort_unstable_by(|x, y| natural_cmp(x.name.as_str(), y.name.as_str()));
-    if a.quiet {
-        for v in &vols {
-            writeln!(io.out, "{}", v.name)?;
-        }
-        return Ok(());
-    }
-    let format = list_format(&a.format, false);
-    let fmt = ListFormat::parse(&format).map_err(|e| Failure::format(ExitStatus::Failure, e))?;
-    let table = fmt.is_table();
-    let rows = vols.iter().map(|v| LsContext::value(v, None, table));
-    fmt.render(&ls_header(), rows, io.out).map_err(|e| Failure::format(ExitStatus::Failure, e))
-}
-
-/// The recreate question on the command's stdout and stdin, as Compose asks it when stdin is
-/// not a terminal: the question with no newline, then one word read; `y`, `1`, `t`, `true`
-/// (any case) mean yes, anything else, or nothing, no.
-struct StdPrompter<'a, 'b> {
-    io: &'a mut Io<'b>,
-}
-
-impl Prompter for StdPrompter<'_, '_> {
-    fn warn(&mut self, message: &str) {
-        warn(message);
-    }
-
-    /// Compose's progress lines for the volumes it creates (on stderr, as without a terminal).
-    fn done(&mut self, name: &str, action: &VolumeAction) {
-        if matches!(action, VolumeAction::Created | VolumeAction::Recreated) {
-            let name = myvol::text::escape_control(name);
-            eprintln!(" Volume {name}  Creating");
-            eprintln!(" Volume {name}  Created");
-        }
-    }
-
-    fn confirm(&mut self, question: &str) -> std::io::Result<bool> {
-        self.io.out.write_all(question.as_bytes())?;
-        self.io.out.flush()?;
-        let mut line = String::new();
-        self.io.input.read_line(&mut line)?;
-        Ok(reconcile::answer_is_yes(line.split_whitespace().next().unwrap_or("")))
-    }
-}
-
-fn up_volumes(store: &Store, project: Project, a: UpVolumesArgs, io: &mut Io<'_>) -> Result {
-    let project = project.without_unnecessary_resources();
-    let mut prompter = StdPrompter { io };
-    reconcile::ensure_volumes(store, &project, a.yes, &mut prompter).map_err(|e| escaped(&e))?;
-    Ok(())
 }
