@@ -18,6 +18,8 @@
 
 mod attach;
 pub mod env;
+mod image_user;
+pub mod labels;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io;
@@ -66,6 +68,9 @@ pub struct RunRequest {
     /// Labels put on every anonymous volume the run creates, besides Docker's anonymous
     /// label (`compose run`/`up` name their project and service there).
     pub anonymous_labels: BTreeMap<String, String>,
+    /// The run's labels (`-l`, `--label-file`; Compose's container labels): recorded in each
+    /// volume lease the run takes, and shown by `--dry-run` as `Config.Labels`.
+    pub labels: BTreeMap<String, String>,
     /// What to run, and how.
     pub process: ProcessRequest,
 }
@@ -107,6 +112,8 @@ pub struct RunPlan {
     pub mounts: Vec<PlannedMount>,
     pub read_only: bool,
     pub remove: bool,
+    /// The run's labels, for its volume leases.
+    pub labels: BTreeMap<String, String>,
 }
 
 impl RunPlan {
@@ -326,6 +333,9 @@ pub enum PlanError {
     /// The image (or an image mount's) is not in the store, or cannot be read.
     #[error(transparent)]
     Image(#[from] ImageError),
+    /// Labels too large to record (or a bad `--label-file`).
+    #[error(transparent)]
+    Labels(#[from] labels::LabelError),
     /// An image run with neither an entrypoint nor a command (Docker's words).
     #[error("No command specified")]
     NoCommand,
@@ -387,6 +397,7 @@ pub fn resolve(run: &RunRequest, store: &Store, cwd: &Path) -> Result<RunPlan, P
         None if run.rootfs.is_empty() => return Err(PlanError::EmptyRootfs),
         None => None,
     };
+    labels::check_size(&run.labels)?;
     spec::check_all(&run.mounts)?;
     let mut specs = std::borrow::Cow::Borrowed(&run.mounts);
     if let Some(img) = &image {
@@ -439,7 +450,7 @@ pub fn resolve(run: &RunRequest, store: &Store, cwd: &Path) -> Result<RunPlan, P
         None if Path::new(&run.rootfs).is_absolute() => PathBuf::from(clean_path(&run.rootfs)),
         None => PathBuf::from(clean_path(&format!("{}/{}", cwd.display(), run.rootfs))),
     };
-    Ok(RunPlan { rootfs, image, mounts, read_only: run.read_only, remove: run.remove })
+    Ok(RunPlan { rootfs, image, mounts, read_only: run.read_only, remove: run.remove, labels: run.labels.clone() })
 }
 
 /// An image of the store, read-only: its config and the layers to stack.
@@ -535,19 +546,21 @@ pub fn resolve_process(
         }
     };
     // podman refuses `U` on a system directory before anything starts. An image run's user is
-    // only known inside the run (it is looked up in the image there): its numeric form, if
-    // it is one, names it in the error, root otherwise.
-    let chown_to = match (&user, &user_in_image) {
-        (Some(u), _) => (u.uid, u.gid),
-        (None, Some(name)) => numeric_user(name).unwrap_or((0, 0)),
-        (None, None) => (0, 0),
-    };
+    // resolved inside the run, but its passwd and group files are in the image's layers: the
+    // error names the ids it will have (its numeric form, or root, when they cannot be told).
+    let chown_to =
+        |user_in_image: &str| plan.image.as_ref().and_then(|i| image_user::ids_in_layers(&i.layers, user_in_image));
     for m in &plan.mounts {
         if let PlannedSource::Bind(b) = &m.source
             && b.bind.chown
             && dangerous_host_path(&b.bind.source)
         {
-            return Err(PlanError::ChownRefused { path: b.bind.source.clone(), uid: chown_to.0, gid: chown_to.1 });
+            let (uid, gid) = match (&user, &user_in_image) {
+                (Some(u), _) => (u.uid, u.gid),
+                (None, Some(name)) => chown_to(name).or_else(|| numeric_user(name)).unwrap_or((0, 0)),
+                (None, None) => (0, 0),
+            };
+            return Err(PlanError::ChownRefused { path: b.bind.source.clone(), uid, gid });
         }
     }
     if run.tty && !env::has(&environment, "TERM") {
