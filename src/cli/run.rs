@@ -59,6 +59,17 @@ pub struct RunArgs {
     #[arg(long = "env-file", value_name = "FILE")]
     pub env_file: Vec<String>,
 
+    /// Set meta data on the run: KEY[=VALUE] (recorded in the run's volume leases, shown by
+    /// `volume inspect -f '{{json .Users}}'`)
+    #[arg(short = 'l', long = "label", value_name = "LIST", allow_hyphen_values = true,
+          value_parser = crate::cli::volume::parse_label)]
+    pub labels: Vec<String>,
+
+    /// Read in a line delimited file of labels (the env file's format; a KEY without =VALUE
+    /// sets nothing)
+    #[arg(long = "label-file", value_name = "LIST")]
+    pub label_file: Vec<String>,
+
     /// User to run as: UID[:GID] or NAME[:GROUP], names looked up in the rootfs's /etc/passwd
     /// and /etc/group (read as text)
     #[arg(short = 'u', long = "user", value_name = "USER", allow_hyphen_values = true)]

@@ -117,8 +117,9 @@ fn in_use(e: &StoreError) -> Option<(&str, &[String])> {
 }
 
 /// One line per user of `name` (from its lease files): `Used by `myvol run -v v:/d / sleep 9`
-/// (pid 4242) since TIME`, or, for a `volume mount`, how to release it. None if no lease
-/// file can be read (the holder left meanwhile).
+/// (pid 4242) since TIME`, or, for a `volume mount`, how to release it. A Compose run is named
+/// by its labels: `(pid 4242, compose project p, service web)`. None if no lease file can be
+/// read (the holder left meanwhile).
 pub fn holders(store: &Store, name: &str, ids: &[String]) -> Option<String> {
     let name = VolumeName::parse(name).ok()?;
     let lines: Vec<String> = ids
@@ -127,19 +128,28 @@ pub fn holders(store: &Store, name: &str, ids: &[String]) -> Option<String> {
         .map(|u| {
             let since = myvol::text::escape_control(&u.since).into_owned();
             let kind = myvol::text::escape_control(&u.kind).into_owned();
+            // Label text is outside data: escaped like the rest.
+            let compose = u.compose_names().map(|c| myvol::text::escape_control(&c).into_owned());
+            let pid_and = |pid: u32| match &compose {
+                Some(c) => format!("pid {pid}, {c}"),
+                None => format!("pid {pid}"),
+            };
             match (&u.command, u.pid) {
                 _ if u.id.starts_with(myvol::store::PIN_PREFIX) => {
                     format!("Used by `myvol volume mount` since {since}; `myvol volume unmount {name}` releases it")
                 }
                 (Some(command), Some(pid)) => {
-                    format!("Used by `{}` (pid {pid}) since {since}", myvol::text::escape_control(command))
+                    format!("Used by `{}` ({}) since {since}", myvol::text::escape_control(command), pid_and(pid))
                 }
                 // A lease kept after its holder died: it records a driver mount not undone yet.
                 _ if u.ended => format!(
-                    "Used by `myvol {kind}` (pid {}), which ended without its driver unmounting the volume; the next myvol command tries again",
-                    u.pid.unwrap_or(0)
+                    "Used by `myvol {kind}` ({}), which ended without its driver unmounting the volume; the next myvol command tries again",
+                    pid_and(u.pid.unwrap_or(0))
                 ),
-                _ => format!("Used by `myvol {kind}` since {since}"),
+                _ => match &compose {
+                    Some(c) => format!("Used by `myvol {kind}` ({c}) since {since}"),
+                    None => format!("Used by `myvol {kind}` since {since}"),
+                },
             }
         })
         .collect();

@@ -158,6 +158,10 @@ fn request(a: RunArgs, cwd: &Path) -> Result<RunRequest> {
         let f = Failure::from(RunError::from(PlanError::from(e)));
         if cli { f.with_hint("Run 'myvol run --help' for more information") } else { f }
     })?;
+    // docker/cli reads the label files while it parses the flags: an unreadable one is a flag
+    // error, before anything is pulled or created.
+    let labels =
+        plan::labels::read(&a.label_file, &a.labels).map_err(|e| Failure::from(RunError::from(PlanError::from(e))))?;
     let mut args = a.args.into_iter();
     let (rootfs, image) = match a.rootfs {
         Some(dir) => (dir, None),
@@ -174,6 +178,7 @@ fn request(a: RunArgs, cwd: &Path) -> Result<RunRequest> {
         read_only: a.read_only,
         remove: a.rm,
         anonymous_labels: Default::default(),
+        labels,
         process: ProcessRequest {
             command: args.collect(),
             entrypoint: a.entrypoint,

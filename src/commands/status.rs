@@ -102,7 +102,8 @@ impl ExitStatus {
                 | PlanError::Invalid(_)
                 | PlanError::Image(_)
                 | PlanError::NoCommand
-                | PlanError::ChownRefused { .. } => ExitStatus::RunFailed,
+                | PlanError::ChownRefused { .. }
+                | PlanError::Labels(_) => ExitStatus::RunFailed,
             },
             RunError::Attach(e) => match e {
                 AttachError::Volume(e) => of_store_error(e),

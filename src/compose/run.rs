@@ -73,6 +73,34 @@ pub fn run_labels(project: &str, service: &str, oneoff: bool) -> BTreeMap<String
     .into()
 }
 
+/// `com.docker.compose.project.working_dir`
+pub const WORKING_DIR_LABEL: &str = "com.docker.compose.project.working_dir";
+/// `com.docker.compose.project.config_files`: the compose files, absolute, comma-separated.
+pub const CONFIG_FILES_LABEL: &str = "com.docker.compose.project.config_files";
+
+/// The labels of a run of `service` (of `project`), as Compose labels the container: the
+/// service's own `labels:`, then Compose's (which win): project, service, one-off, project
+/// directory, compose files (made absolute against `cwd`) and Compose's version.
+pub fn container_labels(
+    project: &Project,
+    name: &str,
+    service: &Service,
+    oneoff: bool,
+    cwd: &str,
+) -> BTreeMap<String, String> {
+    let mut out = service.labels.clone();
+    out.extend(run_labels(&project.name, name, oneoff));
+    let files: Vec<String> = project
+        .compose_files
+        .iter()
+        .map(|f| if f == "-" || f.starts_with('/') { f.clone() } else { spec::clean_path(&format!("{cwd}/{f}")) })
+        .collect();
+    out.insert(WORKING_DIR_LABEL.to_owned(), project.working_dir.to_string_lossy().into_owned());
+    out.insert(CONFIG_FILES_LABEL.to_owned(), files.join(","));
+    out.insert(labels::VERSION.to_owned(), super::COMPOSE_VERSION.to_owned());
+    out
+}
+
 /// `service` of `project` as the request `myvol run` would build from the same settings.
 /// `cwd` resolves relative `-v` bind sources (Compose: the current directory).
 pub fn service_request(project: &Project, name: &str, o: &Overrides, cwd: &str) -> Result<RunRequest, ServiceRunError> {
@@ -121,6 +149,7 @@ pub fn service_request(project: &Project, name: &str, o: &Overrides, cwd: &str) 
         read_only: service.read_only,
         remove: o.remove,
         anonymous_labels: run_labels(&project.name, name, o.oneoff),
+        labels: container_labels(project, name, service, o.oneoff, cwd),
         process: ProcessRequest {
             command,
             entrypoint,
@@ -208,6 +237,7 @@ mod tests {
     network_mode: none
     tmpfs: [/run]
     volumes: [logs:/logs, ./conf:/conf:ro]
+    labels: {tier: front, com.docker.compose.project: not-this}
   side:
     image: x
     volumes_from: ['web:ro']
@@ -235,6 +265,24 @@ volumes:
         assert_eq!(r.mounts[0].source.as_deref(), Some("app_logs"));
         assert_eq!(r.anonymous_labels[ONEOFF_LABEL], "False");
         assert_eq!(r.anonymous_labels[SERVICE_LABEL], "web");
+        // The run's own labels: the service's, then Compose's container labels (which win).
+        let got: Vec<(&str, &str)> = r.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("com.docker.compose.oneoff", "False"),
+                ("com.docker.compose.project", p.name.as_str()),
+                ("com.docker.compose.project.config_files", "-"),
+                ("com.docker.compose.project.working_dir", "/srv/app"),
+                ("com.docker.compose.service", "web"),
+                ("com.docker.compose.version", crate::compose::COMPOSE_VERSION),
+                ("tier", "front"),
+            ]
+        );
+        let files = Project { compose_files: vec!["a.yml".into(), "/x/b.yml".into()], ..p.clone() };
+        let r = service_request(&files, "web", &Overrides { oneoff: true, ..Overrides::default() }, "/cwd").unwrap();
+        assert_eq!(r.labels[CONFIG_FILES_LABEL], "/cwd/a.yml,/x/b.yml");
+        assert_eq!(r.labels[ONEOFF_LABEL], "True");
     }
 
     #[test]

@@ -118,7 +118,8 @@ pub fn render(plan: &RunPlan) -> String {
 /// it would be (Docker's keys, in Docker's order): `Path` and `Args`, the command; `Image`, the
 /// image ID; `Mounts`, as [`render`] prints them, the image's volumes included; `Config`, with
 /// `Image` as named and what the image and the flags made of `User`, `Env`, `Cmd`,
-/// `WorkingDir`, `Entrypoint` and `Volumes` (`null` when none). The user is shown as given:
+/// `WorkingDir`, `Entrypoint`, `Volumes` (`null` when none) and `Labels`, the run's own (the
+/// image's labels are not merged in). The user is shown as given:
 /// it is resolved in the image when the run starts.
 pub fn render_image(plan: &RunPlan, request: &ProcessRequest, process: &Process) -> String {
     let Some(image) = &plan.image else { return render(plan) };
@@ -135,6 +136,11 @@ pub fn render_image(plan: &RunPlan, request: &ProcessRequest, process: &Process)
     );
     config.insert("WorkingDir".into(), Json::from(process.workdir.clone().unwrap_or_default()));
     config.insert("Entrypoint".into(), list(entrypoint));
+    // The run's labels (`{}` when none, as Docker shows a container's).
+    config.insert(
+        "Labels".into(),
+        Json::Object(plan.labels.iter().map(|(k, v)| (k.clone(), Json::from(v.as_str()))).collect()),
+    );
     let mut o = Map::new();
     o.insert("Path".into(), Json::from(process.command.first().cloned().unwrap_or_default()));
     o.insert("Args".into(), Json::from(process.command.get(1..).unwrap_or_default().to_vec()));
@@ -156,7 +162,14 @@ mod tests {
     use crate::spec::{Propagation, parse_tmpfs_options};
 
     fn plan(mounts: Vec<PlannedMount>) -> RunPlan {
-        RunPlan { rootfs: PathBuf::from("/r"), image: None, mounts, read_only: false, remove: false }
+        RunPlan {
+            rootfs: PathBuf::from("/r"),
+            image: None,
+            mounts,
+            read_only: false,
+            remove: false,
+            labels: BTreeMap::new(),
+        }
     }
 
     fn bind(source: &str, target: &str, access: Access, propagation: Propagation, copy_up: bool) -> Bind {

@@ -183,8 +183,9 @@ pub fn quota_value(v: &Volume, used: Option<u64>) -> Value {
     }
 }
 
-/// `.Users`: one `{ID, Kind, Pid, Command, Since, ReadOnly}` per live user (`Pid` nil and
-/// `Command` empty for a `volume mount`, which outlives its process).
+/// `.Users`: one `{ID, Kind, Pid, Command, Since, ReadOnly, Labels}` per live user (`Pid` nil
+/// and `Command` empty for a `volume mount`, which outlives its process; `Labels` always a map,
+/// empty when the holder has none).
 pub fn users_value(users: &[User]) -> Value {
     Value::list(
         users
@@ -198,6 +199,10 @@ pub fn users_value(users: &[User]) -> Value {
                         ("Command".to_owned(), Value::str(u.command.clone().unwrap_or_default())),
                         ("Since".to_owned(), Value::str(&u.since)),
                         ("ReadOnly".to_owned(), Value::Bool(u.read_only)),
+                        (
+                            "Labels".to_owned(),
+                            Value::map(u.labels.iter().map(|(k, v)| (k.clone(), Value::str(v))).collect()),
+                        ),
                     ]
                     .into(),
                 )

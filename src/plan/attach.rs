@@ -109,6 +109,7 @@ pub fn attach(
     if let Some(image) = &plan.image {
         attached.images.push(lease_image(&images, image)?);
     }
+    let labels = plan.labels.clone();
     for m in &mut plan.mounts {
         // A read-only mount's lease says so: `volume import --force` may replace the content
         // under it (the run keeps the old tree), never under a writer.
@@ -128,7 +129,7 @@ pub fn attach(
                 } else {
                     CreateRequest { name: Some(v.name.clone()), ..CreateRequest::default() }
                 };
-                let (created, lease) = store.create_leased(req, "run", access)?;
+                let (created, lease) = store.create_leased(req, "run", access, &labels)?;
                 if created.created && v.anonymous {
                     attached.created_anonymous.push(v.name.clone());
                 }

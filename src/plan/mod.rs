@@ -18,6 +18,8 @@
 
 mod attach;
 pub mod env;
+mod image_user;
+pub mod labels;
 mod process;
 
 use std::collections::{BTreeMap, HashSet};
@@ -68,6 +70,9 @@ pub struct RunRequest {
     /// Labels put on every anonymous volume the run creates, besides Docker's anonymous
     /// label (`compose run`/`up` name their project and service there).
     pub anonymous_labels: BTreeMap<String, String>,
+    /// The run's labels (`-l`, `--label-file`; Compose's container labels): recorded in each
+    /// volume lease the run takes, and shown by `--dry-run` as `Config.Labels`.
+    pub labels: BTreeMap<String, String>,
     /// What to run, and how.
     pub process: ProcessRequest,
 }
@@ -109,6 +114,8 @@ pub struct RunPlan {
     pub mounts: Vec<PlannedMount>,
     pub read_only: bool,
     pub remove: bool,
+    /// The run's labels, for its volume leases.
+    pub labels: BTreeMap<String, String>,
 }
 
 impl RunPlan {
@@ -328,6 +335,9 @@ pub enum PlanError {
     /// The image (or an image mount's) is not in the store, or cannot be read.
     #[error(transparent)]
     Image(#[from] ImageError),
+    /// Labels too large to record (or a bad `--label-file`).
+    #[error(transparent)]
+    Labels(#[from] labels::LabelError),
     /// An image run with neither an entrypoint nor a command (Docker's words).
     #[error("No command specified")]
     NoCommand,
@@ -389,6 +399,7 @@ pub fn resolve(run: &RunRequest, store: &Store, cwd: &Path) -> Result<RunPlan, P
         None if run.rootfs.is_empty() => return Err(PlanError::EmptyRootfs),
         None => None,
     };
+    labels::check_size(&run.labels)?;
     spec::check_all(&run.mounts)?;
     let mut specs = std::borrow::Cow::Borrowed(&run.mounts);
     if let Some(img) = &image {
@@ -441,7 +452,7 @@ pub fn resolve(run: &RunRequest, store: &Store, cwd: &Path) -> Result<RunPlan, P
         None if Path::new(&run.rootfs).is_absolute() => PathBuf::from(clean_path(&run.rootfs)),
         None => PathBuf::from(clean_path(&format!("{}/{}", cwd.display(), run.rootfs))),
     };
-    Ok(RunPlan { rootfs, image, mounts, read_only: run.read_only, remove: run.remove })
+    Ok(RunPlan { rootfs, image, mounts, read_only: run.read_only, remove: run.remove, labels: run.labels.clone() })
 }
 
 /// An image of the store, read-only: its config and the layers to stack.

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{DEFAULT_COMMAND, PlanError, PlannedSource, ProcessRequest, RunPlan, env};
+use super::{DEFAULT_COMMAND, PlanError, PlannedSource, ProcessRequest, RunPlan, env, image_user};
 use crate::image::oci::RunConfig;
 use crate::runtime::{self, Process, user};
 use crate::spec::clean_path;
@@ -89,19 +89,21 @@ pub fn resolve_process(
         }
     };
     // podman refuses `U` on a system directory before anything starts. An image run's user is
-    // only known inside the run (it is looked up in the image there): its numeric form, if
-    // it is one, names it in the error, root otherwise.
-    let chown_to = match (&user, &user_in_image) {
-        (Some(u), _) => (u.uid, u.gid),
-        (None, Some(name)) => numeric_user(name).unwrap_or((0, 0)),
-        (None, None) => (0, 0),
-    };
+    // resolved inside the run, but its passwd and group files are in the image's layers: the
+    // error names the ids it will have (its numeric form, or root, when they cannot be told).
+    let chown_to =
+        |user_in_image: &str| plan.image.as_ref().and_then(|i| image_user::ids_in_layers(&i.layers, user_in_image));
     for m in &plan.mounts {
         if let PlannedSource::Bind(b) = &m.source
             && b.bind.chown
             && dangerous_host_path(&b.bind.source)
         {
-            return Err(PlanError::ChownRefused { path: b.bind.source.clone(), uid: chown_to.0, gid: chown_to.1 });
+            let (uid, gid) = match (&user, &user_in_image) {
+                (Some(u), _) => (u.uid, u.gid),
+                (None, Some(name)) => chown_to(name).or_else(|| numeric_user(name)).unwrap_or((0, 0)),
+                (None, None) => (0, 0),
+            };
+            return Err(PlanError::ChownRefused { path: b.bind.source.clone(), uid, gid });
         }
     }
     if run.tty && !env::has(&environment, "TERM") {

@@ -304,6 +304,7 @@ fn resolve_changes_nothing_and_fills_the_rest_of_the_plan() {
         read_only: true,
         remove: true,
         anonymous_labels: [("com.docker.compose.project".to_owned(), "p".to_owned())].into(),
+        labels: [("run".to_owned(), "label".to_owned())].into(),
         process: ProcessRequest { command: vec!["sh".into(), "-c".into(), "true".into()], ..ProcessRequest::default() },
     };
     let plan = resolve(&run, &store, Path::new("/work/dir")).unwrap();
@@ -316,6 +317,12 @@ fn resolve_changes_nothing_and_fills_the_rest_of_the_plan() {
     let PlannedSource::Volume(a) = &plan.mounts[0].source else { panic!("{plan:?}") };
     let labels: Vec<&str> = a.labels.keys().map(String::as_str).collect();
     assert_eq!(labels, ["com.docker.compose.project", "com.docker.volume.anonymous"]);
+    assert_eq!(plan.labels, run.labels, "the run's labels go to its leases");
+    // Labels too large for a lease are refused before anything is created.
+    let huge = RunRequest { labels: [("k".to_owned(), "x".repeat(labels::MAX_LABELS_BYTES))].into(), ..run.clone() };
+    let e = resolve(&huge, &store, Path::new("/work/dir")).unwrap_err();
+    assert!(matches!(e, PlanError::Labels(labels::LabelError::TooLarge { .. })), "{e}");
+    assert!(!root.exists(), "a refused run created the store root");
     // Absolute rootfs, cleaned; an empty one is refused.
     let abs = RunRequest { rootfs: "/r//x/".into(), ..RunRequest::default() };
     assert_eq!(resolve(&abs, &store, Path::new("/")).unwrap().rootfs, Path::new("/r/x"));
@@ -335,7 +342,8 @@ fn process_fixture() -> (tempfile::TempDir, RunPlan) {
     .unwrap();
     std::fs::write(rootfs.join("etc/group"), "alice:x:1001:\nwheel:x:10:alice\n").unwrap();
     std::fs::write(dir.path().join("env"), "FROMFILE=f\nOVER=file\nINHERITED\n").unwrap();
-    let plan = RunPlan { rootfs, image: None, mounts: Vec::new(), read_only: false, remove: false };
+    let plan =
+        RunPlan { rootfs, image: None, mounts: Vec::new(), read_only: false, remove: false, labels: BTreeMap::new() };
     (dir, plan)
 }
 

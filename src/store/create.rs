@@ -81,15 +81,21 @@ impl Store {
     /// Create the volume (or find the existing one, as [`Store::create`] does) and take an
     /// in-use lease on it, under one store lock: a concurrent `volume rm` or `prune` cannot
     /// slip in between. What `myvol run` does for every volume it mounts (`access` says
-    /// whether it mounts it read-only).
-    pub fn create_leased(&self, req: CreateRequest, holder: &str, access: Access) -> Result<(Created, Lease)> {
+    /// whether it mounts it read-only; `labels`, the run's, are recorded in the lease).
+    pub fn create_leased(
+        &self,
+        req: CreateRequest,
+        holder: &str,
+        access: Access,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<(Created, Lease)> {
         let name = req.name.clone();
         (|| {
             let h = self.open_write()?;
             let created = self.create_locked(&h, req)?;
             let name = &created.volume.name;
             let vdir = self.open_volume_dir(&h, name)?;
-            let lease = lease::acquire(h.tmp.as_fd(), vdir.as_fd(), name, holder, access)
+            let lease = lease::acquire(h.tmp.as_fd(), vdir.as_fd(), name, holder, access, labels)
                 .map_err(|e| self.io("lease", &rel(name, LEASES_DIR), e))?;
             Ok::<_, StoreError>((created, lease))
         })()

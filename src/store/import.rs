@@ -89,7 +89,7 @@ impl Store {
         let quota = meta.quota;
         let vdir = self.open_volume_dir(&h, name)?;
         self.check_import_users(vdir.as_fd(), name, force, None, quota.as_ref())?;
-        let lease = lease::acquire(h.tmp.as_fd(), vdir.as_fd(), name, "import", Access::ReadWrite)
+        let lease = lease::acquire(h.tmp.as_fd(), vdir.as_fd(), name, "import", Access::ReadWrite, &Default::default())
             .map_err(|e| self.io("lease", &rel(name, LEASES_DIR), e))?;
         let old = rfs::statat(&vdir, DATA_DIR, rfs::AtFlags::SYMLINK_NOFOLLOW)
             .map_err(|e| self.io("stat", &rel(name, DATA_DIR), e))?;

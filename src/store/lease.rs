@@ -22,6 +22,7 @@
 //! *reader's lock* instead: a shared flock on the volume's directory. Mutations (through a
 //! writable mount of the same store) see it when they take that directory's lock.
 
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::io::Write;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -53,6 +54,9 @@ pub struct LeaseInfo {
     /// The volume, for the cleaner that finds the lease's `tmp/` name after a crash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume: Option<String>,
+    /// The holder's labels (a run's `-l`, Compose's container labels). Absent: none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// How a lease's holder uses the volume.
@@ -152,7 +156,18 @@ pub(super) fn acquire(
     volume: &VolumeName,
     holder: &str,
     access: Access,
+    labels: &BTreeMap<String, String>,
 ) -> std::io::Result<Lease> {
+    let mut info = new_info("", holder);
+    info.read_only = access == Access::ReadOnly;
+    info.volume = Some(volume.to_string());
+    info.labels = labels.clone();
+    // Every reader reads at most MAX_META_BYTES of a lease: a larger one is refused before
+    // anything is made (a run's labels are checked against a far smaller limit first).
+    // (The id, not set yet, takes 64 hex digits.)
+    if serde_json::to_vec(&info).map_or(u64::MAX, |b| (b.len() + 64) as u64) > fsutil::MAX_META_BYTES {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "lease record too large"));
+    }
     let leases_dir = open_leases_dir(volume_dir, true)?.expect("created");
     let tmp = rfs::openat(tmp, c".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
     let id = crate::name::random_hex_id();
@@ -163,9 +178,7 @@ pub(super) fn acquire(
         OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::from_raw_mode(0o600),
     )?;
-    let mut info = new_info(&id, holder);
-    info.read_only = access == Access::ReadOnly;
-    info.volume = Some(volume.to_string());
+    info.id = id.clone();
     let published = (|| -> std::io::Result<OwnedFd> {
         fsutil::lock_exclusive(fd.as_fd())?;
         let mut f = std::fs::File::from(fd);
@@ -213,6 +226,7 @@ fn new_info(id: &str, holder: &str) -> LeaseInfo {
         mounted: false,
         read_only: false,
         volume: None,
+        labels: BTreeMap::new(),
     }
 }
 
@@ -487,7 +501,7 @@ impl Store {
         (|| {
             let h = self.open_write()?;
             let vdir = self.open_volume_dir(&h, name)?;
-            acquire(h.tmp.as_fd(), vdir.as_fd(), name, holder, access)
+            acquire(h.tmp.as_fd(), vdir.as_fd(), name, holder, access, &BTreeMap::new())
                 .map_err(|e| self.io("lease", &super::layout::rel(name, LEASES_DIR), e))
         })()
         .map_err(|e| e.during(holder_op(holder), name))

@@ -52,7 +52,7 @@ pub use mount_lock::MountLock;
 pub use remove::PruneReport;
 pub use runs::LockedRunDir;
 pub use usage::Usage;
-pub use users::{User, command_line, shell_quote};
+pub use users::{COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, User, command_line, shell_quote};
 
 use crate::name::VolumeName;
 

@@ -3,6 +3,7 @@
 //! '{{.Users}}'` and the "in use" errors. Read without the store lock: a holder that died is
 //! never shown (its lease lock is gone), and its lease file is reaped by the next mutation.
 
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::fd::AsFd;
 
@@ -30,6 +31,8 @@ pub struct User {
     /// Its process is gone, but it left a driver mount that is not undone yet (the next myvol
     /// command retries): it still counts as a user for `rm` and `prune`.
     pub ended: bool,
+    /// The holder's labels (a run's; Compose's runs name their project and service there).
+    pub labels: BTreeMap<String, String>,
 }
 
 impl User {
@@ -44,9 +47,28 @@ impl User {
             since: info.started_at,
             read_only: info.read_only,
             ended: !alive && !pinned,
+            labels: info.labels,
+        }
+    }
+
+    /// `compose project P, service S` for a Compose run (either alone when only one label is
+    /// there), from its labels as recorded (outside text: escape before printing).
+    pub fn compose_names(&self) -> Option<String> {
+        let project = self.labels.get(COMPOSE_PROJECT_LABEL);
+        let service = self.labels.get(COMPOSE_SERVICE_LABEL);
+        match (project, service) {
+            (Some(p), Some(s)) => Some(format!("compose project {p}, service {s}")),
+            (Some(p), None) => Some(format!("compose project {p}")),
+            (None, Some(s)) => Some(format!("compose service {s}")),
+            (None, None) => None,
         }
     }
 }
+
+/// The label naming a run's Compose project.
+pub const COMPOSE_PROJECT_LABEL: &str = "com.docker.compose.project";
+/// The label naming a run's Compose service.
+pub const COMPOSE_SERVICE_LABEL: &str = "com.docker.compose.service";
 
 impl Store {
     /// The live users of volume `name`, the oldest first (none: not in use, or no such

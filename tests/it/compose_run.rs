@@ -380,3 +380,54 @@ fn detached_and_daemon_commands_are_refused() {
     }
     assert!(!t.root.join("volumes").exists() || t.entries("volumes").is_empty(), "nothing made");
 }
+
+/// A service's run carries Compose's container labels and the service's own, and its volume
+/// lease records them: `volume rm` names the project and service in its hint, `{{json
+/// .Users}}` shows the labels, and hostile label text reaches the terminal escaped.
+#[test]
+fn a_services_lease_names_its_project_and_service() {
+    let Some(r) = rig() else { return };
+    backend_app(&r);
+    let service = waiter("web", 0).replace(
+        "    volumes: [shared:/s]\n",
+        "    volumes: [shared:/s]\n    labels: {tier: \"front\\x1b]0;pwned\\x07\", com.docker.compose.service: not-this}\n",
+    );
+    r.project(&format!("services:\n{service}volumes:\n  shared: {{}}\n"));
+    let (mut up, _out, _err) = r.spawn_compose(&["up"]);
+    wait_for_path(&r.t.data("app_shared").join("web"));
+
+    let o = r.run(&["volume", "rm", "app_shared"]);
+    assert_eq!(o.code, 1, "{o:#?}");
+    let hint = o.stderr.lines().find(|l| l.starts_with("Used by ")).unwrap_or_else(|| panic!("{o:#?}"));
+    assert!(hint.contains(", compose project app, service web) since "), "{hint}");
+    assert!(r.t.data("app_shared").join("web").exists(), "the refused rm left the volume as it was");
+
+    let o = r.run(&["volume", "inspect", "-f", "{{json .Users}}", "app_shared"]);
+    assert_eq!(o.code, 0, "{o:#?}");
+    let users: Value = serde_json::from_str(&o.stdout).unwrap();
+    let labels = &users[0]["Labels"];
+    assert_eq!(labels["com.docker.compose.project"], "app");
+    assert_eq!(labels["com.docker.compose.service"], "web", "Compose's label wins over the service's");
+    assert_eq!(labels["com.docker.compose.oneoff"], "False");
+    assert_eq!(labels["com.docker.compose.version"], myvol::compose::COMPOSE_VERSION);
+    let dir = r.t.dir.path().join("app");
+    assert_eq!(labels["com.docker.compose.project.working_dir"], dir.to_str().unwrap());
+    assert_eq!(labels["com.docker.compose.project.config_files"], dir.join("compose.yaml").to_str().unwrap());
+    assert_eq!(labels["tier"], "front\u{1b}]0;pwned\u{7}", "JSON carries the text, escaped as JSON");
+    assert!(!o.stdout.contains('\u{1b}'), "raw escape in {:?}", o.stdout);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(up.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    assert_eq!(up.wait(), 130);
+
+    // A plain `myvol run` that claims a hostile service name: the hint escapes it.
+    let mut c = r.t.cmd();
+    c.args(["run", "-l", "com.docker.compose.project=p", "-l", "com.docker.compose.service=w\x1b]0;pwned\x07\u{202e}"]);
+    c.args(["-v", "app_shared:/s", "backend-app", "sh", "-c", "touch /s/evil; while true; do sleep 0.05; done"]);
+    let _run = crate::env::Spawned::new(c.stdin(Stdio::null()).stdout(Stdio::null()));
+    wait_for_path(&r.t.data("app_shared").join("evil"));
+    let o = r.run(&["volume", "rm", "app_shared"]);
+    assert_eq!(o.code, 1, "{o:#?}");
+    assert!(o.stderr.contains("compose project p, service w\\x1b]0;pwned\\x07\\u{202e}) since "), "{o:#?}");
+    assert!(!o.stderr.contains(['\x1b', '\x07', '\u{202e}']), "{o:#?}");
+    drop(_run);
+    assert_eq!(r.run(&["volume", "rm", "app_shared"]).code, 0, "released when the runs end");
+}

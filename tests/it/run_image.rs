@@ -280,7 +280,7 @@ fn the_image_config_is_applied_as_docker_applies_it() {
     assert_eq!(
         plan["Config"],
         json!({"User": "app", "Env": ["A=flag", "B=img", "PATH=/bin"], "Cmd": ["x"], "Image": "cfg:1", "Volumes": null,
-               "WorkingDir": "/work/dir", "Entrypoint": ["/bin/echo", "ep"]})
+               "WorkingDir": "/work/dir", "Entrypoint": ["/bin/echo", "ep"], "Labels": {}})
     );
     assert!(r.volumes().is_empty());
 }
@@ -612,4 +612,59 @@ fn rootless_runs_of_an_image() {
     assert_eq!((code, out.as_str(), err.as_str()), (0, "0\nnew\n1\nseed\n", ""));
     let (code, out, _) = run(&["volume", "ls", "-q"]);
     assert_eq!((code, out.as_str()), (0, ""), "--rm removed the image's volume");
+}
+
+/// podman's refusal of `U` on a system directory names the ids the image's user will have
+/// (looked up in the image's layers), not root's; `-u` given as ids, or a user the layers do
+/// not have, is named as given.
+#[test]
+fn a_refused_chown_names_the_image_users_ids() {
+    let Some(r) = image_rig() else { return };
+    r.load("chown:1", &USERS, json!({"User": "app"}));
+    let refused = |ids: &str| {
+        format!("Error: chowning host path \"/tmp\" is not allowed. You can manually `chown -R {ids} /tmp`\n")
+    };
+    let cases: [(&[&str], String); 4] = [
+        (&["-v", "/tmp:/t:U", "chown:1", "true"], refused("1000:1000")),
+        (&["-u", "app:extra", "-v", "/tmp:/t:U", "chown:1", "true"], refused("1000:2000")),
+        (&["-u", "7:8", "-v", "/tmp:/t:U", "chown:1", "true"], refused("7:8")),
+        (&["-u", "nobody", "-v", "/tmp:/t:U", "chown:1", "true"], refused("65534:65534")),
+    ];
+    for (args, want) in cases {
+        let o = r.run(&[&["run"][..], args].concat());
+        assert_eq!((o.code, o.stderr.as_str()), (125, want.as_str()), "{args:?}");
+    }
+}
+
+/// `-l` and `--label-file` are the run's labels: `--dry-run` shows them as `Config.Labels`;
+/// Docker's refusals for bad ones.
+#[test]
+fn run_labels_are_the_runs_config_labels() {
+    let Some(r) = image_rig() else { return };
+    r.load("lbl:1", &[], json!({"Cmd": ["true"]}));
+    let file = r.t.dir.path().join("labels");
+    std::fs::write(&file, "# labels\na=file\nb=file\nonly-key\n").unwrap();
+    let file = file.to_str().unwrap();
+    let o = r.ok(&["run", "--dry-run", "--label-file", file, "-l", "b=flag", "--label", "c", "lbl:1"]);
+    let v: Value = serde_json::from_str(&o).unwrap();
+    assert_eq!(v["Config"]["Labels"], json!({"a": "file", "b": "flag", "c": ""}));
+    let o = r.ok(&["run", "--dry-run", "lbl:1"]);
+    assert_eq!(serde_json::from_str::<Value>(&o).unwrap()["Config"]["Labels"], json!({}));
+    let o = r.run(&["run", "-l", "=x", "lbl:1"]);
+    assert_eq!(o.code, 125, "{o:#?}");
+    assert!(
+        o.stderr
+            .starts_with("Error: invalid argument \"=x\" for \"-l, --label\" flag: invalid label '=x': empty name\n"),
+        "{o:#?}"
+    );
+    let o = r.run(&["run", "--label-file", "/nonexistent/labels", "lbl:1"]);
+    assert_eq!((o.code, o.stderr.as_str()), (125, "Error: open /nonexistent/labels: no such file or directory\n"));
+    let huge = format!("k={}", "x".repeat(70_000));
+    let o = r.run(&["run", "-l", &huge, "-v", "never-made:/d", "lbl:1"]);
+    assert_eq!(o.code, 125, "{o:#?}");
+    assert!(
+        o.stderr.starts_with("Error: labels too large: they take 70008 bytes, more than the limit of 65536"),
+        "{o:#?}"
+    );
+    assert!(r.volumes().is_empty(), "a refused run created {:?}", r.volumes());
 }

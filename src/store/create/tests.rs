@@ -295,7 +295,7 @@ fn a_size_limit_is_set_up_in_the_build_and_recorded() {
 #[test]
 fn create_leased_returns_a_live_lease() {
     let t = TempStore::new();
-    let (c, lease) = t.store.create_leased(request("v1"), "run", Access::ReadWrite).unwrap();
+    let (c, lease) = t.store.create_leased(request("v1"), "run", Access::ReadWrite, &Default::default()).unwrap();
     assert!(c.created);
     assert_eq!(t.store.users(&name("v1")).unwrap(), [lease.id()]);
     drop(lease);

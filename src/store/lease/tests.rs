@@ -140,3 +140,26 @@ fn a_readers_lock_keeps_a_volume_from_mutations() {
     t.store.remove(&name("v1"), false).unwrap();
     assert!(acquire_reader(volumes.as_fd(), &name("v1")).unwrap().is_none());
 }
+
+#[test]
+fn lease_records_carry_labels_and_older_ones_still_read() {
+    // A lease written before labels existed.
+    let old = r#"{"id":"ab","pid":7,"holder":"run","started_at":"2025-01-01T00:00:00Z","volume":"v1"}"#;
+    let info: LeaseInfo = serde_json::from_str(old).unwrap();
+    assert!(info.labels.is_empty());
+    assert!(!serde_json::to_string(&info).unwrap().contains("labels"), "no labels, no key");
+    let t = TempStore::new();
+    t.create("v1");
+    let labels: std::collections::BTreeMap<String, String> =
+        [("com.docker.compose.project".to_owned(), "p".to_owned())].into();
+    let req = crate::store::CreateRequest { name: Some(name("v1")), ..Default::default() };
+    let (_, lease) = t.store.create_leased(req, "run", Access::ReadWrite, &labels).unwrap();
+    let user = t.store.lease_user(&name("v1"), lease.id()).unwrap();
+    assert_eq!(user.labels, labels);
+    assert_eq!(user.compose_names().as_deref(), Some("compose project p"));
+    // A record no reader would read whole is refused before anything is made.
+    let huge = [("k".to_owned(), "x".repeat(crate::fsutil::MAX_META_BYTES as usize))].into();
+    let req = crate::store::CreateRequest { name: Some(name("v1")), ..Default::default() };
+    assert!(t.store.create_leased(req, "run", Access::ReadWrite, &huge).is_err());
+    assert_eq!(t.store.users_of(&name("v1")).unwrap().len(), 1);
+}
