@@ -1445,6 +1445,17 @@ class Torture:
             problem = clean_error(r, OPS[verb], names)
             rep.check(not problem, f"{label}-errors-name-operation-and-volume", f"`myvol {show(argv)}`: {problem}: {r.err[:300]!r}", repro)
             after = snapshot(st.root)
+            if verb == "run" and names:
+                # Docker's rule, and myvol's (docs/run.md): a named volume a run created stays
+                # when the run fails after making it; it must then be a whole volume. (A
+                # failure while making or leasing it takes it back; anonymous ones go with --rm.)
+                vol = f"volumes/{names[0]}"
+                made = {k for k in after if k not in before and (k == vol or k.startswith(vol + "/"))}
+                if made:
+                    r2 = st.mv("volume", "inspect", names[0])
+                    rep.check(r2.rc == 0, f"{label}-run-volume-whole", f"`myvol {show(argv)}` failed and left {names[0]}, which inspect refuses: {r2.brief()}", repro)
+                    after = {k: v for k, v in after.items() if k not in made}
+                    st.mv("volume", "rm", names[0])
             rep.check(same_store(before, after), f"{label}-store-unchanged", f"`myvol {show(argv)}` failed but changed the store: {snap_diff(before, after)}", repro)
 
     def class_faults(self):
