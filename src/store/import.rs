@@ -385,7 +385,7 @@ mod tests {
         // Readers share the image's one mount: --force does not import under them.
         let (reader, _) = t.store.open_for_export(&name("vol")).unwrap();
         let e = t.store.begin_import(&name("vol"), true, false).unwrap_err();
-        assert_eq!(e.to_string(), format!("volume vol is in use - [{}]", reader.id()));
+        assert_eq!(e.to_string(), format!("import vol: volume is in use - [{}]", reader.id()));
     }
 
     #[test]
@@ -455,13 +455,13 @@ mod tests {
         with_old_content(&t);
         let writer = t.store.lease(&name("vol"), "run").unwrap();
         let e = t.store.begin_import(&name("vol"), false, false).unwrap_err();
-        assert_eq!(e.to_string(), format!("volume vol is in use - [{}]", writer.id()));
+        assert_eq!(e.to_string(), format!("import vol: volume is in use - [{}]", writer.id()));
         let e = t.store.begin_import(&name("vol"), true, false).unwrap_err();
         assert!(matches!(e, StoreError::ImportUnderWriters { ref ids, .. } if ids == &[writer.id()]), "{e}");
         drop(writer);
         let reader = t.store.lease_as(&name("vol"), "export", Access::ReadOnly).unwrap();
         let e = t.store.begin_import(&name("vol"), false, false).unwrap_err();
-        assert_eq!(e.to_string(), format!("volume vol is in use - [{}]", reader.id()));
+        assert_eq!(e.to_string(), format!("import vol: volume is in use - [{}]", reader.id()));
         let slot = t.store.begin_import(&name("vol"), true, false).unwrap();
         // A writer arriving during the unpack is seen at the swap, forced or not.
         let late = t.store.lease(&name("vol"), "run").unwrap();
