@@ -52,13 +52,16 @@ RAW_CONTROL = re.compile(rb"[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\x
 # The most an error line may take, whatever it echoes.
 ERROR_LIMIT = 4096
 NL = b"\n"
+# Hint lines an error may have after its one `Error:` line (`Used by …` for each user of a
+# volume in use, `Add --create …`), and what a hint line may not be: another error, a
+# panic, the runtime's or the OS's noise.
+HINT_LINES = 64
+NOT_A_HINT = re.compile(rb"^\s*(error|warning|fatal)\b|panicked|RUST_BACKTRACE|stack backtrace|\(os error \d+\)|^\s*at src/|^note: ", re.I)
 CLASSES = ["kill", "syscall", "failpoint", "concurrency", "faults", "hostile"]
 FOREIGN_UID = 4242
 # Failpoints no verb here can reach, and why; any other that none reaches is a failure, so a
 # new failpoint is covered (or noticed) at once.
-UNREACHABLE = {
-    "plugin-mountpoint-checked": "reached only through a volume plugin (tests/it/trust_edges.rs stops there)",
-}
+UNREACHABLE = {}
 
 # The words by which an error names its operation. `get` is Docker's word for "the volume
 # you named was looked up" and is right for every verb that takes an existing volume.
@@ -70,7 +73,9 @@ OPS = {
     "clone": ["clone", "get", "create"],
     "import": ["import", "get", "create"],
     "export": ["export", "get"],
-    "run": ["run", "create", "mount", "get"],
+    # A `-v` spec Docker's parser refuses is named by its part, not by an operation
+    # (`invalid mode: /d`, `invalid volume specification: '…'`), in Docker as in myvol.
+    "run": ["run", "create", "mount", "get", "invalid mode", "invalid volume specification"],
     "inspect": ["get", "inspect"],
     "ls": ["list", "ls"],
     "mount": ["mount", "get"],
@@ -262,7 +267,9 @@ def snap_diff(a, b):
 
 def clean_error(res, ops, names, limit=ERROR_LIMIT):
     """What is wrong with a failed command's answer, or None: one `Error:` line, bounded,
-    with no raw control characters, naming the operation and (when given) a volume."""
+    with no raw control characters, naming the operation and (when given) a volume; then at
+    most HINT_LINES hint lines (who uses the volume, what flag would help), none of them
+    another error, a panic or the runtime's noise."""
     err = res.err
     problems = []
     if res.timed_out:
@@ -274,11 +281,18 @@ def clean_error(res, ops, names, limit=ERROR_LIMIT):
     if len(err) > limit:
         problems.append(f"stderr is {len(err)} bytes (bounded to {limit})")
     body = err[:-1] if err.endswith(b"\n") else err
-    if b"\n" in body or not body.startswith(b"Error: "):
-        problems.append(f"not one `Error:` line ({len(body.split(NL))} lines)")
+    lines = body.split(NL)
+    if not body.startswith(b"Error: "):
+        problems.append("does not start with one `Error:` line")
+    hints = lines[1:]
+    if len(hints) > HINT_LINES:
+        problems.append(f"{len(lines)} lines (one `Error:` line and at most {HINT_LINES} hints)")
+    bad = [h for h in hints if not h.strip() or NOT_A_HINT.search(h)]
+    if bad:
+        problems.append(f"a second error or noise after the `Error:` line: {bad[0][:80]!r}")
     if RAW_CONTROL.search(body):
         problems.append("raw control characters on the terminal")
-    line = body.split(b"\n")[0]
+    line = lines[0]
     if ops and not any(re.search(rb"\b" + o.encode() + rb"\b", line) for o in ops):
         problems.append(f"does not name the operation ({'/'.join(ops)})")
     if names and not any(n.encode() in line for n in names):
@@ -635,7 +649,247 @@ class Run(Scenario):
         ]
 
 
-SCENARIOS = [Create, Remove, Prune, Rename, Clone, Import, ImportCreate, ExportTo, Run]
+def image_archive(path, tag, payload):
+    """A `docker save` archive of a one-layer image tagged `tag` whose layer holds `payload`
+    (a layer of its own per payload); returns the image ID (sha256:…)."""
+    layer = io.BytesIO()
+    with tarfile.open(fileobj=layer, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        ti = tarfile.TarInfo("data")
+        ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+        tf.addfile(ti)
+        ti = tarfile.TarInfo("data/payload")
+        ti.size, ti.mode = len(payload), 0o644
+        tf.addfile(ti, io.BytesIO(payload))
+    layer = layer.getvalue()
+    diff = hashlib.sha256(layer).hexdigest()
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
+    config = json.dumps(
+        {"architecture": arch, "os": "linux", "config": {"Cmd": ["/bin/true"]}, "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff}"]}}
+    ).encode()
+    cid = hashlib.sha256(config).hexdigest()
+    manifest = json.dumps([{"Config": f"{cid}.json", "RepoTags": [tag], "Layers": [f"{diff}/layer.tar"]}]).encode()
+    with tarfile.open(path, "w") as tf:
+        for name, data in ((f"{diff}/layer.tar", layer), (f"{cid}.json", config), ("manifest.json", manifest)):
+            ti = tarfile.TarInfo(name)
+            ti.size, ti.mode = len(data), 0o644
+            tf.addfile(ti, io.BytesIO(data))
+    return f"sha256:{cid}", diff
+
+
+class ImageScenario(Scenario):
+    """An image of its own (a layer of its own), loaded from a `docker save` archive."""
+
+    def make_image(self):
+        self.tag = f"torture/{self.st.fresh('img')}:t"
+        self.archive = os.path.join(self.st.out, self.st.fresh("image") + ".tar")
+        self.id, self.diff = image_archive(self.archive, self.tag, self.st.t.rng.randbytes(64 << 10))
+        self.touched = [self.archive]
+
+    def tag_is(self):
+        """The tag names the complete image, or nothing: (ok, how, present)."""
+        r = self.st.mv("image", "inspect", "-f", "{{.Id}}", self.tag)
+        if r.rc == 0:
+            return r.text().strip() == self.id, f"{self.tag} is {r.text().strip()!r}, not {self.id}", True
+        return b"No such image" in r.err, f"image inspect {self.tag}: {r.brief()}", False
+
+    def images_left(self):
+        """What a mutation of the image store must have cleaned: killed jobs and GCs."""
+        found = []
+        for d in ("tmp", "trash"):
+            try:
+                found += [f"images/{d}/{e}" for e in os.listdir(os.path.join(self.st.root, "images", d))]
+            except FileNotFoundError:
+                pass
+        return found
+
+    def lists(self):
+        r = self.st.mv("image", "ls")
+        return ("image-store-lists-cleanly", r.rc == 0 and not r.err, f"image ls: {r.brief()}")
+
+
+class ImageLoad(ImageScenario):
+    verb = "image-load"
+
+    def setup(self):
+        self.make_image()
+
+    def argv(self):
+        return ["image", "load", "-q", "-i", self.archive]
+
+    def expect(self):
+        ok, how, _ = self.tag_is()
+        return [self.lists(), ("image-load-absent-or-complete", ok, how)]
+
+    def after_next(self):
+        # The same load again: it works, and cleans what the killed one left.
+        r = self.st.mv("image", "load", "-q", "-i", self.archive)
+        ok, how, present = self.tag_is()
+        left = self.images_left()
+        self.st.mv("image", "rm", self.tag)
+        return [
+            ("image-load-usable-after-kill", r.rc == 0 and ok and present, f"{r.brief()}; {how}"),
+            ("no-image-leftovers-after-next-mutation", not left, str(left[:6])),
+        ]
+
+
+class ImageRemove(ImageScenario):
+    verb = "image-rm"
+
+    def setup(self):
+        self.make_image()
+        self.st.must("image", "load", "-q", "-i", self.archive)
+
+    def argv(self):
+        return ["image", "rm", self.tag]
+
+    def expect(self):
+        ok, how, _ = self.tag_is()
+        return [self.lists(), ("image-rm-tagged-or-gone", ok, how)]
+
+    def after_next(self):
+        # The next prune deletes every unused image and every layer none uses: ours too,
+        # wherever the rm was killed.
+        r = self.st.mv("image", "prune", "-af")
+        layers = os.path.join(self.st.root, "images", "layers")
+        kept = os.path.exists(os.path.join(layers, self.diff))
+        record = os.path.exists(os.path.join(self.st.root, "images", "records", self.id.split(":")[1] + ".json"))
+        left = self.images_left()
+        return [
+            ("image-prune-usable-after-kill", r.rc == 0, r.brief()),
+            ("image-gone-after-next-prune", not kept and not record, f"layer kept: {kept}, record kept: {record}"),
+            ("no-image-leftovers-after-next-mutation", not left, str(left[:6])),
+        ]
+
+
+class Plugin:
+    """A Docker volume plugin (`tortureplug`) on a unix socket in the run's plugin directory:
+    a directory per volume, and a count of the mounts it has handed out and not had back."""
+
+    NAME = "tortureplug"
+
+    def __init__(self, tmp):
+        import http.server
+        import socketserver
+
+        self.dir = os.path.join(tmp, "plugins")
+        self.data = os.path.join(tmp, "plugin-data")
+        os.makedirs(self.dir, mode=0o755, exist_ok=True)
+        os.makedirs(self.data, mode=0o755, exist_ok=True)
+        self.sock = os.path.join(self.dir, f"{self.NAME}.sock")
+        self.mounts = collections.defaultdict(set)  # volume -> IDs mounted and not unmounted
+        self.lock = threading.Lock()
+        plugin = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def address_string(self):
+                return "unix"
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else b""
+                try:
+                    req = json.loads(body or b"{}") or {}
+                except ValueError:
+                    req = {}
+                out = plugin.answer(self.path.lstrip("/"), req)
+                data = json.dumps(out).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.docker.plugins.v1+json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):
+                # A caller SIGKILLed mid-call is what this run does: not an error of the plugin.
+                if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+                    super().handle_error(request, client_address)
+
+        self.server = Server(self.sock, Handler)
+        os.chmod(self.sock, 0o600)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def path(self, name):
+        return os.path.join(self.data, name)
+
+    def answer(self, call, req):
+        name = str(req.get("Name", ""))
+        if call == "Plugin.Activate":
+            return {"Implements": ["VolumeDriver"]}
+        if call == "VolumeDriver.Capabilities":
+            return {"Capabilities": {"Scope": "local"}}
+        if call == "VolumeDriver.List":
+            return {"Volumes": [{"Name": n} for n in sorted(os.listdir(self.data))], "Err": ""}
+        if not VALID_NAME.match(name):
+            return {"Err": "no such volume"}
+        p = self.path(name)
+        if call == "VolumeDriver.Create":
+            os.makedirs(p, mode=0o755, exist_ok=True)
+            return {"Err": ""}
+        if not os.path.isdir(p):
+            return {"Err": "no such volume"}
+        if call == "VolumeDriver.Get":
+            return {"Volume": {"Name": name, "Mountpoint": p}, "Err": ""}
+        if call == "VolumeDriver.Path":
+            return {"Mountpoint": p, "Err": ""}
+        # Mounts are counted by the caller's ID, as a plugin must: an Unmount for an ID that
+        # was never mounted (its caller died before the Mount) changes nothing.
+        if call == "VolumeDriver.Mount":
+            with self.lock:
+                self.mounts[name].add(str(req.get("ID", "")))
+            return {"Mountpoint": p, "Err": ""}
+        if call == "VolumeDriver.Unmount":
+            with self.lock:
+                self.mounts[name].discard(str(req.get("ID", "")))
+            return {"Err": ""}
+        if call == "VolumeDriver.Remove":
+            shutil.rmtree(p, ignore_errors=True)
+            return {"Err": ""}
+        return {"Err": f"unknown call {call}"}
+
+    def held(self, name):
+        with self.lock:
+            return len(self.mounts[name])
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class PluginRun(Scenario):
+    """A run on a plugin's volume: the plugin mounts it, and gets its Unmount back, killed
+    or not (from the next command, when the run was killed while it held the mount)."""
+
+    verb = "run"
+    needs_root = True
+
+    def setup(self):
+        self.name = self.st.fresh("p")
+        self.st.must("volume", "create", "--driver", Plugin.NAME, self.name)
+        self.marker = f"torture-{os.getpid()}-{self.name}"
+        self.made = [self.name]
+
+    def argv(self):
+        return ["run", "--rm", "-v", f"{self.name}:/d", self.st.t.rootfs, "/bin/sh", "-c", "echo x > /d/f", self.marker]
+
+    def expect(self):
+        left = self.st.t.wait_gone(self.marker)
+        return [
+            ("run-killed-leaves-no-process", not left, f"processes of the killed run still alive: {left}"),
+            ("run-volume-survives", self.name in self.st.names_on_disk(), f"{self.name} is gone"),
+        ]
+
+    def after_next(self):
+        held = self.st.t.plugin.held(self.name)
+        return [("plugin-mount-given-back", held == 0, f"{self.name}: {held} Mount(s) the plugin never got an Unmount for")]
+
+
+SCENARIOS = [Create, Remove, Prune, Rename, Clone, Import, ImportCreate, ExportTo, Run, PluginRun, ImageLoad, ImageRemove]
 
 
 class Torture:
@@ -652,6 +906,7 @@ class Torture:
         self.figures = {}
         self.leftovers_found = 0
         self.leftover_kinds = collections.Counter()
+        self.plugin = None  # the volume plugin of PluginRun, started with the rootfs
 
     # -- running myvol -----------------------------------------------------------------------
 
@@ -944,7 +1199,7 @@ class Torture:
             rep.skip("failpoint", f"no failpoint::hit in {REPO}/src")
             return
         st = self.new_store(False)
-        likely = {"create": ["Create", "Clone", "ImportCreate"], "remove": ["Remove", "Prune"], "rename": ["Rename"], "clone": ["Clone"], "import": ["Import", "ImportCreate"]}
+        likely = {"create": ["Create", "Clone", "ImportCreate"], "remove": ["Remove", "Prune"], "rename": ["Rename"], "clone": ["Clone"], "import": ["Import", "ImportCreate"], "image": ["ImageLoad", "ImageRemove"], "plugin": ["PluginRun"]}
         hits = 0
         for point in points:
             if point in UNREACHABLE:
@@ -1190,6 +1445,17 @@ class Torture:
             problem = clean_error(r, OPS[verb], names)
             rep.check(not problem, f"{label}-errors-name-operation-and-volume", f"`myvol {show(argv)}`: {problem}: {r.err[:300]!r}", repro)
             after = snapshot(st.root)
+            if verb == "run" and names:
+                # Docker's rule, and myvol's (docs/run.md): a named volume a run created stays
+                # when the run fails after making it; it must then be a whole volume. (A
+                # failure while making or leasing it takes it back; anonymous ones go with --rm.)
+                vol = f"volumes/{names[0]}"
+                made = {k for k in after if k not in before and (k == vol or k.startswith(vol + "/"))}
+                if made:
+                    r2 = st.mv("volume", "inspect", names[0])
+                    rep.check(r2.rc == 0, f"{label}-run-volume-whole", f"`myvol {show(argv)}` failed and left {names[0]}, which inspect refuses: {r2.brief()}", repro)
+                    after = {k: v for k, v in after.items() if k not in made}
+                    st.mv("volume", "rm", names[0])
             rep.check(same_store(before, after), f"{label}-store-unchanged", f"`myvol {show(argv)}` failed but changed the store: {snap_diff(before, after)}", repro)
 
     def class_faults(self):
@@ -1327,8 +1593,17 @@ class Torture:
                     rep.check(False, tag, f"`myvol {show(argv)}` accepted a name of {what}", repro)
                     continue
                 problem = clean_error(r, OPS[verb], None)
-                if problem is None and (b"os error" in r.err or b"file name too long" in r.err.lower()):
+                if problem is None and b"os error" in r.err:
                     problem = "an OS error instead of a refusal of the name"
+                # A name longer than a file name may be (255 bytes) fails as in Docker, in the
+                # words of the mkdir that cannot make it: on a line that names the operation
+                # and the volume (shortened, when it is this long), as Docker's does.
+                if problem is None and b"file name too long" in r.err.lower():
+                    line = r.err.split(NL)[0]
+                    if n[:40].encode() not in line:
+                        problem = "file name too long, on a line that does not name the volume"
+                    elif not re.search(rb"error while creating volume root path '[^']*/volumes/" + re.escape(n[:40].encode()), line):
+                        problem = "file name too long, not in Docker's words (error while creating volume root path '…')"
                 rep.check(not problem, tag + "-error-clean", f"`myvol {show(argv)}` ({what}): {problem}: {r.err[:200]!r}", repro)
                 after = snapshot(st.root)
                 rep.check(same_store(before, after), tag + "-store-unchanged", f"`myvol {show(argv)}` changed the store: {snap_diff(before, after)}", repro)
@@ -1404,12 +1679,18 @@ class Torture:
 
     def hostile_pipes(self, st):
         rep = self.rep
+        # A volume whose archive is larger than a pipe's buffer (64 KiB), so that the export
+        # is still writing when its reader goes (an archive that fit in the pipe was written
+        # whole, and exit 0 is then right, as for GNU tar).
+        st.must("volume", "create", "pipesrc")
+        make_tree(st.data("pipesrc"), 2 << 20, 8, random.Random(self.a.seed), "P")
         for how in ("100 bytes", "closed"):
-            argv = ["volume", "export", "src"]
+            argv = ["volume", "export", "pipesrc"]
             r = self.closed_pipe(st, argv, how)
             repro = self.repro(st.root, argv, f" | head -c {how.split()[0] if how != 'closed' else 0}; echo ${{PIPESTATUS[0]}}")
             rep.check(not r.timed_out and r.rc != 0, "export-to-closed-pipe-fails", f"export to a pipe closed after {how}: {r.brief()} (a backup that lost its reader must not report success)", repro)
             rep.check(r.rc != 101 and b"panicked" not in r.err, "no-panic-on-closed-pipe", r.brief(), repro)
+        st.must("volume", "rm", "pipesrc")
         with open("/dev/full", "wb") as full:
             r = st.mv("volume", "export", "src", stdout=full)
         repro = self.repro(st.root, ["volume", "export", "src"], " > /dev/full")
@@ -1609,6 +1890,8 @@ class Torture:
         r = subprocess.run([a.myvol, "--version"], capture_output=True, text=True)
         print(f"torture: {r.stdout.strip()}", flush=True)
         self.build_rootfs()
+        if self.root_user:
+            self.plugin = Plugin(self.tmp)
         only = a.only.split(",") if a.only else CLASSES
         deadline = start + a.minutes * 60 if a.long else None
         for cls in CLASSES:
@@ -1670,6 +1953,8 @@ class Torture:
         print(summary, flush=True)
 
     def cleanup(self):
+        if self.plugin:
+            self.plugin.stop()
         with LIVE_LOCK:
             pids = list(LIVE)
         for pid in pids:

@@ -105,49 +105,92 @@ pub fn is_mount_root(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<bool> {
     Ok(st.stx_attributes.contains(rfs::StatxAttributes::MOUNT_ROOT))
 }
 
+/// A file being written under a name of its own in `dir` (created, never replacing anything),
+/// removed again on every path that does not keep it: a write that fails (a full disk, a
+/// quota) leaves nothing behind. [`TempFile::rename_to`] publishes it under its final name;
+/// [`TempFile::keep`] keeps it where it is. What a crash leaves, its name's prefix tells
+/// the next cleaner.
+#[derive(Debug)]
+pub struct TempFile<'d> {
+    dir: BorrowedFd<'d>,
+    name: std::ffi::OsString,
+    file: Option<std::fs::File>,
+}
+
+impl<'d> TempFile<'d> {
+    /// Create `name` in `dir` (it must not exist), with `mode` (the umask does not apply).
+    pub fn create(dir: BorrowedFd<'d>, name: &OsStr, mode: u32) -> io::Result<TempFile<'d>> {
+        let fd = rfs::openat(
+            dir,
+            name,
+            OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(mode),
+        )?;
+        let t = TempFile { dir, name: name.to_owned(), file: Some(fd.into()) };
+        rfs::fchmod(t.fd(), Mode::from_raw_mode(mode))?;
+        Ok(t)
+    }
+
+    fn fd(&self) -> BorrowedFd<'_> {
+        self.file.as_ref().expect("a TempFile's file is taken only by consuming it").as_fd()
+    }
+
+    /// The file to write to.
+    pub fn file(&mut self) -> &mut std::fs::File {
+        self.file.as_mut().expect("a TempFile's file is taken only by consuming it")
+    }
+
+    /// Write `data` and sync it.
+    pub fn write_synced(&mut self, data: &[u8]) -> io::Result<()> {
+        let f = self.file();
+        f.write_all(data)?;
+        f.sync_all()
+    }
+
+    /// Keep the file under its name: it is the caller's from now on.
+    pub fn keep(mut self) -> std::fs::File {
+        self.file.take().expect("a TempFile's file is taken only by consuming it")
+    }
+
+    /// Rename the file to `to` in `to_dir` (replacing what has that name); on failure it is
+    /// removed. Returns the file, open.
+    pub fn rename_to(self, to_dir: BorrowedFd<'_>, to: &OsStr) -> io::Result<std::fs::File> {
+        rfs::renameat(self.dir, self.name.as_os_str(), to_dir, to)?;
+        Ok(self.keep())
+    }
+}
+
+impl Drop for TempFile<'_> {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = rfs::unlinkat(self.dir, self.name.as_os_str(), AtFlags::empty());
+        }
+    }
+}
+
 /// Write `data` to `name` in `dir` atomically: a temporary file in `tmp` (a directory on the
 /// same filesystem), written, fsynced, renamed over `name`, then `dir` fsynced. A crash leaves
 /// either the old content or the new, never a mix, and at most a temporary in `tmp`, never in
-/// `dir` (the store's writers pass its `tmp/`, which the next mutation empties). The
-/// temporary's name starts with `.tmp-`.
+/// `dir` (the store's writers pass its `tmp/`, which the next mutation empties); a failure
+/// leaves no temporary at all. The temporary's name starts with `.tmp-`.
 pub fn write_atomic(tmp: BorrowedFd<'_>, dir: BorrowedFd<'_>, name: &OsStr, data: &[u8], mode: u32) -> io::Result<()> {
     let temp = format!(".tmp-{}-{}", name.to_string_lossy(), random_suffix());
-    let fd = rfs::openat(
-        tmp,
-        temp.as_str(),
-        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::from_raw_mode(mode),
-    )?;
-    let result = (|| {
-        rfs::fchmod(&fd, Mode::from_raw_mode(mode))?;
-        let mut f = std::fs::File::from(fd);
-        f.write_all(data)?;
-        f.sync_all()?;
-        drop(f);
-        crate::failpoint::hit("atomic-write-before-rename");
-        rfs::renameat(tmp, temp.as_str(), dir, name)?;
-        rfs::fsync(dir)?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = rfs::unlinkat(tmp, temp.as_str(), AtFlags::empty());
-    }
-    result
+    let mut t = TempFile::create(tmp, OsStr::new(&temp), mode)?;
+    t.write_synced(data)?;
+    crate::failpoint::hit("atomic-write-before-rename");
+    t.rename_to(dir, name)?;
+    rfs::fsync(dir)?;
+    Ok(())
 }
 
-/// Create `name` in `dir` (it must not exist), write `data` and fsync it. For files in a
-/// directory nobody else sees yet; everywhere else use [`write_atomic`].
+/// Create `name` in `dir` (it must not exist), write `data` and fsync it; on failure nothing
+/// is left under `name`. For files in a directory nobody else sees yet; everywhere else use
+/// [`write_atomic`].
 pub fn write_new(dir: BorrowedFd<'_>, name: &OsStr, data: &[u8], mode: u32) -> io::Result<()> {
-    let fd = rfs::openat(
-        dir,
-        name,
-        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::from_raw_mode(mode),
-    )?;
-    rfs::fchmod(&fd, Mode::from_raw_mode(mode))?;
-    let mut f = std::fs::File::from(fd);
-    f.write_all(data)?;
-    f.sync_all()
+    let mut t = TempFile::create(dir, name, mode)?;
+    t.write_synced(data)?;
+    t.keep();
+    Ok(())
 }
 
 /// The value of extended attribute `name` of `fd`, at most [`MAX_META_BYTES`];
@@ -263,6 +306,31 @@ pub fn cstr_os(c: &CStr) -> &OsStr {
 mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary() {
+        let t = tempfile::tempdir().unwrap();
+        let (tmp, dir) = (t.path().join("tmp"), t.path().join("dir"));
+        std::fs::create_dir_all(dir.join("taken/inside")).unwrap();
+        std::fs::create_dir(&tmp).unwrap();
+        let open = |p: &std::path::Path| rfs::open(p, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        let (tmp_fd, dir_fd) = (open(&tmp), open(&dir));
+        // The rename fails: `taken` is a directory that is not empty.
+        let e = write_atomic(tmp_fd.as_fd(), dir_fd.as_fd(), OsStr::new("taken"), b"data", 0o600).unwrap_err();
+        assert!(matches!(e.raw_os_error(), Some(libc::EISDIR | libc::ENOTEMPTY)), "{e}");
+        assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "a temporary was left");
+        // A temporary dropped unpublished is removed; one kept stays.
+        let mut f = TempFile::create(tmp_fd.as_fd(), OsStr::new(".new-x"), 0o600).unwrap();
+        f.file().write_all(b"half").unwrap();
+        drop(f);
+        assert!(!tmp.join(".new-x").exists());
+        TempFile::create(tmp_fd.as_fd(), OsStr::new("kept"), 0o640).unwrap().keep();
+        let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(tmp.join("kept")).unwrap().permissions());
+        assert_eq!(mode & 0o777, 0o640);
+        write_atomic(tmp_fd.as_fd(), dir_fd.as_fd(), OsStr::new("f"), b"data", 0o600).unwrap();
+        assert_eq!(std::fs::read(dir.join("f")).unwrap(), b"data");
+        assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 1);
+    }
 
     fn open(p: &std::path::Path) -> OwnedFd {
         rfs::open(p, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).unwrap()

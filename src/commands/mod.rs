@@ -109,9 +109,7 @@ pub fn store_failure(store: &Store, e: StoreError) -> Failure {
 /// The volume and lease ids of an "in use" error.
 fn in_use(e: &StoreError) -> Option<(&str, &[String])> {
     match e {
-        StoreError::InUse { name, ids } | StoreError::ImportBusy { name, ids } | StoreError::Busy { name, ids, .. } => {
-            Some((name, ids))
-        }
+        StoreError::InUse { name, ids } | StoreError::Busy { name, ids, .. } => Some((name, ids)),
         _ => None,
     }
 }

@@ -145,6 +145,7 @@ fn of_store_error(e: &StoreError) -> ExitStatus {
         StoreError::CreateDir { source, .. } | StoreError::Copy { source, .. } | StoreError::Io { source, .. } => {
             of_errno(source)
         }
+        StoreError::Store { source, .. } => of_store_error(source),
         StoreError::Driver { source, .. } => match source.downcast_ref::<PluginDriverError>() {
             Some(e) => of_plugin_error(e),
             None => of_plugin_text(&source.to_string()),

@@ -132,6 +132,10 @@ pub fn attach(store: &Store, plugins: &Plugins, volume: Volume, mut lease: Lease
         let p = plugins.activate(&volume.driver).map_err(mount_error)?;
         let lock = store.mount_lock(&volume.name)?;
         store.set_mount_mark(&lock, true)?;
+        // Recorded before the plugin is asked, so that a crash from here on (before or after
+        // its answer) leaves a dead lease that says so, and the next invocation sends the
+        // Unmount; a plugin ignores an Unmount for an ID it did not mount.
+        lease.mark_mounted().map_err(|e| mount_error(PluginDriverError::RecordMount(e)))?;
         let answer = p.mount(volume.name.as_str(), lease.id()).map_err(|e| mount_error(e.into()))?;
         let checked = match checked_mountpoint(store, &p, volume.name.as_str(), answer) {
             Ok(m) => m,
@@ -142,12 +146,6 @@ pub fn attach(store: &Store, plugins: &Plugins, volume: Volume, mut lease: Lease
         };
         // Tests swap the path here: what is bound must stay what was checked.
         crate::failpoint::hit("plugin-mountpoint-checked");
-        if let Err(e) = lease.mark_mounted() {
-            // Without the record, a crash would leave the plugin's mount behind: undo it now.
-            drop(checked);
-            let _ = p.unmount(volume.name.as_str(), lease.id());
-            return Err(mount_error(PluginDriverError::RecordMount(e)));
-        }
         let (path, fd) = checked.into_parts();
         return Ok(Attachment {
             store: store.clone(),

@@ -75,14 +75,9 @@ pub(super) fn acquire(
     let dir = fsutil::open_dir(leases.as_fd(), OsStr::new(id.hex())).map_err(io_err)?;
     let lease_id = crate::name::random_hex_id();
     let tmp = format!("{NEW_PREFIX}{lease_id}");
-    let fd = rfs::openat(
-        &dir,
-        tmp.as_str(),
-        OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::from_raw_mode(0o600),
-    )
-    .map_err(|e| io_err(e.into()))?;
-    fsutil::lock_exclusive(fd.as_fd()).map_err(io_err)?;
+    // Written as `.new-<id>` and renamed: a failure on the way leaves no `.new-` file.
+    let mut staged = fsutil::TempFile::create(dir.as_fd(), OsStr::new(&tmp), 0o600).map_err(io_err)?;
+    fsutil::lock_exclusive(staged.file().as_fd()).map_err(io_err)?;
     let info = ImageLeaseInfo {
         id: lease_id.clone(),
         image: id.to_string(),
@@ -90,9 +85,8 @@ pub(super) fn acquire(
         holder: holder.to_owned(),
         started_at: jiff::Timestamp::now().to_string(),
     };
-    let mut f = std::fs::File::from(fd);
-    f.write_all(&serde_json::to_vec(&info).unwrap_or_default()).map_err(io_err)?;
-    rfs::renameat(&dir, tmp.as_str(), &dir, lease_id.as_str()).map_err(|e| io_err(e.into()))?;
+    staged.file().write_all(&serde_json::to_vec(&info).unwrap_or_default()).map_err(io_err)?;
+    let f = staged.rename_to(dir.as_fd(), OsStr::new(&lease_id)).map_err(io_err)?;
     Ok(ImageLease { info, dir, _file: f.into() })
 }
 

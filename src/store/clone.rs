@@ -50,11 +50,12 @@ impl Store {
             if meta.driver != LOCAL_DRIVER {
                 return Err(StoreError::External { op: "clone", name: src.to_string(), driver: meta.driver });
             }
+            self.check_target_len("clone", src, dst)?;
             if rfs::statat(&h.volumes, dst.as_str(), rfs::AtFlags::SYMLINK_NOFOLLOW).is_ok() {
                 return Err(exists());
             }
             let data = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(src, DATA_DIR)))
-                .map_err(|e| self.io("open", &rel(src, DATA_DIR), e))?;
+                .map_err(|e| self.io("open", &root_rel(src, DATA_DIR), e))?;
             let build = self.start_build(&h, dst).map_err(|e| match e {
                 StoreError::CreateDir { path, source, .. } => StoreError::Io { op: "mkdir", path, source },
                 e => e,

@@ -94,10 +94,20 @@ impl Store {
             let h = self.open_write()?;
             let created = self.create_locked(&h, req)?;
             let name = &created.volume.name;
-            let vdir = self.open_volume_dir(&h, name)?;
-            let lease = lease::acquire(h.tmp.as_fd(), vdir.as_fd(), name, holder, access, labels)
-                .map_err(|e| self.io("lease", &rel(name, LEASES_DIR), e))?;
-            Ok::<_, StoreError>((created, lease))
+            let leased = self.open_volume_dir(&h, name).and_then(|vdir| {
+                lease::acquire(h.tmp.as_fd(), vdir.as_fd(), name, holder, access, labels)
+                    .map_err(|e| self.io("lease", &root_rel(name, LEASES_DIR), e))
+            });
+            match leased {
+                Ok(lease) => Ok::<_, StoreError>((created, lease)),
+                // All or nothing: a volume made for a lease it could not have is taken back.
+                Err(e) => {
+                    if created.created {
+                        self.undo_create(&h, &created.volume);
+                    }
+                    Err(e)
+                }
+            }
         })()
         .map_err(|e| match &name {
             Some(n) => e.during("create", n),

@@ -51,9 +51,6 @@ pub enum StoreError {
     /// was about.
     #[error("{op} {}: {source}", echo(name))]
     Driver { op: &'static str, name: String, source: BoxedError },
-    /// `volume import` of a volume that a live process uses (without `--force`).
-    #[error("volume {} is in use - [{}]", echo(name), ids.join(", "))]
-    ImportBusy { name: String, ids: Vec<String> },
     /// `volume export|import` of a volume whose content is not kept in the store (tmpfs,
     /// bind, NFS: a volume with driver options).
     #[error("{op} {}: volume has driver options: its content is not kept in the store", echo(name))]
@@ -61,11 +58,21 @@ pub enum StoreError {
     /// `rename`, `clone`, `export`, `import` of a plugin volume.
     #[error("{op} {}: volume of driver '{}': its content is not kept in the store", echo(name), echo(driver))]
     External { op: &'static str, name: String, driver: String },
+    /// `rename`, `clone`, `import` (without `--force`) of a volume that a live process uses.
     #[error("{op} {}: volume is in use - [{}]", echo(name), ids.join(", "))]
     Busy { op: &'static str, name: String, ids: Vec<String> },
     /// `rename`/`clone` to a name that is taken.
     #[error("{op} {}: volume {} already exists", echo(name), echo(target))]
     TargetExists { op: &'static str, name: String, target: String },
+    /// `rename`/`clone` to a name longer than a file name may be (255 bytes): refused before
+    /// anything is done, in the words of the `mkdir` that would fail (Docker's for `create`).
+    #[error(
+        "{op} {}: error while creating volume root path '{}': mkdir {}: file name too long",
+        echo(name),
+        echo_path(path),
+        echo_path(path)
+    )]
+    TargetTooLong { op: &'static str, name: String, path: PathBuf },
     /// `rename`/`clone` to a name that is not a valid volume name.
     #[error("{op} {}: {source}", echo(name))]
     InvalidTarget { op: &'static str, name: String, source: NameError },
@@ -120,6 +127,10 @@ pub enum StoreError {
         echo_path(path)
     )]
     ForeignRoot { path: PathBuf, owner: u32, uid: u32 },
+    /// A refusal of the store as a whole (its owner, its format, its lock file), met while
+    /// doing `op` to volume `name`, or to none (`prune`).
+    #[error("{op}{}: {source}", name.as_deref().map(|n| format!(" {}", echo(n))).unwrap_or_default())]
+    Store { op: &'static str, name: Option<String>, source: Box<StoreError> },
 }
 
 impl StoreError {
@@ -131,6 +142,21 @@ impl StoreError {
             StoreError::Io { op: step, path, source } => {
                 StoreError::VolumeIo { op, name: name.to_string(), step, path, source }
             }
+            e @ (StoreError::ForeignRoot { .. } | StoreError::FormatTooNew { .. }) => {
+                StoreError::Store { op, name: Some(name.to_string()), source: Box::new(e) }
+            }
+            other => other,
+        }
+    }
+
+    /// This error, as part of `op` on the store as a whole (`prune`): a refusal of the store
+    /// or an I/O error then names the operation (`prune: open …/store.lock: read-only file
+    /// system`).
+    pub fn during_store(self, op: &'static str) -> StoreError {
+        match self {
+            e @ (StoreError::Io { .. } | StoreError::ForeignRoot { .. } | StoreError::FormatTooNew { .. }) => {
+                StoreError::Store { op, name: None, source: Box::new(e) }
+            }
             other => other,
         }
     }
@@ -139,6 +165,7 @@ impl StoreError {
     pub fn raw_os_error(&self) -> Option<i32> {
         match self {
             StoreError::Io { source, .. } | StoreError::VolumeIo { source, .. } => source.raw_os_error(),
+            StoreError::Store { source, .. } => source.raw_os_error(),
             _ => None,
         }
     }

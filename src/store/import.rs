@@ -54,7 +54,7 @@ impl Store {
             return Err(StoreError::NoContent { op: "export", name: name.to_string() });
         }
         let data = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(&rel(name, DATA_DIR)))
-            .map_err(|e| self.io("open", &rel(name, DATA_DIR), e))?;
+            .map_err(|e| self.io("open", &root_rel(name, DATA_DIR), e))?;
         Ok((lease, data))
     }
 
@@ -90,9 +90,9 @@ impl Store {
         let vdir = self.open_volume_dir(&h, name)?;
         self.check_import_users(vdir.as_fd(), name, force, None, quota.as_ref())?;
         let lease = lease::acquire(h.tmp.as_fd(), vdir.as_fd(), name, "import", Access::ReadWrite, &Default::default())
-            .map_err(|e| self.io("lease", &rel(name, LEASES_DIR), e))?;
+            .map_err(|e| self.io("lease", &root_rel(name, LEASES_DIR), e))?;
         let old = rfs::statat(&vdir, DATA_DIR, rfs::AtFlags::SYMLINK_NOFOLLOW)
-            .map_err(|e| self.io("stat", &rel(name, DATA_DIR), e))?;
+            .map_err(|e| self.io("stat", &root_rel(name, DATA_DIR), e))?;
         let tmp_dir = fsutil::open_dir(h.root.as_fd(), OsStr::new(TMP_DIR)).map_err(|e| self.io("open", TMP_DIR, e))?;
         let tmp_name = fsutil::random_suffix();
         let rel_tmp = format!("{TMP_DIR}/{tmp_name}");
@@ -146,7 +146,7 @@ impl Store {
         own: Option<&str>,
         quota: Option<&super::Quota>,
     ) -> Result<Vec<String>> {
-        let mut ids = lease::reap_and_list(vdir).map_err(|e| self.io("read", &rel(name, LEASES_DIR), e))?;
+        let mut ids = lease::reap_and_list(vdir).map_err(|e| self.io("read", &root_rel(name, LEASES_DIR), e))?;
         ids.retain(|id| Some(id.as_str()) != own);
         let image = quota.is_some_and(|q| q.mode == super::QuotaMode::Image);
         if ids.is_empty() {
@@ -156,12 +156,12 @@ impl Store {
             return Ok(ids);
         }
         if !force || image {
-            return Err(StoreError::ImportBusy { name: name.to_string(), ids });
+            return Err(StoreError::Busy { op: "import", name: name.to_string(), ids });
         }
         let writers = lease::blocking_import(vdir, &ids);
         if writers == [lease::READER_ID] {
             // A reader on a read-only mount of the store: its old content cannot be kept.
-            return Err(StoreError::ImportBusy { name: name.to_string(), ids: writers });
+            return Err(StoreError::Busy { op: "import", name: name.to_string(), ids: writers });
         }
         if !writers.is_empty() {
             return Err(StoreError::ImportUnderWriters { name: name.to_string(), ids: writers });
@@ -233,9 +233,9 @@ impl Store {
         // directory.
         let swapped = if s.quota.is_some_and(|q| q.mode == super::QuotaMode::Image) { DISK_IMAGE } else { DATA_DIR };
         rfs::renameat_with(&s.dir, swapped, &s.vdir, swapped, rfs::RenameFlags::EXCHANGE)
-            .map_err(|e| self.io("rename", &rel(&name, swapped), e))?;
+            .map_err(|e| self.io("rename", &root_rel(&name, swapped), e))?;
         s.kept = !readers.is_empty();
-        rfs::fsync(&s.vdir).map_err(|e| self.io("sync", &rel(&name, DATA_DIR), e))?;
+        rfs::fsync(&s.vdir).map_err(|e| self.io("sync", &root_rel(&name, DATA_DIR), e))?;
         failpoint::hit("import-after-swap");
         let _ = rfs::fsync(&s.dir);
         drop(h);
@@ -385,7 +385,7 @@ mod tests {
         // Readers share the image's one mount: --force does not import under them.
         let (reader, _) = t.store.open_for_export(&name("vol")).unwrap();
         let e = t.store.begin_import(&name("vol"), true, false).unwrap_err();
-        assert_eq!(e.to_string(), format!("volume vol is in use - [{}]", reader.id()));
+        assert_eq!(e.to_string(), format!("import vol: volume is in use - [{}]", reader.id()));
     }
 
     #[test]
@@ -455,13 +455,13 @@ mod tests {
         with_old_content(&t);
         let writer = t.store.lease(&name("vol"), "run").unwrap();
         let e = t.store.begin_import(&name("vol"), false, false).unwrap_err();
-        assert_eq!(e.to_string(), format!("volume vol is in use - [{}]", writer.id()));
+        assert_eq!(e.to_string(), format!("import vol: volume is in use - [{}]", writer.id()));
         let e = t.store.begin_import(&name("vol"), true, false).unwrap_err();
         assert!(matches!(e, StoreError::ImportUnderWriters { ref ids, .. } if ids == &[writer.id()]), "{e}");
         drop(writer);
         let reader = t.store.lease_as(&name("vol"), "export", Access::ReadOnly).unwrap();
         let e = t.store.begin_import(&name("vol"), false, false).unwrap_err();
-        assert_eq!(e.to_string(), format!("volume vol is in use - [{}]", reader.id()));
+        assert_eq!(e.to_string(), format!("import vol: volume is in use - [{}]", reader.id()));
         let slot = t.store.begin_import(&name("vol"), true, false).unwrap();
         // A writer arriving during the unpack is seen at the swap, forced or not.
         let late = t.store.lease(&name("vol"), "run").unwrap();

@@ -110,3 +110,8 @@ pub fn run_dir(root: &Path, id: &str) -> PathBuf {
 pub fn rel(name: &VolumeName, sub: &str) -> String {
     format!("{name}/{sub}")
 }
+
+/// `volumes/<name>/<sub>` relative to the root: what an error about it names.
+pub fn root_rel(name: &VolumeName, sub: &str) -> String {
+    format!("{VOLUMES_DIR}/{name}/{sub}")
+}

@@ -172,27 +172,14 @@ pub(super) fn acquire(
     let tmp = rfs::openat(tmp, c".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
     let id = crate::name::random_hex_id();
     let index = index_name(&id);
-    let fd = rfs::openat(
-        &tmp,
-        index.as_str(),
-        OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::from_raw_mode(0o600),
-    )?;
     info.id = id.clone();
-    let published = (|| -> std::io::Result<OwnedFd> {
-        fsutil::lock_exclusive(fd.as_fd())?;
-        let mut f = std::fs::File::from(fd);
-        f.write_all(&serde_json::to_vec(&info).unwrap_or_default())?;
-        rfs::linkat(&tmp, index.as_str(), &leases_dir, id.as_str(), AtFlags::empty())?;
-        Ok(f.into())
-    })();
-    match published {
-        Ok(file) => Ok(Lease { info, volume: volume.clone(), held: Held::File { leases_dir, file, tmp, keep: false } }),
-        Err(e) => {
-            let _ = rfs::unlinkat(&tmp, index.as_str(), AtFlags::empty());
-            Err(e)
-        }
-    }
+    // The index file stays in `tmp/` while the lease lives; a failure on the way removes it.
+    let mut index_file = fsutil::TempFile::create(tmp.as_fd(), OsStr::new(&index), 0o600)?;
+    fsutil::lock_exclusive(index_file.file().as_fd())?;
+    index_file.file().write_all(&serde_json::to_vec(&info).unwrap_or_default())?;
+    rfs::linkat(&tmp, index.as_str(), &leases_dir, id.as_str(), AtFlags::empty())?;
+    let file: OwnedFd = index_file.keep().into();
+    Ok(Lease { info, volume: volume.clone(), held: Held::File { leases_dir, file, tmp, keep: false } })
 }
 
 /// Take a reader's lock on the volume `name` of the directory `volumes` (a read-only store):

@@ -65,6 +65,10 @@ pub const ANONYMOUS_LABEL: &str = "com.docker.volume.anonymous";
 /// [`ExternalDriver`]'s.
 pub const LOCAL_DRIVER: &str = "local";
 
+/// The longest file name Linux's filesystems hold (`NAME_MAX`): a volume's directory is
+/// named after it, so a longer name can never be made.
+const NAME_MAX: usize = 255;
+
 /// A volume as the store knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Volume {
@@ -212,6 +216,17 @@ impl Store {
     }
 
     /// An I/O error on `rel` (relative to the root; empty: the root itself).
+    /// `op` (`rename`, `clone`) of volume `name` to `target`: refused before anything is
+    /// done when `target` is longer than a file name may be, as the `mkdir` or the rename of
+    /// its directory would fail anyway.
+    fn check_target_len(&self, op: &'static str, name: &VolumeName, target: &VolumeName) -> Result<()> {
+        if target.as_str().len() <= NAME_MAX {
+            return Ok(());
+        }
+        let path = self.root.join(layout::VOLUMES_DIR).join(target.as_str());
+        Err(StoreError::TargetTooLong { op, name: name.to_string(), path })
+    }
+
     fn io(&self, op: &'static str, rel: &str, e: impl Into<io::Error>) -> StoreError {
         let path = if rel.is_empty() { self.root.clone() } else { self.root.join(rel) };
         StoreError::Io { op, path, source: e.into() }

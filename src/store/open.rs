@@ -336,5 +336,26 @@ mod tests {
             matches!(t.store.open_write(), Err(StoreError::ForeignRoot { owner: 12345, uid: 0, .. })),
             "a store owned by another uid"
         );
+        // Each verb's refusal names its operation, and the volume when one is concerned.
+        let refusal = format!("refusing to use the store at {}: it is owned by uid 12345", t.root().display());
+        let e = t.store.create(request("v1")).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("create v1: {refusal}")), "{e}");
+        let e = t.store.remove(&name("v1"), false).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("remove v1: {refusal}")), "{e}");
+        let e = t.store.prune(|_| true, false).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("prune: {refusal}")), "{e}");
+        std::os::unix::fs::chown(t.root(), Some(0), None).unwrap();
+    }
+
+    #[test]
+    fn prune_names_itself_when_the_store_cannot_be_opened() {
+        let t = TempStore::new();
+        t.create("v1");
+        // The lock file replaced by a directory: opening it for writing fails (EISDIR).
+        std::fs::remove_file(t.root().join(LOCK_FILE)).unwrap();
+        std::fs::create_dir(t.root().join(LOCK_FILE)).unwrap();
+        let e = t.store.prune(|_| true, false).unwrap_err().to_string();
+        let want = format!("prune: open {}: is a directory", t.root().join(LOCK_FILE).display());
+        assert!(e.starts_with(&want), "{e}");
     }
 }

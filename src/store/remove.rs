@@ -87,6 +87,22 @@ impl Store {
         Ok(())
     }
 
+    /// Take back a volume this process has just created under the same store lock (held in
+    /// `h`), when what was to follow in that lock failed: the store is left as it was. A
+    /// plugin's volume is removed by its plugin. Failures leave what is left for `rm`.
+    pub(super) fn undo_create(&self, h: &WriteHandle, v: &Volume) {
+        let trash = self.take_away(h, &v.name, Taken::Known(v), || match &self.external {
+            Some(ext) if v.driver != LOCAL_DRIVER => {
+                let _ = ext.remove(&v.driver, &v.name);
+                Ok(())
+            }
+            _ => Ok(()),
+        });
+        if let Ok(t) = trash {
+            self.empty_trash(t);
+        }
+    }
+
     /// Check that nobody uses volume `name`, then rename it into `trash/` (under the store
     /// lock). Returns the trash entry, flock-ed, for deletion after the lock is released.
     /// `before` runs once the checks passed, just before the rename (a plugin's Remove). An
@@ -131,7 +147,7 @@ impl Store {
     /// Refuse a volume that a live process uses, or whose `_data` something is mounted on
     /// (the caller holds the store lock; dead users' lease files are reaped on the way).
     fn check_unused(&self, vdir: BorrowedFd<'_>, name: &VolumeName, v: &Taken<'_>) -> Result<()> {
-        let ids = lease::reap_and_list(vdir).map_err(|e| self.io("read", &rel(name, LEASES_DIR), e))?;
+        let ids = lease::reap_and_list(vdir).map_err(|e| self.io("read", &root_rel(name, LEASES_DIR), e))?;
         if !ids.is_empty() {
             return Err(StoreError::InUse { name: name.to_string(), ids });
         }
@@ -163,8 +179,9 @@ impl Store {
     /// (unsorted) and the space reclaimed, and the volumes left because their metadata cannot
     /// be read. With `dry_run`, nothing is removed: the report says what would be.
     pub fn prune(&self, select: impl Fn(&Volume) -> bool, dry_run: bool) -> Result<PruneReport> {
-        let h = self.open_write()?;
-        let entries = fsutil::list_dir(h.volumes.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e))?;
+        let h = self.open_write().map_err(|e| e.during_store("prune"))?;
+        let entries =
+            fsutil::list_dir(h.volumes.as_fd()).map_err(|e| self.io("read", VOLUMES_DIR, e).during_store("prune"))?;
         let mut report = PruneReport::default();
         let mut trashed = Vec::new();
         for (n, _) in entries {

@@ -37,6 +37,7 @@ impl Store {
             // The plugin knows the volume by its name.
             return Err(StoreError::External { op: "rename", name: old.to_string(), driver: meta.driver });
         }
+        self.check_target_len("rename", old, new)?;
         let exists = || StoreError::TargetExists { op: "rename", name: old.to_string(), target: new.to_string() };
         if rfs::statat(&h.volumes, new.as_str(), rfs::AtFlags::SYMLINK_NOFOLLOW).is_ok() {
             return Err(exists());
@@ -64,7 +65,7 @@ impl Store {
             e
         };
         fsutil::write_atomic(h.tmp.as_fd(), vdir.as_fd(), OsStr::new(META_NEXT_FILE), &json, META_MODE)
-            .map_err(|e| undo(self.io("write", &rel(old, META_NEXT_FILE), e)))?;
+            .map_err(|e| undo(self.io("write", &root_rel(old, META_NEXT_FILE), e)))?;
         failpoint::hit("rename-before-commit");
         // The commit point.
         match rfs::renameat_with(&h.volumes, old.as_str(), &h.volumes, new.as_str(), rfs::RenameFlags::NOREPLACE) {
@@ -287,5 +288,31 @@ mod tests {
             t.store.get(&name("v2")).unwrap().labels.unwrap()["k"].len(),
             super::super::meta::MAX_META_BYTES as usize - base - 10
         );
+    }
+
+    #[test]
+    fn a_target_longer_than_a_file_name_is_refused_before_anything_is_done() {
+        let t = TempStore::new();
+        t.create("src");
+        std::fs::write(t.data("src").join("f"), "content").unwrap();
+        let long = name(&"a".repeat(256));
+        let before = t.entries(VOLUMES_DIR);
+        let path = t.root().join(VOLUMES_DIR).join(long.as_str());
+        let want = |op: &str| {
+            format!(
+                "{op} src: error while creating volume root path '{}': mkdir {}: file name too long",
+                path.display(),
+                path.display()
+            )
+        };
+        assert_eq!(t.store.rename(&name("src"), &long).unwrap_err().to_string(), want("rename"));
+        assert_eq!(t.store.clone_volume(&name("src"), &long, None).unwrap_err().to_string(), want("clone"));
+        assert_eq!(t.entries(VOLUMES_DIR), before);
+        assert!(t.entries(TMP_DIR).is_empty());
+        assert!(!t.root().join(RENAME_JOURNAL).exists());
+        // 255 bytes is a file name like any other.
+        let longest = name(&"b".repeat(255));
+        t.store.rename(&name("src"), &longest).unwrap();
+        assert_eq!(std::fs::read_to_string(t.data(longest.as_str()).join("f")).unwrap(), "content");
     }
 }

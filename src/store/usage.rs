@@ -41,7 +41,7 @@ impl Store {
                 if e.raw_os_error() == Some(libc::ENOENT) {
                     StoreError::NotFound(name.to_string())
                 } else {
-                    self.io("read", &rel(name, DATA_DIR), e)
+                    self.io("read", &root_rel(name, DATA_DIR), e)
                 }
             };
             let vdir = fsutil::open_dir(h.volumes.as_fd(), OsStr::new(name)).map_err(gone)?;

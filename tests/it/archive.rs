@@ -571,7 +571,7 @@ fn import_refuses_a_volume_in_use_and_forced_only_under_readers() {
     let writer = store.lease(&"busy".parse().unwrap(), "test").unwrap();
     let o = import(&t, &["busy"], &archive);
     let first = o.stderr.lines().next().unwrap_or("").to_owned();
-    assert_eq!((o.code, first), (1, format!("Error: volume busy is in use - [{}]", writer.id())));
+    assert_eq!((o.code, first), (1, format!("Error: import busy: volume is in use - [{}]", writer.id())));
     assert!(o.stderr.contains(&format!("(pid {}) since ", std::process::id())), "{}", o.stderr);
     // What a writer writes would go with the old content: not even --force.
     let o = import(&t, &["--force", "busy"], &archive);
@@ -586,7 +586,7 @@ fn import_refuses_a_volume_in_use_and_forced_only_under_readers() {
     let reader = store.lease_as(&"busy".parse().unwrap(), "test", myvol::store::Access::ReadOnly).unwrap();
     let o = import(&t, &["busy"], &archive);
     let first = o.stderr.lines().next().unwrap_or("").to_owned();
-    assert_eq!((o.code, first), (1, format!("Error: volume busy is in use - [{}]", reader.id())));
+    assert_eq!((o.code, first), (1, format!("Error: import busy: volume is in use - [{}]", reader.id())));
     assert!(o.stderr.contains(&format!("(pid {}) since ", std::process::id())), "{}", o.stderr);
     let o = import(&t, &["--force", "busy"], &archive);
     assert_eq!((o.code, o.stderr.as_str()), (0, ""));

@@ -194,6 +194,27 @@ fn run_mounts_through_the_plugin_with_one_id_and_unmounts_after() {
     assert_eq!(p.volumes(), ["fresh", "pv"]);
 }
 
+/// Killed just after the plugin answered its Mount (before anything is bound): the lease
+/// already records the mount, so the next invocation sends the Unmount.
+#[cfg(feature = "failpoints")]
+#[test]
+fn a_myvol_killed_right_after_the_plugins_mount_leaves_the_unmount_to_the_next_invocation() {
+    let Some(r) = rig() else { return };
+    let p = start(&r.t);
+    r.t.ok(&["volume", "create", "-d", "fake", "pk"]);
+    let mut c = r.t.cmd();
+    c.env("MYVOL_FAILPOINT", "plugin-mountpoint-checked").args(["run", "-v", "pk:/data", path_str(&r.rootfs), "true"]);
+    let o = r.t.exec(c, None);
+    assert_eq!(o.code, -1, "killed by SIGKILL at the failpoint: {o:#?}");
+    let ids: Vec<String> = p.mounts("pk").keys().cloned().collect();
+    assert_eq!(ids.len(), 1, "the plugin mounted it");
+    r.t.ok(&["volume", "ls", "-q"]);
+    assert!(p.mounts("pk").is_empty(), "{:#?}", calls(&p));
+    assert!(calls(&p).contains(&format!(r#"VolumeDriver.Unmount {{"Name":"pk","ID":"{}"}}"#, ids[0])));
+    assert!(r.t.entries("volumes/pk/leases").is_empty());
+    r.t.ok(&["volume", "rm", "pk"]);
+}
+
 #[test]
 fn a_killed_myvol_leaves_the_unmount_to_the_next_invocation() {
     let Some(r) = rig() else { return };

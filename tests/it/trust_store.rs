@@ -371,6 +371,29 @@ impl SmallStore {
     }
 }
 
+#[test]
+fn a_run_that_fails_on_a_full_disk_leaves_no_volume_and_no_temporary() {
+    let Some(s) = SmallStore::new() else { return };
+    s.ok(&["volume", "create", "vol"]);
+    let _ = s.ns.enter("dd").args(["if=/dev/zero", &format!("of={}/fill", path_str(&s.mnt)), "bs=1M"]).output();
+    // Making the volume may fit (a directory), its lease cannot: the volume made for it is
+    // taken back, named or anonymous, and nothing is left in tmp/ or leases/.
+    for spec in ["fresh:/d", "/anon"] {
+        let o = s.run(&["run", "--rm", "-v", spec, "/", "/bin/true"]);
+        assert_eq!(o.code, 125, "{o:?}");
+        assert!(o.stderr.contains("no space left on device"), "{}", o.stderr);
+        assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+        assert!(!o.stderr.contains("<ROOT>/fresh/"), "the path is under volumes/: {}", o.stderr);
+        assert_eq!(s.ok(&["volume", "ls", "-q"]), "vol\n", "after -v {spec}");
+        assert!(s.tmp().is_empty(), "{:?}", s.tmp());
+        let leases = s.ns.enter("ls").args(["-A", path_str(&s.root.join("volumes/vol"))]).output().unwrap();
+        assert!(!String::from_utf8_lossy(&leases.stdout).contains(".new-"), "{leases:?}");
+    }
+    s.ns.sh(&format!("rm {}/fill", path_str(&s.mnt)));
+    s.ok(&["run", "--rm", "-v", "fresh:/d", "/", "/bin/true"]);
+    assert_eq!(s.ok(&["volume", "ls", "-q"]), "fresh\nvol\n");
+}
+
 /// A tar of one file of `size` zero bytes, compressed with zstd (a few kilobytes).
 fn zstd_bomb(size: u64) -> Vec<u8> {
     let mut e = zstd::stream::write::Encoder::new(Vec::new(), 1).unwrap();
@@ -574,16 +597,15 @@ fn a_name_too_long_for_the_filesystem_is_no_such_volume_for_every_lookup() {
     assert_eq!(o.code, 1);
     assert!(o.stderr.starts_with(&format!("Error: create {long}: error while creating volume root path '")), "{o:?}");
     assert!(o.stderr.ends_with(": file name too long\n"), "{o:?}");
-    // As a new name for a volume: an error of that operation, on that volume.
-    let o = t.run(&["volume", "rename", "vol", &long]);
-    assert_eq!(o.code, 1);
-    assert!(o.stderr.starts_with("Error: rename vol: ") && o.stderr.ends_with(": file name too long\n"), "{o:?}");
-    let o = t.run(&["volume", "clone", "vol", &long]);
-    assert_eq!(o.code, 1);
-    assert!(
-        o.stderr.starts_with("Error: clone vol: mkdir <ROOT>/volumes/") && o.stderr.ends_with(": file name too long\n"),
-        "{o:?}"
-    );
+    // As a new name for a volume: an error of that operation, on that volume, in the words
+    // of the create that cannot be, naming the new name's path.
+    for op in ["rename", "clone"] {
+        let path = format!("<ROOT>/volumes/{long}");
+        let want = format!(
+            "Error: {op} vol: error while creating volume root path '{path}': mkdir {path}: file name too long\n"
+        );
+        t.expect(&["volume", op, "vol", &long], 1, "", &want);
+    }
     t.expect(&["volume", "ls", "-q"], 0, "vol\n", "");
     t.assert_store_at_rest();
 }
@@ -625,7 +647,7 @@ fn a_read_only_store_can_be_exported_and_its_reader_is_respected() {
     });
     t.expect(&["volume", "rm", "vol"], 1, "", "Error: remove vol: volume is in use - [read-only-export]\n");
     let o = t.run(&["volume", "import", "--force", "vol", path_str(&archive)]);
-    assert_eq!((o.code, o.stderr.as_str()), (1, "Error: volume vol is in use - [read-only-export]\n"));
+    assert_eq!((o.code, o.stderr.as_str()), (1, "Error: import vol: volume is in use - [read-only-export]\n"));
     let mut bytes = Vec::new();
     std::fs::File::open(&fifo).unwrap().read_to_end(&mut bytes).unwrap();
     assert_eq!(export.wait(), 0);

@@ -474,9 +474,10 @@ fn store_refuses_a_newer_format() {
     let t = TestEnv::new();
     t.ok(&["volume", "create", "v1"]);
     std::fs::write(t.root.join("store.json"), r#"{"format": 99}"#).unwrap();
-    let msg = "Error: the store at <ROOT> has format 99, newer than this myvol understands (1); use a newer myvol\n";
-    t.expect(&["volume", "ls", "-q"], 1, "", msg);
-    t.expect(&["volume", "create", "v2"], 1, "", msg);
+    let msg = "the store at <ROOT> has format 99, newer than this myvol understands (1); use a newer myvol\n";
+    // A listing concerns no volume; a create names its operation and volume.
+    t.expect(&["volume", "ls", "-q"], 1, "", &format!("Error: {msg}"));
+    t.expect(&["volume", "create", "v2"], 1, "", &format!("Error: create v2: {msg}"));
     assert_eq!(t.entries("volumes"), ["v1"]);
 }
 
