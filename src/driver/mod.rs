@@ -262,6 +262,9 @@ fn mount_image(sys: &dyn Syscall, lock: &MountLock) -> Result<(), LocalMountErro
     // `dev` is closed here: from now on the mount alone holds the device.
 }
 
+/// How long the last user waits for a disk image's loop device to let go of it.
+const LOOP_RELEASE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// After a user left: unmount a local volume's `_data` if no live lease remains, and clear
 /// its mark. The caller holds the volume's lock.
 fn unmount_if_unused(sys: &dyn Syscall, store: &Store, lock: &MountLock) -> Result<()> {
@@ -270,10 +273,20 @@ fn unmount_if_unused(sys: &dyn Syscall, store: &Store, lock: &MountLock) -> Resu
     if !lock.live().map_err(|e| io("read", e))?.is_empty() {
         return Ok(());
     }
+    let mut loops = Vec::new();
     while lock.is_mounted().map_err(|e| io("stat", e))? {
         let target = lock.data().map_err(|e| io("open", e))?;
+        let dev = rustix::fs::fstat(&target).map_err(|e| io("stat", e.into()))?.st_dev;
         local::unmount(sys, target.as_fd(), &path)
             .map_err(|source| DriverError::Unmount { path: path.clone(), source: Box::new(source) })?;
+        loops.push(dev);
+    }
+    // A disk image's loop device lets go of the image once the unmounted filesystem is
+    // released, which the kernel may finish after the unmount returns: wait for it, so that
+    // when the last user is gone the image is free (`volume rm` frees its space at once).
+    let image = path.with_file_name(quota::IMAGE);
+    for dev in loops {
+        crate::sys::disk::wait_loop_released(dev, &image, LOOP_RELEASE_LIMIT);
     }
     store.set_mount_mark(lock, false)?;
     Ok(())

@@ -561,17 +561,60 @@ fn try_reap(pid: Pid) -> io::Result<Option<Exit>> {
     }
 }
 
+/// How often a held signal is offered again (see [`wait_exit`]).
+const HELD_SIGNAL_POLL: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// Forward signals to `pid` until it ends; how it ended.
+///
+/// The command is PID 1 of its namespace, and the kernel drops a signal sent to a namespace's
+/// init that neither handles nor ignores it (as in Docker without `--init`). A signal that
+/// comes while the command has not installed its handler yet (it arrived during the setup and
+/// waited for the exec, or in the instant between the exec and a shell's `trap`) would be
+/// lost; so such a signal is held and offered again until the command handles it, ignores
+/// it, or ends. A command that never handles it never sees it, as in Docker.
 fn wait_exit(pid: Pid, set: &SigSet) -> io::Result<Exit> {
+    let mut held = SigSet::empty();
     loop {
         if let Some(code) = try_reap(pid)? {
             return Ok(code);
         }
-        let sig = set.wait().map_err(io::Error::from)?;
+        if held.iter().next().is_some() {
+            held = offer(pid, held);
+        }
+        let sig = if held.iter().next().is_some() {
+            match sys::wait_signal_timeout(set, HELD_SIGNAL_POLL)? {
+                Some(sig) => sig,
+                None => continue,
+            }
+        } else {
+            set.wait().map_err(io::Error::from)?
+        };
         if sig != Signal::SIGCHLD {
-            let _ = nix::sys::signal::kill(pid, sig);
+            held.add(sig);
+            crate::failpoint::hit("run.signal-held");
+            held = offer(pid, held);
         }
     }
+}
+
+/// Send `pid` every signal of `held` that it handles or ignores now; the others, still held.
+fn offer(pid: Pid, held: SigSet) -> SigSet {
+    let Some(taken) = sys::signals_taken(pid.as_raw()) else {
+        // Its status cannot be read (it is ending): send them all, as nothing else can.
+        for sig in held.iter() {
+            let _ = nix::sys::signal::kill(pid, sig);
+        }
+        return SigSet::empty();
+    };
+    let mut left = SigSet::empty();
+    for sig in held.iter() {
+        if taken & (1u64 << (sig as i32 - 1)) != 0 {
+            let _ = nix::sys::signal::kill(pid, sig);
+        } else {
+            left.add(sig);
+        }
+    }
+    left
 }
 
 #[cfg(test)]

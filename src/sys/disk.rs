@@ -296,6 +296,31 @@ pub fn loop_attach(image: BorrowedFd<'_>, read_only: bool, name: &str) -> io::Re
     Err(io::Error::from_raw_os_error(libc::EBUSY))
 }
 
+/// The file the loop device `dev` (a `st_dev` of the filesystem mounted from it) is bound to
+/// (`/sys/dev/block/MAJ:MIN/loop/backing_file`), if it is a bound loop device.
+pub fn loop_backing(dev: u64) -> Option<String> {
+    let (major, minor) = (rustix::fs::major(dev), rustix::fs::minor(dev));
+    let s = std::fs::read_to_string(format!("/sys/dev/block/{major}:{minor}/loop/backing_file")).ok()?;
+    Some(s.trim_end_matches('\n').to_owned())
+}
+
+/// Wait until the loop device `dev` is no longer bound to `image` (autoclear happens at its
+/// last close, which the kernel may finish after `umount2` has returned), polling up to
+/// `limit`; whether it has let go.
+pub fn wait_loop_released(dev: u64, image: &std::path::Path, limit: std::time::Duration) -> bool {
+    let start = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(1);
+    let image = image.to_string_lossy();
+    while loop_backing(dev).is_some_and(|b| b.strip_suffix(" (deleted)").unwrap_or(&b) == image) {
+        if start.elapsed() >= limit {
+            return false;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(std::time::Duration::from_millis(20));
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

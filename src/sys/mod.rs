@@ -362,6 +362,38 @@ pub fn loopback_up() -> io::Result<()> {
     Ok(())
 }
 
+/// `sigtimedwait(set, timeout)`: the first signal of `set` (blocked by the caller) that is
+/// or becomes pending within `timeout`, taken; `None` when none came.
+pub fn wait_signal_timeout(
+    set: &nix::sys::signal::SigSet,
+    timeout: std::time::Duration,
+) -> io::Result<Option<nix::sys::signal::Signal>> {
+    let ts = libc::timespec { tv_sec: timeout.as_secs() as libc::time_t, tv_nsec: timeout.subsec_nanos() as _ };
+    loop {
+        // SAFETY: `set` is a valid sigset_t for the duration of the call, `ts` a valid
+        // timespec; a null siginfo pointer is allowed (the kernel then writes nothing).
+        let r = unsafe { libc::sigtimedwait(set.as_ref(), std::ptr::null_mut(), &ts) };
+        if r >= 0 {
+            return nix::sys::signal::Signal::try_from(r).map(Some).map_err(io::Error::from);
+        }
+        match io::Error::last_os_error() {
+            e if e.raw_os_error() == Some(libc::EAGAIN) => return Ok(None),
+            e if e.raw_os_error() == Some(libc::EINTR) => continue,
+            e => return Err(e),
+        }
+    }
+}
+
+/// The signals process `pid` handles or ignores (`SigCgt | SigIgn` of `/proc/PID/status`;
+/// bit N-1 is signal N); `None` when its status cannot be read.
+pub fn signals_taken(pid: i32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+    };
+    Some(field("SigCgt:")? | field("SigIgn:")?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::ms;

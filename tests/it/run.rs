@@ -10,7 +10,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::env::tree::snapshot;
-use crate::env::{HostNs, Out, Rig, Spawned, TempUser, path_str, require_tools, rig, wait_for_path};
+use crate::env::{
+    HostNs, Out, PATIENCE, Rig, Spawned, TempUser, path_str, require_tools, rig, wait_for_path, wait_until,
+};
 
 impl Rig {
     fn root_str(&self) -> &str {
@@ -265,6 +267,48 @@ fn signal_run(r: &Rig, sig: nix::sys::signal::Signal, to_command: bool) -> (i32,
     let mut rest = String::new();
     out.read_to_string(&mut rest).unwrap();
     (code, rest)
+}
+
+/// A signal that comes before the command handles it (here, before the shell's `trap`) is not
+/// lost: the kernel would drop it at a PID 1 without a handler, so myvol holds it and delivers
+/// it once the trap is there.
+#[test]
+fn a_signal_before_the_commands_trap_is_delivered_once_it_is_set() {
+    let Some(r) = rig() else { return };
+    let flags = r.t.dir.path().join("flags");
+    std::fs::create_dir(&flags).unwrap();
+    let mut c = r.t.cmd();
+    c.args(["run", "-v", &format!("{}:/f", path_str(&flags)), r.rootfs_str(), "sh", "-c"])
+        .arg(
+            "echo ready; until [ -e /f/go ]; do sleep 0.01; done; trap 'echo got TERM; exit 143' TERM; \
+             echo armed; i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done",
+        )
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped());
+    let (mut child, mut out) = Spawned::ready(&mut c, "ready\n");
+    let pid = child.id();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    // myvol has taken the signal (it is no longer pending), while the shell has no trap yet.
+    let pending = |field: &str| {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status.lines().find_map(|l| l.strip_prefix(field)).map(|v| u64::from_str_radix(v.trim(), 16).unwrap())
+    };
+    wait_until("myvol takes the SIGTERM", PATIENCE, || {
+        [pending("ShdPnd:"), pending("SigPnd:")].iter().all(|p| p.is_some_and(|p| p & (1 << 14) == 0))
+    });
+    std::fs::write(flags.join("go"), "").unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = out.read_to_string(&mut rest);
+        let _ = tx.send(rest);
+    });
+    // Lost, the run would go on for 30 s; the reader's end tells.
+    let rest = rx.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|_| {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
+        "(still running)".into()
+    });
+    assert_eq!((rest.as_str(), child.wait()), ("armed\ngot TERM\n", 143));
 }
 
 #[test]
