@@ -24,6 +24,7 @@ Standard library only: CI installs nothing for it but strace (for the syscall cl
 
 import argparse
 import collections
+import contextlib
 import hashlib
 import io
 import json
@@ -649,6 +650,39 @@ class Run(Scenario):
         ]
 
 
+class RunSignalled(Run):
+    """A run sent SIGTERM (as `docker stop` and `compose up`'s Ctrl-C do) while its command has
+    no handler yet: myvol holds the signal and offers it again once the command traps it."""
+
+    def argv(self):
+        script = "touch /n/started; while [ ! -e /n/go ]; do sleep 0.01; done; trap 'echo done > /n/done; exit 0' TERM; while true; do sleep 0.01; done"
+        return ["run", "--rm", "-v", f"{self.name}:/n", self.st.t.rootfs, "/bin/sh", "-c", script, self.marker]
+
+    def myvol_pids(self):
+        """The myvol processes of this run (their command line holds the marker)."""
+        pids = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            with contextlib.suppress(OSError):
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+                if argv and os.path.basename(argv[0]) == b"myvol" and self.marker.encode() in argv:
+                    pids.append(int(pid))
+        return pids
+
+    def during(self, p):
+        """Once the command runs: SIGTERM to myvol, then let the command set its trap."""
+        data = self.st.data(self.name)
+        end = time.monotonic() + 30
+        while not os.path.exists(os.path.join(data, "started")) and p.poll() is None and time.monotonic() < end:
+            time.sleep(0.005)
+        # myvol itself: `p` may be a tracer that runs it.
+        for pid in self.myvol_pids() if p.poll() is None else []:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        with contextlib.suppress(OSError):
+            open(os.path.join(data, "go"), "w").close()
+
+
 def image_archive(path, tag, payload):
     """A `docker save` archive of a one-layer image tagged `tag` whose layer holds `payload`
     (a layer of its own per payload); returns the image ID (sha256:…)."""
@@ -889,7 +923,7 @@ class PluginRun(Scenario):
         return [("plugin-mount-given-back", held == 0, f"{self.name}: {held} Mount(s) the plugin never got an Unmount for")]
 
 
-SCENARIOS = [Create, Remove, Prune, Rename, Clone, Import, ImportCreate, ExportTo, Run, PluginRun, ImageLoad, ImageRemove]
+SCENARIOS = [Create, Remove, Prune, Rename, Clone, Import, ImportCreate, ExportTo, Run, RunSignalled, PluginRun, ImageLoad, ImageRemove]
 
 
 class Torture:
@@ -1069,6 +1103,8 @@ class Torture:
         argv, prefix, env, delay = setup_kill(sc)
         t0 = time.monotonic()
         p = spawn([*prefix, self.a.myvol, *argv], self.env(st.root, env))
+        if hasattr(sc, "during"):
+            sc.during(p)
         if delay is not None:
             time.sleep(delay)
             try:
@@ -1143,6 +1179,8 @@ class Torture:
             sc.setup()
             trace = os.path.join(self.tmp, "trace")
             p = spawn(["strace", "-qq", "-o", trace, "--", self.a.myvol, *sc.argv()], self.env(st.root))
+            if hasattr(sc, "during"):
+                sc.during(p)
             finish(p, sc.argv(), time.monotonic(), 120)
             self.after_kill(st, sc, "", "a traced run")
             self.tidy(st, sc)
@@ -1199,7 +1237,7 @@ class Torture:
             rep.skip("failpoint", f"no failpoint::hit in {REPO}/src")
             return
         st = self.new_store(False)
-        likely = {"create": ["Create", "Clone", "ImportCreate"], "remove": ["Remove", "Prune"], "rename": ["Rename"], "clone": ["Clone"], "import": ["Import", "ImportCreate"], "image": ["ImageLoad", "ImageRemove"], "plugin": ["PluginRun"]}
+        likely = {"create": ["Create", "Clone", "ImportCreate"], "remove": ["Remove", "Prune"], "rename": ["Rename"], "clone": ["Clone"], "import": ["Import", "ImportCreate"], "image": ["ImageLoad", "ImageRemove"], "plugin": ["PluginRun"], "run.signal": ["RunSignalled"]}
         hits = 0
         for point in points:
             if point in UNREACHABLE:
