@@ -127,8 +127,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_deps: bool,
 
-    /// SERVICE, then the command and its arguments
-    #[arg(value_name = "SERVICE", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+    /// SERVICE, then the command and its arguments (flags end at SERVICE: what follows is
+    /// the command's; a word before it that looks like a flag is one)
+    #[arg(value_name = "SERVICE", required = true, num_args = 1.., trailing_var_arg = true)]
     pub args: Vec<String>,
 }
 
