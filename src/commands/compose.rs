@@ -32,7 +32,7 @@ use super::{ExitStatus, Failure, Io, Result};
 use crate::cli::compose::{ComposeArgs, ComposeCommand, RunArgs, UpArgs, UpServiceArgs};
 use config::config;
 use up::{Running, Sinks, UpEvent, start_service, stop_all};
-use volumes::{StdPrompter, down, up_volumes, volumes};
+use volumes::{StdPrompter, down, down_by_name, up_volumes, volumes};
 
 /// The commands of Docker Compose that act on running containers a daemon keeps.
 const DAEMON_COMMANDS: &[&str] = &[
@@ -69,11 +69,24 @@ pub fn dispatch(store: &Store, plugins: &Plugins, args: ComposeArgs, io: &mut Io
         io.input.read_to_string(&mut s).map_err(|e| Failure::new(ExitStatus::Failure, format!("read stdin: {e}")))?;
         opts.stdin = Some(s);
     }
+    // `down -p NAME` without `-f` reads no file: Compose works by the project's label.
+    if let ComposeCommand::Down(a) = &command
+        && opts.files.is_empty()
+        && let Some(name) = opts.project_name.as_deref().filter(|n| !n.is_empty())
+    {
+        return down_by_name(store, name, a);
+    }
     let mut warnings = Warnings::default();
     let loaded = compose::load(&opts, &mut warnings);
     // `up` has printed them already for the services it runs.
     if !matches!(command, ComposeCommand::UpService(_)) {
         print_warnings(&warnings);
+    }
+    // A `down` whose files do not load falls back to COMPOSE_PROJECT_NAME, as Compose's does.
+    if let (ComposeCommand::Down(a), Err(_)) = (&command, &loaded)
+        && let Some(name) = opts.environ.get("COMPOSE_PROJECT_NAME").filter(|n| !n.is_empty())
+    {
+        return down_by_name(store, name, a);
     }
     let project = loaded.map_err(|e| escaped(&e))?;
     match command {
