@@ -70,8 +70,10 @@ pub enum ComposeCommand {
     ///
     /// Creates the project's volumes, then runs every selected service (and what it depends
     /// on) in the foreground, concurrently, their output prefixed with `<service>-1 | `.
-    /// Ctrl-C stops them all. There is no detached mode: myvol has no daemon.
-    #[command(override_usage = "myvol compose up [OPTIONS] [SERVICE...]")]
+    /// Ctrl-C stops them all. There is no detached mode: myvol has no daemon. A service's
+    /// anonymous volumes are those of its previous `up` (with -V, new ones), as Compose keeps
+    /// them with the service's container.
+    #[command(override_usage = "myvol compose up [OPTIONS] [SERVICE...]", disable_version_flag = true)]
     Up(UpArgs),
 
     /// Stop and remove containers, networks
@@ -165,6 +167,11 @@ pub struct UpArgs {
     #[arg(short = 'y', long = "yes")]
     pub yes: bool,
 
+    /// Recreate anonymous volumes instead of retrieving data from the previous containers
+    /// (here: from the previous `up` of each service)
+    #[arg(short = 'V', long = "renew-anon-volumes")]
+    pub renew_anon_volumes: bool,
+
     /// Services to start (with what they depend on; all when none is given)
     #[arg(value_name = "SERVICE")]
     pub services: Vec<String>,
@@ -184,6 +191,10 @@ pub struct DownArgs {
 
 #[derive(Debug, Args)]
 pub struct UpServiceArgs {
+    /// Make new anonymous volumes instead of mounting those of the previous `up`
+    #[arg(long = "renew-anon-volumes")]
+    pub renew_anon_volumes: bool,
+
     /// The service to run
     #[arg(value_name = "SERVICE")]
     pub service: String,

@@ -198,8 +198,12 @@ fn up_service(store: &Store, plugins: &Plugins, project: Project, a: UpServiceAr
         return Err(Failure::new(ExitStatus::Failure, "compose up-service: up has ended"));
     }
     let cwd = current_dir().map_err(compose_failure)?;
-    let request =
+    let mut request =
         service_request(&project, &a.service, &Overrides::default(), cwd_text(&cwd)?).map_err(|e| escaped(&e))?;
+    if !a.renew_anon_volumes {
+        request.reuse_anonymous =
+            reconcile::kept_anonymous_volumes(store, &project.name, &a.service).map_err(|e| escaped(&e))?;
+    }
     execute_service(store, plugins, &request, &cwd, false, io)
 }
 
@@ -299,7 +303,11 @@ fn up(
         for p in &project.profiles {
             c.arg("--profile").arg(p);
         }
-        c.arg("up-service").arg(name);
+        c.arg("up-service");
+        if a.renew_anon_volumes {
+            c.arg("--renew-anon-volumes");
+        }
+        c.arg(name);
         c.stdin(if stdin_file.is_some() { Stdio::piped() } else { Stdio::null() });
         c.stdout(Stdio::piped()).stderr(Stdio::piped());
         std::os::unix::process::CommandExt::process_group(&mut c, 0);
