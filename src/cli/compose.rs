@@ -70,8 +70,10 @@ pub enum ComposeCommand {
     ///
     /// Creates the project's volumes, then runs every selected service (and what it depends
     /// on) in the foreground, concurrently, their output prefixed with `<service>-1 | `.
-    /// Ctrl-C stops them all. There is no detached mode: myvol has no daemon.
-    #[command(override_usage = "myvol compose up [OPTIONS] [SERVICE...]")]
+    /// Ctrl-C stops them all. There is no detached mode: myvol has no daemon. A service's
+    /// anonymous volumes are those of its previous `up` (with -V, new ones), as Compose keeps
+    /// them with the service's container.
+    #[command(override_usage = "myvol compose up [OPTIONS] [SERVICE...]", disable_version_flag = true)]
     Up(UpArgs),
 
     /// Stop and remove containers, networks
@@ -127,8 +129,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_deps: bool,
 
-    /// SERVICE, then the command and its arguments
-    #[arg(value_name = "SERVICE", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+    /// SERVICE, then the command and its arguments (flags end at SERVICE: what follows is
+    /// the command's; a word before it that looks like a flag is one)
+    #[arg(value_name = "SERVICE", required = true, num_args = 1.., trailing_var_arg = true)]
     pub args: Vec<String>,
 }
 
@@ -164,6 +167,11 @@ pub struct UpArgs {
     #[arg(short = 'y', long = "yes")]
     pub yes: bool,
 
+    /// Recreate anonymous volumes instead of retrieving data from the previous containers
+    /// (here: from the previous `up` of each service)
+    #[arg(short = 'V', long = "renew-anon-volumes")]
+    pub renew_anon_volumes: bool,
+
     /// Services to start (with what they depend on; all when none is given)
     #[arg(value_name = "SERVICE")]
     pub services: Vec<String>,
@@ -183,6 +191,10 @@ pub struct DownArgs {
 
 #[derive(Debug, Args)]
 pub struct UpServiceArgs {
+    /// Make new anonymous volumes instead of mounting those of the previous `up`
+    #[arg(long = "renew-anon-volumes")]
+    pub renew_anon_volumes: bool,
+
     /// The service to run
     #[arg(value_name = "SERVICE")]
     pub service: String,

@@ -32,7 +32,7 @@ use super::{ExitStatus, Failure, Io, Result};
 use crate::cli::compose::{ComposeArgs, ComposeCommand, RunArgs, UpArgs, UpServiceArgs};
 use config::config;
 use up::{Running, Sinks, UpEvent, start_service, stop_all};
-use volumes::{StdPrompter, down, up_volumes, volumes};
+use volumes::{StdPrompter, down, down_by_name, up_volumes, volumes};
 
 /// The commands of Docker Compose that act on running containers a daemon keeps.
 const DAEMON_COMMANDS: &[&str] = &[
@@ -69,11 +69,24 @@ pub fn dispatch(store: &Store, plugins: &Plugins, args: ComposeArgs, io: &mut Io
         io.input.read_to_string(&mut s).map_err(|e| Failure::new(ExitStatus::Failure, format!("read stdin: {e}")))?;
         opts.stdin = Some(s);
     }
+    // `down -p NAME` without `-f` reads no file: Compose works by the project's label.
+    if let ComposeCommand::Down(a) = &command
+        && opts.files.is_empty()
+        && let Some(name) = opts.project_name.as_deref().filter(|n| !n.is_empty())
+    {
+        return down_by_name(store, name, a);
+    }
     let mut warnings = Warnings::default();
     let loaded = compose::load(&opts, &mut warnings);
     // `up` has printed them already for the services it runs.
     if !matches!(command, ComposeCommand::UpService(_)) {
         print_warnings(&warnings);
+    }
+    // A `down` whose files do not load falls back to COMPOSE_PROJECT_NAME, as Compose's does.
+    if let (ComposeCommand::Down(a), Err(_)) = (&command, &loaded)
+        && let Some(name) = opts.environ.get("COMPOSE_PROJECT_NAME").filter(|n| !n.is_empty())
+    {
+        return down_by_name(store, name, a);
     }
     let project = loaded.map_err(|e| escaped(&e))?;
     match command {
@@ -185,8 +198,12 @@ fn up_service(store: &Store, plugins: &Plugins, project: Project, a: UpServiceAr
         return Err(Failure::new(ExitStatus::Failure, "compose up-service: up has ended"));
     }
     let cwd = current_dir().map_err(compose_failure)?;
-    let request =
+    let mut request =
         service_request(&project, &a.service, &Overrides::default(), cwd_text(&cwd)?).map_err(|e| escaped(&e))?;
+    if !a.renew_anon_volumes {
+        request.reuse_anonymous =
+            reconcile::kept_anonymous_volumes(store, &project.name, &a.service).map_err(|e| escaped(&e))?;
+    }
     execute_service(store, plugins, &request, &cwd, false, io)
 }
 
@@ -286,7 +303,11 @@ fn up(
         for p in &project.profiles {
             c.arg("--profile").arg(p);
         }
-        c.arg("up-service").arg(name);
+        c.arg("up-service");
+        if a.renew_anon_volumes {
+            c.arg("--renew-anon-volumes");
+        }
+        c.arg(name);
         c.stdin(if stdin_file.is_some() { Stdio::piped() } else { Stdio::null() });
         c.stdout(Stdio::piped()).stderr(Stdio::piped());
         std::os::unix::process::CommandExt::process_group(&mut c, 0);

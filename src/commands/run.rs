@@ -178,6 +178,8 @@ fn request(a: RunArgs, cwd: &Path) -> Result<RunRequest> {
         read_only: a.read_only,
         remove: a.rm,
         anonymous_labels: Default::default(),
+        anonymous_target_label: None,
+        reuse_anonymous: Default::default(),
         labels,
         process: ProcessRequest {
             command: args.collect(),

@@ -144,7 +144,7 @@ pub fn load(opts: &LoadOptions, warnings: &mut Warnings) -> Result<Project, Comp
     drop_unsupported(&mut model, warnings)?;
     model.insert("name".into(), Value::Str(name.clone()));
     normalize(&mut model, &env);
-    let mut project = to_project(model, &name)?;
+    let mut project = to_project(model, &name, warnings)?;
     project.working_dir = working_dir;
     project.compose_files = files;
     project.environment = env;

@@ -206,23 +206,11 @@ fn unicity(v: Value, p: &Path) -> Result<Value, MergeError> {
     }
 }
 
-fn go_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "<nil>",
-        Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
-        Value::Float(_) => "float64",
-        Value::Str(_) => "string",
-        Value::Seq(_) => "[]interface {}",
-        Value::Map(_) => "map[string]interface {}",
-    }
-}
-
 fn index_key(ix: Indexer, entry: &Value, p: &Path) -> Result<String, MergeError> {
     match ix {
         Indexer::KeyValue => match entry {
             Value::Str(s) => Ok(s.split_once('=').map_or(s.as_str(), |(k, _)| k).to_owned()),
-            other => Err(MergeError(format!("{p}: unexpected type {}", go_type(other)))),
+            other => Err(MergeError(format!("{p}: unexpected type {}", other.go_type()))),
         },
         Indexer::Volume => match entry {
             Value::Map(m) => match m.get("target") {

@@ -46,15 +46,14 @@ pub mod labels {
     pub const CONFIG_HASH: &str = "com.docker.compose.config-hash";
 }
 
-/// Warnings gathered while loading (Compose logs them; the caller prints them).
+/// Warnings gathered while loading (Compose logs them; the caller prints them). Each
+/// occurrence is kept, as Compose logs each: an unset variable used twice is two warnings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Warnings(pub Vec<String>);
 
 impl Warnings {
     pub fn push(&mut self, w: String) {
-        if !self.0.contains(&w) {
-            self.0.push(w);
-        }
+        self.0.push(w);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &String> {

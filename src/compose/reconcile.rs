@@ -246,6 +246,23 @@ pub fn remove_anonymous_volumes(store: &Store, project: &str) -> Result<Vec<(Str
     Ok(out)
 }
 
+/// The anonymous volumes an earlier `up` of `service` left, by target (the newest for each):
+/// what this `up` mounts again, as Compose keeps a service's container, and with it its
+/// anonymous volumes, from one `up` to the next. `compose run`'s are not kept.
+pub fn kept_anonymous_volumes(
+    store: &Store,
+    project: &str,
+    service: &str,
+) -> Result<BTreeMap<String, String>, ReconcileError> {
+    use crate::compose::run::{ONEOFF_LABEL, SERVICE_LABEL, TARGET_LABEL};
+    let mut vols = labelled_volumes(store, project)?;
+    vols.retain(|v| {
+        v.is_anonymous() && v.label(SERVICE_LABEL) == Some(service) && v.label(ONEOFF_LABEL) == Some("False")
+    });
+    vols.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+    Ok(vols.iter().filter_map(|v| Some((v.label(TARGET_LABEL)?.to_owned(), v.name.to_string()))).collect())
+}
+
 /// `down -v` with only a project name: remove the volumes that carry its label. Empty means
 /// Compose's `Warning: No resource found to remove for project "P".`
 pub fn remove_labelled_volumes(store: &Store, project: &str) -> Result<Vec<(String, RemoveAction)>, ReconcileError> {

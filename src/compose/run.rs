@@ -16,6 +16,9 @@ use crate::spec::{self, MountSpec, MountType, SpecError};
 pub const SERVICE_LABEL: &str = "com.docker.compose.service";
 /// `com.docker.compose.oneoff`: `True` for `compose run`, `False` for `up`.
 pub const ONEOFF_LABEL: &str = "com.docker.compose.oneoff";
+/// myvol's own label on a service's anonymous volume: the target it is mounted on, by which
+/// the next `compose up` finds it again (Docker keeps that in the container myvol has not).
+pub const TARGET_LABEL: &str = "myvol.compose.target";
 
 /// What `compose run`'s command line changes in the service (`up` changes nothing).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -149,6 +152,8 @@ pub fn service_request(project: &Project, name: &str, o: &Overrides, cwd: &str) 
         read_only: service.read_only,
         remove: o.remove,
         anonymous_labels: run_labels(&project.name, name, o.oneoff),
+        anonymous_target_label: Some(TARGET_LABEL.to_owned()),
+        reuse_anonymous: BTreeMap::new(),
         labels: container_labels(project, name, service, o.oneoff, cwd),
         process: ProcessRequest {
             command,

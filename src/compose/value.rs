@@ -59,6 +59,19 @@ impl Value {
         }
     }
 
+    /// The Go type Compose's decoder sees for the value (`%T` of a YAML-decoded value).
+    pub fn go_type(&self) -> &'static str {
+        match self {
+            Value::Null => "<nil>",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float64",
+            Value::Str(_) => "string",
+            Value::Seq(_) => "[]interface {}",
+            Value::Map(_) => "map[string]interface {}",
+        }
+    }
+
     /// Go's `fmt.Sprint` of the value, as Compose turns scalars into strings (labels,
     /// environment values, driver options).
     pub fn go_sprint(&self) -> String {

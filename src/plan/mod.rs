@@ -70,6 +70,12 @@ pub struct RunRequest {
     /// Labels put on every anonymous volume the run creates, besides Docker's anonymous
     /// label (`compose run`/`up` name their project and service there).
     pub anonymous_labels: BTreeMap<String, String>,
+    /// A label put on each anonymous volume the run creates, its target as the value
+    /// (`compose up` finds a service's anonymous volumes again by it).
+    pub anonymous_target_label: Option<String>,
+    /// Anonymous mounts (and image volumes) mounting an existing volume instead of a new
+    /// one, by target: what an earlier `compose up` of the service left.
+    pub reuse_anonymous: BTreeMap<String, String>,
     /// The run's labels (`-l`, `--label-file`; Compose's container labels): recorded in each
     /// volume lease the run takes, and shown by `--dry-run` as `Config.Labels`.
     pub labels: BTreeMap<String, String>,
@@ -410,6 +416,11 @@ pub fn resolve(run: &RunRequest, store: &Store, cwd: &Path) -> Result<RunPlan, P
             }
         }
     }
+    if !run.reuse_anonymous.is_empty() {
+        for m in specs.to_mut().iter_mut().filter(|m| m.is_anonymous()) {
+            m.source = run.reuse_anonymous.get(&m.target).cloned().or(m.source.take());
+        }
+    }
     // Volumes this plan creates: a second mount of one of them finds it "existing".
     let mut to_create: HashSet<String> = HashSet::new();
     let mut mounts = Vec::with_capacity(specs.len());
@@ -419,6 +430,7 @@ pub fn resolve(run: &RunRequest, store: &Store, cwd: &Path) -> Result<RunPlan, P
                 let mut v = plan_volume(m, run.volume_driver.as_deref(), store, &mut to_create)?;
                 if v.anonymous {
                     v.labels.extend(run.anonymous_labels.iter().map(|(k, l)| (k.clone(), l.clone())));
+                    v.labels.extend(run.anonymous_target_label.iter().map(|k| (k.clone(), m.target.clone())));
                 }
                 PlannedSource::Volume(v)
             }

@@ -304,6 +304,8 @@ fn resolve_changes_nothing_and_fills_the_rest_of_the_plan() {
         read_only: true,
         remove: true,
         anonymous_labels: [("com.docker.compose.project".to_owned(), "p".to_owned())].into(),
+        anonymous_target_label: None,
+        reuse_anonymous: BTreeMap::new(),
         labels: [("run".to_owned(), "label".to_owned())].into(),
         process: ProcessRequest { command: vec!["sh".into(), "-c".into(), "true".into()], ..ProcessRequest::default() },
     };

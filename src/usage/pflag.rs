@@ -192,11 +192,18 @@ pub fn parse(root: &Command, args: &[String]) -> Result<Parsed, UsageError> {
 fn parse_flags(cmd: &Command, path: Vec<String>, words: &[&str]) -> Result<Parsed, UsageError> {
     let command = path.join(" ");
     let is_run = path.len() == 2 && path[1] == "run";
+    // Commands whose flags end at the first argument (pflag's SetInterspersed(false)).
+    let not_interspersed = is_run || command == "myvol compose run";
     let cluster_flags = if command == "myvol volume create" { cluster::create_flags() } else { Vec::new() };
     let mut flags = Flags::of(cmd);
     flags.0.extend(cluster_flags.iter().map(|arg| Flag { arg, kind: Kind::Value, cluster: true }));
     let flags = flags;
-    let flag_error = |message: String| UsageError::flag(&command, message);
+    // Docker Compose's flag errors are its own: the message alone, exit status 1.
+    let compose = path.get(1).is_some_and(|p| p == "compose");
+    let flag_error = |message: String| match compose {
+        true => UsageError { status: ExitStatus::Failure, message, hint: None },
+        false => UsageError::flag(&command, message),
+    };
 
     let mut state = State::default();
     let mut positionals: Vec<String> = Vec::new();
@@ -205,7 +212,7 @@ fn parse_flags(cmd: &Command, path: Vec<String>, words: &[&str]) -> Result<Parse
     while k < words.len() {
         let tok = words[k];
         k += 1;
-        if only_args || (is_run && !positionals.is_empty()) {
+        if only_args || (not_interspersed && !positionals.is_empty()) {
             positionals.push(tok.to_owned());
             continue;
         }

@@ -344,3 +344,135 @@ fn warnings_go_to_stderr() {
         "WARN[0000] The \"UNSET_VAR\" variable is not set. Defaulting to a blank string.\nWARN[0000] services.web.ports: not supported by myvol, ignored\n"
     );
 }
+
+/// YAML 1.1 booleans (`yes`, `on`, `off`…) in the long syntax's boolean keys are read as
+/// Compose's decoder reads them: booleans, with its YAML 1.2 warning; a word that is no
+/// boolean is Compose's decoding error, not a silent false.
+#[test]
+fn long_syntax_booleans_take_yaml_1_1_words_and_refuse_others() {
+    let t = TestEnv::new();
+    let yaml = |chp: &str| {
+        format!(
+            "services:\n  web:\n    image: x\n    volumes:\n      - type: bind\n        source: /tmp\n        target: /b\n        bind: {{create_host_path: {chp}}}\n      - type: volume\n        source: v\n        target: /v\n        volume: {{nocopy: on}}\n    env_file: [{{path: missing.env, required: off}}]\n    depends_on:\n      db: {{condition: service_started, restart: yes}}\n  db:\n    image: y\nvolumes:\n  v:\n"
+        )
+    };
+    let dir = project_dir(&t, "bools", &yaml("yes"));
+    let o = compose(&t, &dir, &["config"], None);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert!(o.stdout.contains("create_host_path: true"), "{}", o.stdout);
+    assert!(o.stdout.contains("nocopy: true"), "{}", o.stdout);
+    assert!(o.stdout.contains("restart: true"), "{}", o.stdout);
+    let w = |word: &str, b: &str| {
+        format!("WARN[0000] \"{word}\" for boolean is not supported by YAML 1.2, please use `{b}`\n")
+    };
+    // One per value (in an order Compose takes from Go maps).
+    let want = [w("yes", "true"), w("off", "false"), w("yes", "true"), w("on", "true")].concat();
+    assert_eq!(sorted_lines(&o.stderr), sorted_lines(&want));
+
+    std::fs::write(dir.join("compose.yaml"), yaml("maybe")).unwrap();
+    let o = compose(&t, &dir, &["config"], None);
+    assert_eq!((o.code, o.stdout.as_str()), (1, ""), "{o:?}");
+    assert!(
+        o.stderr.ends_with(
+            "Error: decoding failed due to the following error(s):\nError: \nError: 'services[web].volumes[0].bind.create_host_path' invalid boolean: maybe\n"
+        ),
+        "{}",
+        o.stderr
+    );
+}
+
+/// `tmpfs.mode` is a number for Compose: a string, or a negative number, is its decoding
+/// error (mapstructure's words).
+#[test]
+fn tmpfs_mode_takes_numbers_only() {
+    let t = TestEnv::new();
+    for (mode, want) in [
+        ("\"0755\"", "expected type 'uint32', got unconvertible type 'string'"),
+        ("-1", "cannot parse value as 'uint32': -1 overflows uint"),
+        ("-1.5", "cannot parse value as 'uint32': -1.500000 overflows uint"),
+    ] {
+        let yaml = format!(
+            "services:\n  web:\n    image: x\n    volumes:\n      - type: tmpfs\n        target: /t\n        tmpfs: {{mode: {mode}}}\n"
+        );
+        let dir = project_dir(&t, "tmpfs", &yaml);
+        let o = compose(&t, &dir, &["config"], None);
+        assert_eq!((o.code, o.stdout.as_str()), (1, ""), "{mode}: {o:?}");
+        assert_eq!(
+            o.stderr,
+            format!(
+                "Error: decoding failed due to the following error(s):\nError: \nError: 'services[web].volumes[0].tmpfs.mode' {want}\n"
+            ),
+            "{mode}"
+        );
+    }
+    let dir = project_dir(
+        &t,
+        "tmpfs",
+        "services:\n  web:\n    image: x\n    volumes:\n      - type: tmpfs\n        target: /t\n        tmpfs: {mode: 0o755}\n",
+    );
+    let o = compose(&t, &dir, &["config", "--format", "json"], None);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert!(o.stdout.contains("\"mode\": 493"), "{}", o.stdout);
+}
+
+/// Compose logs every occurrence of a warning: a variable left unset twice is two warnings.
+#[test]
+fn each_warning_occurrence_is_printed() {
+    let t = TestEnv::new();
+    let dir = project_dir(&t, "twice", "services:\n  web:\n    image: x$UNSET_VAR\n    labels: [a=$UNSET_VAR]\n");
+    let o = compose(&t, &dir, &["config", "--services"], None);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "web\n"), "{o:?}");
+    let line = "WARN[0000] The \"UNSET_VAR\" variable is not set. Defaulting to a blank string.\n";
+    assert_eq!(o.stderr, line.repeat(2));
+}
+
+/// `down` with `-p` and no `-f` reads no file and works by the project's label (the name
+/// lowercased), as Compose does; so does `down` with COMPOSE_PROJECT_NAME when no file loads.
+/// Nothing to remove is Compose's warning, exit 0.
+#[test]
+fn down_by_project_name_works_by_label() {
+    let t = TestEnv::new();
+    let dir = t.dir.path().join("nofile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let warning = |p: &str| format!("WARN[0000] Warning: No resource found to remove for project \"{p}\".\n");
+    let o = compose(&t, &dir, &["-p", "Foo", "down"], None);
+    assert_eq!((o.code, o.stdout.as_str(), o.stderr.clone()), (0, "", warning("foo")));
+    let o = compose(&t, &dir, &["-p", "foo", "down", "-v"], None);
+    assert_eq!((o.code, o.stderr.clone()), (0, warning("foo")));
+
+    t.ok(&["volume", "create", "--label", "com.docker.compose.project=foo", "foo_data"]);
+    t.ok(&["volume", "create", "--label", "com.docker.compose.project=bar", "bar_data"]);
+    t.ok(&["volume", "create", "plain"]);
+    // Without -v the volumes stay, and nothing else is there to remove.
+    let o = compose(&t, &dir, &["-p", "FOO", "down"], None);
+    assert_eq!((o.code, o.stderr.clone()), (0, warning("foo")));
+    let o = compose(&t, &dir, &["-p", "foo", "down", "-v"], None);
+    assert_eq!((o.code, o.stderr.as_str()), (0, " Volume foo_data  Removing\n Volume foo_data  Removed\n"));
+    let mut c = t.cmd();
+    c.current_dir(&dir).env("HOME", "/home/user").env_remove("COMPOSE_FILE").env("COMPOSE_PROJECT_NAME", "bar");
+    c.args(["compose", "down", "-v"]);
+    let o = t.exec(c, None);
+    assert_eq!((o.code, o.stderr.as_str()), (0, " Volume bar_data  Removing\n Volume bar_data  Removed\n"));
+    assert_eq!(t.ok(&["volume", "ls", "-q"]), "plain\n");
+    // Without a name, no file is still an error.
+    let o = compose(&t, &dir, &["down"], None);
+    assert_eq!((o.code, o.stderr.as_str()), (1, "Error: no configuration file provided: not found\n"));
+}
+
+/// A word that looks like a flag before `compose run`'s SERVICE is a flag: an unknown one is
+/// Compose's `unknown flag` (exit 1); after `--` it is a service name.
+#[test]
+fn run_refuses_unknown_flags_before_the_service() {
+    let t = TestEnv::new();
+    let dir = project_dir(&t, "flags", "services:\n  backend:\n    image: x\n");
+    for (args, want) in [
+        (&["run", "--bogus", "backend"][..], "Error: unknown flag: --bogus\n"),
+        (&["run", "--bogus=1", "backend"][..], "Error: unknown flag: --bogus\n"),
+        (&["run", "-Tx", "backend"][..], "Error: unknown shorthand flag: 'x' in -x\n"),
+        (&["run", "--", "--bogus"][..], "Error: no such service: --bogus\n"),
+        (&["up", "--bogus"][..], "Error: unknown flag: --bogus\n"),
+    ] {
+        let o = compose(&t, &dir, args, None);
+        assert_eq!((o.code, o.stdout.as_str(), o.stderr.as_str()), (1, "", want), "{args:?}");
+    }
+}

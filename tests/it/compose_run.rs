@@ -431,3 +431,28 @@ fn a_services_lease_names_its_project_and_service() {
     drop(_run);
     assert_eq!(r.run(&["volume", "rm", "app_shared"]).code, 0, "released when the runs end");
 }
+
+/// A service's anonymous volume outlives its `up`, as the volume of the container Compose
+/// keeps does: the next `up` mounts it again (by the target recorded on it), `up -V` makes a
+/// new one, `compose run` always makes its own, and `down -v` removes them all.
+#[test]
+fn up_keeps_a_services_anonymous_volumes() {
+    let Some(r) = rig() else { return };
+    backend_app(&r);
+    r.project(
+        "services:\n  web:\n    image: backend-app\n    volumes: [/anon]\n    command: [sh, -c, 'echo x >> /anon/n; wc -l < /anon/n']\n",
+    );
+    let said = |o: &Out| o.stdout.lines().find_map(|l| l.strip_prefix("web-1  | ").map(str::to_owned));
+    assert_eq!(said(&r.compose_ok(&["up"])).as_deref(), Some("1"));
+    assert_eq!(said(&r.compose_ok(&["up"])).as_deref(), Some("2"), "the second up finds the first's data");
+    let kept = r.volumes(&["-f", "label=myvol.compose.target=/anon"]);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    // A one-off run gets a new volume (and keeps it, without --rm), which `up` does not take.
+    assert_eq!(r.compose_ok(&["run", "web"]).stdout, "1\n");
+    assert_eq!(said(&r.compose_ok(&["up"])).as_deref(), Some("3"));
+    assert_eq!(said(&r.compose_ok(&["up", "-V"])).as_deref(), Some("1"), "-V: a new volume");
+    assert_eq!(said(&r.compose_ok(&["up"])).as_deref(), Some("2"), "then that one is kept");
+    assert_eq!(r.volumes(&["-f", "label=com.docker.volume.anonymous"]).len(), 3);
+    r.compose_ok(&["down", "-v"]);
+    assert!(r.volumes(&[]).is_empty(), "{:?}", r.volumes(&[]));
+}

@@ -21,6 +21,27 @@ pub(super) fn down(store: &Store, project: Project, a: DownArgs) -> Result {
     }
     let mut done = reconcile::remove_anonymous_volumes(store, &project.name).map_err(|e| escaped(&e))?;
     done.extend(reconcile::remove_volumes(store, &project).map_err(|e| escaped(&e))?);
+    report_removals(done);
+    Ok(())
+}
+
+/// `compose down` with a project name and no file (`-p NAME` without `-f`, or
+/// COMPOSE_PROJECT_NAME when the files do not load): Compose works from what carries the
+/// project's label (the name lowercased). With `-v`, every volume labelled with the project
+/// (external volumes never are); when nothing is there to remove, Compose's warning.
+pub(super) fn down_by_name(store: &Store, name: &str, a: &DownArgs) -> Result {
+    let name = name.to_lowercase();
+    let done =
+        if a.volumes { reconcile::remove_labelled_volumes(store, &name).map_err(|e| escaped(&e))? } else { Vec::new() };
+    if done.is_empty() {
+        warn(&format!("Warning: No resource found to remove for project {}.", myvol::text::go_quote(&name)));
+    }
+    report_removals(done);
+    Ok(())
+}
+
+/// Compose's progress lines for the volumes `down` removed (or found in use), on stderr.
+fn report_removals(done: Vec<(String, RemoveAction)>) {
     for (name, action) in done {
         let name = myvol::text::escape_control(&name);
         match action {
@@ -35,7 +56,6 @@ pub(super) fn down(store: &Store, project: Project, a: DownArgs) -> Result {
             }
         }
     }
-    Ok(())
 }
 
 /// `docker volume ls`'s format rules, which `compose volumes` uses.

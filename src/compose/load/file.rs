@@ -86,7 +86,7 @@ fn interpolate(ctx: &Ctx<'_>, v: Value, p: &Path, warnings: &mut Warnings) -> Re
             let out = template::substitute(&s, &lookup, &mut unset).map_err(|e| interpolation_error(p, e))?;
             warn_unset(&unset, warnings);
             if BOOL_CASTS.iter().any(|pat| p.matches(pat)) {
-                return to_boolean(&out, warnings).map_err(|e| {
+                return to_boolean(&out, warnings).map(Value::Bool).map_err(|e| {
                     ComposeError::Invalid(format!(
                         "error while interpolating {p}: failed to cast to expected type: {e}"
                     ))
@@ -114,18 +114,20 @@ fn interpolate(ctx: &Ctx<'_>, v: Value, p: &Path, warnings: &mut Warnings) -> Re
     }
 }
 
-/// Compose's boolean cast of an interpolated string (YAML 1.1 words accepted, with a warning).
-fn to_boolean(s: &str, warnings: &mut Warnings) -> Result<Value, String> {
+/// Compose's boolean cast of a string (YAML 1.1 words accepted, with a warning): what
+/// interpolation does on the paths of [`BOOL_CASTS`], and what decoding does for every other
+/// boolean field given a string.
+pub(super) fn to_boolean(s: &str, warnings: &mut Warnings) -> Result<bool, String> {
     match s.to_lowercase().as_str() {
-        "true" => Ok(Value::Bool(true)),
-        "false" => Ok(Value::Bool(false)),
+        "true" => Ok(true),
+        "false" => Ok(false),
         "y" | "yes" | "on" => {
             warnings.push(format!("{s:?} for boolean is not supported by YAML 1.2, please use `true`"));
-            Ok(Value::Bool(true))
+            Ok(true)
         }
         "n" | "no" | "off" => {
             warnings.push(format!("{s:?} for boolean is not supported by YAML 1.2, please use `false`"));
-            Ok(Value::Bool(false))
+            Ok(false)
         }
         _ => Err(format!("invalid boolean: {s}")),
     }

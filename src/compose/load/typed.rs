@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::compose::ComposeError;
+use super::file::to_boolean;
 use crate::compose::model::{
     BindOptions, Dependency, EnvFile, ImageOptions, MountKind, Network, Project, Service, ServiceVolume, TmpfsOptions,
-    Volume, VolumeOptions, go_parse_bool, labels_from,
+    Volume, VolumeOptions, labels_from,
 };
 use crate::compose::shell;
 use crate::compose::value::{Map, Value};
+use crate::compose::{ComposeError, Warnings};
 
 fn decode_error(field: &str, msg: &str) -> ComposeError {
     ComposeError::Invalid(format!("decoding failed due to the following error(s):\n\n'{field}' {msg}\n"))
@@ -28,11 +29,41 @@ fn string_of(v: Option<&Value>) -> String {
     }
 }
 
-fn bool_of(v: Option<&Value>) -> bool {
+/// A boolean field as Compose's decoder reads it: absent is false, a string is cast as
+/// interpolation casts one (YAML 1.1 words with their warning), and anything else is a
+/// decoding error, never a silent false.
+fn bool_field(v: Option<&Value>, field: &str, warnings: &mut Warnings) -> Result<bool, ComposeError> {
     match v {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Str(s)) => go_parse_bool(s).unwrap_or(false),
-        _ => false,
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::Str(s)) => to_boolean(s, warnings).map_err(|e| decode_error(field, &e)),
+        Some(other) => {
+            Err(decode_error(field, &format!("expected type 'bool', got unconvertible type '{}'", other.go_type())))
+        }
+    }
+}
+
+/// A boolean that defaults to true when absent (`required`).
+fn bool_field_or_true(v: Option<&Value>, field: &str, warnings: &mut Warnings) -> Result<bool, ComposeError> {
+    match v {
+        None => Ok(true),
+        v => bool_field(v, field, warnings),
+    }
+}
+
+/// `tmpfs.mode` (a `uint32` in Compose): a number, as Compose's decoder takes one; a string
+/// or a negative number is Compose's decoding error.
+fn tmpfs_mode(v: Option<&Value>, field: &str) -> Result<u32, ComposeError> {
+    let overflow = |n: String| decode_error(field, &format!("cannot parse value as 'uint32': {n} overflows uint"));
+    match v {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::Int(i)) if *i < 0 => Err(overflow(i.to_string())),
+        Some(Value::Int(i)) => Ok(*i as u32),
+        Some(Value::Float(f)) if *f < 0.0 => Err(overflow(format!("{f:.6}"))),
+        Some(Value::Float(f)) => Ok(*f as u64 as u32),
+        Some(other) => {
+            Err(decode_error(field, &format!("expected type 'uint32', got unconvertible type '{}'", other.go_type())))
+        }
     }
 }
 
@@ -56,7 +87,7 @@ fn command_of(v: Option<&Value>, field: &str) -> Result<Option<Vec<String>>, Com
 }
 
 /// Turn the normalised model into the typed project.
-pub(super) fn to_project(mut model: Map, name: &str) -> Result<Project, ComposeError> {
+pub(super) fn to_project(mut model: Map, name: &str, warnings: &mut Warnings) -> Result<Project, ComposeError> {
     let mut project = Project { name: name.to_owned(), ..Project::default() };
     model.remove("name");
     project.extensions = take_extensions(&mut model);
@@ -76,13 +107,14 @@ pub(super) fn to_project(mut model: Map, name: &str) -> Result<Project, ComposeE
                 Some(Value::Map(o)) => o.iter().map(|(k, v)| (k.clone(), string_of(Some(v)))).collect(),
                 _ => BTreeMap::new(),
             };
+            let external = bool_field(m.get("external"), &format!("volumes[{k}].external"), warnings)?;
             project.volumes.insert(
                 k,
                 Volume {
                     name: string_of(m.get("name")),
                     driver: string_of(m.get("driver")),
                     driver_opts,
-                    external: bool_of(m.get("external")),
+                    external,
                     labels: m.get("labels").map(labels_from).unwrap_or_default(),
                     extensions,
                 },
@@ -95,14 +127,14 @@ pub(super) fn to_project(mut model: Map, name: &str) -> Result<Project, ComposeE
                 Value::Map(m) => m,
                 _ => Map::new(),
             };
-            let svc = service_from(&sname, m)?;
+            let svc = service_from(&sname, m, warnings)?;
             project.services.insert(sname, svc);
         }
     }
     Ok(project)
 }
 
-fn service_from(name: &str, mut m: Map) -> Result<Service, ComposeError> {
+fn service_from(name: &str, mut m: Map, warnings: &mut Warnings) -> Result<Service, ComposeError> {
     let extensions = take_extensions(&mut m);
     let field = |k: &str| format!("services[{name}].{k}");
     let mut s = Service {
@@ -114,7 +146,7 @@ fn service_from(name: &str, mut m: Map) -> Result<Service, ComposeError> {
         image: string_of(m.get("image")),
         labels: m.get("labels").map(labels_from).unwrap_or_default(),
         network_mode: string_of(m.get("network_mode")),
-        read_only: bool_of(m.get("read_only")),
+        read_only: bool_field(m.get("read_only"), &field("read_only"), warnings)?,
         tmpfs: strings_of(m.get("tmpfs")),
         user: string_of(m.get("user")),
         volumes_from: strings_of(m.get("volumes_from")),
@@ -154,11 +186,12 @@ fn service_from(name: &str, mut m: Map) -> Result<Service, ComposeError> {
         _ => {}
     }
     if let Some(Value::Seq(files)) = m.get("env_file") {
-        for f in files {
+        for (i, f) in files.iter().enumerate() {
             if let Value::Map(f) = f {
+                let required = field(&format!("env_file[{i}].required"));
                 s.env_files.push(EnvFile {
                     path: PathBuf::from(string_of(f.get("path"))),
-                    required: f.get("required").is_none_or(|r| bool_of(Some(r))),
+                    required: bool_field_or_true(f.get("required"), &required, warnings)?,
                     format: string_of(f.get("format")),
                 });
             }
@@ -168,12 +201,13 @@ fn service_from(name: &str, mut m: Map) -> Result<Service, ComposeError> {
         for (k, d) in deps {
             let mut d = d.as_map().cloned().unwrap_or_default();
             let extensions = take_extensions(&mut d);
+            let dep = |key: &str| field(&format!("depends_on[{k}].{key}"));
             s.depends_on.insert(
                 k.clone(),
                 Dependency {
                     condition: string_of(d.get("condition")),
-                    restart: bool_of(d.get("restart")),
-                    required: d.get("required").is_none_or(|r| bool_of(Some(r))),
+                    restart: bool_field(d.get("restart"), &dep("restart"), warnings)?,
+                    required: bool_field_or_true(d.get("required"), &dep("required"), warnings)?,
                     extensions,
                 },
             );
@@ -182,7 +216,7 @@ fn service_from(name: &str, mut m: Map) -> Result<Service, ComposeError> {
     if let Some(Value::Seq(vols)) = m.get("volumes") {
         for (i, v) in vols.iter().enumerate() {
             let Value::Map(v) = v else { continue };
-            s.volumes.push(service_volume_from(name, i, v.clone())?);
+            s.volumes.push(service_volume_from(name, i, v.clone(), warnings)?);
         }
     }
     if m.contains_key("x-myvol-build") {
@@ -194,32 +228,44 @@ fn service_from(name: &str, mut m: Map) -> Result<Service, ComposeError> {
     Ok(s)
 }
 
-fn service_volume_from(service: &str, index: usize, mut m: Map) -> Result<ServiceVolume, ComposeError> {
+fn service_volume_from(
+    service: &str,
+    index: usize,
+    mut m: Map,
+    warnings: &mut Warnings,
+) -> Result<ServiceVolume, ComposeError> {
     let extensions = take_extensions(&mut m);
+    let field = |k: &str| format!("services[{service}].volumes[{index}].{k}");
     let kind_text = string_of(m.get("type"));
     let kind = MountKind::parse(&kind_text).ok_or_else(|| {
         ComposeError::Invalid(format!("services.{service}.volumes.{index}.type: invalid mount type {kind_text:?}"))
     })?;
     let sub = |m: &Map, key: &str| -> Option<Map> { m.get(key).and_then(Value::as_map).cloned() };
-    let bind = sub(&m, "bind").map(|mut b| {
-        let extensions = take_extensions(&mut b);
-        BindOptions {
-            selinux: string_of(b.get("selinux")),
-            propagation: string_of(b.get("propagation")),
-            create_host_path: bool_of(b.get("create_host_path")),
-            recursive: string_of(b.get("recursive")),
-            extensions,
+    let bind = match sub(&m, "bind") {
+        None => None,
+        Some(mut b) => {
+            let extensions = take_extensions(&mut b);
+            Some(BindOptions {
+                selinux: string_of(b.get("selinux")),
+                propagation: string_of(b.get("propagation")),
+                create_host_path: bool_field(b.get("create_host_path"), &field("bind.create_host_path"), warnings)?,
+                recursive: string_of(b.get("recursive")),
+                extensions,
+            })
         }
-    });
-    let volume = sub(&m, "volume").map(|mut v| {
-        let extensions = take_extensions(&mut v);
-        VolumeOptions {
-            labels: v.get("labels").map(labels_from).unwrap_or_default(),
-            nocopy: bool_of(v.get("nocopy")),
-            subpath: string_of(v.get("subpath")),
-            extensions,
+    };
+    let volume = match sub(&m, "volume") {
+        None => None,
+        Some(mut v) => {
+            let extensions = take_extensions(&mut v);
+            Some(VolumeOptions {
+                labels: v.get("labels").map(labels_from).unwrap_or_default(),
+                nocopy: bool_field(v.get("nocopy"), &field("volume.nocopy"), warnings)?,
+                subpath: string_of(v.get("subpath")),
+                extensions,
+            })
         }
-    });
+    };
     let tmpfs = match sub(&m, "tmpfs") {
         None => None,
         Some(mut t) => {
@@ -228,22 +274,12 @@ fn service_volume_from(service: &str, index: usize, mut m: Map) -> Result<Servic
                 None | Some(Value::Null) => None,
                 Some(Value::Int(i)) => Some(*i as u64),
                 Some(Value::Float(f)) => Some(*f as u64),
-                Some(Value::Str(s)) => Some(crate::units::ram_in_bytes(s).map_err(|e| {
-                    decode_error(&format!("services[{service}].volumes[{index}].tmpfs.size"), &e.to_string())
-                })?),
+                Some(Value::Str(s)) => Some(
+                    crate::units::ram_in_bytes(s).map_err(|e| decode_error(&field("tmpfs.size"), &e.to_string()))?,
+                ),
                 Some(_) => None,
             };
-            let mode = match t.get("mode") {
-                Some(Value::Int(i)) => *i as u32,
-                Some(Value::Float(f)) => *f as u32,
-                Some(Value::Str(s)) => u32::from_str_radix(s.trim_start_matches("0o"), 8).map_err(|_| {
-                    decode_error(
-                        &format!("services[{service}].volumes[{index}].tmpfs.mode"),
-                        &format!("cannot parse {s:?} as an octal mode"),
-                    )
-                })?,
-                _ => 0,
-            };
+            let mode = tmpfs_mode(t.get("mode"), &field("tmpfs.mode"))?;
             Some(TmpfsOptions { size: size.filter(|s| *s > 0), mode, extensions })
         }
     };
@@ -255,7 +291,7 @@ fn service_volume_from(service: &str, index: usize, mut m: Map) -> Result<Servic
         kind,
         source: string_of(m.get("source")),
         target: string_of(m.get("target")),
-        read_only: bool_of(m.get("read_only")),
+        read_only: bool_field(m.get("read_only"), &field("read_only"), warnings)?,
         consistency: string_of(m.get("consistency")),
         bind,
         volume,
