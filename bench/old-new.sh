@@ -2,6 +2,7 @@
 # Old build against new build, in one hyperfine run per verb: `volume inspect`, `volume create`
 # and `volume ls -q` on a store of 10,000 volumes, and `run --rm` with two named volumes and a
 # bind on a busybox root. For checking that a change did not slow the volume verbs or runs.
+# Also, on the new build alone: plain `volume ls` against `volume ls` with the in-use field.
 #
 #   bash bench/old-new.sh OLD_BIN NEW_BIN     # two static builds (scripts/build-static.sh)
 #   N=1000 RUNS=50 bash bench/old-new.sh OLD NEW
@@ -35,6 +36,8 @@ table create --prepare "$NEW volume rm -f bench-new" \
   -n old "$OLD volume create --label app=db bench-new" -n new "$NEW volume create --label app=db bench-new"
 echo "### volume ls -q ($N volumes)"
 table ls -n old "$OLD volume ls -q" -n new "$NEW volume ls -q"
+echo "### volume ls, plain against the in-use field (new build only, $N volumes, none in use)"
+table ls-inuse -n "ls" "$NEW volume ls" -n "ls --format '{{.Name}} {{.InUse}}'" "$NEW volume ls --format '{{.Name}} {{.InUse}}'"
 
 if [ "$(id -u)" = 0 ] && [ -n "$BUSYBOX" ]; then
   root=$WORK/rootfs
