@@ -114,15 +114,15 @@ fn in_use(e: &StoreError) -> Option<(&str, &[String])> {
     }
 }
 
-/// One line per user of `name` (from its lease files): `Used by `myvol run -v v:/d / sleep 9`
-/// (pid 4242) since TIME`, or, for a `volume mount`, how to release it. A Compose run is named
-/// by its labels: `(pid 4242, compose project p, service web)`. None if no lease file can be
-/// read (the holder left meanwhile).
+/// One line per user of `name` (from its lease files), the oldest first as in `.Users`:
+/// `Used by `myvol run -v v:/d / sleep 9` (pid 4242) since TIME`, or, for a `volume mount`,
+/// how to release it. A Compose run is named by its labels: `(pid 4242, compose project p,
+/// service web)`. None if no lease file can be read (the holder left meanwhile).
 pub fn holders(store: &Store, name: &str, ids: &[String]) -> Option<String> {
     let name = VolumeName::parse(name).ok()?;
-    let lines: Vec<String> = ids
-        .iter()
-        .filter_map(|id| store.lease_user(&name, id))
+    let lines: Vec<String> = store
+        .lease_users(&name, ids)
+        .into_iter()
         .map(|u| {
             let since = myvol::text::escape_control(&u.since).into_owned();
             let kind = myvol::text::escape_control(&u.kind).into_owned();
