@@ -198,7 +198,7 @@ pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result {
         Command::Run(Lazy(args)) => run::myvol_run(&store, &plugins, args, io),
         Command::System(Lazy(cmd)) => system::dispatch(&store, cmd, io),
         Command::Compose(Lazy(args)) => compose::dispatch(&store, &plugins, args, io),
-        Command::Image(Lazy(cmd)) => image::run(&store, cmd, io),
+        Command::Image(Lazy(cmd)) => image::dispatch(&store, cmd, io),
         Command::Pull(Lazy(a)) => image::pull(&store, a, io),
         Command::Images(Lazy(a)) => image::ls(&store, a, io),
         Command::Rmi(Lazy(a)) => image::rm(&store, a, io),
