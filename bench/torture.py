@@ -1399,8 +1399,8 @@ class Torture:
         self.drop_store(st)
 
     def import_force_under_run(self, st):
-        """`import --force` while a run writes to the volume: the run's writes after the
-        swap land in the new content (it sees the new content from then on)."""
+        """`import --force` while a run may write to the volume: refused with a clean error
+        (a writer's changes would be lost); were it made, the run's write must be kept."""
         if not self.root_user:
             return
         rep = self.rep

@@ -27,9 +27,10 @@ pub enum VolumeCommand {
 
     /// Display detailed information on one or more volumes
     ///
-    /// Docker's JSON. Templates also have myvol's fields .Owner ({UID, GID, Mode}), .Quota
-    /// ({Mode, Size, Used}) and .Users (one {ID, Kind, Pid, Command, Since, ReadOnly, Labels}
-    /// per live user): `myvol volume inspect -f '{{json .Users}}' VOLUME`.
+    /// Docker's JSON. Templates also have myvol's fields .Owner ({UID, GID, Mode} as asked for
+    /// at create, not the current owner of _data), .Quota ({Mode, Size, Used}) and .Users (one
+    /// {ID, Kind, Pid, Command, Since, ReadOnly, Labels} per live user): `myvol volume inspect
+    /// -f '{{json .Users}}' VOLUME`.
     #[command(override_usage = "myvol volume inspect [OPTIONS] VOLUME [VOLUME...]")]
     Inspect(Lazy<InspectArgs>),
 

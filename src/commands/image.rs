@@ -28,7 +28,7 @@ pub use ls::ls;
 use ls::{labels, parse_filters, parse_timestamp};
 pub use pull::{pull, pull_to_stderr};
 
-pub fn run(store: &Store, cmd: ImageCommand, io: &mut Io<'_>) -> Result {
+pub fn dispatch(store: &Store, cmd: ImageCommand, io: &mut Io<'_>) -> Result {
     match cmd {
         ImageCommand::Inspect(Lazy(a)) => inspect(store, a, io),
         ImageCommand::Load(Lazy(a)) => load(store, a, io),

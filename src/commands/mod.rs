@@ -114,15 +114,15 @@ fn in_use(e: &StoreError) -> Option<(&str, &[String])> {
     }
 }
 
-/// One line per user of `name` (from its lease files): `Used by `myvol run -v v:/d / sleep 9`
-/// (pid 4242) since TIME`, or, for a `volume mount`, how to release it. A Compose run is named
-/// by its labels: `(pid 4242, compose project p, service web)`. None if no lease file can be
-/// read (the holder left meanwhile).
+/// One line per user of `name` (from its lease files), the oldest first as in `.Users`:
+/// `Used by `myvol run -v v:/d / sleep 9` (pid 4242) since TIME`, or, for a `volume mount`,
+/// how to release it. A Compose run is named by its labels: `(pid 4242, compose project p,
+/// service web)`. None if no lease file can be read (the holder left meanwhile).
 pub fn holders(store: &Store, name: &str, ids: &[String]) -> Option<String> {
     let name = VolumeName::parse(name).ok()?;
-    let lines: Vec<String> = ids
-        .iter()
-        .filter_map(|id| store.lease_user(&name, id))
+    let lines: Vec<String> = store
+        .lease_users(&name, ids)
+        .into_iter()
         .map(|u| {
             let since = myvol::text::escape_control(&u.since).into_owned();
             let kind = myvol::text::escape_control(&u.kind).into_owned();
@@ -198,7 +198,7 @@ pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result {
         Command::Run(Lazy(args)) => run::myvol_run(&store, &plugins, args, io),
         Command::System(Lazy(cmd)) => system::dispatch(&store, cmd, io),
         Command::Compose(Lazy(args)) => compose::dispatch(&store, &plugins, args, io),
-        Command::Image(Lazy(cmd)) => image::run(&store, cmd, io),
+        Command::Image(Lazy(cmd)) => image::dispatch(&store, cmd, io),
         Command::Pull(Lazy(a)) => image::pull(&store, a, io),
         Command::Images(Lazy(a)) => image::ls(&store, a, io),
         Command::Rmi(Lazy(a)) => image::rm(&store, a, io),

@@ -92,6 +92,8 @@ pub(super) fn attach_and_execute(
     attached: &mut Attached,
     io: &mut Io<'_>,
 ) -> Result<Exit> {
+    // Before any volume is made: a rootless run's user its user namespace cannot map.
+    plan::check_ids_mapped(plan, process).map_err(RunError::from)?;
     plan::attach(plan, store, plugins, attached).map_err(RunError::from)?;
     io.out.flush()?;
     let volumes = std::mem::take(&mut attached.volumes);

@@ -103,6 +103,7 @@ impl ExitStatus {
                 | PlanError::Image(_)
                 | PlanError::NoCommand
                 | PlanError::ChownRefused { .. }
+                | PlanError::Unmapped(_)
                 | PlanError::Labels(_) => ExitStatus::RunFailed,
             },
             RunError::Attach(e) => match e {

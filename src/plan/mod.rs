@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 pub use attach::{AttachError, Attached, attach};
-pub use process::{image_command, image_entrypoint_cmd, resolve_process};
+pub use process::{check_ids_mapped, image_command, image_entrypoint_cmd, resolve_process};
 
 use crate::driver::{self, local::validate_options};
 use crate::image::oci::RunConfig;
@@ -354,6 +354,9 @@ pub enum PlanError {
         echo_path(path)
     )]
     ChownRefused { path: PathBuf, uid: u32, gid: u32 },
+    /// A rootless run's user that its user namespace would not map.
+    #[error(transparent)]
+    Unmapped(#[from] runtime::Unmapped),
 }
 
 /// Why a run failed, by stage: the exit status follows from the variant

@@ -133,6 +133,24 @@ pub fn resolve_process(
     Ok(process)
 }
 
+/// A rootless run's check before anything is attached: the ids its process will have must
+/// be mapped in its user namespace ([`runtime::check_ids_mapped`]). An image's named user is
+/// looked up in its layers; one that cannot be told there is checked by the run itself.
+pub fn check_ids_mapped(plan: &RunPlan, process: &Process) -> Result<(), PlanError> {
+    let (uid, gid) = match (process.user, &process.user_in_image) {
+        (Some(ids), _) => ids,
+        (None, Some(name)) => {
+            let in_layers = plan.image.as_ref().and_then(|i| image_user::ids_in_layers(&i.layers, name));
+            match in_layers.or_else(|| numeric_user(name)) {
+                Some(ids) => ids,
+                None => return Ok(()),
+            }
+        }
+        (None, None) => (0, 0),
+    };
+    Ok(runtime::check_ids_mapped(uid, gid, &process.groups)?)
+}
+
 /// `UID` or `UID:GID` in numbers (group 0 when not given, as for a UID not in the image).
 fn numeric_user(name: &str) -> Option<(u32, u32)> {
     let (u, g) = name.split_once(':').unwrap_or((name, "0"));

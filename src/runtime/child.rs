@@ -21,7 +21,7 @@ use thiserror::Error;
 use super::mounts::{self, OverlayLayers};
 use super::resolve::{self, ensure_dir_in_root, open_in_root};
 use super::user::{self, UserError};
-use super::{ChildChannels, ChildFailure, ChildReport, Exec, MountRef, Network, RunDir, tty};
+use super::{ChildChannels, ChildFailure, ChildReport, Exec, MountRef, Network, RunDir, tty, userns};
 use crate::sys::{self, Syscall, attr};
 use crate::text::{echo, errno_text};
 
@@ -97,6 +97,9 @@ pub enum SetupError {
     /// An image run's user, looked up in the image (runc's words).
     #[error(transparent)]
     User(#[from] UserError),
+    /// A rootless run's user that its user namespace does not map.
+    #[error(transparent)]
+    Unmapped(#[from] userns::Unmapped),
 }
 
 /// What Docker's daemon adds to a start error that says "not a directory" (moby
@@ -118,7 +121,8 @@ impl SetupError {
             | SetupError::SubpathEscapes { .. }
             | SetupError::ProcMount { .. }
             | SetupError::WorkdirNotADirectory(_)
-            | SetupError::User(_) => ChildFailure::Setup,
+            | SetupError::User(_)
+            | SetupError::Unmapped(_) => ChildFailure::Setup,
         }
     }
 
@@ -135,7 +139,8 @@ impl SetupError {
             | SetupError::SubpathEscapes { .. }
             | SetupError::ProcMount { .. }
             | SetupError::WorkdirNotADirectory(_)
-            | SetupError::User(_) => None,
+            | SetupError::User(_)
+            | SetupError::Unmapped(_) => None,
         }
     }
 }
@@ -152,10 +157,11 @@ fn errno(e: Errno) -> io::Error {
 /// The child's entry point: set up, exec, or report and `_exit`.
 pub(super) fn main(sys: &dyn Syscall, exec: &Exec<'_>, run: &RunDir, ch: ChildChannels) -> ! {
     let report = ch.report;
-    let (sync, console, rootless, sources) = (ch.sync, ch.console, ch.rootless, ch.sources);
+    let (sync, console, sources) = (ch.sync, ch.console, ch.sources);
+    let userns = ch.userns.as_ref();
     let err = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let Err(e) = wait_for_maps(sync)
-            .and_then(|()| setup(sys, exec, run, console, rootless, &sources))
+            .and_then(|()| setup(sys, exec, run, console, userns, &sources))
             .and_then(|p| exec_command(&p));
         e
     })) {
@@ -200,9 +206,10 @@ fn setup(
     exec: &Exec<'_>,
     run: &RunDir,
     console: Option<OwnedFd>,
-    rootless: bool,
+    userns: Option<&userns::Plan>,
     sources: &[Option<Prepared>],
 ) -> Result<Ready, SetupError> {
+    let rootless = userns.is_some();
     // Die with the supervisor: a SIGKILLed myvol must not leave the command running.
     rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
         .map_err(|e| step("set the parent-death signal")(errno(e)))?;
@@ -340,6 +347,12 @@ fn setup(
         let null = rfs::open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| step("open /dev/null")(errno(e)))?;
         nix::unistd::dup2_stdin(&null).map_err(|e| step("redirect stdin")(e.into()))?;
+    }
+    // An id the user namespace does not map: said as the supervisor would have said it, had
+    // it known the ids before the run (an image's user it could not look up).
+    let (uid, gid) = process.user.unwrap_or((0, 0));
+    if let Some(Err(e)) = userns.map(|u| u.check(uid, gid, &process.groups)) {
+        return Err(SetupError::Unmapped(e));
     }
     drop_privileges(process.user, &process.groups, rootless).map_err(step("drop privileges"))?;
     Ok(prepared)

@@ -22,6 +22,8 @@ pub mod user;
 mod userns;
 mod validate;
 
+pub use userns::{Unmapped, check_ids_mapped};
+
 use std::io::{self, Read};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -443,8 +445,8 @@ pub(crate) struct ChildChannels {
     pub sync: Option<OwnedFd>,
     /// `-t`: the socket the pty master is sent over.
     pub console: Option<OwnedFd>,
-    /// In a user namespace of its own (myvol is not root).
-    pub rootless: bool,
+    /// In a user namespace of its own (myvol is not root): the plan of its id maps.
+    pub userns: Option<userns::Plan>,
     /// The binds with an [`OpenedSource`], made ready by the supervisor (by mount index).
     sources: Vec<Option<child::Prepared>>,
 }
@@ -457,6 +459,7 @@ fn clone_and_wait(
     set: &SigSet,
 ) -> Result<Exit, ExecError> {
     let rootless = !rustix::process::geteuid().is_root();
+    let userns = rootless.then(userns::Plan::read);
     let sync = if rootless {
         Some(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(|e| sup("create a pipe")(e.into()))?)
     } else {
@@ -493,7 +496,7 @@ fn clone_and_wait(
             drop(report_r);
             drop(sync_w);
             drop(console_parent);
-            let ch = ChildChannels { report: report_w, sync: sync_r, console: console_child, rootless, sources };
+            let ch = ChildChannels { report: report_w, sync: sync_r, console: console_child, userns, sources };
             child::main(&sys::Linux, exec, run, ch)
         }
         sys::Forked::Parent(pid) => {
@@ -504,8 +507,8 @@ fn clone_and_wait(
             drop(sync_r);
             drop(console_child);
             let pid = Pid::from_raw(pid);
-            if let Some(w) = sync_w {
-                if let Err(e) = userns::write_maps(pid.as_raw()) {
+            if let (Some(w), Some(userns)) = (sync_w, &userns) {
+                if let Err(e) = userns.write_maps(pid.as_raw()) {
                     let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
                     let _ = waitpid(pid, None);
                     return Err(ExecError::Supervisor { what: "map the user namespace's ids", source: e });

@@ -32,7 +32,9 @@ use rustix::fs::{self as rfs, AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 use serde::{Deserialize, Serialize};
 
-use super::layout::{LEASE_INDEX_PREFIX, LEASE_NEW_PREFIX, LEASES_DIR, LEASES_MODE, PIN_STAGING_PREFIX, VOLUMES_DIR};
+use super::layout::{
+    LEASE_INDEX_PREFIX, LEASE_NEW_PREFIX, LEASES_DIR, LEASES_MODE, PIN_STAGING_PREFIX, VOLUMES_DIR, root_rel,
+};
 use super::{Result, Store};
 use crate::fsutil;
 use crate::name::VolumeName;
@@ -489,7 +491,7 @@ impl Store {
             let h = self.open_write()?;
             let vdir = self.open_volume_dir(&h, name)?;
             acquire(h.tmp.as_fd(), vdir.as_fd(), name, holder, access, &BTreeMap::new())
-                .map_err(|e| self.io("lease", &super::layout::rel(name, LEASES_DIR), e))
+                .map_err(|e| self.io("lease", &root_rel(name, LEASES_DIR), e))
         })()
         .map_err(|e| e.during(holder_op(holder), name))
     }

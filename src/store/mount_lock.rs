@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use rustix::fs::{self as rfs, AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
-use super::layout::{DATA_DIR, MOUNTS_DIR, PRIVATE_DIR_MODE, VOLUMES_DIR, mountpoint};
+use super::layout::{DATA_DIR, LEASES_DIR, MOUNTS_DIR, PRIVATE_DIR_MODE, VOLUMES_DIR, mountpoint, root_rel};
 use super::lease::{self, LeaseInfo};
 use super::{Result, Store, StoreError};
 use crate::fsutil;
@@ -196,7 +196,7 @@ impl Store {
             let h = self.open_write()?;
             let vdir = self.open_volume_dir(&h, name)?;
             lease::pin(h.tmp.as_fd(), vdir.as_fd(), holder)
-                .map_err(|e| self.io("lease", &super::layout::rel(name, super::layout::LEASES_DIR), e))
+                .map_err(|e| self.io("lease", &root_rel(name, LEASES_DIR), e))
         })()
         .map_err(|e| e.during("mount", name))
     }

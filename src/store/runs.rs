@@ -1,7 +1,7 @@
 //! A run's private directory, `<root>/runs/<id>/`: made under the store lock and flock-ed
 //! before the lock is released, so that cleaners skip it while its holder lives and remove
 //! it once the holder is gone (even after a crash). What goes inside is the run's business
-//! (`crate::run`).
+//! (`crate::runtime`: src/runtime/run_dir.rs).
 
 use std::ffi::OsStr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};

@@ -130,6 +130,14 @@ impl Store {
         let alive = id.starts_with(PIN_PREFIX) || lease::is_live(leases.as_fd(), id);
         Some(User::from_info(id, info, alive))
     }
+
+    /// [`Store::lease_user`] for each of `ids` that can still be read, the oldest first (the
+    /// order of `.Users`).
+    pub fn lease_users(&self, name: &VolumeName, ids: &[String]) -> Vec<User> {
+        let mut users: Vec<User> = ids.iter().filter_map(|id| self.lease_user(name, id)).collect();
+        oldest_first(&mut users);
+        users
+    }
 }
 
 /// The live users in a `leases/` directory, the oldest first.
@@ -143,10 +151,15 @@ fn live_users(leases: std::os::fd::BorrowedFd<'_>) -> Vec<User> {
             lease::is_live(leases, id).then(|| User::from_info(id, info, true))
         })
         .collect();
-    // By instant: RFC 3339 texts with fractions of different lengths do not sort as text.
+    oldest_first(&mut users);
+    users
+}
+
+/// Sort `users` by when they started, then by lease id. By instant: RFC 3339 texts with
+/// fractions of different lengths do not sort as text.
+fn oldest_first(users: &mut [User]) {
     let when = |u: &User| u.since.parse::<jiff::Timestamp>().ok();
     users.sort_by(|a, b| when(a).cmp(&when(b)).then_with(|| a.id.cmp(&b.id)));
-    users
 }
 
 fn read_info(leases: std::os::fd::BorrowedFd<'_>, id: &str) -> Option<LeaseInfo> {

@@ -1,15 +1,17 @@
 //! The verbs Docker never shipped (issue 7): `volume rename`, `volume clone`,
 //! `volume exists`, `volume ls --size`, `system df`, shell completions and the man page.
 
+use std::io::Read;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
+use std::process::Stdio;
 
 use myvol::name::VolumeName;
 use myvol::store::Store;
 use myvol::units::human_size;
 
-use crate::env::TestEnv;
 use crate::env::tree::{assert_same, snapshot};
+use crate::env::{PATIENCE, Spawned, TestEnv, wait_until};
 
 fn fixture_stdout(case: &str) -> String {
     crate::env::fixture(&format!("docker/{case}.json")).stdout
@@ -502,6 +504,30 @@ fn closed_stdout_ends_quietly() {
             "myvol {}",
             args.join(" ")
         );
+    }
+}
+
+/// A reader that goes away mid-stream (`myvol completion zsh | head -c 16`) ends a completion
+/// quietly too: the pipe is made smaller than the script, so myvol is still writing when the
+/// reader, having read a few bytes, closes it.
+#[test]
+fn completion_into_a_pipe_closed_midway_ends_quietly() {
+    let t = TestEnv::new();
+    for shell in ["zsh", "bash", "fish"] {
+        let (mut reader, writer) = std::io::pipe().unwrap();
+        let size = rustix::pipe::fcntl_setpipe_size(&writer, 4096).unwrap();
+        assert!(size < 16 << 10, "pipe of {size} bytes");
+        let mut c = t.cmd();
+        c.args(["completion", shell]).stdout(writer).stderr(Stdio::piped()).stdin(Stdio::null());
+        let mut child = Spawned::new(&mut c);
+        drop(c); // our copy of the write end
+        let mut head = [0u8; 16];
+        reader.read_exact(&mut head).unwrap();
+        drop(reader);
+        wait_until(&format!("myvol completion {shell} ends"), PATIENCE, || child.child().try_wait().unwrap().is_some());
+        let mut err = String::new();
+        child.child().stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        assert_eq!((child.wait(), err.as_str()), (0, ""), "myvol completion {shell}");
     }
 }
 

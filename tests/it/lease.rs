@@ -59,6 +59,30 @@ fn two_leases_are_both_named() {
     assert!(store.lease(&"missing".parse().unwrap(), "x").is_err());
 }
 
+/// The "in use" hint names the users oldest first, as `.Users` lists them, not in lease-id
+/// order: a `volume mount` pin (`pin-…`, last by id) taken before a lease comes first.
+#[test]
+fn in_use_lines_name_the_oldest_user_first() {
+    let t = TestEnv::new();
+    t.ok(&["volume", "create", "busy"]);
+    let store = Store::new(&t.root);
+    let pin = format!("{}{}", myvol::store::PIN_PREFIX, store.pin(&"busy".parse().unwrap(), "mount").unwrap());
+    let lease = store.lease(&"busy".parse().unwrap(), "run").unwrap();
+    assert!(lease.id() < pin.as_str(), "the lease comes first by id");
+    let users = t.ok(&["volume", "inspect", "-f", "{{range .Users}}{{.ID}} {{end}}", "busy"]);
+    assert_eq!(users, format!("{pin} {} \n", lease.id()));
+    let o = t.run(&["volume", "rm", "busy"]);
+    let lines: Vec<&str> = o.stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", o.stderr);
+    assert_eq!(lines[0], format!("Error: remove busy: volume is in use - [{}, {pin}]", lease.id()));
+    assert!(lines[1].starts_with("Used by `myvol volume mount` since "), "{}", o.stderr);
+    assert!(
+        lines[2].starts_with("Used by `") && lines[2].contains(&format!("(pid {})", std::process::id())),
+        "{}",
+        o.stderr
+    );
+}
+
 /// A lease held by another process (here flock(1), holding the lock the way a `myvol run`
 /// does) is respected, and released when that process is killed with SIGKILL.
 #[test]

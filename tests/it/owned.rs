@@ -205,41 +205,15 @@ fn rootless_u_maps_the_runs_user_and_ownership_stays_the_users() {
         return;
     }
     let Some(user) = TempUser::create(&[]) else { return };
-    let first = |file: &str| {
-        let text = std::fs::read_to_string(file).unwrap_or_default();
-        text.lines().find_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f.len() == 3 && f[0] == user.name).then(|| f[1].parse::<u32>().ok()).flatten()
-        })
-    };
-    let (Some(subuid), Some(subgid)) = (first("/etc/subuid"), first("/etc/subgid")) else {
+    let Some(((subuid, _), (subgid, _))) = user.sub_ids() else {
         skip!("useradd gave {} no subordinate ids (SUB_UID_COUNT in /etc/login.defs)", user.name);
     };
-    let base = tempfile::Builder::new().prefix("myvol-owned-").tempdir_in(&user.home).unwrap();
-    let b = base.path();
-    let bin = b.join("myvol");
-    std::fs::copy(assert_cmd::cargo::cargo_bin("myvol"), &bin).unwrap();
+    let dir = user.dir("myvol-owned-");
+    let b = dir.path();
     assert!(Command::new("cp").arg("-a").arg(&r.rootfs).arg(b.join("rootfs")).status().unwrap().success());
     std::fs::create_dir_all(b.join("bind/sub")).unwrap();
-    let owner = format!("{0}:{0}", user.name);
-    assert!(Command::new("chown").args(["-R", &owner]).arg(b).status().unwrap().success());
-    let as_user = |args: &[&str]| {
-        let o = Command::new("runuser")
-            .args(["-u", &user.name, "--"])
-            .arg(&bin)
-            .arg("--root")
-            .arg(b.join("store"))
-            .args(args)
-            .current_dir(b)
-            .env_remove("MYVOL_ROOT")
-            .output()
-            .unwrap();
-        (
-            o.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
-    };
+    dir.give();
+    let as_user = |args: &[&str]| dir.myvol(args);
     let rootfs = path_str(&b.join("rootfs")).to_owned();
     let o = as_user(&["run", "-u", "1000:1000", "-v", "./bind:/b:U", &rootfs, "stat", "-c", "%u:%g", "/b", "/b/sub"]);
     assert_eq!(o, (0, "1000:1000\n1000:1000\n".into(), String::new()));

@@ -4,14 +4,14 @@
 //! namespace the test owns and that disappears with it.
 
 use std::io::{Read, Write};
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::env::tree::snapshot;
 use crate::env::{
-    HostNs, Out, PATIENCE, Rig, Spawned, TempUser, path_str, require_tools, rig, wait_for_path, wait_until,
+    HostNs, Out, PATIENCE, Rig, Spawned, TempUser, UserDir, path_str, require_tools, rig, wait_for_path, wait_until,
 };
 
 impl Rig {
@@ -550,49 +550,58 @@ fn run_rootless_as_an_ordinary_user() {
     let Some(r) = rig() else { return };
     // With subordinate ids (newuidmap/newgidmap map a range).
     let Some(user) = TempUser::create(&[]) else { return };
-    rootless_scenario(&r, &user);
+    let dir = rootless_scenario(&r, &user);
+    let Some(((_, uids), (_, gids))) = user.sub_ids() else { return };
+    if !require_tools(&["newuidmap", "newgidmap"]) {
+        return;
+    }
+    let rootfs = path_str(&dir.path().join("rootfs")).to_owned();
+    // Ids in the range are the run's; one past it is refused before the run, with what to do.
+    let (code, out, err) = dir.myvol(&["run", "--rm", "-u", "1000:1000", &rootfs, "id", "-u"]);
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "1000\n", ""));
+    let past = (uids.min(gids) + 1).to_string();
+    let (code, _, err) = dir.myvol(&["run", "--rm", "-u", &format!("{past}:{past}"), &rootfs, "true"]);
+    let want = format!(
+        "Error: cannot run as {past}:{past}: insufficient UIDs or GIDs available in the run's user namespace \
+         (it maps uids 0-{uids} and gids 0-{gids}): give {0} larger ranges in /etc/subuid and /etc/subgid\n",
+        user.name
+    );
+    assert_eq!((code, err.as_str()), (125, want.as_str()));
 }
 
-/// "No setup": a user without /etc/subuid and /etc/subgid entries gets the single mapping.
+/// "No setup": a user without /etc/subuid and /etc/subgid entries gets the single mapping; a
+/// run as another user is refused before anything is made, saying what is missing.
 #[test]
 fn run_rootless_without_subordinate_ids() {
     let Some(r) = rig() else { return };
     let Some(user) = TempUser::create(&["-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0"]) else { return };
-    rootless_scenario(&r, &user);
-    let user = &user.name;
-    let subuid = std::fs::read_to_string("/etc/subuid").unwrap_or_default();
-    assert!(!subuid.lines().any(|l| l.starts_with(&format!("{user}:"))), "{user} has subordinate ids");
+    let dir = rootless_scenario(&r, &user);
+    assert_eq!(user.sub_ids(), None, "{} has subordinate ids", user.name);
+    let rootfs = path_str(&dir.path().join("rootfs")).to_owned();
+    let (_, before, _) = dir.myvol(&["volume", "ls", "-q"]);
+    for (user_flag, ids) in [("1000", "1000:0"), ("0:1000", "0:1000"), ("1000:1000", "1000:1000")] {
+        let (code, out, err) = dir.myvol(&["run", "--rm", "-u", user_flag, "-v", "never-made:/d", &rootfs, "true"]);
+        assert_eq!((code, out.as_str()), (125, ""), "-u {user_flag}: {err}");
+        let head = format!(
+            "Error: cannot run as {ids}: insufficient UIDs or GIDs available in the run's user namespace \
+             (a rootless run maps only your own uid and gid, as 0:0): for other ids, add subordinate ranges for {0} \
+             to /etc/subuid and /etc/subgid (`usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {0}`)",
+            user.name
+        );
+        assert!(err.starts_with(&head) && err.ends_with('\n') && err.lines().count() == 1, "-u {user_flag}: {err}");
+    }
+    assert_eq!(dir.myvol(&["volume", "ls", "-q"]).1, before, "a refused run made a volume");
 }
 
-fn rootless_scenario(r: &Rig, user: &TempUser) {
-    let (home, user) = (&user.home, user.name.as_str());
-    // A private directory in the user's home, with the binary, a rootfs and a store.
-    let base = tempfile::Builder::new().prefix("myvol-rootless-").tempdir_in(home).unwrap();
-    let b = base.path();
-    let bin = b.join("myvol");
-    std::fs::copy(assert_cmd::cargo::cargo_bin("myvol"), &bin).unwrap();
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+/// A private directory in `user`'s home with myvol, a copy of the rig's rootfs and a store:
+/// a run there as the user works as root's does (volumes, tmpfs, /dev, /proc, network).
+fn rootless_scenario(r: &Rig, user: &TempUser) -> UserDir {
+    let dir = user.dir("myvol-rootless-");
+    let b = dir.path();
     let ok = Command::new("cp").arg("-a").arg(&r.rootfs).arg(b.join("rootfs")).status().unwrap().success();
     assert!(ok);
-    let ok = Command::new("chown").args(["-R", &format!("{user}:{user}")]).arg(b).status().unwrap().success();
-    assert!(ok);
-    let run = |args: &[&str]| {
-        let o = Command::new("runuser")
-            .args(["-u", user, "--"])
-            .arg(&bin)
-            .arg("--root")
-            .arg(b.join("store"))
-            .args(args)
-            .current_dir(b)
-            .env_remove("MYVOL_ROOT")
-            .output()
-            .unwrap();
-        (
-            o.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
-    };
+    dir.give();
+    let run = |args: &[&str]| dir.myvol(args);
     let rootfs = b.join("rootfs");
     let rootfs = rootfs.to_str().unwrap();
     let (code, out, err) = run(&[
@@ -626,6 +635,7 @@ fn rootless_scenario(r: &Rig, user: &TempUser) {
     let (code, _, _) = run(&["run", rootfs, "true"]);
     assert_eq!(code, 0);
     assert!(t.elapsed() < Duration::from_secs(10));
+    dir
 }
 
 fn rootfs_has(rootfs: &str, name: &str) -> bool {

@@ -3,8 +3,7 @@
 //! against images, verbatim; Docker's rules for the config (Entrypoint, Cmd, Env, WorkingDir,
 //! User, Volumes); `--pull`; image mounts; the image lease; images that try to reach the host.
 
-use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::{Value, json};
 
@@ -581,37 +580,23 @@ fn rootless_runs_of_an_image() {
         vec![(r.bb.clone(), Comp::Plain), (l1, Comp::Plain), (l2, Comp::Plain)],
         json!({"Volumes": {"/data": {}}, "Cmd": ["sh", "-c", "id -u; ls /opq; ls /etc/group 2>&1 | grep -c 'No such'; cat /data/seed"]}),
     );
-    let base = tempfile::Builder::new().prefix("myvol-rootless-").tempdir_in(&user.home).unwrap();
-    let b = base.path();
-    let bin = b.join("myvol");
-    std::fs::copy(assert_cmd::cargo::cargo_bin("myvol"), &bin).unwrap();
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::write(b.join("image.tar"), save_archive(&spec, &["rl:1"])).unwrap();
-    let ok = Command::new("chown").args(["-R", &format!("{}:{}", user.name, user.name)]).arg(b).status().unwrap();
-    assert!(ok.success());
-    let run = |args: &[&str]| {
-        let o = Command::new("runuser")
-            .args(["-u", &user.name, "--"])
-            .arg(&bin)
-            .arg("--root")
-            .arg(b.join("store"))
-            .args(args)
-            .current_dir(b)
-            .env_remove("MYVOL_ROOT")
-            .output()
-            .unwrap();
-        (
-            o.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
-    };
+    let dir = user.dir("myvol-rootless-");
+    std::fs::write(dir.path().join("image.tar"), save_archive(&spec, &["rl:1"])).unwrap();
+    dir.give();
+    let run = |args: &[&str]| dir.myvol(args);
     let (code, _, err) = run(&["load", "-q", "-i", "image.tar"]);
     assert_eq!((code, err.as_str()), (0, ""));
     let (code, out, err) = run(&["run", "--rm", "rl:1"]);
     assert_eq!((code, out.as_str(), err.as_str()), (0, "0\nnew\n1\nseed\n", ""));
     let (code, out, _) = run(&["volume", "ls", "-q"]);
     assert_eq!((code, out.as_str()), (0, ""), "--rm removed the image's volume");
+    // An image's user outside what the run's user namespace maps is refused before the run,
+    // and its volume is not made.
+    let past = user.sub_ids().map_or(1, |((_, u), (_, g))| u.min(g) + 1);
+    let (code, out, err) = run(&["run", "--rm", "-u", &format!("{past}:{past}"), "rl:1"]);
+    assert_eq!((code, out.as_str()), (125, ""), "{err}");
+    assert!(err.starts_with(&format!("Error: cannot run as {past}:{past}: insufficient UIDs or GIDs")), "{err}");
+    assert_eq!(run(&["volume", "ls", "-q"]).1, "");
 }
 
 /// podman's refusal of `U` on a system directory names the ids the image's user will have

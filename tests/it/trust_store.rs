@@ -475,16 +475,21 @@ fn an_import_stops_before_the_disk_reserve_and_errors_on_a_full_disk_name_the_vo
     // Now the filesystem is full: each verb that needs space says which volume it was at.
     let _ = s.ns.enter("dd").args(["if=/dev/zero", &format!("of={}/fill", path_str(&s.mnt)), "bs=1M"]).output();
     let out = s.t.dir.path().join("out.tar");
-    for (args, prefix) in [
-        (vec!["volume", "export", "-o", path_str(&out), "vol"], "Error: export vol: "),
-        (vec!["volume", "clone", "vol", "copy"], "Error: clone vol: "),
-        (vec!["volume", "import", "vol", path_str(&small)], "Error: import vol: "),
+    // Those that fail at taking their lease name it under the root: `volumes/vol/leases`.
+    for (args, prefix, at_lease) in [
+        (vec!["volume", "export", "-o", path_str(&out), "vol"], "Error: export vol: ", true),
+        (vec!["volume", "clone", "vol", "copy"], "Error: clone vol: ", true),
+        (vec!["volume", "mount", "vol"], "Error: mount vol: ", true),
+        (vec!["volume", "import", "vol", path_str(&small)], "Error: import vol: ", false),
     ] {
         let o = s.run(&args);
         assert_eq!(o.code, 1, "{o:?}");
         assert!(o.stderr.starts_with(prefix), "{prefix}: {}", o.stderr);
         assert!(o.stderr.contains("no space left on device"), "{}", o.stderr);
         assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+        if at_lease {
+            assert_eq!(o.stderr, format!("{prefix}lease <ROOT>/volumes/vol/leases: no space left on device\n"));
+        }
     }
     s.ns.sh(&format!("rm {}/fill", path_str(&s.mnt)));
     s.ok(&["volume", "create", "after"]);

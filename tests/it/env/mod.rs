@@ -30,7 +30,7 @@ pub use proc::{PATIENCE, Spawned, wait_for_path, wait_until};
 pub use rig::{Rig, rig};
 pub(crate) use skip::skip;
 pub use skip::{require_root, require_tools, skipped};
-pub use users::TempUser;
+pub use users::{TempUser, UserDir};
 
 pub struct TestEnv {
     pub dir: tempfile::TempDir,

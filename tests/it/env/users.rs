@@ -65,3 +65,67 @@ fn processes_of(uid: u32) -> Vec<i32> {
     })
     .collect()
 }
+
+impl TempUser {
+    /// The first subordinate uid and gid ranges (`start`, `count`) of the user in
+    /// `/etc/subuid` and `/etc/subgid`, if it has both.
+    pub fn sub_ids(&self) -> Option<((u32, u32), (u32, u32))> {
+        let first = |file: &str| {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            text.lines().find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.len() == 3 && f[0] == self.name).then(|| Some((f[1].parse().ok()?, f[2].parse().ok()?))).flatten()
+            })
+        };
+        Some((first("/etc/subuid")?, first("/etc/subgid")?))
+    }
+
+    /// A private directory in the user's home (`prefix` and random letters) holding a copy of
+    /// myvol, removed on drop; [`UserDir::give`] it to the user once it is filled.
+    pub fn dir(&self, prefix: &str) -> UserDir {
+        let base = tempfile::Builder::new().prefix(prefix).tempdir_in(&self.home).unwrap();
+        let bin = base.path().join("myvol");
+        std::fs::copy(assert_cmd::cargo::cargo_bin("myvol"), &bin).unwrap();
+        std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        UserDir { base, user: self.name.clone() }
+    }
+}
+
+/// A user's directory with myvol in it ([`TempUser::dir`]), where myvol runs as that user
+/// with its store in `store/`.
+pub struct UserDir {
+    base: tempfile::TempDir,
+    user: String,
+}
+
+impl UserDir {
+    pub fn path(&self) -> &std::path::Path {
+        self.base.path()
+    }
+
+    /// Make everything in it the user's.
+    pub fn give(&self) {
+        let owner = format!("{0}:{0}", self.user);
+        assert!(Command::new("chown").args(["-R", &owner]).arg(self.path()).status().unwrap().success());
+    }
+
+    /// `myvol --root DIR/store ARGS…` as the user (runuser), in DIR: status, stdout, stderr.
+    pub fn myvol(&self, args: &[&str]) -> (i32, String, String) {
+        let b = self.path();
+        let o = Command::new("runuser")
+            .args(["-u", &self.user, "--"])
+            .arg(b.join("myvol"))
+            .arg("--root")
+            .arg(b.join("store"))
+            .args(args)
+            .current_dir(b)
+            .env_remove("MYVOL_ROOT")
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    }
+}
