@@ -84,12 +84,13 @@ fn error_wording() {
         "Error: template parsing error: template: :1:2: executing \"\" at <ge 1.5 2>: error calling ge: \
          incompatible types for comparison\n",
     );
+    // text/template names the pointer by what it points to (docker/tpl-ls-range-dot.json).
     let o = env.run(&["volume", "ls", "--format", "{{range .}}{{end}}"]);
     assert_eq!(o.code, 1);
     assert_eq!(
         mask_times(&o.stderr),
         "Error: template parsing error: template: :1:8: executing \"\" at <.>: range can't iterate over \
-         &{{<nil>} {<nil> <TIME> local map[com.example.my-label:x h:<b>&c] <ROOT>/volumes/web/_data web map[] \
+         {{<nil>} {<nil> <TIME> local map[com.example.my-label:x h:<b>&c] <ROOT>/volumes/web/_data web map[] \
          local map[] <nil>}}\n"
     );
     // A failing row prints nothing of the listing, as Docker's buffered formatter.
