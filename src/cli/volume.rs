@@ -256,6 +256,7 @@ pub struct LsArgs {
     /// 'table TEMPLATE':   Print output in table format using the given Go template
     /// 'json':             Print in JSON format
     /// 'TEMPLATE':         Print output using the given Go template
+    /// (default: volumesFormat of $DOCKER_CONFIG/config.json when set, else 'table')
     #[arg(long, value_name = "FORMAT", verbatim_doc_comment)]
     pub format: Option<String>,
 

@@ -213,3 +213,21 @@ pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result {
         Command::ExecSpec { file } => exec_spec::myvol_exec_spec(&store, &file, io),
     }
 }
+
+/// docker/cli's list format from its config file (`volumesFormat` for `volume ls`,
+/// `imagesFormat` for `images`): what a list prints when neither `--format` (or an empty one)
+/// nor `-q` is given. The file (`$DOCKER_CONFIG/config.json`, default `~/.docker/config.json`,
+/// as for registry credentials) is read only then. One that cannot be read or parsed gives
+/// Docker's warning on stderr, and the default table.
+fn config_list_format(key: &str, format: Option<&str>, quiet: bool) -> Option<String> {
+    if quiet || format.is_some_and(|f| !f.is_empty()) {
+        return None;
+    }
+    match myvol::image::credentials::DockerConfig::load() {
+        Ok(c) => c.string(key).map(str::to_owned),
+        Err(e) => {
+            eprintln!("WARNING: Error {e}");
+            None
+        }
+    }
+}

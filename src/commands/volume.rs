@@ -129,7 +129,8 @@ fn ls(store: &Store, plugins: &Plugins, a: LsArgs, io: &mut Io<'_>) -> Result {
             .render(&ls_header(), std::iter::empty(), io.out)
             .map_err(|e| Failure::format(ExitStatus::Failure, e));
     }
-    let format = ls_format(a.format.as_deref(), a.quiet, a.size);
+    let configured = super::config_list_format("volumesFormat", a.format.as_deref(), a.quiet);
+    let format = ls_format(configured.as_deref().or(a.format.as_deref()), a.quiet, a.size);
     let fmt = ListFormat::parse(&format).map_err(|e| Failure::format(ExitStatus::Failure, e))?;
     let table = fmt.is_table();
 

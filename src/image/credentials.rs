@@ -107,6 +107,12 @@ impl DockerConfig {
         Ok(DockerConfig { path: path.to_owned(), json })
     }
 
+    /// A string setting (`volumesFormat`, `imagesFormat`): `None` when absent, empty or not
+    /// a string.
+    pub fn string(&self, key: &str) -> Option<&str> {
+        self.json.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

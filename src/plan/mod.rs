@@ -125,13 +125,25 @@ pub struct RunPlan {
 }
 
 impl RunPlan {
-    /// The plan's executable part, with its process: what the runtime runs.
+    /// Whether Docker leaves this mount out because a `--tmpfs` has its destination: a
+    /// `--mount` of a volume, bind or image there is registered (its volume created and
+    /// used) but not mounted (moby `setupMounts` skips mount points under
+    /// `HostConfig.Tmpfs`). A `--mount type=tmpfs` there is mounted after the `--tmpfs`, so
+    /// it is the one seen ([`resolve`] orders them).
+    pub fn shadowed(&self, m: &PlannedMount) -> bool {
+        m.origin == SpecOrigin::Mount
+            && m.kind() != MountType::Tmpfs
+            && self.mounts.iter().any(|t| t.origin == SpecOrigin::Tmpfs && t.target() == m.target())
+    }
+
+    /// The plan's executable part, with its process: what the runtime runs (without the
+    /// [`shadowed`](Self::shadowed) mounts).
     pub fn exec<'a>(&'a self, process: &'a Process) -> Exec<'a> {
         Exec {
             rootfs: &self.rootfs,
             image: self.image.as_ref().map(|i| ImageRoot { name: &i.name, layers: &i.layers, userxattr: i.userxattr }),
             read_only: self.read_only,
-            mounts: self.mounts.iter().map(PlannedMount::mount).collect(),
+            mounts: self.mounts.iter().filter(|m| !self.shadowed(m)).map(PlannedMount::mount).collect(),
             process,
         }
     }
@@ -459,8 +471,19 @@ pub fn resolve(run: &RunRequest, store: &Store, cwd: &Path) -> Result<RunPlan, P
         mounts.push(PlannedMount { origin: m.origin, mode: m.mode.clone(), source, raw: m.raw.clone() });
     }
     // Docker's `sort.Sort(mounts)`: by the number of `/` in the cleaned destination, so a
-    // parent is mounted before what is mounted inside it. Stable here: flag order among equals.
-    mounts.sort_by_key(|m| clean_path(m.target()).matches('/').count());
+    // parent is mounted before what is mounted inside it. Stable here: flag order among equals,
+    // except that a `--mount type=tmpfs` on a `--tmpfs`'s destination comes after it (Docker
+    // lists `HostConfig.Tmpfs` first, then the tmpfs mount points), so it is the one seen.
+    let over_tmpfs = |m: &PlannedMount| {
+        m.origin == SpecOrigin::Mount
+            && m.kind() == MountType::Tmpfs
+            && mounts.iter().any(|t: &PlannedMount| t.origin == SpecOrigin::Tmpfs && t.target() == m.target())
+    };
+    let keys: Vec<(usize, bool)> =
+        mounts.iter().map(|m| (clean_path(m.target()).matches('/').count(), over_tmpfs(m))).collect();
+    let mut keyed: Vec<_> = keys.into_iter().zip(mounts).collect();
+    keyed.sort_by_key(|(k, _)| *k);
+    let mounts: Vec<PlannedMount> = keyed.into_iter().map(|(_, m)| m).collect();
     let rootfs = match &image {
         // An image without layers is refused when the plan is validated.
         Some(img) => img.layers.first().cloned().unwrap_or_else(|| ImageStore::new(store.root()).dir()),

@@ -141,10 +141,11 @@ pub fn new_fs(sys: &dyn Syscall, fstype: &str, data: &str, sb_flags: &[&str], at
 
 /// A tmpfs onto `target`: `flags` are mount(2) flags (Docker's `noexec,nosuid,nodev`
 /// defaults merged with the user's), `data` the tmpfs options (`size=…,mode=…`). `nodev` is
-/// always set.
+/// always set. Its source is `tmpfs`, as runc's (what `/proc/mounts` and `df` show).
 pub fn tmpfs(sys: &dyn Syscall, target: BorrowedFd<'_>, flags: u64, data: &str) -> io::Result<OwnedFd> {
     let (attrs, sb) = ms_to_attrs(flags);
-    let mnt = new_fs(sys, "tmpfs", data, &sb, attrs | attr::NODEV)?;
+    let data = if data.is_empty() { "source=tmpfs".to_owned() } else { format!("source=tmpfs,{data}") };
+    let mnt = new_fs(sys, "tmpfs", &data, &sb, attrs | attr::NODEV)?;
     sys.move_mount(mnt.as_fd(), target)?;
     Ok(mnt)
 }
@@ -242,6 +243,7 @@ mod tests {
             rec.take(),
             vec![
                 Call::Fsopen("tmpfs".into()),
+                Call::FsconfigString { fs: "fs-1".into(), key: "source".into(), value: "tmpfs".into() },
                 Call::FsconfigString { fs: "fs-1".into(), key: "size".into(), value: "1m".into() },
                 Call::FsconfigString { fs: "fs-1".into(), key: "mode".into(), value: "1777".into() },
                 Call::FsconfigCreate { fs: "fs-1".into() },
@@ -265,8 +267,9 @@ mod tests {
         let rec = Recorder::new();
         tmpfs(&rec, target.as_fd(), opts.flags, &opts.data).unwrap();
         let calls = rec.take();
-        assert_eq!(calls[1], Call::FsconfigFlag { fs: "fs-1".into(), key: "sync".into() });
-        assert_eq!(calls[3], Call::Fsmount { fs: "fs-1".into(), attrs: attr::RDONLY | attr::NOSUID | attr::NODEV });
+        assert_eq!(calls[1], Call::FsconfigString { fs: "fs-1".into(), key: "source".into(), value: "tmpfs".into() });
+        assert_eq!(calls[2], Call::FsconfigFlag { fs: "fs-1".into(), key: "sync".into() });
+        assert_eq!(calls[4], Call::Fsmount { fs: "fs-1".into(), attrs: attr::RDONLY | attr::NOSUID | attr::NODEV });
     }
 
     #[test]
@@ -386,10 +389,10 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let fd = dir_fd(t.path());
         let mut rec = Recorder::new();
-        rec.fail_at = Some(1);
+        rec.fail_at = Some(2);
         let e = tmpfs(&rec, fd.as_fd(), 0, "size=bogus").unwrap_err();
         assert!(e.to_string().contains("size=bogus"), "{e}");
-        assert_eq!(rec.take().len(), 2);
+        assert_eq!(rec.take().len(), 3);
     }
 
     #[test]

@@ -324,18 +324,25 @@ impl MountSpec {
     }
 }
 
-/// Checks across all the mounts of one run: two mounts on one destination (after cleaning),
-/// whatever flags they came from, give `Duplicate mount point: /DEST`.
+/// Checks across all the mounts of one run, as Engine 28's `registerMountPoints` makes them:
+/// two mounts on one destination (after cleaning) give `Duplicate mount point: /DEST`, except
+/// a `--tmpfs` and a `--mount` (Docker checks `--tmpfs` against `-v` only, and `--mount`
+/// against `-v` and other `--mount`s). Both are kept; which one the run sees is the
+/// plan's business (`plan::resolve`).
 ///
-/// Stricter than Docker in two corners, by design: Docker keeps only the last of two
-/// `--tmpfs` on one destination (they are map keys), and silently drops a one-field `-v /dest`
-/// whose destination another mount already uses; myvol rejects both.
+/// Stricter than Docker in one corner, by design: Docker silently drops a one-field
+/// `-v /dest` whose destination another mount already uses; myvol rejects it. (Two `--tmpfs`
+/// on one destination, and identical `-v`, are merged before this, as docker/cli does.)
 pub fn check_all(specs: &[MountSpec]) -> Result<(), SpecError> {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen: std::collections::HashMap<&str, SpecOrigin> = std::collections::HashMap::new();
     for spec in specs {
-        if !seen.insert(spec.target.as_str()) {
-            return Err(SpecError::DuplicateMountPoint { target: spec.target.clone() });
+        if let Some(&other) = seen.get(spec.target.as_str()) {
+            let pair = [other, spec.origin];
+            if !(pair.contains(&SpecOrigin::Tmpfs) && pair.contains(&SpecOrigin::Mount)) {
+                return Err(SpecError::DuplicateMountPoint { target: spec.target.clone() });
+            }
         }
+        seen.entry(spec.target.as_str()).or_insert(spec.origin);
     }
     Ok(())
 }

@@ -71,7 +71,7 @@ fn normalize(s: &str) -> String {
 
 /// One replay scenario: a store, the leases standing in for Docker's containers, and the
 /// anonymous names created so far (to substitute for Docker's in later commands).
-struct Replay {
+pub(crate) struct Replay {
     t: TestEnv,
     leases: HashMap<String, Lease>,
     anon: Vec<String>,
@@ -79,11 +79,11 @@ struct Replay {
 }
 
 impl Replay {
-    fn new() -> Replay {
+    pub(crate) fn new() -> Replay {
         Replay { t: TestEnv::with_docker_root_len(), leases: HashMap::new(), anon: Vec::new(), failures: Vec::new() }
     }
 
-    fn setup(&mut self, args: &[&str]) -> String {
+    pub(crate) fn setup(&mut self, args: &[&str]) -> String {
         let out = self.t.ok(args);
         if args.len() == 2 && args[1] == "create" {
             self.anon.push(out.trim().to_owned());
@@ -92,17 +92,17 @@ impl Replay {
     }
 
     /// A container using the volume, in Docker; a lease holder in myvol.
-    fn hold(&mut self, volume: &str) {
+    pub(crate) fn hold(&mut self, volume: &str) {
         let lease = Store::new(&self.t.root).lease(&volume.parse().unwrap(), "compat").unwrap();
         self.leases.insert(volume.to_owned(), lease);
     }
 
-    fn release(&mut self, volume: &str) {
+    pub(crate) fn release(&mut self, volume: &str) {
         self.leases.remove(volume);
     }
 
     /// Replay `case`, optionally with a changed command line and expected output.
-    fn case_with(
+    pub(crate) fn case_with(
         &mut self,
         case: &str,
         edit_args: impl FnOnce(&mut Vec<String>),
@@ -126,31 +126,34 @@ impl Replay {
         if argv.len() == 2 && argv[1] == "create" && o.code == 0 {
             self.anon.push(o.stdout.trim().to_owned());
         }
-        let mut want = (f.exit, normalize(&f.stdout), mask_ids(&docker_stderr(&f.stderr)));
+        let mut want = (f.exit, normalize(&f.stdout), mask_ids(&mask_times(&docker_stderr(&f.stderr))));
         edit_expected(&mut want);
         // Who uses a volume is myvol's own line after Docker's "in use" error (its wording is
         // tested in tests/it/volume.rs).
         let holders = regex::Regex::new(r"(?m)^Used by .*$").unwrap();
-        let got =
-            (o.code, normalize(&o.stdout), holders.replace_all(&mask_ids(&o.stderr), "Used by <HOLDER>").into_owned());
+        let got = (
+            o.code,
+            normalize(&o.stdout),
+            holders.replace_all(&mask_ids(&mask_times(&o.stderr)), "Used by <HOLDER>").into_owned(),
+        );
         if got != want {
             self.failures.push(format!("case {case}: myvol {}\n  want: {:?}\n  got:  {:?}", argv.join(" "), want, got));
         }
     }
 
-    fn case(&mut self, case: &str) {
+    pub(crate) fn case(&mut self, case: &str) {
         self.case_with(case, |_| {}, |_| {});
     }
 
     /// Replay `case` expecting `want` (status, stdout, stderr) where myvol follows Engine 28
     /// and the recording engine (20.10, API 1.41) answered otherwise.
-    fn case_engine28(&mut self, case: &str, want: (i32, &str, &str)) {
+    pub(crate) fn case_engine28(&mut self, case: &str, want: (i32, &str, &str)) {
         self.case_with(case, |_| {}, |w| *w = (want.0, want.1.to_owned(), want.2.to_owned()));
     }
 
     /// A case whose output is help text: the same status, the help on the same stream (stdout
     /// for `--help`, stderr for a command group without its subcommand), naming the command.
-    fn help_case(&mut self, case: &str, names: &str) {
+    pub(crate) fn help_case(&mut self, case: &str, names: &str) {
         let f = fixture(case);
         let argv: Vec<&str> = f.cmd[1..].iter().map(String::as_str).collect();
         let o = self.t.run(&argv);
@@ -165,14 +168,14 @@ impl Replay {
         }
     }
 
-    fn cases(&mut self, cases: &[&str]) {
+    pub(crate) fn cases(&mut self, cases: &[&str]) {
         for c in cases {
             self.case(c);
         }
     }
 
     #[track_caller]
-    fn finish(self) {
+    pub(crate) fn finish(self) {
         assert!(
             self.failures.is_empty(),
             "{} case(s) differ from Docker:\n{}",

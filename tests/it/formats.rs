@@ -84,12 +84,13 @@ fn error_wording() {
         "Error: template parsing error: template: :1:2: executing \"\" at <ge 1.5 2>: error calling ge: \
          incompatible types for comparison\n",
     );
+    // text/template names the pointer by what it points to (docker/tpl-ls-range-dot.json).
     let o = env.run(&["volume", "ls", "--format", "{{range .}}{{end}}"]);
     assert_eq!(o.code, 1);
     assert_eq!(
         mask_times(&o.stderr),
         "Error: template parsing error: template: :1:8: executing \"\" at <.>: range can't iterate over \
-         &{{<nil>} {<nil> <TIME> local map[com.example.my-label:x h:<b>&c] <ROOT>/volumes/web/_data web map[] \
+         {{<nil>} {<nil> <TIME> local map[com.example.my-label:x h:<b>&c] <ROOT>/volumes/web/_data web map[] \
          local map[] <nil>}}\n"
     );
     // A failing row prints nothing of the listing, as Docker's buffered formatter.
@@ -133,4 +134,27 @@ fn defined_templates() {
         "Error: template parsing error: template: :1:16: executing \"a\" at <.Nope>: can't evaluate field Nope in \
          type volume.Volume\n",
     );
+}
+
+/// docker/cli's `volumesFormat` and `imagesFormat` (config.json in `$DOCKER_CONFIG`): the list
+/// format when neither `--format` (an empty one counts as none) nor `-q` is given.
+#[test]
+fn list_formats_from_the_docker_config_file() {
+    let env = env();
+    let dir = env.dir.path().join("docker-config");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.json"), r#"{"volumesFormat":"{{.Name}}!{{.Driver}}","imagesFormat":"{{.ID}}"}"#)
+        .unwrap();
+    env.expect(&["volume", "ls"], 0, "web!local\n", "");
+    env.expect(&["volume", "ls", "--format", ""], 0, "web!local\n", "");
+    env.expect(&["volume", "ls", "-q"], 0, "web\n", "");
+    env.expect(&["volume", "ls", "--format", "{{.Scope}}"], 0, "local\n", "");
+    env.expect(&["volume", "ls", "--format", "table"], 0, "DRIVER    VOLUME NAME\nlocal     web\n", "");
+    // images: the config's format, here over no images (no header, unlike the table).
+    env.expect(&["images"], 0, "", "");
+    // A config that does not parse: Docker's warning, and the default table.
+    std::fs::write(dir.join("config.json"), "{bad").unwrap();
+    let o = env.run(&["volume", "ls"]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "DRIVER    VOLUME NAME\nlocal     web\n"), "{o:?}");
+    assert!(o.stderr.starts_with("WARNING: Error loading config file "), "{o:?}");
 }

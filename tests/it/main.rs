@@ -6,6 +6,7 @@ mod registry;
 
 mod archive;
 mod compat;
+mod compat_gaps;
 mod compose;
 mod compose_run;
 mod concurrency;

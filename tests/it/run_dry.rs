@@ -302,7 +302,9 @@ fn docker_view(stdout: &str, tmpfs_dests: &[String]) -> (String, String) {
     for mut m in v.as_array().cloned().unwrap_or_default() {
         let o = m.as_object_mut().unwrap();
         let dest = o["Destination"].as_str().unwrap_or("").to_owned();
-        if o["Type"] == "tmpfs" && tmpfs_dests.contains(&dest) {
+        // The first tmpfs on a --tmpfs destination is the --tmpfs one: a `--mount type=tmpfs`
+        // there is mounted after it.
+        if o["Type"] == "tmpfs" && tmpfs_dests.contains(&dest) && !tmpfs.contains_key(&dest) {
             tmpfs.insert(dest, o["TmpfsOptions"].clone());
             continue;
         }

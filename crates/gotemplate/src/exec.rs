@@ -8,7 +8,7 @@ use std::io;
 
 use super::funcs::truth;
 use super::parse::{Arg, Branch, Command, List, Node, Pipe, TreeSet};
-use super::printf::write_v;
+use super::printf::write_v_indirect;
 use super::{Funcs, MAX_EXEC_DEPTH, MAX_VALUES_BYTES, TemplateError, Value};
 
 /// A value during execution. `None` is Go's invalid `reflect.Value` ("no value"): what a
@@ -137,9 +137,9 @@ impl<'t> State<'t, '_> {
         TemplateError::Write(self.out.err.take().unwrap_or_else(|| io::Error::other("formatting failed")))
     }
 
-    /// Go's `%v` of a value, to the output.
+    /// Go's `%v` of a value, to the output (a pointer as what it points to).
     fn print_value(&mut self, v: &Value) -> EResult<()> {
-        if write_v(&mut self.out, v).is_err() {
+        if write_v_indirect(&mut self.out, v).is_err() {
             return Err(self.write_error());
         }
         Ok(())
@@ -399,7 +399,7 @@ impl<'t> State<'t, '_> {
             None | Some(Value::Nil) | Some(Value::Map(None)) => {}
             Some(v) => {
                 let mut s = String::new();
-                let _ = write_v(&mut s, v);
+                let _ = write_v_indirect(&mut s, v);
                 return Err(self.errorf(format_args!("range can't iterate over {s}")));
             }
         }

@@ -3,7 +3,7 @@
 mod compare;
 
 use super::exec::{Val, value_size};
-use super::printf::{Bounded, is_string_map, sprint, sprintf, sprintln, type_name};
+use super::printf::{Bounded, is_string_map, sprint, sprintf, sprintln, type_name, type_name_indirect};
 use super::{Funcs, MAX_VALUES_BYTES, Value};
 use compare::{eq, lt};
 
@@ -382,7 +382,7 @@ fn length(v: &Val) -> Result<i64, String> {
         Some(Value::Str(s)) => Ok(s.len() as i64),
         Some(Value::List(l)) => Ok(l.len() as i64),
         Some(Value::Map(m)) => Ok(m.as_ref().map_or(0, |m| m.len()) as i64),
-        Some(v) => Err(format!("len of type {}", type_name(v))),
+        Some(v) => Err(format!("len of type {}", type_name_indirect(v))),
     }
 }
 
@@ -465,7 +465,7 @@ fn index(item: Val, indexes: &[Val]) -> Result<Val, String> {
                 }
             }
             Value::Nil => return Err("index of nil pointer".into()),
-            v => return Err(format!("can't index item of type {}", type_name(v))),
+            v => return Err(format!("can't index item of type {}", type_name_indirect(v))),
         };
         match next {
             Some(v) => item = v,

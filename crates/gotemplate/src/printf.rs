@@ -66,6 +66,28 @@ impl fmt::Write for Bounded {
     }
 }
 
+/// Go's `%T` of a value after text/template's `indirect` (a pointer's element type:
+/// `formatter.volumeContext` for `*formatter.volumeContext`), as `len` and `index` name it.
+pub(super) fn type_name_indirect(v: &Value) -> Cow<'_, str> {
+    match type_name(v) {
+        Cow::Owned(t) if matches!(v, Value::Object(_)) && t.starts_with('*') => Cow::Owned(t[1..].to_owned()),
+        t => t,
+    }
+}
+
+/// Go's `%v` of a value after text/template's `indirect`, as the template prints a value
+/// (`printableValue`) and `range` names one it cannot iterate over: a pointer to a struct
+/// prints as the struct (`{…}`, not `&{…}`).
+pub(super) fn write_v_indirect<W: fmt::Write + ?Sized>(out: &mut W, v: &Value) -> fmt::Result {
+    match v {
+        Value::Object(o) => {
+            let d = o.display();
+            out.write_str(d.strip_prefix('&').unwrap_or(&d))
+        }
+        v => write_v(out, v),
+    }
+}
+
 /// Go's `%T` of a value (the dynamic type as Docker's data would have it).
 pub(super) fn type_name(v: &Value) -> Cow<'_, str> {
     match v {

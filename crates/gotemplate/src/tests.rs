@@ -54,7 +54,7 @@ impl Object for VolumeCtx {
     }
 
     fn display(&self) -> String {
-        format!("{{{} {}}}", self.name, self.driver)
+        format!("&{{{} {}}}", self.name, self.driver)
     }
 }
 
@@ -177,6 +177,7 @@ fn printing_values() {
         ("{{print .Nope}}", d.clone(), Ok("<nil>")),
         ("{{.Nums}}", d.clone(), Ok("[1 2 3]")),
         ("{{.Vol}}", d.clone(), Ok("{r1-a local}")),
+        ("{{printf \"%v\" .Vol}}", d.clone(), Ok("&{r1-a local}")),
     ]);
 }
 
@@ -299,7 +300,7 @@ fn printf_verbs() {
         ("{{printf \"%v %v\" 1e6 2.0}}", d.clone(), Ok("1e+06 2")),
         ("{{printf \"%*d|\" 4 7}}", d.clone(), Ok("   7|")),
         ("{{printf \"abc%\"}}", d.clone(), Ok("abc%!(NOVERB)")),
-        ("{{printf \"%s\" .Vol}}", d.clone(), Ok("{r1-a local}")),
+        ("{{printf \"%s\" .Vol}}", d.clone(), Ok("&{r1-a local}")),
     ]);
 }
 
@@ -345,7 +346,7 @@ fn debug_format() {
     );
     assert_eq!(
         format!("{:?}", vol()),
-        "Object(*formatter.volumeContext: {r1-a local})"
+        "Object(*formatter.volumeContext: &{r1-a local})"
     );
 }
 

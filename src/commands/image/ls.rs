@@ -238,7 +238,8 @@ pub fn ls(store: &Store, a: LsArgs, io: &mut Io<'_>) -> Result {
         }
         selected.push(img);
     }
-    let format = ls_format(a.format.as_deref(), a.quiet, a.digests);
+    let configured = crate::commands::config_list_format("imagesFormat", a.format.as_deref(), a.quiet);
+    let format = ls_format(configured.as_deref().or(a.format.as_deref()), a.quiet, a.digests);
     let need_digest = a.digests || format.contains("{{.Digest}}");
     let fmt = ListFormat::parse(&format).map_err(|e| Failure::format(ExitStatus::Failure, e))?;
     let table = fmt.is_table();

@@ -31,6 +31,12 @@ fn check_all_duplicates() {
     assert_eq!(check_all(&[a.clone(), c.clone(), b]).unwrap_err().to_string(), "Duplicate mount point: /data");
     assert_eq!(check_all(&[d, a]).unwrap_err().to_string(), "Duplicate mount point: /data");
     assert!(check_all(&[]).is_ok());
+    // Engine 28 checks --tmpfs against -v only, --mount against -v and --mount.
+    let mt = m("type=tmpfs,dst=/run").unwrap();
+    assert!(check_all(&[mt.clone(), c.clone()]).is_ok());
+    let mv = m("type=volume,src=vv,dst=/run").unwrap();
+    assert!(check_all(&[mv.clone(), c.clone()]).is_ok());
+    assert_eq!(check_all(&[mt, mv, c]).unwrap_err().to_string(), "Duplicate mount point: /run");
 }
 
 #[test]

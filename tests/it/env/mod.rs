@@ -71,10 +71,12 @@ impl TestEnv {
     }
 
     /// A `myvol` command with this env's store (through `MYVOL_ROOT`, so the arguments are
-    /// exactly a user's).
+    /// exactly a user's), and a Docker CLI config directory of its own (`docker-config`, absent
+    /// until a test writes it), so that the machine's `~/.docker/config.json` cannot reach it.
     pub fn cmd(&self) -> Command {
         let mut c = Command::cargo_bin("myvol").expect("myvol binary");
         c.env("MYVOL_ROOT", &self.root)
+            .env("DOCKER_CONFIG", self.dir.path().join("docker-config"))
             .env("MYVOL_PLUGIN_PATH", self.dir.path().join("plugins"))
             .env_remove("MYVOL_FAILPOINT")
             .env("TZ", "UTC")

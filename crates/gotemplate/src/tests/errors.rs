@@ -107,6 +107,11 @@ fn exec_errors() {
         ("{{$x := 1}}{{$x 2}}", d.clone(), Err("template: :1:13: executing \"\" at <$x>: can't give argument to non-function $x")),
         ("{{range .Name}}{{end}}", d.clone(), Err("template: :1:8: executing \"\" at <.Name>: range can't iterate over web")),
         ("{{range .Vol}}{{end}}", d.clone(), Err("template: :1:8: executing \"\" at <.Vol>: range can't iterate over {r1-a local}")),
+        // text/template's `indirect`: a pointer is named by what it points to in len and
+        // index; slice names the pointer type itself.
+        ("{{len .Vol}}", d.clone(), Err("template: :1:2: executing \"\" at <len .Vol>: error calling len: len of type formatter.volumeContext")),
+        ("{{index .Vol 1}}", d.clone(), Err("template: :1:2: executing \"\" at <index .Vol 1>: error calling index: can't index item of type formatter.volumeContext")),
+        ("{{slice .Vol 1}}", d.clone(), Err("template: :1:2: executing \"\" at <slice .Vol 1>: error calling slice: can't slice item of type *formatter.volumeContext")),
         ("{{range $i, $e := 3}}{{end}}", d.clone(), Err("template: :1:18: executing \"\" at <3>: can't use 3 to iterate over more than one variable")),
         ("{{18446744073709551615}}", d.clone(), Err("template: :1:2: executing \"\" at <18446744073709551615>: 18446744073709551615 overflows int")),
         ("{{call .Name}}", d.clone(), Err("template: :1:2: executing \"\" at <call .Name>: error calling call: non-function .Name of type string")),
