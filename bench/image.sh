@@ -25,7 +25,8 @@ myvol=$(realpath "$myvol")
 work=$(mktemp -d /tmp/myvol-image-bench.XXXXXX)
 reg_pid=
 cleanup() {
-  [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null
+  # (errexit holds in a trap too: the registry's SIGTERM status must not end the cleanup.)
+  if [ -n "$reg_pid" ]; then kill "$reg_pid" 2>/dev/null || true; wait "$reg_pid" 2>/dev/null || true; fi
   umount -R "$work/proot/overlay" 2>/dev/null || true
   podman --root "$work/proot" --runroot "$work/prun" --storage-driver overlay system reset -f >/dev/null 2>&1 || true
   rm -rf "$work"
