@@ -6,29 +6,67 @@ pub mod run;
 pub mod system;
 pub mod volume;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// A Docker-compatible volume manager for Linux, with no daemon.
 ///
 /// myvol keeps named and anonymous volumes under a managed root and manages them with the
 /// commands, flags, output and errors of `docker volume`. It needs no daemon: every command
 /// is one short-lived process working directly on the store.
+// (`C`: the top-level commands defined: [`Command`], all of them, but in [`try_parse`].)
 #[derive(Debug, Parser)]
 #[command(name = "myvol", version, propagate_version = true, disable_help_subcommand = true)]
 #[command(args_override_self = true)]
 #[command(after_help = "Run 'myvol COMMAND --help' for more information on a command.")]
-pub struct Cli {
+pub struct CliWith<C: Subcommand> {
     /// The managed root holding the volumes [default: /var/lib/myvol as root,
     /// $XDG_DATA_HOME/myvol or ~/.local/share/myvol otherwise]
     #[arg(long, global = true, env = "MYVOL_ROOT", value_name = "DIR")]
     pub root: Option<PathBuf>,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub command: C,
 }
 
+/// The command line, with every command.
+pub type Cli = CliWith<Command>;
+
+/// Declares the top-level command enum as written and, beside it, one enum per command with
+/// only that command (same attributes, same help): [`command_for`] builds a command line from
+/// one of those.
+macro_rules! top_level {
+    ($(#[$meta:meta])* pub enum Command { $($(#[$vmeta:meta])* $variant:ident $fields:tt,)* }) => {
+        $(#[$meta])*
+        pub enum Command { $($(#[$vmeta])* $variant $fields,)* }
+
+        /// Each top-level command alone.
+        mod one {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[derive(clap::Subcommand)]
+                #[allow(dead_code)]
+                pub enum $variant { $(#[$vmeta])* $variant $fields }
+            )*
+        }
+
+        /// The command line with only the top-level command `name` defined, as `Cli::command()`
+        /// defines it; None if no command has that name.
+        fn command_for(name: &str) -> Option<clap::Command> {
+            $(
+                if <one::$variant as Subcommand>::has_subcommand(name) {
+                    return Some(<CliWith<one::$variant> as clap::CommandFactory>::command());
+                }
+            )*
+            None
+        }
+    };
+}
+
+top_level! {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Manage volumes
@@ -131,6 +169,37 @@ pub enum Command {
         file: PathBuf,
     },
 }
+}
+
+/// `Cli::try_parse_from(argv)`, with only the top-level command that `argv` names defined when it
+/// names one.
+///
+/// clap defines every top-level command before it parses (its help, its usage, and a copy of
+/// the global `--root` and `--version` in each, [`Lazy`] or not), then frees them all: a quick
+/// command such as `volume inspect` spent a sixth of its instructions on commands it did not
+/// use. The command is the first word, after `--root DIR` (`--root=DIR`); when there is none
+/// (`myvol --help`, `myvol`, `myvol nosuch`), every command is defined, as the errors, help and
+/// suggestions need. Either way the matches are read into the whole [`Cli`]. The definitions are
+/// left for the process's end to free (freeing them cost a tenth of a quick command's
+/// instructions).
+pub fn try_parse(argv: &[OsString]) -> Result<Cli, clap::Error> {
+    let mut cmd = named(argv).and_then(command_for).unwrap_or_else(Cli::command);
+    let parsed = cmd
+        .try_get_matches_from_mut(argv)
+        .and_then(|mut m| Cli::from_arg_matches_mut(&mut m).map_err(|e| e.format(&mut Cli::command())));
+    std::mem::forget(cmd);
+    parsed
+}
+
+/// The word of `argv` that names its top-level command, if it is where clap would look first.
+fn named(argv: &[OsString]) -> Option<&str> {
+    let word = match argv.get(1)?.to_str()? {
+        "--root" => argv.get(3)?.to_str()?,
+        root if root.starts_with("--root=") => argv.get(2)?.to_str()?,
+        word => word,
+    };
+    (!word.starts_with('-')).then_some(word)
+}
 
 /// A command's arguments, defined only when clap enters that command.
 ///
@@ -181,3 +250,6 @@ impl<T: Subcommand> Subcommand for Lazy<T> {
         T::has_subcommand(name)
     }
 }
+
+#[cfg(test)]
+mod tests;

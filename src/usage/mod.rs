@@ -82,7 +82,7 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, Early> {
         let b = a.as_encoded_bytes();
         b.len() > 1 && b[0] == b'-' && b[1] != b'-' && b.ends_with(b"=")
     };
-    match Cli::try_parse_from(&argv) {
+    match crate::cli::try_parse(&argv) {
         Ok(cli) if !argv.iter().any(short_equals) => Ok(cli),
         Ok(cli) => reread(Ok(cli), argv),
         Err(e) => reread(Err(e), argv),
