@@ -16,6 +16,7 @@ mod exec;
 mod extras;
 mod formats;
 mod image;
+mod image_client;
 #[cfg(feature = "failpoints")]
 mod image_crash;
 mod lease;
