@@ -141,10 +141,12 @@ fn execute_service(
     pull: bool,
     io: &mut Io<'_>,
 ) -> Result {
+    let mut found = None;
     if pull && let Some(image) = &request.image {
-        ensure_image(store, image, PullPolicy::Missing, false).map_err(compose_failure)?;
+        found = ensure_image(store, image, PullPolicy::Missing, false).map_err(compose_failure)?;
     }
-    let mut plan = plan::resolve(request, store, cwd).map_err(|e| compose_failure(RunError::from(e).into()))?;
+    let mut plan =
+        plan::resolve_with_image(request, store, cwd, found).map_err(|e| compose_failure(RunError::from(e).into()))?;
     let lookup = |k: &str| std::env::var(k).ok();
     let process = plan::resolve_process(&request.process, &plan, &lookup)
         .map_err(|e| compose_failure(RunError::from(e).into()))?;

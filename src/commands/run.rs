@@ -13,8 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use myvol::driver::Plugins;
-use myvol::image::ImageStore;
 use myvol::image::reference::{AnyReference, Reference};
+use myvol::image::{ImageStore, RunImage};
 use myvol::output::mounts;
 use myvol::plan::{self, Attached, PlanError, ProcessRequest, RunError, RunPlan, RunRequest};
 use myvol::runtime::{self, Exit, Network, Process};
@@ -52,15 +52,17 @@ pub fn myvol_run(store: &Store, plugins: &Plugins, a: RunArgs, io: &mut Io<'_>) 
     };
     let cwd = current_dir()?;
     let request = request(a, &cwd)?;
+    let mut found = None;
     if !dry_run {
         // Docker's client checks this before anything is created; so does myvol.
         runtime::check_input(request.process.tty, request.process.interactive)
             .map_err(|e| Failure::new(ExitStatus::Failure, e))?;
         if let Some(image) = &request.image {
-            ensure_image(store, image, pull, quiet)?;
+            found = ensure_image(store, image, pull, quiet)?;
         }
     }
-    let mut plan = plan::resolve(&request, store, &cwd).map_err(|e| {
+    // The image found here is the plan's: it is read once, and leased by its ID.
+    let mut plan = plan::resolve_with_image(&request, store, &cwd, found).map_err(|e| {
         let dry_missing = dry_run && matches!(&e, PlanError::Image(i) if i.is_not_found());
         let f = Failure::from(RunError::from(e));
         if dry_missing { f.with_hint("--dry-run never pulls: `myvol pull IMAGE` first") } else { f }
@@ -104,19 +106,20 @@ pub(super) fn attach_and_execute(
 /// Pull `image` as `--pull` says, as Docker's client does before it creates the container:
 /// `missing` pulls when the store does not have it (`Unable to find image 'NAME:TAG' locally`
 /// on stderr first), `always` pulls every time, `never` leaves it to the plan to find it (or
-/// to say `No such image`). The pull's output goes to stderr, as Docker's does.
-pub(super) fn ensure_image(store: &Store, image: &str, policy: PullPolicy, quiet: bool) -> Result {
+/// to say `No such image`). The pull's output goes to stderr, as Docker's does. What a
+/// `missing` lookup found is returned, for the plan: the image is read once.
+pub(super) fn ensure_image(store: &Store, image: &str, policy: PullPolicy, quiet: bool) -> Result<Option<RunImage>> {
     let images = ImageStore::new(store.root());
     let named = match Reference::parse_any(image) {
         Ok(AnyReference::Named(r)) => Some(r),
         // An ID is never pulled; a name Docker refuses is the plan's to report.
         Ok(AnyReference::Id(_)) | Err(_) => None,
     };
-    let Some(reference) = named else { return Ok(()) };
+    let Some(reference) = named else { return Ok(None) };
     match policy {
-        PullPolicy::Never => return Ok(()),
-        PullPolicy::Missing => match images.lookup(image) {
-            Ok(_) => return Ok(()),
+        PullPolicy::Never => return Ok(None),
+        PullPolicy::Missing => match images.run_image(image) {
+            Ok(found) => return Ok(Some(found)),
             Err(e) if e.is_not_found() => {
                 eprintln!(
                     "Unable to find image '{}' locally",
@@ -127,7 +130,8 @@ pub(super) fn ensure_image(store: &Store, image: &str, policy: PullPolicy, quiet
         },
         PullPolicy::Always => {}
     }
-    super::image::pull_to_stderr(&images, &reference, quiet)
+    super::image::pull_to_stderr(&images, &reference, quiet)?;
+    Ok(None)
 }
 
 /// The run's command ended: its own status, 128+N for signal N, nothing printed.

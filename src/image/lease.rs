@@ -67,7 +67,17 @@ pub(super) fn acquire(
 ) -> Result<ImageLease, ImageError> {
     let rel = format!("{LEASES_DIR}/{}", id.hex());
     let io_err = |e: std::io::Error| store.io("lease", &rel, e);
-    let leases = fsutil::open_dir(images, OsStr::new(LEASES_DIR)).map_err(io_err)?;
+    let leases = match fsutil::open_dir(images, OsStr::new(LEASES_DIR)) {
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+            // A store made before leases existed: made here, under the store lock.
+            match rfs::mkdirat(images, LEASES_DIR, Mode::from_raw_mode(0o700)) {
+                Ok(()) | Err(Errno::EXIST) => fsutil::open_dir(images, OsStr::new(LEASES_DIR)),
+                Err(e) => Err(e.into()),
+            }
+        }
+        other => other,
+    }
+    .map_err(io_err)?;
     match rfs::mkdirat(&leases, id.hex(), Mode::from_raw_mode(0o700)) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(io_err(e.into())),

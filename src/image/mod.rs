@@ -2,10 +2,11 @@
 //! managed root, registries (pull, credentials), and `docker save`/`load` archives.
 //!
 //! The library API a run uses:
-//! - [`ImageStore::lease`]: resolve `NAME[:TAG]`, `NAME@DIGEST`, an ID or an ID prefix to a
-//!   [`RunImage`] (the config's Entrypoint, Cmd, Env, WorkingDir, User, Volumes; the layer
-//!   directories to stack as overlayfs lower directories, top first) and an [`ImageLease`]
-//!   that keeps `rmi`/`prune` off the image until dropped;
+//! - [`ImageStore::run_image`]: resolve `NAME[:TAG]`, `NAME@DIGEST`, an ID or an ID prefix to
+//!   a [`RunImage`] (the config's Entrypoint, Cmd, Env, WorkingDir, User, Volumes; the layer
+//!   directories to stack as overlayfs lower directories, top first), reading the store once;
+//! - [`ImageStore::lease`]: an [`ImageLease`] on that image's ID that keeps `rmi`/`prune` off
+//!   the image until dropped;
 //! - [`pull::pull`] for `--pull missing|always`.
 
 pub mod archive;

@@ -82,6 +82,12 @@ pub(crate) struct Locked {
     _lock: OwnedFd,
 }
 
+/// `images/` with the store lock held, for a lease (see [`ImageStore::lock_existing`]).
+pub(crate) struct Held {
+    pub(crate) dir: OwnedFd,
+    _lock: OwnedFd,
+}
+
 fn hex_name(d: &Digest) -> String {
     d.hex().to_owned()
 }
@@ -133,6 +139,27 @@ impl ImageStore {
         }
     }
 
+    /// The store lock for taking a lease: `images/` as it is (`None` when there is none) and
+    /// its lock held. Nothing is made or cleaned up: a lease is no mutation of the images.
+    pub(crate) fn lock_existing(&self) -> Result<Option<Held>, ImageError> {
+        let Some(dir) = self.open_read()? else { return Ok(None) };
+        let lock = self.take_lock(dir.as_fd())?;
+        Ok(Some(Held { dir, _lock: lock }))
+    }
+
+    /// `images.lock` (made if missing), flock-ed exclusively.
+    fn take_lock(&self, dir: BorrowedFd<'_>) -> Result<OwnedFd, ImageError> {
+        let lock = rfs::openat(
+            dir,
+            LOCK_FILE,
+            OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(FILE_MODE),
+        )
+        .map_err(|e| self.io("open", LOCK_FILE, e))?;
+        fsutil::lock_exclusive(lock.as_fd()).map_err(|e| self.io("lock", LOCK_FILE, e))?;
+        Ok(lock)
+    }
+
     /// Open for a mutation: the managed root (made `0700` if missing, refused when another
     /// user owns it), `images/` and its directories, the lock, and the leftovers of killed
     /// jobs removed.
@@ -164,14 +191,7 @@ impl ImageStore {
             Err(e) => return Err(self.io("mkdir", "", e)),
         }
         let dir = fsutil::open_dir(root.as_fd(), OsStr::new(IMAGES_DIR)).map_err(|e| self.io("open", "", e))?;
-        let lock = rfs::openat(
-            &dir,
-            LOCK_FILE,
-            OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(FILE_MODE),
-        )
-        .map_err(|e| self.io("open", LOCK_FILE, e))?;
-        fsutil::lock_exclusive(lock.as_fd()).map_err(|e| self.io("lock", LOCK_FILE, e))?;
+        let lock = self.take_lock(dir.as_fd())?;
         for sub in [BLOBS_DIR, RECORDS_DIR, LAYERS_DIR, LEASES_DIR, TMP_DIR, TRASH_DIR] {
             match rfs::mkdirat(&dir, sub, Mode::from_raw_mode(DIR_MODE)) {
                 Ok(()) | Err(Errno::EXIST) => {}
@@ -276,6 +296,16 @@ impl ImageStore {
         }
     }
 
+    /// Whether image `id` has a record (without reading it).
+    pub(crate) fn has_record(&self, dir: BorrowedFd<'_>, id: &Digest) -> Result<bool, ImageError> {
+        let rel = format!("{RECORDS_DIR}/{}", record_name(id));
+        match rfs::statat(dir, rel.as_str(), AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => Ok(rfs::FileType::from_raw_mode(st.st_mode) == rfs::FileType::RegularFile),
+            Err(Errno::NOENT | Errno::NOTDIR) => Ok(false),
+            Err(e) => Err(self.io("stat", &rel, e)),
+        }
+    }
+
     /// The IDs of every image (records that parse as digests), sorted.
     pub(crate) fn record_ids(&self, dir: BorrowedFd<'_>) -> Result<Vec<Digest>, ImageError> {
         let records = match fsutil::open_dir(dir, OsStr::new(RECORDS_DIR)) {
@@ -361,7 +391,7 @@ impl ImageStore {
         self.open_read().ok().flatten().is_some_and(|dir| self.layer_meta(dir.as_fd(), diff_id).is_some())
     }
 
-    fn layer_meta(&self, dir: BorrowedFd<'_>, diff_id: &Digest) -> Option<LayerMeta> {
+    pub(crate) fn layer_meta(&self, dir: BorrowedFd<'_>, diff_id: &Digest) -> Option<LayerMeta> {
         let rel = format!("{LAYERS_DIR}/{}/{LAYER_META}", diff_id.hex());
         let b = fsutil::read_small_file(dir, OsStr::new(&rel)).ok()?;
         serde_json::from_slice::<LayerMeta>(&b).ok().filter(|m| m.diff_id == *diff_id)

@@ -158,8 +158,7 @@ pub fn attach(
 
 /// Lease the planned image by its ID: the image planned, whatever its name points at now.
 fn lease_image(images: &ImageStore, image: &PlannedImage) -> Result<ImageLease, AttachError> {
-    let (lease, _) = images.lease(&image.id, "run")?;
-    Ok(lease)
+    Ok(images.lease(&image.id, "run")?)
 }
 
 /// Docker's start-time check of a bind's propagation against the mount its source is on

@@ -33,7 +33,7 @@ pub use process::{check_ids_mapped, image_command, image_entrypoint_cmd, resolve
 
 use crate::driver::{self, local::validate_options};
 use crate::image::oci::RunConfig;
-use crate::image::{ImageError, ImageStore};
+use crate::image::{ImageError, ImageStore, RunImage};
 use crate::name::VolumeName;
 use crate::runtime::user::UserError;
 use crate::runtime::{
@@ -209,8 +209,8 @@ pub enum PlannedSource {
 pub struct PlannedImage {
     /// As the user named it.
     pub name: String,
-    /// The image ID (`sha256:…`).
-    pub id: String,
+    /// The image ID (`sha256:…`): what the run leases.
+    pub id: crate::image::digest::Digest,
     /// What `docker run` takes from the image: Entrypoint, Cmd, Env, WorkingDir, User, Volumes.
     pub config: RunConfig,
     /// The unpacked layers, top first.
@@ -415,8 +415,22 @@ pub fn parse_specs(
 /// With an image, the image is looked up (read-only), and each volume it declares that no
 /// mount covers (same destination) becomes an anonymous volume, as Docker makes one.
 pub fn resolve(run: &RunRequest, store: &Store, cwd: &Path) -> Result<RunPlan, PlanError> {
+    resolve_with_image(run, store, cwd, None)
+}
+
+/// [`resolve`], with the run's image (`run.image`) already resolved by the caller (`run`
+/// looks it up to decide whether to pull it): the image is then not read again.
+pub fn resolve_with_image(
+    run: &RunRequest,
+    store: &Store,
+    cwd: &Path,
+    resolved: Option<RunImage>,
+) -> Result<RunPlan, PlanError> {
     let image = match &run.image {
-        Some(name) => Some(plan_image(name, store)?),
+        Some(name) => Some(match resolved {
+            Some(found) => planned_image(name, found),
+            None => plan_image(name, store)?,
+        }),
         None if run.rootfs.is_empty() => return Err(PlanError::EmptyRootfs),
         None => None,
     };
@@ -495,15 +509,17 @@ pub fn resolve(run: &RunRequest, store: &Store, cwd: &Path) -> Result<RunPlan, P
 
 /// An image of the store, read-only: its config and the layers to stack.
 fn plan_image(name: &str, store: &Store) -> Result<PlannedImage, PlanError> {
-    let images = ImageStore::new(store.root());
-    let run = images.run_image(name)?;
-    Ok(PlannedImage {
+    Ok(planned_image(name, ImageStore::new(store.root()).run_image(name)?))
+}
+
+fn planned_image(name: &str, run: RunImage) -> PlannedImage {
+    PlannedImage {
         name: name.to_owned(),
-        id: run.id.to_string(),
+        id: run.id,
         config: run.config,
         layers: run.lower_dirs,
         userxattr: run.overlay_xattrs == crate::archive::import::OverlayXattrs::User,
-    })
+    }
 }
 
 /// A volume mount: find the volume, or plan its creation with Docker's checks.

@@ -189,7 +189,8 @@ fn pull_stores_layers_in_overlay_format_and_a_run_can_stack_them() {
     assert_eq!(r.blobs().len(), 5);
 
     // What a run gets: the config, and the layers to stack (top first), under a lease.
-    let (lease, run) = r.images().lease(&name, "test").unwrap();
+    let run = r.images().run_image(&name).unwrap();
+    let lease = r.images().lease(&run.id, "test").unwrap();
     assert_eq!(run.id, pushed.config);
     assert_eq!(run.config.entrypoint, Some(vec!["/bin/sh".into(), "-c".into()]));
     assert_eq!(run.config.working_dir.as_deref(), Some("/app"));
@@ -646,7 +647,8 @@ fn load_archives_of_docker_podman_and_skopeo() {
         // The image is complete: its layers are in the store and it can be saved again.
         let ls = myvol(&t, &["images", "-q", "--no-trunc"], None);
         let id = ls.stdout.lines().next().unwrap().to_owned();
-        let (_lease, run) = ImageStore::new(&t.root).lease(&id, "test").unwrap();
+        let run = ImageStore::new(&t.root).run_image(&id).unwrap();
+        let _lease = ImageStore::new(&t.root).lease(&run.id, "test").unwrap();
         let bottom = run.lower_dirs.last().unwrap();
         assert_eq!(std::fs::read_to_string(bottom.join("hello.txt")).unwrap(), "hello from a fixture\n");
         assert_eq!(
@@ -757,7 +759,8 @@ fn system_df_counts_images_as_docker() {
          Build Cache     0         0         0B        0B\n"
     );
     // A run uses a:1: what only it uses (200B) is not reclaimable; the shared base is.
-    let (lease, _) = ImageStore::new(&t.root).lease("a:1", "test").unwrap();
+    let a1 = ImageStore::new(&t.root).run_image("a:1").unwrap();
+    let lease = ImageStore::new(&t.root).lease(&a1.id, "test").unwrap();
     assert_eq!(
         df(&["--format", "{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}"]).lines().next(),
         Some("Images|2|1|1.23kB|1.03kB (83%)")

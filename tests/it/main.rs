@@ -17,6 +17,7 @@ mod exec;
 mod extras;
 mod formats;
 mod image;
+mod image_client;
 #[cfg(feature = "failpoints")]
 mod image_crash;
 mod lease;

@@ -105,6 +105,20 @@ impl Registry {
     /// `crate::env::require_tools`).
     #[track_caller]
     pub fn start() -> Option<Registry> {
+        Registry::start_with(None)
+    }
+
+    /// A second registry serving `open`'s content that demands basic authentication: user
+    /// [`BASIC_USER`], password [`BASIC_PASSWORD`] (its `htpasswd` holds their bcrypt hash,
+    /// made once with cost 4). Images are pushed to `open`, pulled from this one.
+    #[track_caller]
+    pub fn start_basic_auth(open: &Registry) -> Option<Registry> {
+        let htpasswd = format!("{BASIC_USER}:$2b$04$hpKRX9KQgJyca.CPeFb8luDvyVPHS0Un49HSkZ5BqwN3XsP/QZK2e\n");
+        Registry::start_with(Some((&htpasswd, open)))
+    }
+
+    #[track_caller]
+    fn start_with(basic_auth: Option<(&str, &Registry)>) -> Option<Registry> {
         if !crate::env::require_tools(&["docker-registry"]) {
             return None;
         }
@@ -112,10 +126,16 @@ impl Registry {
             let dir = tempfile::Builder::new().prefix("myvol-registry-").tempdir().expect("tempdir");
             let port = free_port();
             let addr = format!("127.0.0.1:{port}");
-            let config = format!(
+            let data = basic_auth.map_or(dir.path(), |(_, open)| open.dir.path()).join("data");
+            let mut config = format!(
                 "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
-                dir.path().join("data").display()
+                data.display()
             );
+            if let Some((h, _)) = basic_auth {
+                std::fs::write(dir.path().join("htpasswd"), h).unwrap();
+                let path = dir.path().join("htpasswd");
+                config.push_str(&format!("auth:\n  htpasswd:\n    realm: test\n    path: {}\n", path.display()));
+            }
             std::fs::write(dir.path().join("config.yml"), config).unwrap();
             let child = Command::new("docker-registry")
                 .arg("serve")
@@ -136,7 +156,8 @@ impl Registry {
     fn wait_ready(&mut self) -> bool {
         let mut ready = false;
         crate::env::wait_until("docker-registry answers GET /v2/", crate::env::PATIENCE, || {
-            ready = http("GET", &self.addr, "/v2/", &[], b"").is_ok_and(|r| r.status == 200);
+            // 401: one that demands credentials.
+            ready = http("GET", &self.addr, "/v2/", &[], b"").is_ok_and(|r| matches!(r.status, 200 | 401));
             ready || matches!(self.child.try_wait(), Ok(Some(_)))
         });
         ready
@@ -149,6 +170,10 @@ impl Drop for Registry {
         let _ = self.child.wait();
     }
 }
+
+/// The user and password [`Registry::start_basic_auth`] accepts.
+pub const BASIC_USER: &str = "bob";
+pub const BASIC_PASSWORD: &str = "s3cret";
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()

@@ -71,6 +71,10 @@ pub enum RegistryError {
     Status { method: &'static str, url: String, status: String },
     #[error("{method} {}: unauthorized: {}", echo(url).quoted(), echo(message))]
     Unauthorized { method: &'static str, url: String, message: String },
+    /// `docker login`'s check of `GET /v2/` with the credentials got another answer than 200
+    /// (moby's `loginV2`: the status only, whatever the body says).
+    #[error("login attempt to {} failed with status: {status}", echo(url))]
+    LoginFailed { url: String, status: String },
     #[error("manifest for {reference} not found: {cause}")]
     ManifestNotFound { reference: String, cause: ApiError },
     #[error("repository {name} not found: {cause}")]
@@ -163,23 +167,24 @@ impl Client {
     }
 
     /// `docker login`'s check: the registry accepts the credentials (a token is issued for
-    /// them, or `GET /v2/` succeeds with them).
+    /// them, then `GET /v2/` with them answers 200). Any other answer is moby's `loginV2`
+    /// error, `login attempt to http://HOST/v2/ failed with status: 401 Unauthorized`.
     pub fn check_login(&self, conn: &mut Conn) -> Result<(), RegistryError> {
         self.ping(conn)?;
-        let basic = self.auth.lock().unwrap_or_else(|e| e.into_inner()).basic;
-        if basic {
+        let st = self.auth.lock().unwrap_or_else(|e| e.into_inner());
+        let challenged = st.basic || st.token.is_some();
+        drop(st);
+        if challenged {
             let reply = self.get(conn, "/v2/", None)?;
-            let url = format!(
-                "{}/v2/",
-                self.origin().map(|o| format!("{}://{}", o.scheme.as_str(), o.authority)).unwrap_or_default()
-            );
-            if !reply.status.is_success() {
-                return Err(match self.failure(conn, reply, &url) {
-                    RegistryError::Api(e) => RegistryError::Unauthorized { method: "Get", url, message: e.message },
-                    other => other,
-                });
-            }
+            let status = reply.status;
             drain(conn, reply);
+            if status != StatusCode::OK {
+                let url = format!(
+                    "{}/v2/",
+                    self.origin().map(|o| format!("{}://{}", o.scheme.as_str(), o.authority)).unwrap_or_default()
+                );
+                return Err(RegistryError::LoginFailed { url, status: status_text(status) });
+            }
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 
 use std::os::fd::{AsFd, BorrowedFd};
 
-use super::records::{Image, Repositories, RunImage};
+use super::records::{Image, ImageRecord, Repositories, RunImage};
 use super::{ImageLease, ImageStore, Locked, blob_rel};
 use crate::image::ImageError;
 use crate::image::digest::Digest;
@@ -17,9 +17,8 @@ impl ImageStore {
         let Some(dir) = self.open_read()? else {
             return Err(not_found(name_or_id)?);
         };
-        let repos = self.read_repositories(dir.as_fd())?;
-        let id = self.resolve_id(dir.as_fd(), &repos, name_or_id)?;
-        self.image(dir.as_fd(), &repos, &id)?.ok_or_else(|| not_found(name_or_id).unwrap_or_else(|e| e))
+        let (repos, record) = self.resolve_fresh(dir.as_fd(), name_or_id)?;
+        self.image_of(dir.as_fd(), &repos, record)
     }
 
     /// The ID `name_or_id` names (see [`ImageStore::lookup`]).
@@ -29,27 +28,58 @@ impl ImageStore {
         repos: &Repositories,
         name_or_id: &str,
     ) -> Result<Digest, ImageError> {
+        self.resolve_record(dir, repos, name_or_id).map(|r| r.id)
+    }
+
+    /// The record of the image `name_or_id` names in `repos`, read once.
+    fn resolve_record(
+        &self,
+        dir: BorrowedFd<'_>,
+        repos: &Repositories,
+        name_or_id: &str,
+    ) -> Result<ImageRecord, ImageError> {
         let any = Reference::parse_any(name_or_id).map_err(ImageError::Reference)?;
         match any {
-            AnyReference::Id(d) => {
-                if self.read_record(dir, &d)?.is_some() {
-                    Ok(d)
-                } else {
-                    Err(ImageError::NotFound(d.to_string()))
-                }
-            }
+            AnyReference::Id(d) => self.read_record(dir, &d)?.ok_or_else(|| ImageError::NotFound(d.to_string())),
             AnyReference::Named(r) => {
                 if let Some(id) = repos.get(&r)
-                    && self.read_record(dir, id)?.is_some()
+                    && let Some(record) = self.read_record(dir, id)?
                 {
-                    return Ok(id.clone());
+                    return Ok(record);
                 }
-                if let Some(id) = self.search(dir, name_or_id)? {
-                    return Ok(id);
+                if let Some(id) = self.search(dir, name_or_id)?
+                    && let Some(record) = self.read_record(dir, &id)?
+                {
+                    return Ok(record);
                 }
                 Err(ImageError::NotFound(r.tag_name_only().familiar_string()))
             }
         }
+    }
+
+    /// Resolve `name_or_id` without the store lock, against a current `repositories.json`.
+    /// A reference never points at a missing record (a record is written before the first
+    /// reference to it and removed after the last), so a reference read to an ID whose
+    /// record is gone was read before a change that moved it (a pull or tag that moved the
+    /// name, then an `rmi`/`prune` of the image it named): the references are read again,
+    /// and the name resolved again while they keep changing.
+    fn resolve_fresh(&self, dir: BorrowedFd<'_>, name_or_id: &str) -> Result<(Repositories, ImageRecord), ImageError> {
+        let mut repos = self.read_repositories(dir)?;
+        for _ in 0..8 {
+            crate::failpoint::hit("image-lookup-after-repositories");
+            match self.resolve_record(dir, &repos, name_or_id) {
+                Err(e) if e.is_not_found() => {
+                    let again = self.read_repositories(dir)?;
+                    if again == repos {
+                        return Err(e);
+                    }
+                    repos = again;
+                }
+                other => return other.map(|record| (repos, record)),
+            }
+        }
+        let record = self.resolve_record(dir, &repos, name_or_id)?;
+        Ok((repos, record))
     }
 
     /// A unique image whose ID starts with `term` (`sha256:` optional).
@@ -70,9 +100,13 @@ impl ImageStore {
         id: &Digest,
     ) -> Result<Option<Image>, ImageError> {
         let Some(record) = self.read_record(dir, id)? else { return Ok(None) };
-        let raw_config = self.read_blob(dir, id)?;
-        let config = ImageConfig::parse(&raw_config)
-            .map_err(|e| ImageError::BadMeta { path: self.dir().join(blob_rel(id)), detail: e.to_string() })?;
+        self.image_of(dir, repos, record).map(Some)
+    }
+
+    /// An image assembled from its record (read just before).
+    fn image_of(&self, dir: BorrowedFd<'_>, repos: &Repositories, record: ImageRecord) -> Result<Image, ImageError> {
+        let id = &record.id;
+        let (raw_config, config) = self.config(dir, id)?;
         let mut repo_tags = Vec::new();
         let mut repo_digests = Vec::new();
         for r in repos.references(id) {
@@ -86,7 +120,15 @@ impl ImageStore {
             record.layers.iter().map(|l| self.layer_meta(dir, &l.diff_id).map_or(0, |m| m.size)).collect();
         let size = layer_sizes.iter().sum();
         let users = self.live_leases(dir, id).len() as u64;
-        Ok(Some(Image { record, config, raw_config, repo_tags, repo_digests, size, layer_sizes, users }))
+        Ok(Image { record, config, raw_config, repo_tags, repo_digests, size, layer_sizes, users })
+    }
+
+    /// Image `id`'s config blob, checked against its digest, and parsed.
+    fn config(&self, dir: BorrowedFd<'_>, id: &Digest) -> Result<(Vec<u8>, ImageConfig), ImageError> {
+        let raw_config = self.read_blob(dir, id)?;
+        let config = ImageConfig::parse(&raw_config)
+            .map_err(|e| ImageError::BadMeta { path: self.dir().join(blob_rel(id)), detail: e.to_string() })?;
+        Ok((raw_config, config))
     }
 
     /// Every image, newest first (by the config's `created`).
@@ -105,49 +147,42 @@ impl ImageStore {
     }
 
     /// What a run of `name_or_id` needs, read-only and without a lease (planning a run, and
-    /// `run --dry-run`); the run takes its lease by ID when it starts ([`ImageStore::lease`]).
+    /// `run --dry-run`): the references, the image's record and config, each read once, and
+    /// its layers checked to be in the store. The run takes its lease on the ID when it starts
+    /// ([`ImageStore::lease`]).
     pub fn run_image(&self, name_or_id: &str) -> Result<RunImage, ImageError> {
         let Some(dir) = self.open_read()? else {
             return Err(not_found(name_or_id)?);
         };
-        let repos = self.read_repositories(dir.as_fd())?;
-        let id = self.resolve_id(dir.as_fd(), &repos, name_or_id)?;
-        let Some(img) = self.image(dir.as_fd(), &repos, &id)? else {
-            return Err(not_found(name_or_id)?);
-        };
-        self.run_image_of(dir.as_fd(), &img)
-    }
-
-    /// An image as a run takes it, its layers checked to be in the store.
-    fn run_image_of(&self, dir: BorrowedFd<'_>, img: &Image) -> Result<RunImage, ImageError> {
-        for layer in &img.record.layers {
-            if self.layer_meta(dir, &layer.diff_id).is_none() {
-                return Err(ImageError::MissingLayer { id: img.id().to_string(), diff_id: layer.diff_id.to_string() });
+        let (_, record) = self.resolve_fresh(dir.as_fd(), name_or_id)?;
+        let (_, config) = self.config(dir.as_fd(), &record.id)?;
+        for layer in &record.layers {
+            if self.layer_meta(dir.as_fd(), &layer.diff_id).is_none() {
+                return Err(ImageError::MissingLayer { id: record.id.to_string(), diff_id: layer.diff_id.to_string() });
             }
         }
         Ok(RunImage {
-            id: img.id().clone(),
-            config: img.config.config.clone().unwrap_or_default(),
-            platform: img.config.platform(),
-            lower_dirs: img.record.layers.iter().rev().map(|layer| self.layer_path(&layer.diff_id)).collect(),
+            lower_dirs: record.layers.iter().rev().map(|layer| self.layer_path(&layer.diff_id)).collect(),
+            id: record.id,
+            platform: config.platform(),
+            config: config.config.unwrap_or_default(),
             overlay_xattrs: self.overlay_xattrs(),
         })
     }
 
-    /// What a run of `name_or_id` needs, with a lease that keeps the image from being
-    /// removed until the lease is dropped (Docker's "image is being used by running
-    /// container"). The lease is taken under the store lock, so the image cannot go between
-    /// the lookup and the lease.
-    pub fn lease(&self, name_or_id: &str, holder: &str) -> Result<(ImageLease, RunImage), ImageError> {
-        let l = self.lock()?;
-        let repos = self.read_repositories(l.dir.as_fd())?;
-        let id = self.resolve_id(l.dir.as_fd(), &repos, name_or_id)?;
-        let Some(img) = self.image(l.dir.as_fd(), &repos, &id)? else {
-            return Err(not_found(name_or_id)?);
+    /// Lease image `id` (resolved by [`ImageStore::run_image`]) for a run: a lease that keeps
+    /// the image from being removed until it is dropped (Docker's "image is being used by
+    /// running container"). Taken under the store lock, after checking that the image's
+    /// record is still there (its layers go only after it); `No such image` when an `rmi` or
+    /// `prune` removed it since it was resolved. Nothing else is read again.
+    pub fn lease(&self, id: &Digest, holder: &str) -> Result<ImageLease, ImageError> {
+        let Some(l) = self.lock_existing()? else {
+            return Err(ImageError::NotFound(id.to_string()));
         };
-        let run = self.run_image_of(l.dir.as_fd(), &img)?;
-        let lease = crate::image::lease::acquire(self, l.dir.as_fd(), &id, holder)?;
-        Ok((lease, run))
+        if !self.has_record(l.dir.as_fd(), id)? {
+            return Err(ImageError::NotFound(id.to_string()));
+        }
+        crate::image::lease::acquire(self, l.dir.as_fd(), id, holder)
     }
 
     /// Live lease ids on image `id` (a query: nothing is removed).

@@ -1,5 +1,6 @@
 use super::remove::is_single_reference;
 use super::*;
+use crate::image::ImageError;
 
 #[test]
 fn single_reference_rule() {
@@ -65,4 +66,59 @@ fn repositories_map_references() {
     assert!(repos.references(&id).is_empty());
     assert_eq!(repos.remove(&busybox), Some(other));
     assert!(repos.repos.is_empty());
+}
+
+/// An image of no layers with config `config`, its blob and record written as a commit would.
+fn put_image(store: &ImageStore, config: &str) -> Digest {
+    let id = Digest::of(config.as_bytes());
+    let l = store.lock().unwrap();
+    let blobs = store.dir().join(blob_rel(&id));
+    std::fs::create_dir_all(blobs.parent().unwrap()).unwrap();
+    std::fs::write(blobs, config).unwrap();
+    let record = ImageRecord {
+        format: RECORD_FORMAT,
+        id: id.clone(),
+        config_size: config.len() as u64,
+        manifest: None,
+        layers: Vec::new(),
+        added_at: "2026-01-01T00:00:00Z".into(),
+        last_tag_time: None,
+    };
+    store.write_record(&l, &record).unwrap();
+    id
+}
+
+/// A lookup that read `repositories.json` just before a pull moved the name to a new image
+/// and a prune removed the old one finds the new image, not "No such image" (the name
+/// existed all along); a lease on an image removed since it was resolved is refused.
+#[test]
+fn a_name_moved_and_its_old_image_removed_during_a_lookup_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ImageStore::new(dir.path());
+    let config =
+        |arch: &str| format!(r#"{{"architecture":"{arch}","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}}}}"#);
+    let (old, new) = (put_image(&store, &config("amd64")), put_image(&store, &config("arm64")));
+    let set = |store: &ImageStore, id: &Digest| {
+        let l = store.lock().unwrap();
+        let mut repos = Repositories::default();
+        repos.add(&Reference::parse_normalized("app").unwrap(), id);
+        store.write_repositories(&l, &repos).unwrap();
+    };
+    set(&store, &old);
+    let (s, o, n) = (store.clone(), old.clone(), new.clone());
+    let mut moved = false;
+    let found = crate::failpoint::observe(
+        move |point| {
+            if point == "image-lookup-after-repositories" && !moved {
+                moved = true;
+                set(&s, &n);
+                std::fs::remove_file(s.dir().join(RECORDS_DIR).join(record_name(&o))).unwrap();
+            }
+        },
+        || store.run_image("app"),
+    );
+    assert_eq!(found.unwrap().id, new);
+    assert!(matches!(store.lease(&old, "run"), Err(ImageError::NotFound(id)) if id == old.to_string()));
+    let lease = store.lease(&new, "run").unwrap();
+    assert_eq!(lease.image(), new.to_string());
 }
