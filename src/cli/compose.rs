@@ -11,24 +11,24 @@ pub struct ComposeArgs {
     /// Compose configuration files (`-` for standard input) [default: compose.yaml,
     /// compose.yml, docker-compose.yml or docker-compose.yaml in the current directory or
     /// the nearest parent that has one, or $COMPOSE_FILE]
-    #[arg(short = 'f', long = "file", value_name = "FILE", global = true)]
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
     /// Project name [default: $COMPOSE_PROJECT_NAME, else the file's `name:`, else the
     /// project directory's name]
-    #[arg(short = 'p', long = "project-name", value_name = "NAME", global = true)]
+    #[arg(short = 'p', long = "project-name", value_name = "NAME")]
     pub project_name: Option<String>,
 
     /// Alternate working directory [default: the directory of the first compose file]
-    #[arg(long, value_name = "DIR", global = true)]
+    #[arg(long, value_name = "DIR")]
     pub project_directory: Option<PathBuf>,
 
     /// Alternate environment files [default: .env in the project directory]
-    #[arg(long = "env-file", value_name = "FILE", global = true)]
+    #[arg(long = "env-file", value_name = "FILE")]
     pub env_files: Vec<PathBuf>,
 
     /// Profiles to enable [default: $COMPOSE_PROFILES]
-    #[arg(id = "profile", long = "profile", value_name = "PROFILE", global = true)]
+    #[arg(id = "profile", long = "profile", value_name = "PROFILE")]
     pub profiles: Vec<String>,
 
     #[command(subcommand)]
@@ -187,6 +187,11 @@ pub struct DownArgs {
     /// Remove containers for services not defined in the Compose file (myvol keeps none)
     #[arg(long)]
     pub remove_orphans: bool,
+
+    /// Specify a shutdown timeout in seconds (accepted; myvol has no running containers to
+    /// stop)
+    #[arg(short = 't', long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -456,3 +456,45 @@ fn up_keeps_a_services_anonymous_volumes() {
     r.compose_ok(&["down", "-v"]);
     assert!(r.volumes(&[]).is_empty(), "{:?}", r.volumes(&[]));
 }
+
+/// Runs recorded with Docker Compose on a real daemon (tests/fixtures/compose/runs, made by
+/// record-run.sh), replayed in order on one store with the same busybox image: the same exit
+/// codes and the same stdout (the services' output, which shows what their volumes held).
+/// Compose's stderr is its containers' and networks' progress, which myvol has not.
+#[test]
+fn recorded_runs_replay() {
+    let Some(r) = rig() else { return };
+    let runs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose/runs");
+    r.load("rec-busybox:latest", &[], json!({}));
+    let mut names: Vec<String> = std::fs::read_dir(&runs)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(!names.is_empty(), "the run fixtures are missing");
+    let mut failures = Vec::new();
+    for name in &names {
+        let rec: Value =
+            serde_json::from_str(&std::fs::read_to_string(runs.join(format!("{name}.json"))).unwrap()).unwrap();
+        r.project(&std::fs::read_to_string(runs.join(name).join("compose.yaml")).unwrap());
+        for run in rec.as_array().unwrap() {
+            let args: Vec<&str> = run["args"].as_str().unwrap().split_whitespace().collect();
+            let o = r.compose(&args);
+            let want = run["stdout"].as_str().unwrap();
+            if o.code as i64 != run["code"].as_i64().unwrap() || o.stdout != want {
+                failures.push(format!(
+                    "{name}: compose {}: exit {} (Compose {}), stdout {:?}, Compose printed {want:?}; stderr {:?}",
+                    args.join(" "),
+                    o.code,
+                    run["code"],
+                    o.stdout,
+                    o.stderr
+                ));
+            }
+        }
+        r.compose_ok(&["down", "-v"]);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

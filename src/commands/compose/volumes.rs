@@ -15,7 +15,7 @@ use crate::commands::{ExitStatus, Failure, Io, Result};
 /// (not external ones) and the anonymous volumes its runs left, Compose's progress lines on
 /// stderr; a volume in use is left with Compose's warning.
 pub(super) fn down(store: &Store, project: Project, a: DownArgs) -> Result {
-    let _ = a.remove_orphans;
+    let _ = (a.remove_orphans, a.timeout);
     if !a.volumes {
         return Ok(());
     }
