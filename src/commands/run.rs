@@ -19,7 +19,7 @@ use myvol::output::mounts;
 use myvol::plan::{self, Attached, PlanError, ProcessRequest, RunError, RunPlan, RunRequest};
 use myvol::runtime::{self, Exit, Network, Process};
 use myvol::store::Store;
-use myvol::text::errno_text;
+use myvol::text::{errno_text, go_quote};
 
 use super::{ExitStatus, Failure, Io, Result};
 use crate::cli::run::RunArgs;
@@ -164,6 +164,13 @@ fn request(a: RunArgs, cwd: &Path) -> Result<RunRequest> {
         let f = Failure::from(RunError::from(PlanError::from(e)));
         if cli { f.with_hint("Run 'myvol run --help' for more information") } else { f }
     })?;
+    // docker/cli checks each -e while it parses the flags (opts.ValidateEnv): a flag error.
+    for v in &a.env {
+        if let Err(e) = plan::env::env_flag(v, &|_| None) {
+            let msg = format!("invalid argument {} for \"-e, --env\" flag: {e}", go_quote(v));
+            return Err(Failure::new(ExitStatus::Usage, msg).with_hint("Run 'myvol run --help' for more information"));
+        }
+    }
     // docker/cli reads the label files while it parses the flags: an unreadable one is a flag
     // error, before anything is pulled or created.
     let labels =

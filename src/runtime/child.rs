@@ -81,6 +81,10 @@ pub enum SetupError {
         if *inside { "is inside /proc" } else { "is not of type proc" }
     )]
     ProcMount { from: String, target: String, dest: String, inside: bool },
+    /// Docker's copy-up of an image path that is not a directory into an empty volume
+    /// (containerd continuity's `fs.CopyDir`): the host path of the image's file.
+    #[error("source {} is not directory", echo(.0))]
+    CopyUpNotADirectory(String),
     /// The working directory exists and is not a directory (Docker's daemon's words).
     #[error("Cannot mkdir: {} is not a directory", echo(.0))]
     WorkdirNotADirectory(String),
@@ -121,6 +125,7 @@ impl SetupError {
             | SetupError::SubpathEscapes { .. }
             | SetupError::ProcMount { .. }
             | SetupError::WorkdirNotADirectory(_)
+            | SetupError::CopyUpNotADirectory(_)
             | SetupError::User(_)
             | SetupError::Unmapped(_) => ChildFailure::Setup,
         }
@@ -139,6 +144,7 @@ impl SetupError {
             | SetupError::SubpathEscapes { .. }
             | SetupError::ProcMount { .. }
             | SetupError::WorkdirNotADirectory(_)
+            | SetupError::CopyUpNotADirectory(_)
             | SetupError::User(_)
             | SetupError::Unmapped(_) => None,
         }

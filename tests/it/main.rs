@@ -7,6 +7,7 @@ mod registry;
 mod archive;
 mod compat;
 mod compat_gaps;
+mod compat_hunt;
 mod compose;
 mod compose_run;
 mod concurrency;

@@ -760,7 +760,9 @@ fn run_start_host(ns: &HostNs, dir: &str) {
          mkdir h sys shared slave && touch h/inside && echo from-host > file && echo sys > sys/marker && \
          printf 'garbage\\n' > garbage && chmod 755 garbage && ln -s h link && ln -s file flink && \
          ln -s missing dangling && mount --bind shared shared && mount --make-shared shared && \
-         mkdir shared/sub && mount --bind shared slave && mount --make-slave slave"
+         mkdir shared/sub && mount --bind shared slave && mount --make-slave slave && \
+         printf '# a comment\\n\\nHA=1\\n  # indented comment\\nHB=two words\\nHC\\n HD=lead\\nHE=\\n' > envfile && \
+         printf 'HA=file\\n' > envfile2"
     ));
 }
 
@@ -771,7 +773,14 @@ fn run_start_host(ns: &HostNs, dir: &str) {
 /// "Differences that are on purpose"). What the command itself printed stays as it is.
 fn docker_start_error(stderr: &str) -> String {
     let Some(line) = stderr.lines().next().and_then(|l| l.strip_prefix("docker: ")) else {
-        return stderr.to_owned();
+        // A flag error (docker/cli's, before anything starts): the message and the pointer.
+        let mut lines = stderr.lines();
+        return match (lines.next(), lines.last()) {
+            (Some(first), Some(last)) if last.starts_with("Run 'docker run --help'") => {
+                format!("Error: {first}\n{}\n", last.replace("'docker run", "'myvol run"))
+            }
+            _ => stderr.to_owned(),
+        };
     };
     let mut msg = line.strip_prefix("Error response from daemon: ").unwrap_or(line).to_owned();
     if let Some(i) = msg.find("unable to start container process: ") {
@@ -794,6 +803,62 @@ fn mask_merged(s: &str) -> String {
 /// Where myvol differs from the recording (Docker Engine 20.10 with runc 1.1.5), with why, and
 /// what myvol does instead: the exit status, stdout and stderr (`<DIR>` the host directory).
 const RUN_START_DIFFERENCES: &[(&str, &str, i32, &str, &str)] = &[
+    (
+        "s87-rm-name",
+        "myvol run has no containers, so --name is refused (README, \"Differences that are on purpose\")",
+        125,
+        "",
+        "Error: myvol run does not support --name\nRun 'myvol run --help' for more information\n",
+    ),
+    (
+        "s91-copy-named",
+        "myvol writes no /etc/hostname, /etc/hosts, /etc/resolv.conf or /etc/mtab (Docker's init layer and its binds; docs/run.md, \"Not done yet\"), so a volume on /etc gets only the image's files, and a tmpfs or nocopy volume there stays empty",
+        0,
+        "hostname\nnotexec\npasswd\n",
+        "",
+    ),
+    (
+        "s92-copy-named-again",
+        "myvol writes no /etc/hostname, /etc/hosts, /etc/resolv.conf or /etc/mtab (Docker's init layer and its binds; docs/run.md, \"Not done yet\"), so a volume on /etc gets only the image's files, and a tmpfs or nocopy volume there stays empty",
+        0,
+        "3\n",
+        "",
+    ),
+    (
+        "s93-copy-nocopy",
+        "myvol writes no /etc/hostname, /etc/hosts, /etc/resolv.conf or /etc/mtab (Docker's init layer and its binds; docs/run.md, \"Not done yet\"), so a volume on /etc gets only the image's files, and a tmpfs or nocopy volume there stays empty",
+        0,
+        "",
+        "",
+    ),
+    (
+        "s94-copy-mount-nocopy",
+        "myvol writes no /etc/hostname, /etc/hosts, /etc/resolv.conf or /etc/mtab (Docker's init layer and its binds; docs/run.md, \"Not done yet\"), so a volume on /etc gets only the image's files, and a tmpfs or nocopy volume there stays empty",
+        0,
+        "",
+        "",
+    ),
+    (
+        "s95-copy-anon",
+        "myvol writes no /etc/hostname, /etc/hosts, /etc/resolv.conf or /etc/mtab (Docker's init layer and its binds; docs/run.md, \"Not done yet\"), so a volume on /etc gets only the image's files, and a tmpfs or nocopy volume there stays empty",
+        0,
+        "hostname\nnotexec\npasswd\n",
+        "",
+    ),
+    (
+        "s99-copy-ro",
+        "myvol writes no /etc/hostname, /etc/hosts, /etc/resolv.conf or /etc/mtab (Docker's init layer and its binds; docs/run.md, \"Not done yet\"), so a volume on /etc gets only the image's files, and a tmpfs or nocopy volume there stays empty",
+        0,
+        "3\nRead-only file system\n",
+        "",
+    ),
+    (
+        "s100-copy-tmpfs-none",
+        "myvol writes no /etc/hostname, /etc/hosts, /etc/resolv.conf or /etc/mtab (Docker's init layer and its binds; docs/run.md, \"Not done yet\"), so a volume on /etc gets only the image's files, and a tmpfs or nocopy volume there stays empty",
+        0,
+        "",
+        "",
+    ),
     (
         "s01-v-proc",
         "Engine 28's runc (1.2) words the proc-safety check with the step it is part of",

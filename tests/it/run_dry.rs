@@ -332,6 +332,12 @@ const DIFFERENCES: &[(&str, &str, i32, &str)] = &[
         "Error: invalid volume specification: 'relpath': invalid mount config for type \"volume\": invalid mount path: 'relpath' mount path must be absolute\n",
     ),
     (
+        "r24-v-colons-only",
+        "same Config.Volumes bypass: Docker's CLI sends `::` as a one-field -v, and Docker mounts an anonymous volume at `::`; myvol applies the daemon's target rule",
+        125,
+        "Error: invalid volume specification: '::': invalid mount config for type \"volume\": invalid mount path: '::' mount path must be absolute\n",
+    ),
+    (
         "c34-mount-volume-anon-ro",
         "recorded against Engine 20.10, which refuses read-only anonymous volumes; current Docker (Engine 28), which myvol follows, accepts them",
         0,

@@ -222,8 +222,7 @@ pub(super) fn mount(
             check_proc_mount(root, target, Some(src), &src_name, at.merged)?;
             let ftype = resolve::file_type(src.as_fd()).map_err(err)?;
             if ftype == FileType::Directory && b.copy_up {
-                copy_up_if_empty(root, src.as_fd(), target)
-                    .map_err(|e| step(format!("copy {target} into the volume"))(e))?;
+                copy_up_if_empty(root, src.as_fd(), target, at.merged)?;
             }
             // After the copy-up, which gives the volume the image directory's owners.
             if b.chown {
@@ -335,16 +334,29 @@ fn open_subpath(vol: BorrowedFd<'_>, subpath: &str) -> io::Result<OwnedFd> {
 }
 
 /// Docker's copy-up: when the image has a directory at `target` and the volume is empty,
-/// copy the image's content into it.
-fn copy_up_if_empty(root: BorrowedFd<'_>, vol: BorrowedFd<'_>, target: &str) -> io::Result<()> {
+/// copy the image's content into it. When the image has something else there (a file), an
+/// empty volume fails the run as Docker's copy does (`source <merged>/etc/passwd is not
+/// directory`); a volume with content is left to the mount, which says "not a directory".
+fn copy_up_if_empty(root: BorrowedFd<'_>, vol: BorrowedFd<'_>, target: &str, merged: &str) -> Result<(), SetupError> {
+    let step = |e| step(format!("copy {target} into the volume"))(e);
+    let vol = rfs::openat(vol, c".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| step(e.into()))?;
     let image = match open_in_root(root, target, OFlags::RDONLY | OFlags::DIRECTORY) {
         Ok(fd) => fd,
-        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => return Ok(()),
-        Err(e) => return Err(e),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => {
+            // A file at the target itself (a file on the way is the mount's error).
+            let is_file = open_in_root(root, target, OFlags::PATH)
+                .and_then(|fd| resolve::file_type(fd.as_fd()))
+                .is_ok_and(|t| t != FileType::Directory);
+            if is_file && copyup::is_empty_dir(vol.as_fd()).map_err(step)? {
+                return Err(SetupError::CopyUpNotADirectory(format!("{merged}{}", crate::spec::clean_path(target))));
+            }
+            return Ok(());
+        }
+        Err(e) => return Err(step(e)),
     };
-    let vol = rfs::openat(vol, c".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
-    if !copyup::is_empty_dir(vol.as_fd())? {
+    if !copyup::is_empty_dir(vol.as_fd()).map_err(step)? {
         return Ok(());
     }
-    copyup::copy_up(image.as_fd(), vol.as_fd())
+    copyup::copy_up(image.as_fd(), vol.as_fd()).map_err(step)
 }
