@@ -98,6 +98,9 @@ podman "${podman_args[@]}" run --rm --network none "$image_id" /bin/true
 
 exec 9>/tmp/myvol-bench.lock
 flock 9
+# The set-up above wrote a few hundred MB (archives, the tree, podman's store): written back
+# now, not while the commands are timed (a command that writes metadata would wait on it).
+sync
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs; $(uname -r)"
 hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$work/run.json" \
   -n "myvol run --rm IMAGE /bin/true" "$myvol run --rm bench-app:1 /bin/true" \

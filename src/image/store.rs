@@ -14,6 +14,7 @@
 //!   tmp/<hex>/                   0700  a pull or load in progress, flock-ed by its process;
 //!     needs.json                       the layers and blobs it will reference (kept by GC)
 //!   trash/<hex>/                 0700  layers being deleted
+//!   mountpoints/{proc,dev,sys}/  0755  the bottom layer of every run's root (made by a lease)
 //! ```
 //!
 //! Every mutation takes `images.lock`; readers take none. Blobs and layers appear with one
@@ -61,6 +62,12 @@ pub const LEASES_DIR: &str = "leases";
 pub const TMP_DIR: &str = "tmp";
 pub const TRASH_DIR: &str = "trash";
 pub const NEEDS_FILE: &str = "needs.json";
+/// Empty `proc/`, `dev/` and `sys/`: the bottom layer of a run's root, so that an image
+/// without them gets its kernel filesystems' mount points from this shared layer instead of
+/// each run making them in its writable layer (and removing them after).
+pub const MOUNT_POINTS_DIR: &str = "mountpoints";
+/// What [`MOUNT_POINTS_DIR`] holds, in the order they are made (the last one marks it done).
+pub const MOUNT_POINTS: [&str; 3] = ["proc", "dev", "sys"];
 
 const DIR_MODE: u32 = 0o700;
 const FILE_MODE: u32 = 0o600;
@@ -123,6 +130,35 @@ impl ImageStore {
     /// The directory of an unpacked layer (`layers/<hex>/diff`), for display and for runs.
     pub fn layer_path(&self, diff_id: &Digest) -> PathBuf {
         self.dir().join(LAYERS_DIR).join(diff_id.hex()).join(LAYER_DIFF)
+    }
+
+    /// The layer of mount points put below a run's image ([`MOUNT_POINTS_DIR`]); it exists
+    /// once the image is leased ([`ImageStore::lease`]).
+    pub fn mount_points_path(&self) -> PathBuf {
+        self.dir().join(MOUNT_POINTS_DIR)
+    }
+
+    /// Make [`MOUNT_POINTS_DIR`] if it is not complete (under the store lock). Each step can
+    /// be done again, so a crash halfway leaves nothing the next lease does not finish; once
+    /// made, it is never changed or removed.
+    fn ensure_mount_points(&self, dir: BorrowedFd<'_>) -> Result<(), ImageError> {
+        let last = format!("{MOUNT_POINTS_DIR}/{}", MOUNT_POINTS[MOUNT_POINTS.len() - 1]);
+        if rfs::statat(dir, last.as_str(), AtFlags::SYMLINK_NOFOLLOW).is_ok() {
+            return Ok(());
+        }
+        let mkdir = |at: BorrowedFd<'_>, name: &str, rel: &str| match rfs::mkdirat(at, name, Mode::from_raw_mode(0o755))
+        {
+            Ok(()) | Err(Errno::EXIST) => Ok(()),
+            Err(e) => Err(self.io("mkdir", rel, e)),
+        };
+        mkdir(dir, MOUNT_POINTS_DIR, MOUNT_POINTS_DIR)?;
+        // Opened without following a link: the directories are made in ours only.
+        let parent =
+            fsutil::open_dir(dir, OsStr::new(MOUNT_POINTS_DIR)).map_err(|e| self.io("open", MOUNT_POINTS_DIR, e))?;
+        for name in MOUNT_POINTS {
+            mkdir(parent.as_fd(), name, &format!("{MOUNT_POINTS_DIR}/{name}"))?;
+        }
+        Ok(())
     }
 
     /// Open `images/` for reading; `None` when there is no image store yet.

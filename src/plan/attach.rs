@@ -106,8 +106,13 @@ pub fn attach(
     attached: &mut Attached,
 ) -> Result<(), AttachError> {
     let images = ImageStore::new(store.root());
-    if let Some(image) = &plan.image {
+    if let Some(image) = &mut plan.image {
         attached.images.push(lease_image(&images, image)?);
+        // The run's root gets the store's empty `proc`, `dev` and `sys` as its bottom layer:
+        // an image without them shows them from there, and the run makes none of them in its
+        // writable layer (each a mkdir, and an rmdir at the end). The image's own entries,
+        // above it, win.
+        image.layers.push(images.mount_points_path());
     }
     let labels = plan.labels.clone();
     for m in &mut plan.mounts {

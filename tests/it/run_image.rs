@@ -421,6 +421,10 @@ fn a_running_image_cannot_be_removed_and_is_never_modified() {
         .stderr(Stdio::null());
     let mut run = Spawned::new(&mut c);
     wait_for_path(&out.join("started"));
+    // The image has no /proc, /dev or /sys: the store's shared layer of mount points shows
+    // them, and the run's writable layer gets none of them.
+    let upper = r.t.root.join("runs").join(&r.t.entries("runs")[0]).join("upper");
+    assert!(["proc", "dev", "sys"].iter().all(|d| !upper.join(d).exists()), "{:?}", tree::snapshot(&upper).keys());
     let id = r.ok(&["images", "-q", "--no-trunc", "busy:1"]).trim().to_owned();
     let o = r.run(&["rmi", "busy:1"]);
     assert_eq!(o.code, 1, "{o:#?}");

@@ -174,7 +174,8 @@ impl ImageStore {
     /// the image from being removed until it is dropped (Docker's "image is being used by
     /// running container"). Taken under the store lock, after checking that the image's
     /// record is still there (its layers go only after it); `No such image` when an `rmi` or
-    /// `prune` removed it since it was resolved. Nothing else is read again.
+    /// `prune` removed it since it was resolved. Nothing else is read again. The layer of
+    /// mount points ([`ImageStore::mount_points_path`]) is made if missing.
     pub fn lease(&self, id: &Digest, holder: &str) -> Result<ImageLease, ImageError> {
         let Some(l) = self.lock_existing()? else {
             return Err(ImageError::NotFound(id.to_string()));
@@ -182,6 +183,7 @@ impl ImageStore {
         if !self.has_record(l.dir.as_fd(), id)? {
             return Err(ImageError::NotFound(id.to_string()));
         }
+        self.ensure_mount_points(l.dir.as_fd())?;
         crate::image::lease::acquire(self, l.dir.as_fd(), id, holder)
     }
 

@@ -122,3 +122,24 @@ fn a_name_moved_and_its_old_image_removed_during_a_lookup_is_found() {
     let lease = store.lease(&new, "run").unwrap();
     assert_eq!(lease.image(), new.to_string());
 }
+
+/// A lease makes the layer of mount points a run's root stacks at its bottom, and finishes
+/// one a crash left half made.
+#[test]
+fn a_lease_makes_the_mount_points_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ImageStore::new(dir.path());
+    drop(store.lock().unwrap());
+    let images = dir.path().join(IMAGES_DIR);
+    std::fs::create_dir_all(images.join(MOUNT_POINTS_DIR).join("proc")).unwrap();
+    let l = store.lock_existing().unwrap().unwrap();
+    store.ensure_mount_points(l.dir.as_fd()).unwrap();
+    store.ensure_mount_points(l.dir.as_fd()).unwrap();
+    assert_eq!(store.mount_points_path(), images.join(MOUNT_POINTS_DIR));
+    let mut names: Vec<String> = std::fs::read_dir(store.mount_points_path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["dev", "proc", "sys"]);
+}
