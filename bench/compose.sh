@@ -9,7 +9,8 @@
 # `bash /work/shared/peers/setup.sh` first for the peers (dockerd, Docker Compose v2,
 # podman-compose, hyperfine and the `bb` image with its rootfs at /tmp/peer-rootfs).
 #
-#   bash bench/compose.sh                   # all tools
+#   bash bench/compose.sh                   # all tools, the static build of this checkout
+#   bash bench/compose.sh /path/to/myvol    # another build
 #   PEERS="" bash bench/compose.sh          # myvol alone (PEERS default: "docker podman")
 #
 # Results: a markdown table on stdout and raw hyperfine JSON in bench/results/compose.json.
@@ -20,8 +21,8 @@ PEERS=${PEERS-"docker podman"}
 RUNS=${RUNS:-30}
 command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
 [ -x "$ROOTFS/bin/busybox" ] || { echo "$ROOTFS/bin/busybox is missing (run the peers' setup.sh)" >&2; exit 1; }
-cargo build --release --quiet
-MYVOL=$PWD/target/release/myvol
+# The static release build README.md recommends installing, or the build given as $1.
+MYVOL=$(realpath "${1:-$(bash scripts/build-static.sh)}")
 OUT=bench/results
 mkdir -p "$OUT"
 WORK=$(mktemp -d /tmp/myvol-bench-compose.XXXXXX)

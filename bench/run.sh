@@ -6,7 +6,8 @@
 # tree as the image (default /tmp/peer-rootfs; `bash /work/shared/peers/setup.sh` makes the
 # peers' image and rootfs).
 #
-#   bash bench/run.sh                 # all tools
+#   bash bench/run.sh                 # all tools, the static build of this checkout
+#   bash bench/run.sh /path/to/myvol  # another build
 #   PEERS="bwrap" bash bench/run.sh   # only some peers (default: bwrap podman docker)
 #
 # Results: a markdown table on stdout and raw hyperfine JSON in bench/results/run.json.
@@ -17,8 +18,8 @@ PEERS=${PEERS:-"bwrap podman docker"}
 RUNS=${RUNS:-50}
 command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
 [ -x "$ROOTFS/bin/true" ] || [ -L "$ROOTFS/bin/true" ] || { echo "$ROOTFS/bin/true is missing" >&2; exit 1; }
-cargo build --release --quiet
-MYVOL=$PWD/target/release/myvol
+# The static release build README.md recommends installing, or the build given as $1.
+MYVOL=$(realpath "${1:-$(bash scripts/build-static.sh)}")
 OUT=bench/results
 mkdir -p "$OUT"
 WORK=$(mktemp -d /tmp/myvol-bench.XXXXXX)
