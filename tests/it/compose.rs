@@ -168,13 +168,7 @@ fn run_case(name: &str) -> Vec<String> {
 /// Every recorded case, through the real binary.
 #[test]
 fn recorded_compose_cases_replay() {
-    let mut names: Vec<String> = std::fs::read_dir(fixtures())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().unwrap().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = crate::env::case_dirs(&fixtures());
     assert!(names.len() >= 60, "the fixtures are missing: {names:?}");
     let mut failures = Vec::new();
     for name in &names {
@@ -190,13 +184,7 @@ fn recorded_compose_cases_replay() {
 #[test]
 fn recorded_up_volume_cases_replay() {
     let up = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose/up");
-    let mut names: Vec<String> = std::fs::read_dir(&up)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().unwrap().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = crate::env::case_dirs(&up);
     assert!(names.len() >= 12, "the up fixtures are missing: {names:?}");
     let mut failures = Vec::new();
     for name in &names {

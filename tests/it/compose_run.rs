@@ -466,13 +466,7 @@ fn recorded_runs_replay() {
     let Some(r) = rig() else { return };
     let runs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose/runs");
     r.load("rec-busybox:latest", &[], json!({}));
-    let mut names: Vec<String> = std::fs::read_dir(&runs)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().unwrap().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = crate::env::case_dirs(&runs);
     assert!(!names.is_empty(), "the run fixtures are missing");
     let mut failures = Vec::new();
     for name in &names {

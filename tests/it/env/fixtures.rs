@@ -1,6 +1,6 @@
 //! The recorded Docker and podman outputs of `tests/fixtures` (see its README.md).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One recorded command: argv, stdin, exit code and output.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -16,6 +16,18 @@ pub struct Fixture {
 /// `tests/fixtures` of this checkout.
 pub fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// The names of the case directories in `dir` (one per recorded case), sorted.
+pub fn case_dirs(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 /// The fixture `tests/fixtures/REL` (`docker/ls-quiet.json`); panics if it is missing or bad.

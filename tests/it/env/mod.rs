@@ -24,7 +24,7 @@ use std::process::{Command, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
 
-pub use fixtures::{Fixture, fixture, fixtures_dir, try_fixture};
+pub use fixtures::{Fixture, case_dirs, fixture, fixtures_dir, try_fixture};
 pub use hostns::{HostNs, LoopDev};
 pub use proc::{PATIENCE, Spawned, wait_for_path, wait_until};
 pub use rig::{Rig, rig};
