@@ -94,7 +94,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR", allow_hyphen_values = true)]
     pub rootfs: Option<String>,
 
-    /// The run's hostname (default: the first 12 hex digits of the run id)
+    /// The run's hostname, also in /etc/hostname (default: the host's with --network host, the first 12 hex digits of the run id with none)
     #[arg(short = 'h', long, value_name = "NAME")]
     pub hostname: Option<String>,
 

@@ -145,6 +145,7 @@ impl RunPlan {
             read_only: self.read_only,
             mounts: self.mounts.iter().filter(|m| !self.shadowed(m)).map(PlannedMount::mount).collect(),
             process,
+            etc_files: true,
         }
     }
 }

@@ -21,7 +21,7 @@ use thiserror::Error;
 use super::mounts::{self, OverlayLayers};
 use super::resolve::{self, ensure_dir_in_root, open_in_root};
 use super::user::{self, UserError};
-use super::{ChildChannels, ChildFailure, ChildReport, Exec, MountRef, Network, RunDir, tty, userns};
+use super::{ChildChannels, ChildFailure, ChildReport, Exec, MountRef, Network, RunDir, etc_files, tty, userns};
 use crate::sys::{self, Syscall, attr};
 use crate::text::{echo, errno_text};
 
@@ -242,6 +242,12 @@ fn setup(
         }
         None => (vec![rootfs], false, rootfs),
     };
+    if exec.etc_files {
+        rfs::open(&upper, OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
+            .map_err(errno)
+            .and_then(|fd| etc_files::init_layer(fd.as_fd()))
+            .map_err(step("make the init layer"))?;
+    }
     let layers = OverlayLayers {
         lowers: &lowers,
         upper: Some((path_str(&upper, "upper dir")?, path_str(&work, "work dir")?)),
@@ -256,7 +262,15 @@ fn setup(
 
     let mut process = std::borrow::Cow::Borrowed(exec.process);
     let own_netns = process.network == Network::None;
-    let hostname = process.hostname.clone().unwrap_or_else(|| run.id().chars().take(12).collect());
+    let hostname = match &process.hostname {
+        Some(h) => h.clone(),
+        // As Docker: with the host's network, the host's name (still this UTS namespace's).
+        None if exec.etc_files && !own_netns => std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map_err(step("read the host's hostname"))?
+            .trim_end_matches('\n')
+            .to_owned(),
+        None => run.id().chars().take(12).collect(),
+    };
     sys.sethostname(&hostname).map_err(step("sethostname"))?;
     if own_netns {
         sys::loopback_up().map_err(step("bring up the loopback interface"))?;
@@ -284,6 +298,18 @@ fn setup(
         if let Some(fd) = mount(sys, root, m, sources.get(i).and_then(Option::as_ref), &at)? {
             read_only_later.push((m.target(), fd));
         }
+    }
+    // Docker's network files, after the user's mounts (moby `setupMounts`).
+    if exec.etc_files {
+        // Opened again here: a file bound must be on a mount of this namespace.
+        let dir =
+            rfs::open(run.path(), OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
+                .map_err(|e| step(format!("open {}", run.path().display()))(errno(e)))?;
+        etc_files::bind_all(sys, root, exec, dir.as_fd(), &hostname).map_err(|(name, err)| SetupError::Mount {
+            from: run.path().join(name).display().to_string(),
+            target: etc_files::target(name),
+            err,
+        })?;
     }
     // A mount of the user's on `/dev` replaces myvol's (it is mounted over it, and everything
     // below it is the user's). As runc does, a tmpfs there gets the device nodes and links;

@@ -13,6 +13,7 @@
 
 mod child;
 mod copyup;
+mod etc_files;
 pub mod mountinfo;
 mod mounts;
 mod resolve;
@@ -62,6 +63,10 @@ pub struct Exec<'a> {
     /// In order: a mount inside another one's target comes after it.
     pub mounts: Vec<MountRef<'a>>,
     pub process: &'a Process,
+    /// Docker's `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf` (and its init layer:
+    /// `/etc/mtab`), and the host's hostname with its network: what `myvol run` does. An exec
+    /// file, like runc's `config.json`, gets none.
+    pub etc_files: bool,
 }
 
 /// A run of an image: its unpacked layers are the overlay's lower directories, and the user
@@ -145,7 +150,14 @@ pub struct ExecFile {
 impl ExecFile {
     pub fn exec(&self) -> Exec<'_> {
         let mounts = self.mounts.iter().map(MountRef::from).collect();
-        Exec { rootfs: &self.rootfs, image: None, read_only: self.read_only, mounts, process: &self.process }
+        Exec {
+            rootfs: &self.rootfs,
+            image: None,
+            read_only: self.read_only,
+            mounts,
+            process: &self.process,
+            etc_files: false,
+        }
     }
 }
 

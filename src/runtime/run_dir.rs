@@ -32,6 +32,11 @@ impl RunDir {
         Ok(RunDir { dir })
     }
 
+    /// The directory's path.
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     /// 64 hex characters.
     pub fn id(&self) -> &str {
         self.dir.id()

@@ -28,6 +28,7 @@ mod plugin_client;
 mod rclone;
 mod run;
 mod run_dry;
+mod run_etc;
 mod run_image;
 mod template_abuse;
 #[cfg(feature = "failpoints")]

@@ -142,13 +142,13 @@ fn run_rootfs_is_byte_for_byte_unchanged() {
     let before = snapshot(&r.rootfs);
     let o = r.sh(
         &["-v", "wr:/etc"],
-        "echo x > /new; echo y >> /etc/hostname; rm /etc/notexec; mkdir -p /a/b /mnt/new; chmod 700 /bin; \
+        "echo x > /new; cat /etc/notexec > /etc/copied; echo y >> /etc/copied; rm /etc/notexec; mkdir -p /a/b /mnt/new; chmod 700 /bin; \
          touch /bin/busybox; rm /bin/ls; chown 5:5 /bin; echo ok",
     );
     assert_eq!((o.code, o.stdout.as_str()), (0, "ok\n"), "{o:#?}");
     assert_eq!(snapshot(&r.rootfs), before);
     // The writes to /etc went to the volume (filled from the image first).
-    assert_eq!(std::fs::read_to_string(r.t.data("wr").join("hostname")).unwrap(), "image\ny\n");
+    assert_eq!(std::fs::read_to_string(r.t.data("wr").join("copied")).unwrap(), "#!/bin/sh\necho no\ny\n");
 }
 
 #[test]
@@ -169,15 +169,17 @@ fn run_tmpfs_size_subpath_copy_up_and_nocopy() {
     assert_eq!((o.code, o.stdout.as_str()), (0, "in\n"), "{o:#?}");
     assert!(r.t.data("sp").join("dir/new").exists());
     // Copy-up fills a new volume from the image; nocopy leaves it empty.
-    let o = r.sh(&["-v", "cu:/etc"], "cat /etc/hostname");
-    assert_eq!((o.code, o.stdout.as_str()), (0, "image\n"), "{o:#?}");
+    let o = r.sh(&["-v", "cu:/etc"], "cat /etc/notexec");
+    assert_eq!((o.code, o.stdout.as_str()), (0, "#!/bin/sh\necho no\n"), "{o:#?}");
+    // (Only the mount points of the run's hostname, hosts and resolv.conf, as in Docker.)
     let o = r.sh(&["-v", "nc:/etc:nocopy"], "ls /etc | wc -l");
-    assert_eq!((o.code, o.stdout.as_str()), (0, "0\n"), "{o:#?}");
+    assert_eq!((o.code, o.stdout.as_str()), (0, "3\n"), "{o:#?}");
     assert!(r.t.data("cu").join("notexec").exists());
-    assert_eq!(std::fs::read_dir(r.t.data("nc")).unwrap().count(), 0);
-    // An existing non-empty volume is not touched by copy-up.
+    assert_eq!(std::fs::read_dir(r.t.data("nc")).unwrap().count(), 3);
+    // An existing non-empty volume is not touched by copy-up (it gets the mount points of
+    // the run's own files, as in Docker).
     let o = r.sh(&["--mount", "type=volume,src=sp,dst=/etc"], "ls /etc");
-    assert_eq!((o.code, o.stdout.as_str()), (0, "dir\nout\n"), "{o:#?}");
+    assert_eq!((o.code, o.stdout.as_str()), (0, "dir\nhostname\nhosts\nout\nresolv.conf\n"), "{o:#?}");
 }
 
 #[test]
@@ -812,51 +814,30 @@ const RUN_START_DIFFERENCES: &[(&str, &str, i32, &str, &str)] = &[
     ),
     (
         "s91-copy-named",
-        "myvol writes no /etc/hostname, /etc/hosts, /etc/resolv.conf or /etc/mtab (Docker's init layer and its binds; docs/run.md, \"Not done yet\"), so a volume on /etc gets only the image's files, and a tmpfs or nocopy volume there stays empty",
+        "the rig's rootfs has /etc/notexec, which the recording's image has not (the rest, Docker's init layer copied up, is the recording's)",
         0,
-        "hostname\nnotexec\npasswd\n",
+        "hostname\nhosts\nmtab\nnotexec\npasswd\nresolv.conf\n",
         "",
     ),
     (
         "s92-copy-named-again",
-        "myvol writes no /etc/hostname, /etc/hosts, /etc/resolv.conf or /etc/mtab (Docker's init layer and its binds; docs/run.md, \"Not done yet\"), so a volume on /etc gets only the image's files, and a tmpfs or nocopy volume there stays empty",
+        "the rig's rootfs has /etc/notexec, which the recording's image has not (the rest, Docker's init layer copied up, is the recording's)",
         0,
-        "3\n",
-        "",
-    ),
-    (
-        "s93-copy-nocopy",
-        "myvol writes no /etc/hostname, /etc/hosts, /etc/resolv.conf or /etc/mtab (Docker's init layer and its binds; docs/run.md, \"Not done yet\"), so a volume on /etc gets only the image's files, and a tmpfs or nocopy volume there stays empty",
-        0,
-        "",
-        "",
-    ),
-    (
-        "s94-copy-mount-nocopy",
-        "myvol writes no /etc/hostname, /etc/hosts, /etc/resolv.conf or /etc/mtab (Docker's init layer and its binds; docs/run.md, \"Not done yet\"), so a volume on /etc gets only the image's files, and a tmpfs or nocopy volume there stays empty",
-        0,
-        "",
+        "6\n",
         "",
     ),
     (
         "s95-copy-anon",
-        "myvol writes no /etc/hostname, /etc/hosts, /etc/resolv.conf or /etc/mtab (Docker's init layer and its binds; docs/run.md, \"Not done yet\"), so a volume on /etc gets only the image's files, and a tmpfs or nocopy volume there stays empty",
+        "the rig's rootfs has /etc/notexec, which the recording's image has not (the rest, Docker's init layer copied up, is the recording's)",
         0,
-        "hostname\nnotexec\npasswd\n",
+        "hostname\nhosts\nmtab\nnotexec\npasswd\nresolv.conf\n",
         "",
     ),
     (
         "s99-copy-ro",
-        "myvol writes no /etc/hostname, /etc/hosts, /etc/resolv.conf or /etc/mtab (Docker's init layer and its binds; docs/run.md, \"Not done yet\"), so a volume on /etc gets only the image's files, and a tmpfs or nocopy volume there stays empty",
+        "the rig's rootfs has /etc/notexec, which the recording's image has not (the rest, Docker's init layer copied up, is the recording's)",
         0,
-        "3\nRead-only file system\n",
-        "",
-    ),
-    (
-        "s100-copy-tmpfs-none",
-        "myvol writes no /etc/hostname, /etc/hosts, /etc/resolv.conf or /etc/mtab (Docker's init layer and its binds; docs/run.md, \"Not done yet\"), so a volume on /etc gets only the image's files, and a tmpfs or nocopy volume there stays empty",
-        0,
-        "",
+        "6\nRead-only file system\n",
         "",
     ),
     (
