@@ -15,6 +15,9 @@
 //!     needs.json                       the layers and blobs it will reference (kept by GC)
 //!   trash/<hex>/                 0700  layers being deleted
 //!   mountpoints/{proc,dev,sys}/  0755  the bottom layer of every run's root (made by a lease)
+//!   init/etc/                    0755  Docker's init layer, above every run's image (made by a lease):
+//!     hostname hosts resolv.conf 0644    empty, under the run's own files bound on them
+//!     mtab -> /proc/mounts
 //! ```
 //!
 //! Every mutation takes `images.lock`; readers take none. Blobs and layers appear with one
@@ -68,6 +71,10 @@ pub const NEEDS_FILE: &str = "needs.json";
 pub const MOUNT_POINTS_DIR: &str = "mountpoints";
 /// What [`MOUNT_POINTS_DIR`] holds, in the order they are made (the last one marks it done).
 pub const MOUNT_POINTS: [&str; 3] = ["proc", "dev", "sys"];
+/// Docker's init layer (`etc/{hostname,hosts,resolv.conf}`, empty, and `etc/mtab ->
+/// /proc/mounts`), shared by every run and stacked above its image, so that the run's writable
+/// layer stays empty (see `runtime::etc_files`).
+pub const INIT_DIR: &str = "init";
 
 const DIR_MODE: u32 = 0o700;
 const FILE_MODE: u32 = 0o600;
@@ -151,14 +158,40 @@ impl ImageStore {
             Ok(()) | Err(Errno::EXIST) => Ok(()),
             Err(e) => Err(self.io("mkdir", rel, e)),
         };
-        mkdir(dir, MOUNT_POINTS_DIR, MOUNT_POINTS_DIR)?;
-        // Opened without following a link: the directories are made in ours only.
-        let parent =
-            fsutil::open_dir(dir, OsStr::new(MOUNT_POINTS_DIR)).map_err(|e| self.io("open", MOUNT_POINTS_DIR, e))?;
+        let parent = self.shared_layer_dir(dir, MOUNT_POINTS_DIR)?;
         for name in MOUNT_POINTS {
             mkdir(parent.as_fd(), name, &format!("{MOUNT_POINTS_DIR}/{name}"))?;
         }
         Ok(())
+    }
+
+    /// Make the shared layer `name` of `images/` (0755) if missing, and open it without
+    /// following a link: its content is made in ours only.
+    fn shared_layer_dir(&self, dir: BorrowedFd<'_>, name: &str) -> Result<OwnedFd, ImageError> {
+        match rfs::mkdirat(dir, name, Mode::from_raw_mode(0o755)) {
+            Ok(()) | Err(Errno::EXIST) => {}
+            Err(e) => return Err(self.io("mkdir", name, e)),
+        }
+        fsutil::open_dir(dir, OsStr::new(name)).map_err(|e| self.io("open", name, e))
+    }
+
+    /// The init layer put above a run's image ([`INIT_DIR`]); it exists once the image is
+    /// leased ([`ImageStore::lease`]).
+    pub fn init_layer_path(&self) -> PathBuf {
+        self.dir().join(INIT_DIR)
+    }
+
+    /// Make [`INIT_DIR`] if it is not complete (under the store lock), as
+    /// [`ImageStore::ensure_mount_points`] does: every step can be done again, `etc/mtab`
+    /// last marks it done, and it is never changed or removed (see
+    /// [`crate::runtime::make_init_layer`]).
+    fn ensure_init_layer(&self, dir: BorrowedFd<'_>) -> Result<(), ImageError> {
+        let last = format!("{INIT_DIR}/etc/mtab");
+        if rfs::statat(dir, last.as_str(), AtFlags::SYMLINK_NOFOLLOW).is_ok() {
+            return Ok(());
+        }
+        let init = self.shared_layer_dir(dir, INIT_DIR)?;
+        crate::runtime::make_init_layer(init.as_fd(), true).map_err(|e| self.io("make", INIT_DIR, e))
     }
 
     /// Open `images/` for reading; `None` when there is no image store yet.

@@ -113,6 +113,9 @@ pub fn attach(
         // writable layer (each a mkdir, and an rmdir at the end). The image's own entries,
         // above it, win.
         image.layers.push(images.mount_points_path());
+        // Docker's init layer, shared, above the image as Docker stacks it: the run's
+        // writable layer stays empty (see `runtime::etc_files`).
+        image.layers.insert(0, images.init_layer_path());
     }
     let labels = plan.labels.clone();
     for m in &mut plan.mounts {

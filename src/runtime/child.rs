@@ -242,10 +242,12 @@ fn setup(
         }
         None => (vec![rootfs], false, rootfs),
     };
-    if exec.etc_files {
+    // An image run has the store's init layer among its layers (`plan::attach`); a rootfs
+    // run makes it in its writable layer.
+    if exec.etc_files && exec.image.is_none() {
         rfs::open(&upper, OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
             .map_err(errno)
-            .and_then(|fd| etc_files::init_layer(fd.as_fd()))
+            .and_then(|fd| etc_files::make_init_layer(fd.as_fd(), false))
             .map_err(step("make the init layer"))?;
     }
     let layers = OverlayLayers {

@@ -41,6 +41,7 @@ use crate::store::{Store, StoreError};
 use crate::sys::{self, ms};
 use crate::text::errno_text;
 
+pub use etc_files::make_init_layer;
 pub use mounts::{MASKED_PATHS, READONLY_PATHS};
 pub use run_dir::RunDir;
 pub use tty::{NotATty, check_input};
@@ -65,7 +66,8 @@ pub struct Exec<'a> {
     pub process: &'a Process,
     /// Docker's `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf` (and its init layer:
     /// `/etc/mtab`), and the host's hostname with its network: what `myvol run` does. An exec
-    /// file, like runc's `config.json`, gets none.
+    /// file, like runc's `config.json`, gets none. An image's init layer is the store's shared
+    /// one, among [`ImageRoot::layers`]; a rootfs run makes it in its writable layer.
     pub etc_files: bool,
 }
 

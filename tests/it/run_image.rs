@@ -3,6 +3,7 @@
 //! against images, verbatim; Docker's rules for the config (Entrypoint, Cmd, Env, WorkingDir,
 //! User, Volumes); `--pull`; image mounts; the image lease; images that try to reach the host.
 
+use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 
 use serde_json::{Value, json};
@@ -422,9 +423,19 @@ fn a_running_image_cannot_be_removed_and_is_never_modified() {
     let mut run = Spawned::new(&mut c);
     wait_for_path(&out.join("started"));
     // The image has no /proc, /dev or /sys: the store's shared layer of mount points shows
-    // them, and the run's writable layer gets none of them.
+    // them; Docker's init layer (/etc/hostname, hosts, resolv.conf, mtab) is the store's
+    // shared one too: the run's writable layer gets only the mount points of its mounts.
     let upper = r.t.root.join("runs").join(&r.t.entries("runs")[0]).join("upper");
-    assert!(["proc", "dev", "sys"].iter().all(|d| !upper.join(d).exists()), "{:?}", tree::snapshot(&upper).keys());
+    let mut written: Vec<_> =
+        std::fs::read_dir(&upper).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    written.sort();
+    assert!(written.iter().all(|n| ["data", "o", "out"].contains(&n.as_str())), "{written:?}");
+    let init = r.t.root.join("images/init/etc");
+    assert_eq!(std::fs::read_link(init.join("mtab")).unwrap(), std::path::Path::new("/proc/mounts"));
+    for f in ["hostname", "hosts", "resolv.conf"] {
+        let md = std::fs::symlink_metadata(init.join(f)).unwrap();
+        assert!(md.is_file() && md.len() == 0 && md.permissions().mode() & 0o7777 == 0o644, "{f}: {md:?}");
+    }
     let id = r.ok(&["images", "-q", "--no-trunc", "busy:1"]).trim().to_owned();
     let o = r.run(&["rmi", "busy:1"]);
     assert_eq!(o.code, 1, "{o:#?}");

@@ -175,7 +175,8 @@ impl ImageStore {
     /// running container"). Taken under the store lock, after checking that the image's
     /// record is still there (its layers go only after it); `No such image` when an `rmi` or
     /// `prune` removed it since it was resolved. Nothing else is read again. The layer of
-    /// mount points ([`ImageStore::mount_points_path`]) is made if missing.
+    /// mount points ([`ImageStore::mount_points_path`]) and the init layer
+    /// ([`ImageStore::init_layer_path`]) are made if missing.
     pub fn lease(&self, id: &Digest, holder: &str) -> Result<ImageLease, ImageError> {
         let Some(l) = self.lock_existing()? else {
             return Err(ImageError::NotFound(id.to_string()));
@@ -184,6 +185,7 @@ impl ImageStore {
             return Err(ImageError::NotFound(id.to_string()));
         }
         self.ensure_mount_points(l.dir.as_fd())?;
+        self.ensure_init_layer(l.dir.as_fd())?;
         crate::image::lease::acquire(self, l.dir.as_fd(), id, holder)
     }
 

@@ -143,3 +143,27 @@ fn a_lease_makes_the_mount_points_layer() {
     names.sort();
     assert_eq!(names, ["dev", "proc", "sys"]);
 }
+
+/// A lease makes Docker's init layer a run's root stacks above its image, with its modes
+/// whatever the umask, and finishes one a crash left half made.
+#[test]
+fn a_lease_makes_the_init_layer() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = ImageStore::new(dir.path());
+    drop(store.lock().unwrap());
+    let etc = dir.path().join(IMAGES_DIR).join(INIT_DIR).join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::write(etc.join("hostname"), "").unwrap();
+    std::fs::set_permissions(&etc, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let l = store.lock_existing().unwrap().unwrap();
+    store.ensure_init_layer(l.dir.as_fd()).unwrap();
+    store.ensure_init_layer(l.dir.as_fd()).unwrap();
+    assert_eq!(store.init_layer_path().join("etc"), etc);
+    assert_eq!(std::fs::read_link(etc.join("mtab")).unwrap(), std::path::Path::new("/proc/mounts"));
+    assert_eq!(std::fs::metadata(&etc).unwrap().permissions().mode() & 0o7777, 0o755);
+    for f in ["hostname", "hosts", "resolv.conf"] {
+        let md = std::fs::symlink_metadata(etc.join(f)).unwrap();
+        assert!(md.is_file() && md.len() == 0 && md.permissions().mode() & 0o7777 == 0o644, "{f}: {md:?}");
+    }
+}
