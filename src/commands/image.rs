@@ -15,10 +15,10 @@ use myvol::image::platform::Platform;
 use myvol::image::store::Deleted;
 use myvol::image::{Image, ImageError, ImageStore};
 use myvol::output::image::inspect_json;
-use myvol::output::{FormatError, Spill, go_json, go_json_indent, template};
 use myvol::store::Store;
 use myvol::units::human_size;
 
+use super::inspect::Inspector;
 use super::{ExitStatus, Failure, Io, Result};
 use crate::cli::Lazy;
 use crate::cli::image::*;
@@ -58,59 +58,22 @@ fn image_failure(e: ImageError) -> Failure {
 // ---------------------------------------------------------------------------------- inspect
 
 fn inspect(store: &Store, a: InspectArgs, io: &mut Io<'_>) -> Result {
-    enum Mode {
-        Indented,
-        Json,
-        Template(template::Template),
-    }
-    let mode = match a.format.as_deref() {
-        None | Some("") => Mode::Indented,
-        Some("json") => Mode::Json,
-        Some(f) => Mode::Template(
-            template::Template::parse(f).map_err(|e| Failure::new(ExitStatus::Template, FormatError::Parse(e)))?,
-        ),
-    };
+    let mut inspector = Inspector::new(a.format.as_deref(), io.out)?;
     let store = images(store);
-    let mut errors = Vec::new();
-    let mut found = Vec::new();
-    // Template output streams, each image's held back (Docker prints nothing of an image
-    // whose template fails) while the output is small.
-    let mut spill = Spill::new(io.out);
-    let mut rendered = false;
     for name in &a.names {
         match store.lookup(name) {
             Ok(img) => {
                 let j = inspect_json(&img, &store);
-                match &mode {
-                    Mode::Template(t) => {
-                        let mark = spill.mark();
-                        match t.execute(&myvol::output::volume::json_value(&j), &mut spill) {
-                            Ok(()) => {
-                                spill.write_all(b"\n")?;
-                                rendered = true;
-                            }
-                            Err(template::TemplateError::Write(e)) => return Err(e.into()),
-                            Err(e) => {
-                                spill.rollback(mark);
-                                errors.push(FormatError::Exec(e).to_string());
-                            }
-                        }
-                    }
-                    _ => found.push(j),
+                if inspector.templated() {
+                    inspector.render(&myvol::output::volume::json_value(&j))?;
+                } else {
+                    inspector.push(j);
                 }
             }
-            Err(e) => errors.push(e.to_string()),
+            Err(e) => inspector.error(e.to_string()),
         }
     }
-    match mode {
-        Mode::Indented => writeln!(spill, "{}", go_json_indent(&serde_json::Value::Array(found)))?,
-        Mode::Json => writeln!(spill, "{}", go_json(&serde_json::Value::Array(found), true))?,
-        // Docker's template inspector prints a newline when nothing rendered.
-        Mode::Template(_) if !rendered => spill.write_all(b"\n")?,
-        Mode::Template(_) => {}
-    }
-    spill.commit()?;
-    if errors.is_empty() { Ok(()) } else { Err(Failure::many(ExitStatus::Failure, errors)) }
+    inspector.finish()
 }
 
 // ---------------------------------------------------------------------------------- rm, prune, tag

@@ -5,6 +5,7 @@ pub mod archive;
 pub mod compose;
 pub mod exec_spec;
 pub mod image;
+mod inspect;
 pub mod run;
 pub mod status;
 pub mod system;

@@ -1,17 +1,17 @@
 //! `myvol volume create|ls|inspect|rm|prune|rename|clone|exists` (export and import: archive.rs).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use myvol::driver::Plugins;
 use myvol::driver::local::validate_options;
 use myvol::filter::{Filters, ListFilter, PruneFilter};
 use myvol::name::VolumeName;
 use myvol::output::volume::{Extra, InspectContext, LsContext, LsExtra, inspect_json, ls_header};
-use myvol::output::{FormatError, ListFormat, Spill, go_json, go_json_indent, natural_cmp, template};
+use myvol::output::{ListFormat, natural_cmp};
 use myvol::store::{CreateRequest, OwnerRequest, Store, StoreError, Volume};
 use myvol::units::human_size;
 
+use super::inspect::Inspector;
 use super::{ExitStatus, Failure, Io, Result, volume_name};
 use crate::cli::Lazy;
 use crate::cli::volume::*;
@@ -229,27 +229,10 @@ fn client_id(name: &str) -> std::result::Result<&str, String> {
 }
 
 fn inspect(store: &Store, plugins: &Plugins, a: InspectArgs, io: &mut Io<'_>) -> Result {
-    enum Mode {
-        Indented,
-        Json,
-        Template(template::Template),
-    }
-    let mode = match a.format.as_deref() {
-        None | Some("") => Mode::Indented,
-        Some("json") => Mode::Json,
-        Some(f) => Mode::Template(
-            template::Template::parse(f).map_err(|e| Failure::new(ExitStatus::Template, FormatError::Parse(e)))?,
-        ),
-    };
+    let mut inspector = Inspector::new(a.format.as_deref(), io.out)?;
     // myvol's own fields cost a look at the leases or the content: only when asked for.
     let text = a.format.as_deref().unwrap_or("");
     let (want_users, want_used) = (text.contains("Users"), text.contains("Quota"));
-    let mut errors = Vec::new();
-    let mut found = Vec::new();
-    // Template output streams, each volume's held back (Docker prints nothing of a volume
-    // whose template fails) while the output is small.
-    let mut spill = Spill::new(io.out);
-    let mut rendered = false;
     for name in &a.names {
         // An empty name is the client's error; a string that is not a volume name names no
         // volume.
@@ -259,56 +242,37 @@ fn inspect(store: &Store, plugins: &Plugins, a: InspectArgs, io: &mut Io<'_>) ->
                 .and_then(|n| store.get(&n))
                 .map_err(|e| e.to_string().trim().to_owned())
         });
-        match got {
-            Ok(mut v) => {
-                // A plugin volume: its mountpoint, time and status are the plugin's. A plugin
-                // that does not answer leaves the store's record, without a mountpoint.
-                let status = if v.driver != myvol::driver::LOCAL {
-                    myvol::driver::describe(plugins, &mut v).unwrap_or_else(|_| {
-                        v.mountpoint = Default::default();
-                        None
-                    })
-                } else {
-                    None
-                };
-                match &mode {
-                    Mode::Template(t) => {
-                        let mut extra = Extra::default();
-                        if want_users {
-                            extra.users = store.users_of(&v.name).unwrap_or_default();
-                        }
-                        if want_used && v.quota.is_some() {
-                            extra.used =
-                                store.usage(std::slice::from_ref(&v.name)).pop().and_then(|u| u.ok()).map(|u| u.size);
-                        }
-                        let mark = spill.mark();
-                        match t.execute(&InspectContext::with_extra(&v, status.as_ref(), extra), &mut spill) {
-                            Ok(()) => {
-                                spill.write_all(b"\n")?;
-                                rendered = true;
-                            }
-                            Err(template::TemplateError::Write(e)) => return Err(e.into()),
-                            Err(e) => {
-                                spill.rollback(mark);
-                                errors.push(FormatError::Exec(e).to_string());
-                            }
-                        }
-                    }
-                    _ => found.push(inspect_json(&v, status.as_ref())),
-                }
+        let mut v = match got {
+            Ok(v) => v,
+            Err(e) => {
+                inspector.error(e);
+                continue;
             }
-            Err(e) => errors.push(e),
+        };
+        // A plugin volume: its mountpoint, time and status are the plugin's. A plugin that
+        // does not answer leaves the store's record, without a mountpoint.
+        let status = if v.driver != myvol::driver::LOCAL {
+            myvol::driver::describe(plugins, &mut v).unwrap_or_else(|_| {
+                v.mountpoint = Default::default();
+                None
+            })
+        } else {
+            None
+        };
+        if !inspector.templated() {
+            inspector.push(inspect_json(&v, status.as_ref()));
+            continue;
         }
+        let mut extra = Extra::default();
+        if want_users {
+            extra.users = store.users_of(&v.name).unwrap_or_default();
+        }
+        if want_used && v.quota.is_some() {
+            extra.used = store.usage(std::slice::from_ref(&v.name)).pop().and_then(|u| u.ok()).map(|u| u.size);
+        }
+        inspector.render(&InspectContext::with_extra(&v, status.as_ref(), extra))?;
     }
-    match mode {
-        Mode::Indented => writeln!(spill, "{}", go_json_indent(&serde_json::Value::Array(found)))?,
-        Mode::Json => writeln!(spill, "{}", go_json(&serde_json::Value::Array(found), true))?,
-        // Docker's template inspector prints a newline when nothing rendered.
-        Mode::Template(_) if !rendered => spill.write_all(b"\n")?,
-        Mode::Template(_) => {}
-    }
-    spill.commit()?;
-    if errors.is_empty() { Ok(()) } else { Err(Failure::many(ExitStatus::Failure, errors)) }
+    inspector.finish()
 }
 
 fn rm(store: &Store, a: RmArgs, io: &mut Io<'_>) -> Result {
