@@ -81,52 +81,75 @@ fn go_parse_float(s: &str) -> Result<f64, SizeError> {
 /// go-units `HumanSize`: decimal units, four significant digits (`%.4g`), as Docker prints
 /// reclaimed space and volume sizes: `0B`, `4B`, `1.536MB`, `12.35kB`.
 pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
-    let mut size = bytes as f64;
-    let mut i = 0;
-    while size >= 1000.0 && i < UNITS.len() - 1 {
-        size /= 1000.0;
-        i += 1;
-    }
-    format!("{}{}", format_g4(size), UNITS[i])
+    human_size_precision(bytes, 4)
+}
+
+/// go-units `HumanSizeWithPrecision`: decimal units, `prec` significant digits (`image ls`
+/// shows sizes with 3).
+pub fn human_size_precision(bytes: u64, prec: usize) -> String {
+    custom_size(bytes, prec, 1000.0, &["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"])
 }
 
 /// go-units `BytesSize`: binary units, four significant digits (`0B`, `512KiB`, `1GiB`,
 /// `3.2MiB`), for sizes given in binary units (`--max-size`, `--min-free`).
 pub fn bytes_size(bytes: u64) -> String {
-    const UNITS: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
-    let mut size = bytes as f64;
-    let mut i = 0;
-    while size >= 1024.0 && i < UNITS.len() - 1 {
-        size /= 1024.0;
-        i += 1;
-    }
-    format!("{}{}", format_g4(size), UNITS[i])
+    custom_size(bytes, 4, 1024.0, &["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"])
 }
 
-/// Go's `%.4g` for 0 <= v < 10000.
-fn format_g4(v: f64) -> String {
+/// go-units `CustomSize`: `bytes` divided by `base` while it reaches it, in `%.{prec}g`, and
+/// its unit.
+fn custom_size(bytes: u64, prec: usize, base: f64, units: &[&str]) -> String {
+    let mut size = bytes as f64;
+    let mut i = 0;
+    while size >= base && i < units.len() - 1 {
+        size /= base;
+        i += 1;
+    }
+    format!("{}{}", format_g(size, prec), units[i])
+}
+
+/// Go's `%.*g`: `prec` significant digits, scientific when the exponent is below -4 or not
+/// below `prec`, trailing zeros dropped.
+pub fn format_g(v: f64, prec: usize) -> String {
     if v == 0.0 {
         return "0".to_owned();
     }
-    let exp = v.abs().log10().floor() as i32;
-    let decimals = (3 - exp).max(0) as usize;
-    let mut s = format!("{v:.decimals$}");
-    // Rounding may have added a digit (999.95 -> "1000.0"): %.4g then shows "1000".
-    if s.contains('.') {
-        while s.ends_with('0') {
-            s.pop();
-        }
-        if s.ends_with('.') {
-            s.pop();
-        }
+    let prec = prec.max(1);
+    let sci = format!("{:.*e}", prec - 1, v);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let trim = |s: &str| -> String {
+        if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_owned() } else { s.to_owned() }
+    };
+    if exp < -4 || exp >= prec as i32 {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mantissa), exp.unsigned_abs())
+    } else {
+        let decimals = (prec as i32 - 1 - exp).max(0) as usize;
+        trim(&format!("{v:.decimals$}"))
     }
-    s
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_g_format() {
+        assert_eq!(format_g(4.26155, 3), "4.26");
+        assert_eq!(format_g(12.345, 3), "12.3");
+        assert_eq!(format_g(123.45, 3), "123");
+        assert_eq!(format_g(999.95, 3), "1e+03");
+        assert_eq!(format_g(1.0, 3), "1");
+        assert_eq!(format_g(0.0001234, 3), "0.000123");
+        assert_eq!(format_g(0.00001234, 3), "1.23e-05");
+        assert_eq!(human_size_precision(4_261_550, 3), "4.26MB");
+        assert_eq!(human_size_precision(0, 3), "0B");
+        assert_eq!(human_size_precision(999, 3), "999B");
+        assert_eq!(human_size_precision(1_000, 3), "1kB");
+        assert_eq!(human_size_precision(999_950, 3), "1e+03kB");
+        assert_eq!(human_size_precision(999_950, 4), "1000kB");
+    }
 
     #[test]
     fn bytes_size_table() {

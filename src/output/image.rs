@@ -11,40 +11,7 @@ use super::template::{Object, Value};
 use crate::image::reference::Reference;
 use crate::image::{Image, ImageStore};
 use crate::text::escape_control;
-
-/// Go's `%.*g`: `prec` significant digits, scientific when the exponent is below -4 or not
-/// below `prec`, trailing zeros dropped.
-pub fn format_g(v: f64, prec: usize) -> String {
-    if v == 0.0 {
-        return "0".to_owned();
-    }
-    let prec = prec.max(1);
-    let sci = format!("{:.*e}", prec - 1, v);
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let trim = |s: &str| -> String {
-        if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_owned() } else { s.to_owned() }
-    };
-    if exp < -4 || exp >= prec as i32 {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{}e{sign}{:02}", trim(mantissa), exp.unsigned_abs())
-    } else {
-        let decimals = (prec as i32 - 1 - exp).max(0) as usize;
-        trim(&format!("{v:.decimals$}"))
-    }
-}
-
-/// go-units `HumanSizeWithPrecision`: decimal units.
-pub fn human_size_precision(bytes: u64, prec: usize) -> String {
-    const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
-    let mut size = bytes as f64;
-    let mut i = 0;
-    while size >= 1000.0 && i < UNITS.len() - 1 {
-        size /= 1000.0;
-        i += 1;
-    }
-    format!("{}{}", format_g(size, prec), UNITS[i])
-}
+use crate::units::human_size_precision;
 
 /// go-units `HumanDuration`.
 pub fn human_duration(seconds: i64) -> String {
@@ -429,23 +396,6 @@ pub fn familiar(refs: &[Reference]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn go_g_format() {
-        assert_eq!(format_g(4.26155, 3), "4.26");
-        assert_eq!(format_g(12.345, 3), "12.3");
-        assert_eq!(format_g(123.45, 3), "123");
-        assert_eq!(format_g(999.95, 3), "1e+03");
-        assert_eq!(format_g(1.0, 3), "1");
-        assert_eq!(format_g(0.0001234, 3), "0.000123");
-        assert_eq!(format_g(0.00001234, 3), "1.23e-05");
-        assert_eq!(human_size_precision(4_261_550, 3), "4.26MB");
-        assert_eq!(human_size_precision(0, 3), "0B");
-        assert_eq!(human_size_precision(999, 3), "999B");
-        assert_eq!(human_size_precision(1_000, 3), "1kB");
-        assert_eq!(human_size_precision(999_950, 3), "1e+03kB");
-        assert_eq!(human_size_precision(999_950, 4), "1000kB");
-    }
 
     #[test]
     fn durations_as_go_units() {
