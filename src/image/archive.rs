@@ -339,25 +339,8 @@ fn synthesize_manifest(raw_config: &[u8], layers: &[LayerRef]) -> Vec<u8> {
     let m = oci::Manifest {
         schema_version: 2,
         media_type: Some(oci::OCI_MANIFEST.to_owned()),
-        config: oci::Descriptor {
-            media_type: oci::OCI_CONFIG.to_owned(),
-            digest: Digest::of(raw_config),
-            size: raw_config.len() as u64,
-            urls: Vec::new(),
-            annotations: None,
-            platform: None,
-        },
-        layers: layers
-            .iter()
-            .map(|l| oci::Descriptor {
-                media_type: l.media_type.clone(),
-                digest: l.digest.clone(),
-                size: l.size,
-                urls: Vec::new(),
-                annotations: None,
-                platform: None,
-            })
-            .collect(),
+        config: oci::Descriptor::new(oci::OCI_CONFIG, Digest::of(raw_config), raw_config.len() as u64),
+        layers: layers.iter().map(|l| oci::Descriptor::new(l.media_type.clone(), l.digest.clone(), l.size)).collect(),
         annotations: None,
     };
     serde_json::to_vec(&m).unwrap_or_default()

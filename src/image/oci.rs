@@ -55,6 +55,13 @@ pub struct Descriptor {
     pub platform: Option<Platform>,
 }
 
+impl Descriptor {
+    /// A descriptor of `size` bytes of `media_type` with `digest`, nothing more.
+    pub fn new(media_type: impl Into<String>, digest: Digest, size: u64) -> Self {
+        Descriptor { media_type: media_type.into(), digest, size, urls: Vec::new(), annotations: None, platform: None }
+    }
+}
+
 /// An image manifest (OCI, or Docker's schema 2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {

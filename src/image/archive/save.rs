@@ -121,12 +121,8 @@ pub fn save(
             blobs.insert(l.digest.clone(), l.size);
         }
         let desc = |annotations: Option<BTreeMap<String, String>>| oci::Descriptor {
-            media_type: m.media_type.clone(),
-            digest: m.digest.clone(),
-            size: m.size,
-            urls: Vec::new(),
             annotations,
-            platform: None,
+            ..oci::Descriptor::new(m.media_type.clone(), m.digest.clone(), m.size)
         };
         if t.tags.is_empty() {
             index.push(desc(None));
@@ -149,17 +145,7 @@ pub fn save(
                     .layers
                     .iter()
                     .map(|l| {
-                        (
-                            l.diff_id.to_string(),
-                            oci::Descriptor {
-                                media_type: l.media_type.clone(),
-                                digest: l.digest.clone(),
-                                size: l.size,
-                                urls: Vec::new(),
-                                annotations: None,
-                                platform: None,
-                            },
-                        )
+                        (l.diff_id.to_string(), oci::Descriptor::new(l.media_type.clone(), l.digest.clone(), l.size))
                     })
                     .collect(),
             ),
