@@ -167,6 +167,17 @@ pub struct Io<'a> {
     pub input: &'a mut dyn BufRead,
 }
 
+impl Io<'_> {
+    /// docker/cli's `PromptForConfirmation` after `warning`: true only for `y` (any case).
+    pub fn confirm(&mut self, warning: &str) -> io::Result<bool> {
+        write!(self.out, "{warning}\nAre you sure you want to continue? [y/N] ")?;
+        self.out.flush()?;
+        let mut answer = String::new();
+        let _ = self.input.read_line(&mut answer);
+        Ok(answer.trim().eq_ignore_ascii_case("y"))
+    }
+}
+
 pub type Result<T = ()> = std::result::Result<T, Failure>;
 
 /// The default managed root: `/var/lib/myvol` for root, else `$XDG_DATA_HOME/myvol`, else

@@ -322,11 +322,7 @@ fn prune(store: &Store, a: PruneArgs, io: &mut Io<'_>) -> Result {
         } else {
             "WARNING! This will remove anonymous local volumes not used by at least one container."
         };
-        write!(io.out, "{warning}\nAre you sure you want to continue? [y/N] ")?;
-        io.out.flush()?;
-        let mut answer = String::new();
-        let _ = io.input.read_line(&mut answer);
-        if !answer.trim().eq_ignore_ascii_case("y") {
+        if !io.confirm(warning)? {
             return Ok(());
         }
     }
